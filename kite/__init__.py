@@ -1,0 +1,1 @@
+"""Kite: Kestra flows, run serverless on AWS."""

@@ -1,0 +1,202 @@
+"""Execution, TaskRun and attempts (spec part 1 §4.1, part 2 §0.2).
+
+TaskRun, TaskRunAttempt and State are frozen values. `Execution` is the aggregate the executor works on:
+a header plus an ordered, indexed collection of task runs. `advance()` works on a copy, so callers never
+see their input change; indexes make the hot lookups (children of a task run, open children, runs of a
+task) independent of the size of the execution.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from kite.engine.model.state import State, StateType
+
+JsonMap = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRunAttempt:
+    state: State
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    id: str
+    execution_id: str
+    namespace: str
+    flow_id: str
+    task_id: str
+    state: State
+    seq: int
+    parent_task_run_id: str | None = None
+    value: str | None = None
+    iteration: int | None = None
+    attempts: tuple[TaskRunAttempt, ...] = ()
+    outputs: JsonMap = field(default_factory=dict)
+    force_execution: bool = False
+    # Loop values of this run and its ancestors that carry one, outermost first: where its outputs live
+    # in the `outputs` tree (spec part 1 §7.1).
+    value_path: tuple[str, ...] = ()
+
+    def with_state(self, state: StateType, at: datetime) -> TaskRun:
+        return replace(self, state=self.state.with_state(state, at))
+
+    def with_attempt_state(self, state: StateType, at: datetime) -> TaskRun:
+        """Move the last attempt to `state` (a flowable's single attempt, or the worker's current one)."""
+        if not self.attempts:
+            return replace(self, attempts=(TaskRunAttempt(State.of(state, at)),))
+        last = self.attempts[-1]
+        return replace(self, attempts=(*self.attempts[:-1], TaskRunAttempt(last.state.with_state(state, at))))
+
+    def terminate(self, state: StateType, at: datetime) -> TaskRun:
+        """Task run and its last attempt take the same terminal state."""
+        return self.with_attempt_state(state, at).with_state(state, at)
+
+    @property
+    def attempt_number(self) -> int:
+        return len(self.attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionMetadata:
+    attempt_number: int
+    original_created_date: datetime
+
+
+class TaskRuns:
+    """Task runs in creation order with incrementally maintained indexes."""
+
+    __slots__ = ("_by_task", "_children", "_open", "_runs", "_state_counts")
+
+    def __init__(self, runs: Iterable[TaskRun] = ()) -> None:
+        self._runs: dict[str, TaskRun] = {}
+        self._children: dict[str | None, list[str]] = {}
+        self._by_task: dict[str, list[str]] = {}
+        self._open: dict[str | None, set[str]] = {}
+        self._state_counts: dict[str | None, Counter[StateType]] = {}
+        for run in sorted(runs, key=lambda r: r.seq):
+            self.put(run)
+
+    def copy(self) -> TaskRuns:
+        clone = TaskRuns.__new__(TaskRuns)
+        clone._runs = dict(self._runs)
+        clone._children = {k: list(v) for k, v in self._children.items()}
+        clone._by_task = {k: list(v) for k, v in self._by_task.items()}
+        clone._open = {k: set(v) for k, v in self._open.items()}
+        clone._state_counts = {k: Counter(v) for k, v in self._state_counts.items()}
+        return clone
+
+    def put(self, run: TaskRun) -> None:
+        old = self._runs.get(run.id)
+        parent = run.parent_task_run_id
+        counts = self._state_counts.setdefault(parent, Counter())
+        if old is None:
+            self._children.setdefault(parent, []).append(run.id)
+            self._by_task.setdefault(run.task_id, []).append(run.id)
+        else:
+            counts[old.state.current] -= 1
+        counts[run.state.current] += 1
+        opened = self._open.setdefault(parent, set())
+        if run.state.current.terminated:
+            opened.discard(run.id)
+        else:
+            opened.add(run.id)
+        self._runs[run.id] = run
+
+    def remove(self, run_id: str) -> None:
+        run = self._runs.pop(run_id)
+        parent = run.parent_task_run_id
+        self._children[parent].remove(run_id)
+        self._by_task[run.task_id].remove(run_id)
+        self._open.get(parent, set()).discard(run_id)
+        self._state_counts[parent][run.state.current] -= 1
+
+    def get(self, run_id: str) -> TaskRun:
+        return self._runs[run_id]
+
+    def find(self, run_id: str) -> TaskRun | None:
+        return self._runs.get(run_id)
+
+    def __iter__(self) -> Iterator[TaskRun]:
+        return iter(self._runs.values())
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __contains__(self, run_id: object) -> bool:
+        return run_id in self._runs
+
+    def children(self, parent_id: str | None) -> list[TaskRun]:
+        return [self._runs[i] for i in self._children.get(parent_id, ())]
+
+    def open_children(self, parent_id: str | None) -> list[TaskRun]:
+        """Non-terminated children, in creation order."""
+        ids = self._open.get(parent_id)
+        if not ids:
+            return []
+        return sorted((self._runs[i] for i in ids), key=lambda r: r.seq)
+
+    def child_count(self, parent_id: str | None) -> int:
+        return len(self._children.get(parent_id, ()))
+
+    def state_counts(self, parent_id: str | None) -> Counter[StateType]:
+        return self._state_counts.get(parent_id, Counter())
+
+    def of_task(self, task_id: str) -> list[TaskRun]:
+        return [self._runs[i] for i in self._by_task.get(task_id, ())]
+
+    def ancestors(self, run: TaskRun) -> list[TaskRun]:
+        """Parents of `run`, nearest first."""
+        result = []
+        parent_id = run.parent_task_run_id
+        while parent_id is not None:
+            parent = self._runs[parent_id]
+            result.append(parent)
+            parent_id = parent.parent_task_run_id
+        return result
+
+
+@dataclass(slots=True)
+class Execution:
+    """The execution aggregate. `version` is the store's optimistic-locking counter."""
+
+    id: str
+    namespace: str
+    flow_id: str
+    flow_revision: int
+    state: State
+    task_runs: TaskRuns
+    metadata: ExecutionMetadata
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    labels: tuple[Label, ...] = ()
+    trigger: dict[str, Any] | None = None
+    parent_id: str | None = None
+    original_id: str | None = None
+    schedule_date: datetime | None = None
+    version: int = 0
+    next_seq: int = 0
+
+    def copy(self) -> Execution:
+        clone = copy.copy(self)
+        clone.task_runs = self.task_runs.copy()
+        return clone
+
+    def with_state(self, state: StateType, at: datetime) -> None:
+        self.state = self.state.with_state(state, at)
+
+    def label_map(self) -> dict[str, str]:
+        return {label.key: label.value for label in self.labels}

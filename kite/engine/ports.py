@@ -1,0 +1,148 @@
+"""Ports: everything the engine needs from the outside world comes through these Protocols.
+
+Adapters live in `kite.engine.memory` (in-memory, for fast tests) and `kite.infra.aws` (DynamoDB, SQS,
+S3, EventBridge Scheduler). The same contract test suite runs against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol
+
+from kite.engine.model.execution import Execution
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Current instant, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """A new random id (22-char base62, Kestra's format)."""
+        ...
+
+
+class ConcurrentModificationError(Exception):
+    """A conditional write lost a race: reload and apply the events again."""
+
+
+class NotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRecord:
+    namespace: str
+    id: str
+    revision: int
+    source: str
+    deleted: bool = False
+
+
+class FlowRepository(Protocol):
+    def save(self, namespace: str, flow_id: str, source: str) -> FlowRecord:
+        """Store `source` as revision n+1, or return the latest revision unchanged if identical."""
+        ...
+
+    def get(self, namespace: str, flow_id: str, revision: int | None = None) -> FlowRecord | None:
+        """A revision (latest when None); None when absent or deleted (latest only)."""
+        ...
+
+    def delete(self, namespace: str, flow_id: str) -> None:
+        """Write a tombstone revision."""
+        ...
+
+    def list(self, namespace: str | None = None) -> list[FlowRecord]:
+        """Latest non-deleted revision of every flow."""
+        ...
+
+
+class QueueName(str, Enum):
+    DISPATCH = "dispatch"  # FIFO, grouped by execution id
+    WORKER = "worker"  # standard
+    TIMER = "timer"  # standard, delivered at `deliver_at`
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message for a queue. `dedup_id` is derived from what the message is for, so a re-send after a
+    crash is recognised by the receiver."""
+
+    queue: QueueName
+    body: dict[str, Any]
+    dedup_id: str
+    group_id: str | None = None
+    deliver_at: datetime | None = None
+
+
+class MessageBus(Protocol):
+    def send(self, messages: Sequence[Message]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    execution_id: str
+    level: str
+    message: str
+    timestamp: datetime
+    task_run_id: str | None = None
+    task_id: str | None = None
+    attempt_number: int | None = None
+
+
+@dataclass(slots=True)
+class StoredExecution:
+    execution: Execution
+    outbox: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """What one dispatcher step writes: the new header, the task runs it changed or removed, the messages
+    to send afterwards (the outbox) and the log lines produced."""
+
+    execution: Execution
+    changed: frozenset[str]
+    removed: frozenset[str] = frozenset()
+    outbox: tuple[Message, ...] = ()
+    logs: tuple[LogEntry, ...] = ()
+
+
+class ExecutionStore(Protocol):
+    def create(self, execution: Execution, outbox: Sequence[Message] = ()) -> int:
+        """Store a new execution with its task runs and outbox, and return its version (1); raise
+        ConcurrentModificationError if the id exists."""
+        ...
+
+    def load(self, execution_id: str) -> StoredExecution | None: ...
+
+    def commit(self, commit: Commit) -> int:
+        """Write conditionally on `commit.execution.version` (the version that was loaded) and return the
+        new version; raise ConcurrentModificationError when another writer got there first."""
+        ...
+
+    def logs(self, execution_id: str) -> list[LogEntry]: ...
+
+    def search(
+        self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
+    ) -> list[Execution]:
+        """Executions without their task runs, newest first."""
+        ...
+
+
+class Storage(Protocol):
+    """Internal storage; `kestra:///…` URIs."""
+
+    def put(self, path: str, data: bytes) -> str:
+        """Store and return the kestra:// URI."""
+        ...
+
+    def get(self, uri: str) -> bytes: ...
+
+    def exists(self, uri: str) -> bool: ...
+
