@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from kite.engine.model.path_index import PathIndex
 from kite.engine.model.state import State, StateType
 
 JsonMap = Mapping[str, Any]
@@ -43,6 +44,8 @@ class TaskRun:
     # Loop values of this run and its ancestors that carry one, outermost first: where its outputs live
     # in the `outputs` tree (spec part 1 §7.1).
     value_path: tuple[str, ...] = ()
+    # A loop's rendered values, kept so they are rendered once (internal).
+    loop_values: tuple[str, ...] | None = None
 
     def with_state(self, state: StateType, at: datetime) -> TaskRun:
         return replace(self, state=self.state.with_state(state, at))
@@ -78,14 +81,18 @@ class ExecutionMetadata:
 class TaskRuns:
     """Task runs in creation order with incrementally maintained indexes."""
 
-    __slots__ = ("_by_task", "_children", "_open", "_runs", "_state_counts")
+    __slots__ = ("_by_state", "_by_task", "_children", "_open", "_outputs", "_runs", "_state_counts", "_states")
 
     def __init__(self, runs: Iterable[TaskRun] = ()) -> None:
         self._runs: dict[str, TaskRun] = {}
         self._children: dict[str | None, list[str]] = {}
         self._by_task: dict[str, list[str]] = {}
+        self._by_state: dict[StateType, set[str]] = {}
         self._open: dict[str | None, set[str]] = {}
         self._state_counts: dict[str | None, Counter[StateType]] = {}
+        # The `outputs` and `tasks` expression variables, keyed (taskId, *value_path).
+        self._outputs = PathIndex()
+        self._states = PathIndex()
         for run in sorted(runs, key=lambda r: r.seq):
             self.put(run)
 
@@ -94,8 +101,11 @@ class TaskRuns:
         clone._runs = dict(self._runs)
         clone._children = {k: list(v) for k, v in self._children.items()}
         clone._by_task = {k: list(v) for k, v in self._by_task.items()}
+        clone._by_state = {k: set(v) for k, v in self._by_state.items()}
         clone._open = {k: set(v) for k, v in self._open.items()}
         clone._state_counts = {k: Counter(v) for k, v in self._state_counts.items()}
+        clone._outputs = self._outputs.copy()
+        clone._states = self._states.copy()
         return clone
 
     def put(self, run: TaskRun) -> None:
@@ -107,21 +117,43 @@ class TaskRuns:
             self._by_task.setdefault(run.task_id, []).append(run.id)
         else:
             counts[old.state.current] -= 1
+            self._by_state[old.state.current].discard(run.id)
         counts[run.state.current] += 1
+        self._by_state.setdefault(run.state.current, set()).add(run.id)
         opened = self._open.setdefault(parent, set())
         if run.state.current.terminated:
             opened.discard(run.id)
         else:
             opened.add(run.id)
         self._runs[run.id] = run
+        key = (run.task_id, *run.value_path)
+        if run.outputs:
+            self._outputs.set(key, run.outputs)
+        else:
+            self._outputs.discard(key)
+        self._states.set(key, {"state": run.state.current.value})
 
     def remove(self, run_id: str) -> None:
         run = self._runs.pop(run_id)
         parent = run.parent_task_run_id
         self._children[parent].remove(run_id)
         self._by_task[run.task_id].remove(run_id)
+        self._by_state[run.state.current].discard(run_id)
         self._open.get(parent, set()).discard(run_id)
         self._state_counts[parent][run.state.current] -= 1
+        key = (run.task_id, *run.value_path)
+        self._outputs.discard(key)
+        self._states.discard(key)
+
+    def in_state(self, state: StateType) -> list[TaskRun]:
+        """Runs currently in `state`, in creation order."""
+        return sorted((self._runs[i] for i in self._by_state.get(state, ())), key=lambda r: r.seq)
+
+    def outputs_view(self) -> Mapping[str, Any]:
+        return self._outputs.view()
+
+    def states_view(self) -> Mapping[str, Any]:
+        return self._states.view()
 
     def get(self, run_id: str) -> TaskRun:
         return self._runs[run_id]

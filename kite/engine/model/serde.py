@@ -83,6 +83,8 @@ def task_run_to_json(run: TaskRun, *, internal: bool = False) -> dict[str, Any]:
     if internal:
         data["seq"] = run.seq
         data["valuePath"] = list(run.value_path)
+        if run.loop_values is not None:
+            data["loopValues"] = list(run.loop_values)
     return data
 
 
@@ -102,6 +104,7 @@ def task_run_from_json(data: dict[str, Any]) -> TaskRun:
         force_execution=bool(data.get("forceExecution", False)),
         seq=int(data.get("seq", 0)),
         value_path=tuple(data.get("valuePath") or ()),
+        loop_values=tuple(data["loopValues"]) if data.get("loopValues") is not None else None,
     )
 
 

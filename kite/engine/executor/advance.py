@@ -1,0 +1,314 @@
+"""`advance()`: apply events to an execution and run executor passes until nothing changes.
+
+Pure: time comes from the Clock port, task-run ids are derived from the execution id and a sequence
+number, and nothing is read or written. The pass follows spec part 2 §12.6 (steps F2–F11, G).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from kite.engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
+from kite.engine.executor.events import (
+    TIMER_WAIT,
+    AdvanceResult,
+    Effect,
+    Event,
+    ExecutionEnded,
+    RunTask,
+    StartTimer,
+    TimerFired,
+    Wake,
+    WorkerResult,
+)
+from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
+from kite.engine.executor.variables import execution_variables, task_run_variables
+from kite.engine.flow import FlowGraph
+from kite.engine.ids import task_run_id
+from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
+from kite.engine.model.serde import format_duration
+from kite.engine.model.state import State, StateType
+from kite.engine.ports import Clock, LogEntry
+from kite.engine.tasks.base import FlowableTask, RunnableTask, WaitingTask
+from kite.engine.worker.context import PropertyRenderError, RunContext
+
+S = StateType
+MAX_PASSES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    clock: Clock
+    renderer: Renderer
+
+
+@dataclass(slots=True)
+class _Services:
+    clock: Clock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def advance(graph: FlowGraph, execution: Execution, events: Iterable[Event], ctx: EngineContext) -> AdvanceResult:
+    executor = Executor(graph, execution, ctx)
+    for event in events:
+        executor.apply(event)
+    executor.run_passes()
+    return executor.result()
+
+
+def fully_terminated(graph: FlowGraph, execution: Execution) -> bool:
+    if not execution.state.current.terminated:
+        return False
+    after = enabled(graph.flow.after_execution)
+    runs = {r.task_id: r for t in after for r in execution.task_runs.of_task(t.id)}
+    return all(t.id in runs and runs[t.id].state.current.terminated for t in after)
+
+
+class Executor:
+    def __init__(self, graph: FlowGraph, execution: Execution, ctx: EngineContext) -> None:
+        self.graph = graph
+        self.flow = graph.flow
+        self.execution = execution.copy()
+        self.ctx = ctx
+        self.effects: list[Effect] = []
+        self.logs: list[LogEntry] = []
+        self.changed: set[str] = set()
+        self.removed: set[str] = set()
+        self._moves = 0
+        self._was_fully_terminated = fully_terminated(graph, execution)
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.ctx.clock.now()
+
+    def put(self, run: TaskRun) -> TaskRun:
+        self.execution.task_runs.put(run)
+        self.changed.add(run.id)
+        self._moves += 1
+        return run
+
+    def set_execution_state(self, state: StateType) -> None:
+        if self.execution.state.current != state:
+            self.execution.with_state(state, self.now())
+            self._moves += 1
+
+    def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
+        self.logs.append(
+            LogEntry(
+                execution_id=self.execution.id,
+                level=level,
+                message=message,
+                timestamp=self.now(),
+                task_run_id=run.id if run else None,
+                task_id=run.task_id if run else None,
+                attempt_number=max(run.attempt_number - 1, 0) if run else None,
+            )
+        )
+
+    def result(self) -> AdvanceResult:
+        if not self._was_fully_terminated and fully_terminated(self.graph, self.execution):
+            self.effects.append(ExecutionEnded(self.execution.state.current))
+        return AdvanceResult(
+            execution=self.execution,
+            effects=tuple(self.effects),
+            logs=tuple(self.logs),
+            changed=frozenset(self.changed - self.removed),
+            removed=frozenset(self.removed),
+        )
+
+    # --- rendering --------------------------------------------------------------------------------
+
+    def variables(self, run: TaskRun) -> dict[str, Any]:
+        return task_run_variables(self.graph, self.execution, run, execution_variables(self.graph, self.execution))
+
+    def render_for(self, run: TaskRun, prop: str, template: Any, *, mode: str = "string") -> Any:
+        services: RenderServices = _Services(self.ctx.clock)
+        variables = self.variables(run)
+        renderer = self.ctx.renderer
+        try:
+            if mode == "typed":
+                return renderer.render_typed(template, variables, services)
+            if mode == "value":
+                return renderer.render_value(template, variables, services)
+            return renderer.render(template, variables, services)
+        except ExpressionError as exc:
+            raise PropertyRenderError(f"Unable to render property '{prop}' of task '{run.task_id}': {exc}") from None
+
+    def run_context(self, run: TaskRun) -> RunContext:
+        return RunContext(run, self.variables(run), self.ctx.renderer, self.ctx.clock)
+
+    def set_loop_values(self, run: TaskRun, values: list[str]) -> TaskRun:
+        return self.put(replace(run, loop_values=tuple(values)))
+
+    # --- events -----------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, WorkerResult):
+            self._merge(event)
+        elif isinstance(event, TimerFired):
+            self._timer(event)
+        elif isinstance(event, Wake):
+            pass
+
+    def _merge(self, event: WorkerResult) -> None:
+        incoming = event.task_run
+        current = self.execution.task_runs.find(incoming.id)
+        if current is None or not joinable(current, incoming):
+            if current is not None and current.state.current.terminated:
+                self.log("WARN", f"Ignored a late or duplicate result for task run '{incoming.id}'", current)
+            return
+        self.put(replace(incoming, seq=current.seq, value_path=current.value_path, loop_values=current.loop_values))
+        self.logs.extend(event.logs)
+
+    def _timer(self, event: TimerFired) -> None:
+        if event.kind != TIMER_WAIT or event.task_run_id is None:
+            return
+        run = self.execution.task_runs.find(event.task_run_id)
+        if run is None or run.state.current != S.RUNNING or run.attempt_number != event.attempt:
+            return
+        self.put(run.terminate(S.SUCCESS, self.now()))
+
+    # --- passes -----------------------------------------------------------------------------------
+
+    def run_passes(self) -> None:
+        for _ in range(MAX_PASSES):
+            before = self._moves
+            self._pass()
+            if self._moves == before:
+                return
+
+    def _pass(self) -> None:
+        ex = self.execution
+        root = FlowableScope(self, None, None)
+        new: list[tuple[NewTaskRun, TaskRun | None, bool]] = []
+        state = ex.state.current
+
+        if not state.terminated and state not in (S.PAUSED, S.RETRYING, S.QUEUED, S.KILLING):
+            branch = root.active_branch(self.flow.tasks, self.flow.errors, self.flow.finally_)
+            if root.all_terminated(branch):
+                self._end(root)
+            else:
+                new += [(n, None, False) for n in root.next_sequential(branch)]
+        if ex.state.current.terminated:
+            new += [(n, None, True) for n in root.next_sequential(enabled(self.flow.after_execution))]
+
+        for run in [*ex.task_runs.in_state(S.CREATED), *ex.task_runs.in_state(S.RESTARTED)]:
+            self._dispatch(run)
+
+        for run in ex.task_runs.in_state(S.RUNNING):
+            task = self.graph.task(run.task_id)
+            if isinstance(task, FlowableTask):
+                self._flowable(run, task, new)
+
+        for spec, parent, force in new:
+            self._create(spec, parent, force)
+        if new and ex.state.current == S.CREATED:
+            self.set_execution_state(S.RUNNING)
+
+    def _end(self, root: FlowableScope) -> None:
+        ex = self.execution
+        if ex.state.current == S.CREATED:
+            self.set_execution_state(S.RUNNING)
+        final = root.final_state(self.flow.tasks)
+        self.set_execution_state(final)
+        self.log("INFO", f"Flow completed with state {final.value} in {format_duration(self.now() - ex.state.start_date)}")
+
+    def _create(self, spec: NewTaskRun, parent: TaskRun | None, force: bool) -> TaskRun:
+        ex = self.execution
+        seq = ex.next_seq
+        ex.next_seq += 1
+        path = parent.value_path if parent else ()
+        if spec.value is not None:
+            path = (*path, spec.value)
+        return self.put(
+            TaskRun(
+                id=task_run_id(ex.id, seq),
+                execution_id=ex.id,
+                namespace=ex.namespace,
+                flow_id=ex.flow_id,
+                task_id=spec.task.id,
+                state=State.of(S.CREATED, self.now()),
+                seq=seq,
+                parent_task_run_id=parent.id if parent else None,
+                value=spec.value,
+                iteration=spec.iteration,
+                force_execution=force,
+                value_path=path,
+            )
+        )
+
+    def _dispatch(self, run: TaskRun) -> None:
+        task = self.graph.task(run.task_id)
+        now = self.now()
+        if task.run_if is not None:
+            try:
+                condition = task.run_if if isinstance(task.run_if, bool) else self.render_for(run, "runIf", task.run_if)
+            except PropertyRenderError as exc:
+                self.log("ERROR", f"Unable to evaluate the runIf condition for task '{task.id}': {exc}", run)
+                self.put(run.terminate(S.FAILED, now))
+                return
+            if not is_truthy(condition):
+                self.put(run.terminate(S.SKIPPED, now))
+                return
+        if isinstance(task, FlowableTask):
+            started = run.with_state(S.RUNNING, now).with_attempt_state(S.RUNNING, now)
+            self.put(started)
+            scope = FlowableScope(self, started, task)
+            try:
+                outputs = task.start(scope)
+            except Exception as exc:  # a flowable's own property failed to resolve: the task run fails
+                self.log("ERROR", str(exc), started)
+                self.put(scope.run.terminate(S.FAILED, self.now()) if scope.run else started)
+                return
+            if outputs:
+                assert scope.run is not None
+                self.put(replace(scope.run, outputs={**scope.run.outputs, **outputs}))
+        elif isinstance(task, WaitingTask):
+            started = run.with_state(S.RUNNING, now)
+            started = replace(started, attempts=(*started.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
+            started = self.put(started.with_attempt_state(S.RUNNING, now))
+            try:
+                wait = task.wait_duration(self.run_context(started))
+            except Exception as exc:
+                self.log("ERROR", str(exc), started)
+                self.put(started.terminate(S.FAILED, now))
+                return
+            self.effects.append(StartTimer(TIMER_WAIT, now + wait, started.id, started.attempt_number))
+        elif isinstance(task, RunnableTask):
+            self.put(run.with_state(S.SUBMITTED, now))
+            self.effects.append(RunTask(run.id, run.attempt_number + 1))
+
+    def _flowable(self, run: TaskRun, task: FlowableTask, new: list[tuple[NewTaskRun, TaskRun | None, bool]]) -> None:
+        scope = FlowableScope(self, run, task)
+        if self.execution.state.current not in (S.KILLING, S.PAUSED) and not self.execution.state.current.terminated:
+            new += [(n, run, False) for n in task.resolve_nexts(scope)]
+        final = task.resolve_state(scope)
+        if final is None:
+            return
+        current = scope.run or run
+        ended = self.put(current.terminate(final, self.now()))
+        self._force_children(ended)
+
+    def _force_children(self, parent: TaskRun) -> None:
+        """A flowable that ends first takes its unfinished children with it (spec part 2 §12.6 F11)."""
+        for child in self.execution.task_runs.open_children(parent.id):
+            forced = self.put(child.with_state(parent.state.current, self.now()))
+            self._force_children(forced)
+
+
+def joinable(current: TaskRun, incoming: TaskRun) -> bool:
+    """Kestra's `hasTaskRunJoinable` (spec part 2 §12.9): duplicates and stale results change nothing."""
+    if len(incoming.attempts) > len(current.attempts):
+        return True
+    if current.state.current == incoming.state.current:
+        return False
+    if current.state.current.terminated and not incoming.state.current.terminated:
+        return False
+    return len(current.state.histories) <= len(incoming.state.histories)
+

@@ -1,0 +1,78 @@
+"""What `advance()` consumes (events) and produces (effects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kite.engine.model.execution import Execution, TaskRun
+from kite.engine.model.state import StateType
+from kite.engine.ports import LogEntry
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """Run executor passes: the execution was created, or a step was cut short and continues."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerResult:
+    """A worker's report on one attempt of a task run: the whole task run as the worker left it."""
+
+    task_run: TaskRun
+    logs: tuple[LogEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    kind: str
+    task_run_id: str | None = None
+    attempt: int | None = None
+
+
+Event = Wake | WorkerResult | TimerFired
+
+# --- effects --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunTask:
+    """Send attempt `attempt` (1-based) of a runnable task run to a worker."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    kind: str
+    fire_at: datetime
+    task_run_id: str | None = None
+    attempt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionEnded:
+    """The execution is fully terminated (terminal state, afterExecution done)."""
+
+    state: StateType
+
+
+Effect = RunTask | StartTimer | ExecutionEnded
+
+TIMER_WAIT = "WAIT"
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceResult:
+    execution: Execution
+    effects: tuple[Effect, ...]
+    logs: tuple[LogEntry, ...]
+    changed: frozenset[str]
+    removed: frozenset[str]
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.changed or self.removed or self.effects or self.logs)

@@ -1,0 +1,96 @@
+"""YAML → plain Python values, remembering where every value came from (line and column, 1-based)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProblem:
+    position: Position
+    path: Path
+    message: str
+
+
+@dataclass(slots=True)
+class YamlSource:
+    data: Any
+    # Where each path's key (for mapping entries) or item (for sequence entries) starts.
+    positions: dict[Path, Position] = field(default_factory=dict)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+    def locate(self, path: Path) -> Position:
+        """The position of `path`, or of its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(path[:end])
+            if found is not None:
+                return found
+        return Position(1, 1)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _position(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def load_yaml(text: str) -> YamlSource:
+    """Parse one YAML document; syntax errors and duplicate keys become problems, not exceptions."""
+    source = YamlSource(data=None)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+        source.problems.append(SourceProblem(at, (), f"invalid YAML: {exc.problem or exc}"))
+        return source
+    except yaml.YAMLError as exc:
+        source.problems.append(SourceProblem(Position(1, 1), (), f"invalid YAML: {exc}"))
+        return source
+    if node is None:
+        return source
+    source.positions[()] = _position(node)
+    source.data = _build(node, (), source, loader)
+    return source
+
+
+def _build(node: yaml.Node, path: Path, source: YamlSource, loader: _Loader) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                key = str(key)
+            child: Path = (*path, str(key))
+            if key in result:
+                source.problems.append(SourceProblem(_position(key_node), child, f"duplicate key '{key}'"))
+                continue
+            source.positions[child] = _position(key_node)
+            result[key] = _build(value_node, child, source, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item_node in enumerate(node.value):
+            child = (*path, index)
+            source.positions[child] = _position(item_node)
+            items.append(_build(item_node, child, source, loader))
+        return items
+    return loader.construct_object(node, deep=True)

@@ -1,0 +1,1 @@
+"""Task types, one module each, found by `registry` (Kestra type name → class)."""

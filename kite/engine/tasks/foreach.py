@@ -1,0 +1,179 @@
+"""io.kestra.plugin.core.flow.ForEach and the legacy EachSequential / EachParallel (spec part 1 §2.5).
+
+Values are rendered once, de-duplicated and kept on the loop's task run. Each value is an iteration
+group whose tasks run sequentially; at most `concurrencyLimit` groups are in flight (0 = all).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled, worst_state
+from kite.engine.expressions import to_pebble_string
+from kite.engine.model.execution import TaskRun
+from kite.engine.model.state import StateType
+from kite.engine.tasks.base import FlowableTask, TaskBase, TaskFailedError, TaskList
+from kite.engine.tasks.registry import task_type
+
+S = StateType
+
+
+@dataclass(slots=True)
+class _Progress:
+    values: tuple[str, ...]
+    groups: dict[str, list[TaskRun]] = field(default_factory=dict)
+    failed: bool = False
+
+    def group_done(self, runs: list[TaskRun], body: list[TaskBase]) -> bool:
+        return runs[-1].task_id == body[-1].id and all(r.state.current.terminated for r in runs)
+
+
+class _Loop(FlowableTask):
+    tasks: TaskList = Field(min_length=1)
+
+    def main_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:
+        yield "tasks", self.tasks
+
+    @abstractmethod
+    def raw_values(self) -> Any:
+        """The property holding the values (`values`, or `value` for the legacy tasks)."""
+
+    @abstractmethod
+    def limit(self) -> int:
+        """How many iteration groups may be in flight; 0 = all."""
+
+    def start(self, scope: FlowableScope) -> Mapping[str, Any]:
+        scope.set_loop_values(_resolve_values(self.raw_values(), scope))
+        return {}
+
+    def _progress(self, scope: FlowableScope) -> _Progress:
+        assert scope.run is not None
+        progress = _Progress(scope.run.loop_values or ())
+        body_ids = {t.id for t in self.tasks}
+        for child in scope.executor.execution.task_runs.children(scope.run.id):
+            if child.task_id in body_ids and child.value is not None:
+                progress.groups.setdefault(child.value, []).append(child)
+                progress.failed |= child.state.current == S.FAILED
+        return progress
+
+    def _main_done(self, progress: _Progress, body: list[TaskBase]) -> bool:
+        return len(progress.groups) == len(progress.values) and all(
+            progress.group_done(runs, body) for runs in progress.groups.values()
+        )
+
+    def _branch(self, scope: FlowableScope, progress: _Progress, body: list[TaskBase]) -> list[TaskBase]:
+        return scope.active_branch(
+            body, self.errors, self.finally_, main_failed=progress.failed, main_done=self._main_done(progress, body)
+        )
+
+    def resolve_nexts(self, scope: FlowableScope) -> list[NewTaskRun]:
+        body = enabled(self.tasks)
+        progress = self._progress(scope)
+        branch = self._branch(scope, progress, body)
+        if [t.id for t in branch] != [t.id for t in body]:
+            return scope.next_sequential(branch)
+        if scope.killing:
+            return []
+        index = {value: i for i, value in enumerate(progress.values)}
+        new: list[NewTaskRun] = []
+        in_flight = 0
+        for value, runs in progress.groups.items():
+            if any(not r.state.current.terminated for r in runs):
+                in_flight += 1
+                continue
+            position = next(i for i, t in enumerate(body) if t.id == runs[-1].task_id)
+            if position + 1 < len(body):
+                new.append(NewTaskRun(body[position + 1], value, index[value]))
+                in_flight += 1
+        limit = self.limit()
+        free = len(progress.values) if limit == 0 else limit - in_flight
+        for value in progress.values[len(progress.groups) :][: max(free, 0)]:
+            new.append(NewTaskRun(body[0], value, index[value]))
+        return new
+
+    def resolve_state(self, scope: FlowableScope) -> StateType | None:
+        body = enabled(self.tasks)
+        progress = self._progress(scope)
+        if not body or not progress.values:
+            return scope.resolve_state_from(S.SUCCESS)
+        branch = self._branch(scope, progress, body)
+        if [t.id for t in branch] == [t.id for t in body]:
+            done = self._main_done(progress, body)
+        else:
+            done = scope.all_terminated(branch) if branch else progress.failed
+        if not done:
+            return None
+        states = [r.state.current for runs in progress.groups.values() for r in runs]
+        return scope.resolve_state_from(worst_state(states))
+
+
+@task_type("io.kestra.plugin.core.flow.ForEach")
+class ForEach(_Loop):
+    values: list[Any] | str
+    concurrency_limit: int = Field(1, alias="concurrencyLimit", ge=0)
+
+    def raw_values(self) -> Any:
+        return self.values
+
+    def limit(self) -> int:
+        return self.concurrency_limit
+
+
+@task_type("io.kestra.plugin.core.flow.EachSequential", "io.kestra.core.tasks.flows.EachSequential")
+class EachSequential(_Loop):
+    value: list[Any] | str
+
+    def raw_values(self) -> Any:
+        return self.value
+
+    def limit(self) -> int:
+        return 1
+
+
+@task_type("io.kestra.plugin.core.flow.EachParallel", "io.kestra.core.tasks.flows.EachParallel")
+class EachParallel(_Loop):
+    value: list[Any] | str
+    concurrent: int = Field(0, ge=0)
+
+    def raw_values(self) -> Any:
+        return self.value
+
+    def limit(self) -> int:
+        return self.concurrent
+
+
+def _resolve_values(raw: Any, scope: FlowableScope) -> list[str]:
+    """FlowableUtils.resolveValues: strings rendered, numbers printed, maps as JSON; then distinct."""
+    if isinstance(raw, str):
+        rendered = scope.render(raw, "values")
+        try:
+            raw = json.loads(rendered)
+        except ValueError as exc:
+            raise TaskFailedError(f"Unable to parse the iteration values '{rendered}' as a JSON array") from exc
+        if not isinstance(raw, list):
+            raise TaskFailedError(f"The iteration values must be a list, got '{rendered}'")
+        elements = [_element(v, raw, scope, render=False) for v in raw]
+    else:
+        elements = [_element(v, raw, scope, render=True) for v in raw]
+    return list(dict.fromkeys(elements))
+
+
+def _element(value: Any, values: list[Any], scope: FlowableScope, *, render: bool) -> str:
+    if value is None:
+        raise TaskFailedError(f"Found a null value inside the iteration values={to_pebble_string(values)}")
+    if isinstance(value, bool):
+        raise TaskFailedError(f"Unknown value element type: {type(value).__name__}")
+    if isinstance(value, str):
+        return scope.render(value, "values") if render else value
+    if isinstance(value, int | float):
+        return to_pebble_string(value)
+    if isinstance(value, dict | list):
+        rendered = scope.render_value(value, "values") if render else value
+        return json.dumps(rendered, separators=(",", ":"), ensure_ascii=False)
+    raise TaskFailedError(f"Unknown value element type: {type(value).__name__}")

@@ -1,0 +1,51 @@
+"""One attempt of a runnable task run: the worker contract (spec part 2 §12.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from kite.engine.executor.events import WorkerResult
+from kite.engine.expressions import Renderer
+from kite.engine.model.execution import TaskRun, TaskRunAttempt
+from kite.engine.model.state import State, StateType
+from kite.engine.ports import Clock
+from kite.engine.tasks.base import RunnableTask, TaskFailedError
+from kite.engine.worker.context import PropertyRenderError, RunContext
+
+S = StateType
+
+
+def run_attempt(
+    task: RunnableTask, run: TaskRun, variables: Mapping[str, Any], renderer: Renderer, clock: Clock
+) -> WorkerResult:
+    now = clock.now()
+    running = run.with_state(S.RUNNING, now)
+    running = replace(running, attempts=(*running.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
+    running = running.with_attempt_state(S.RUNNING, now)
+    ctx = RunContext(running, variables, renderer, clock)
+    outputs: Mapping[str, Any] = {}
+    try:
+        outputs = task.run(ctx) or {}
+        state = S.SUCCESS
+    except (TaskFailedError, PropertyRenderError) as exc:
+        ctx.log("ERROR", str(exc))
+        state = S.FAILED
+    except Exception as exc:  # a task's bug must fail its attempt, not the worker
+        ctx.log("ERROR", f"{type(exc).__name__}: {exc}")
+        state = S.FAILED
+    end = clock.now()
+    finished = replace(running, outputs=dict(outputs)).with_attempt_state(state, end)
+    return WorkerResult(finished.with_state(final_state(task, finished, state), end), tuple(ctx.logs))
+
+
+def final_state(task: RunnableTask, run: TaskRun, state: StateType) -> StateType:
+    """The attempt keeps its real state; the task run's is mapped (spec part 2 §1.3)."""
+    if task.retry is not None and task.retry.warning_on_retry and run.attempt_number > 1 and state == S.SUCCESS:
+        state = S.WARNING
+    if task.allow_failure and state == S.FAILED:
+        state = S.WARNING
+    if task.allow_warning and state == S.WARNING:
+        state = S.SUCCESS
+    return state
