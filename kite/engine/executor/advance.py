@@ -15,6 +15,7 @@ from kite.engine.expressions import ExpressionError, Renderer, RenderServices, i
 from kite.engine.executor.events import (
     TIMER_WAIT,
     AdvanceResult,
+    Continue,
     Effect,
     Event,
     ExecutionEnded,
@@ -34,6 +35,7 @@ from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, LogEntry
 from kite.engine.tasks.base import FlowableTask, RunnableTask, WaitingTask
 from kite.engine.worker.context import PropertyRenderError, RunContext
+from kite.engine.worker.run import run_attempt
 
 S = StateType
 MAX_PASSES = 10_000
@@ -43,6 +45,8 @@ MAX_PASSES = 10_000
 class EngineContext:
     clock: Clock
     renderer: Renderer
+    # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
+    inline_budget: int = 0
 
 
 @dataclass(slots=True)
@@ -80,6 +84,8 @@ class Executor:
         self.changed: set[str] = set()
         self.removed: set[str] = set()
         self._moves = 0
+        self._inline_left = ctx.inline_budget
+        self._cut_short = False
         self._was_fully_terminated = fully_terminated(graph, execution)
 
     # --- bookkeeping ------------------------------------------------------------------------------
@@ -112,6 +118,8 @@ class Executor:
         )
 
     def result(self) -> AdvanceResult:
+        if self._cut_short:
+            self.effects.append(Continue())
         if not self._was_fully_terminated and fully_terminated(self.graph, self.execution):
             self.effects.append(ExecutionEnded(self.execution.state.current))
         return AdvanceResult(
@@ -182,6 +190,7 @@ class Executor:
             self._pass()
             if self._moves == before:
                 return
+        self._cut_short = True
 
     def _pass(self) -> None:
         ex = self.execution
@@ -281,6 +290,14 @@ class Executor:
                 return
             self.effects.append(StartTimer(TIMER_WAIT, now + wait, started.id, started.attempt_number))
         elif isinstance(task, RunnableTask):
+            if task.inline and self.ctx.inline_budget:
+                if self._inline_left <= 0:
+                    self._cut_short = True  # leave it CREATED; the next step picks it up
+                    return
+                self._inline_left -= 1
+                submitted = self.put(run.with_state(S.SUBMITTED, now))
+                self._merge(run_attempt(task, submitted, self.variables(submitted), self.ctx.renderer, self.ctx.clock))
+                return
             self.put(run.with_state(S.SUBMITTED, now))
             self.effects.append(RunTask(run.id, run.attempt_number + 1))
 

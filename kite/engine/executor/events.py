@@ -54,13 +54,18 @@ class StartTimer:
 
 
 @dataclass(frozen=True, slots=True)
+class Continue:
+    """The step stopped before a fixpoint (work bound reached): run another step."""
+
+
+@dataclass(frozen=True, slots=True)
 class ExecutionEnded:
     """The execution is fully terminated (terminal state, afterExecution done)."""
 
     state: StateType
 
 
-Effect = RunTask | StartTimer | ExecutionEnded
+Effect = RunTask | StartTimer | Continue | ExecutionEnded
 
 TIMER_WAIT = "WAIT"
 

@@ -18,6 +18,7 @@ from kite.engine.model.execution import (
     TaskRuns,
 )
 from kite.engine.model.state import History, State, StateType
+from kite.engine.ports import LogEntry
 
 
 def format_instant(value: datetime) -> str:
@@ -168,4 +169,28 @@ def execution_from_json(data: dict[str, Any], task_runs: list[TaskRun] | None = 
         schedule_date=parse_instant(data["scheduleDate"]) if data.get("scheduleDate") else None,
         version=int(data.get("version", 0)),
         next_seq=int(data.get("nextSeq", len(runs))),
+    )
+
+
+def log_to_json(entry: LogEntry) -> dict[str, Any]:
+    return {
+        "executionId": entry.execution_id,
+        "taskRunId": entry.task_run_id,
+        "taskId": entry.task_id,
+        "attemptNumber": entry.attempt_number,
+        "level": entry.level,
+        "message": entry.message,
+        "timestamp": format_instant(entry.timestamp),
+    }
+
+
+def log_from_json(data: dict[str, Any]) -> LogEntry:
+    return LogEntry(
+        execution_id=data["executionId"],
+        level=data["level"],
+        message=data["message"],
+        timestamp=parse_instant(data["timestamp"]),
+        task_run_id=data.get("taskRunId"),
+        task_id=data.get("taskId"),
+        attempt_number=data.get("attemptNumber"),
     )

@@ -1,0 +1,33 @@
+"""The worker: run one attempt of a task run and report the result to the dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kite.engine.executor.variables import from_json_value
+from kite.engine.expressions import Renderer
+from kite.engine.model.serde import task_run_from_json
+from kite.engine.ports import Clock, MessageBus
+from kite.engine.services import messages
+from kite.engine.services.catalog import FlowCatalog
+from kite.engine.tasks.base import RunnableTask
+from kite.engine.worker.run import run_attempt
+
+
+@dataclass(slots=True)
+class Worker:
+    catalog: FlowCatalog
+    bus: MessageBus
+    clock: Clock
+    renderer: Renderer
+
+    def handle(self, body: dict[str, Any]) -> None:
+        flow = body["flow"]
+        graph = self.catalog.graph(flow["namespace"], flow["id"], int(flow["revision"]))
+        run = task_run_from_json(body["taskRun"])
+        task = graph.task(run.task_id)
+        if not isinstance(task, RunnableTask):
+            raise TypeError(f"task '{task.id}' of type {task.type} is not runnable on a worker")
+        result = run_attempt(task, run, from_json_value(body["variables"]), self.renderer, self.clock)
+        self.bus.send([messages.worker_result(result)])

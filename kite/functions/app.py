@@ -1,0 +1,55 @@
+"""Composition root of the Lambda functions: settings from the environment → AWS adapters → services.
+
+Built once per container and reused across invocations. The embedded stack installs its own (same
+adapters, on moto, with its clock) through `install`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kite.engine.ports import Clock
+from kite.engine.services.app import Services
+from kite.infra.aws.blobs import S3Blobs
+from kite.infra.aws.bus import SqsMessageBus
+from kite.infra.aws.executions import DynamoExecutionStore
+from kite.infra.aws.flows import DynamoFlowRepository
+from kite.infra.aws.session import AwsSession, process_session
+from kite.infra.aws.settings import AwsSettings
+from kite.infra.clock import SystemClock
+from kite.infra.ids import SecureIds
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    services: Services
+    bus: SqsMessageBus
+
+
+def build(settings: AwsSettings, session: AwsSession, clock: Clock) -> App:
+    blobs = S3Blobs(session, settings.bucket)
+    bus = SqsMessageBus(session, settings, blobs, clock)
+    services = Services.build(
+        DynamoFlowRepository(session, settings.flows_table),
+        DynamoExecutionStore(session, settings.executions_table, blobs),
+        bus,
+        clock,
+        SecureIds(),
+    )
+    return App(services, bus)
+
+
+_installed: App | None = None
+
+
+def install(app: App | None) -> None:
+    """Use `app` for the handlers of this process (the embedded stack), or go back to the environment."""
+    global _installed  # noqa: PLW0603
+    _installed = app
+
+
+def current() -> App:
+    global _installed  # noqa: PLW0603
+    if _installed is None:
+        _installed = build(AwsSettings.from_env(), process_session(), SystemClock())
+    return _installed

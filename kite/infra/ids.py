@@ -1,0 +1,12 @@
+"""Random execution ids in Kestra's format, from the OS's randomness."""
+
+from __future__ import annotations
+
+import secrets
+
+from kite.engine.ids import from_bytes
+
+
+class SecureIds:
+    def new_id(self) -> str:
+        return from_bytes(secrets.token_bytes(16))
