@@ -26,7 +26,7 @@ class App:
     bus: SqsMessageBus
 
 
-def build(settings: AwsSettings, session: AwsSession, clock: Clock) -> App:
+def build(settings: AwsSettings, session: AwsSession, clock: Clock, *, inline_budget: int = 500) -> App:
     blobs = S3Blobs(session, settings.bucket)
     bus = SqsMessageBus(session, settings, blobs, clock)
     services = Services.build(
@@ -35,6 +35,7 @@ def build(settings: AwsSettings, session: AwsSession, clock: Clock) -> App:
         bus,
         clock,
         SecureIds(),
+        inline_budget=inline_budget,
     )
     return App(services, bus)
 

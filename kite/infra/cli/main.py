@@ -1,0 +1,154 @@
+"""The `kite` command (design §6): validate and run flows on the embedded stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kite.engine.inputs import InvalidInputsError
+from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
+from kite.engine.model.serde import execution_to_json
+from kite.engine.model.state import StateType
+from kite.engine.ports import NotFoundError
+from kite.engine.services.executions import FlowDisabledError, InvalidLabelError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.command(args)
+    except UsageError as exc:
+        print(f"kite: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kite", description="Kestra flows, run serverless on AWS.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check flow files; print file:line:col: path: message")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    validate.set_defaults(command=_validate)
+
+    run = commands.add_parser("run", help="run a flow on the embedded stack (moto, in-process)")
+    run.add_argument("flow", type=Path, metavar="FLOW.yaml")
+    run.add_argument("--flows", action="append", type=Path, default=[], metavar="DIR", help="load every flow in DIR")
+    run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--inputs", type=Path, metavar="FILE.json", help="inputs as a JSON object")
+    run.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
+    run.add_argument("--json", action="store_true", help="print the final execution as JSON on stdout")
+    run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
+    run.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
+    run.set_defaults(command=_run)
+    return parser
+
+
+def _flow_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    return files
+
+
+def _validate(args: argparse.Namespace) -> int:
+    invalid = False
+    for path in _flow_files(args.paths):
+        try:
+            parse_flow(path.read_text(), str(path))
+        except InvalidFlowError as exc:
+            invalid = True
+            for problem in exc.problems:
+                print(problem)
+    return EXIT_FAILED if invalid else EXIT_OK
+
+
+def _pairs(items: Sequence[str], what: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} must be KEY=VALUE, got '{item}'")
+        pairs.append((key, value))
+    return pairs
+
+
+def _inputs(args: argparse.Namespace) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    if args.inputs is not None:
+        try:
+            loaded = json.loads(args.inputs.read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read inputs from {args.inputs}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.inputs} must hold a JSON object")
+        inputs.update(loaded)
+    inputs.update(_pairs(args.input, "--input"))
+    return inputs
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kite.infra.cli.progress import Progress
+    from kite.infra.cli.report import print_stats, print_summary
+    from kite.infra.local import LocalKite
+
+    if not args.flow.is_file():
+        raise UsageError(f"no such file: {args.flow}")
+    source = args.flow.read_text()
+    try:
+        flow = parse_flow(source, str(args.flow))
+    except InvalidFlowError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    inputs, labels = _inputs(args), _pairs(args.label, "--label")
+
+    with LocalKite(fast_forward=args.fast_forward) as kite:
+        try:
+            for directory in args.flows:
+                if not directory.is_dir():
+                    raise UsageError(f"--flows needs a directory: {directory}")
+                kite.deploy_dir(directory)
+            kite.deploy(source, str(args.flow))
+            assert kite.stack is not None
+            kite.stack.stats.reset()
+            execution = kite.start_execution(flow.namespace, flow.id, inputs, labels)
+        except InvalidFlowError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_USAGE
+        except InvalidInputsError as exc:
+            for error in exc.errors:
+                print(f"kite: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        except (InvalidLabelError, FlowDisabledError, NotFoundError) as exc:
+            print(f"kite: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        progress = Progress(sys.stderr)
+        final = kite.wait(execution.id, args.timeout, lambda e: progress.update(e, kite.clock.now()))
+        progress.update(final, kite.clock.now())
+        print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
+        if args.stats:
+            print_stats(kite.stack.stats.snapshot(), final, sys.stderr)
+    if args.json:
+        print(json.dumps(execution_to_json(final), indent=2))
+    return EXIT_OK if final.state.current in (StateType.SUCCESS, StateType.WARNING) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

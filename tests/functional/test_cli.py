@@ -1,0 +1,86 @@
+"""The `kite` command, as a user runs it: real handlers on the embedded stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kite.infra.cli.main import main
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_every_example_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(EXAMPLES)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_hello_runs_end_to_end_with_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(EXAMPLES / "hello.yaml"), "--fast-forward", "--json", "--input", "user=Ada"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    execution = json.loads(captured.out)
+    assert execution["state"]["current"] == "SUCCESS"
+    assert execution["inputs"] == {"user": "Ada"}
+    runs = {r["taskId"] + (f"[{r['value']}]" if r["value"] else ""): r for r in execution["taskRunList"]}
+    assert runs["postcard[Oslo]"]["outputs"] == {"value": "Greetings from Oslo"}
+    assert runs["summary"]["outputs"]["values"] == {"cities": "Paris, Lisbon, Oslo", "user": "Ada"}
+    assert "nap" in captured.err and "SUCCESS" in captured.err
+
+
+def test_branching_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(EXAMPLES / "branching.yaml"), "--fast-forward", "--input", "env=prod"]) == 0
+    assert "careful" in capsys.readouterr().err
+
+
+def test_failure_example_exits_1_and_shows_the_failed_task_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(EXAMPLES / "failure.yaml"), "--fast-forward"]) == 1
+    err = capsys.readouterr().err
+    assert "the data for failure looks wrong" in err
+    assert "FAILED" in err
+
+
+def test_invalid_flow_exits_2_with_positions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "bad.yaml"
+    flow.write_text("id: bad\nnamespace: demo\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n")
+    assert main(["run", str(flow)]) == 2
+    err = capsys.readouterr().err
+    assert f"{flow}:4:5: tasks[0].message: required property is missing" in err
+    assert "Traceback" not in err
+    assert main(["validate", str(flow)]) == 1
+    assert capsys.readouterr().out.strip() == f"{flow}:4:5: tasks[0].message: required property is missing"
+
+
+def test_missing_required_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "inputs.yaml"
+    flow.write_text(
+        "id: inputs\nnamespace: demo\ninputs:\n  - id: age\n    type: INT\n"
+        "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+    )
+    assert main(["run", str(flow)]) == 2
+    assert "Invalid input for `age`, missing required input, but received `null`" in capsys.readouterr().err
+    assert main(["run", str(flow), "--input", "age=1.5"]) == 2
+    assert 'Invalid input for `age`, For input string: "1.5", but received `1.5`' in capsys.readouterr().err
+
+
+def test_stats_report_costs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(EXAMPLES / "branching.yaml"), "--fast-forward", "--stats"]) == 0
+    err = capsys.readouterr().err
+    assert "dynamodb.TransactWriteItems" in err
+    assert "per million task runs" in err
+
+
+def test_flows_dir_and_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "labels.yaml"
+    flow.write_text(
+        "id: labels\nnamespace: demo\nlabels:\n  team: data\ntasks:\n"
+        "  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: '{{ labels.team }}-{{ labels.env }}'\n"
+    )
+    assert main(["run", str(flow), "--flows", str(tmp_path), "--label", "env=qa", "--json"]) == 0
+    execution = json.loads(capsys.readouterr().out)
+    assert execution["taskRunList"][0]["outputs"] == {"value": "data-qa"}
+    labels = {label["key"]: label["value"] for label in execution["labels"]}
+    assert labels["team"] == "data" and labels["env"] == "qa"
+    assert labels["system.correlationId"] == execution["id"]

@@ -1,0 +1,91 @@
+"""Flow YAML → Flow: every problem at once, with file:line:col and the property path."""
+
+from __future__ import annotations
+
+import pytest
+
+from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
+from kite.engine.tasks.sequential import Sequential
+
+
+def problems(source: str) -> list[str]:
+    with pytest.raises(InvalidFlowError) as caught:
+        parse_flow(source, "f.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_valid_flow_with_legacy_alias_is_canonicalised() -> None:
+    flow = parse_flow(
+        """
+id: ok
+namespace: demo
+tasks:
+  - id: seq
+    type: io.kestra.core.tasks.flows.Sequential
+    tasks:
+      - id: hi
+        type: io.kestra.core.tasks.log.Log
+        message: hi
+"""
+    )
+    assert isinstance(flow.tasks[0], Sequential)
+    assert flow.tasks[0].tasks[0].type == "io.kestra.plugin.core.log.Log"
+
+
+def test_reports_every_error_with_position_and_path() -> None:
+    found = problems(
+        """id: bad
+namespace: Demo
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    mesage: typo
+  - id: b
+    type: io.kestra.plugin.core.nope.Nope
+  - id: c
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: d
+        type: io.kestra.plugin.core.debug.Return
+        format: [1]
+"""
+    )
+    assert "f.yaml:2:12: namespace: String should match pattern '^[a-z0-9][a-z0-9._-]*$'" in found
+    assert "f.yaml:6:5: tasks[0].mesage: unknown property" in found
+    assert "f.yaml:4:5: tasks[0].message: required property is missing" in found
+    assert "f.yaml:7:5: tasks[1]: unknown task type 'io.kestra.plugin.core.nope.Nope'" in found
+    assert any(p.startswith("f.yaml:14:9: tasks[2].tasks[0].format:") for p in found)
+
+
+def test_duplicate_task_ids_point_at_the_second_one() -> None:
+    found = problems(
+        """id: dup
+namespace: demo
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: one
+errors:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: two
+"""
+    )
+    assert found == ["f.yaml:8:5: <flow>: Duplicate task id with name [a]"]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("id: x\nnamespace: demo\ntasks: [\n", "f.yaml:4:1: <flow>: invalid YAML"),
+        ("id: x\nid: y\nnamespace: demo\ntasks: []\n", "f.yaml:2:1: id: duplicate key 'id'"),
+        ("- just\n- a list\n", "f.yaml:1:1: <flow>: a flow must be a YAML mapping"),
+        ("id: x\nnamespace: demo\ntasks: []\n", "f.yaml:3:8: tasks: List should have at least 1 item"),
+        (
+            "id: x\nnamespace: demo\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Switch\n    value: a\n",
+            "f.yaml:4:5: tasks[0]: No task defined, neither cases or default have any tasks",
+        ),
+    ],
+)
+def test_problems(source: str, expected: str) -> None:
+    assert any(p.startswith(expected) for p in problems(source)), problems(source)
