@@ -30,8 +30,9 @@ def foreach(n: int) -> str:
     return (
         f"id: foreach{n}\nnamespace: bench\ntasks:\n"
         f"  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n"
-        f"    values: \"{{{{ range(1, {n}) }}}}\"\n    concurrencyLimit: 0\n    tasks:\n"
-        f"      - id: item\n        type: io.kestra.plugin.core.debug.Return\n        format: \"{{{{ taskrun.value }}}}\"\n"
+        f'    values: "{{{{ range(1, {n}) }}}}"\n    concurrencyLimit: 0\n    tasks:\n'
+        "      - id: item\n        type: io.kestra.plugin.core.debug.Return\n"
+        '        format: "{{ taskrun.value }}"\n'
     )
 
 

@@ -156,10 +156,13 @@ class Flow(Model):
             problems.append(f"Duplicate task id with name [{', '.join(duplicates)}]")
         for what, items in (("input", self.inputs), ("output", self.outputs)):
             ids = [item.id for item in items or ()]
-            problems += [f"Duplicate {what} with name [{i}]" for i in sorted({i for i in ids if ids.count(i) > 1})]
+            problems += [
+                f"Duplicate {what} with name [{i}]" for i in sorted({i for i in ids if ids.count(i) > 1})
+            ]
         triggers = [t.id for t in self.triggers or ()]
         problems += [
-            f"Duplicate trigger id with name [{i}]" for i in sorted({i for i in triggers if triggers.count(i) > 1})
+            f"Duplicate trigger id with name [{i}]"
+            for i in sorted({i for i in triggers if triggers.count(i) > 1})
         ]
         if problems:
             raise ValueError(", ".join(problems))

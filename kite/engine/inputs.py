@@ -151,7 +151,9 @@ def _array(spec: Input, value: Any) -> list[Any]:
         try:
             result.append(_PARSERS[item_spec.type](item_spec, item))
         except (InputError, ValueError, TypeError):
-            raise _invalid(spec, f"Unable to parse array element as `{item_spec.type}` on `{_shown(item)}`", value) from None
+            raise _invalid(
+                spec, f"Unable to parse array element as `{item_spec.type}` on `{_shown(item)}`", value
+            ) from None
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 from kite.engine.model.execution import Execution
@@ -62,7 +62,7 @@ class FlowRepository(Protocol):
         ...
 
 
-class QueueName(str, Enum):
+class QueueName(StrEnum):
     DISPATCH = "dispatch"  # FIFO, grouped by execution id
     WORKER = "worker"  # standard
     TIMER = "timer"  # standard, delivered at `deliver_at`
@@ -145,4 +145,3 @@ class Storage(Protocol):
     def get(self, uri: str) -> bytes: ...
 
     def exists(self, uri: str) -> bool: ...
-

@@ -40,5 +40,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 logger.exception("step failed")
                 failed.extend(records)
                 continue
-            logger.debug("step", extra={"version": report.version, "sent": report.sent, "conflicts": report.conflicts})
+            logger.debug(
+                "step", extra={"version": report.version, "sent": report.sent, "conflicts": report.conflicts}
+            )
     return batch_response(failed)

@@ -61,10 +61,17 @@ class LocalKite:
             if self.fast_forward:
                 self.clock = self._exit.enter_context(VirtualClock(self.start or datetime.now(UTC)))
             self.stack = self._exit.enter_context(EmbeddedStack(clock=self.clock))
-            app.install(app.build(self.stack.settings, self.stack.session, self.clock, inline_budget=self.inline_budget))
+            app.install(
+                app.build(
+                    self.stack.settings, self.stack.session, self.clock, inline_budget=self.inline_budget
+                )
+            )
             self._exit.callback(app.install, None)
             self.pump = Pump(
-                self.stack, self.clock, self.wrap_dispatcher(dispatcher.handler), self.wrap_worker(worker.handler)
+                self.stack,
+                self.clock,
+                self.wrap_dispatcher(dispatcher.handler),
+                self.wrap_worker(worker.handler),
             )
         except BaseException:
             self._exit.close()

@@ -76,7 +76,8 @@ def test_flows_dir_and_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     flow = tmp_path / "labels.yaml"
     flow.write_text(
         "id: labels\nnamespace: demo\nlabels:\n  team: data\ntasks:\n"
-        "  - id: a\n    type: io.kestra.plugin.core.debug.Return\n    format: '{{ labels.team }}-{{ labels.env }}'\n"
+        "  - id: a\n    type: io.kestra.plugin.core.debug.Return\n"
+        "    format: '{{ labels.team }}-{{ labels.env }}'\n"
     )
     assert main(["run", str(flow), "--flows", str(tmp_path), "--label", "env=qa", "--json"]) == 0
     execution = json.loads(capsys.readouterr().out)

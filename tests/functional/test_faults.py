@@ -94,7 +94,9 @@ def test_racing_dispatchers_end_consistent(monkeypatch: pytest.MonkeyPatch, refe
     assert summary(execution) == reference
 
 
-def test_crash_between_write_and_send_is_repaired(monkeypatch: pytest.MonkeyPatch, reference: list[Any]) -> None:
+def test_crash_between_write_and_send_is_repaired(
+    monkeypatch: pytest.MonkeyPatch, reference: list[Any]
+) -> None:
     original = SqsMessageBus.send
     crashes: list[int] = []
 
@@ -110,4 +112,3 @@ def test_crash_between_write_and_send_is_repaired(monkeypatch: pytest.MonkeyPatc
         execution = run(kite)
     assert crashes
     assert summary(execution) == reference
-

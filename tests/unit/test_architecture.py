@@ -9,8 +9,18 @@ from pathlib import Path
 import kite.engine
 
 ENGINE = Path(kite.engine.__file__).parent
-FORBIDDEN_IMPORTS = ("boto3", "botocore", "aws_lambda_powertools", "moto", "time_machine", "kite.infra", "kite.functions")
-FORBIDDEN_CALLS = re.compile(r"\b(datetime\.now|datetime\.utcnow|date\.today|time\.time|time\.monotonic|os\.environ|os\.getenv|uuid\.uuid[14])\b")
+FORBIDDEN_IMPORTS = (
+    "boto3",
+    "botocore",
+    "aws_lambda_powertools",
+    "moto",
+    "time_machine",
+    "kite.infra",
+    "kite.functions",
+)
+FORBIDDEN_CALLS = re.compile(
+    r"\b(datetime\.now|datetime\.utcnow|date\.today|time\.time|time\.monotonic|os\.environ|os\.getenv|uuid\.uuid[14])\b"
+)
 
 
 def _imports(path: Path) -> list[str]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from kite.engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
 from kite.engine.executor.events import (
     TIMER_WAIT,
     AdvanceResult,
@@ -27,6 +26,7 @@ from kite.engine.executor.events import (
 )
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
 from kite.engine.executor.variables import execution_variables, task_run_variables
+from kite.engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
 from kite.engine.flow import FlowGraph
 from kite.engine.ids import task_run_id
 from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
@@ -57,7 +57,9 @@ class _Services:
         return self.clock.now()
 
 
-def advance(graph: FlowGraph, execution: Execution, events: Iterable[Event], ctx: EngineContext) -> AdvanceResult:
+def advance(
+    graph: FlowGraph, execution: Execution, events: Iterable[Event], ctx: EngineContext
+) -> AdvanceResult:
     executor = Executor(graph, execution, ctx)
     for event in events:
         executor.apply(event)
@@ -133,7 +135,9 @@ class Executor:
     # --- rendering --------------------------------------------------------------------------------
 
     def variables(self, run: TaskRun) -> dict[str, Any]:
-        return task_run_variables(self.graph, self.execution, run, execution_variables(self.graph, self.execution))
+        return task_run_variables(
+            self.graph, self.execution, run, execution_variables(self.graph, self.execution)
+        )
 
     def render_for(self, run: TaskRun, prop: str, template: Any, *, mode: str = "string") -> Any:
         services: RenderServices = _Services(self.ctx.clock)
@@ -146,7 +150,9 @@ class Executor:
                 return renderer.render_value(template, variables, services)
             return renderer.render(template, variables, services)
         except ExpressionError as exc:
-            raise PropertyRenderError(f"Unable to render property '{prop}' of task '{run.task_id}': {exc}") from None
+            raise PropertyRenderError(
+                f"Unable to render property '{prop}' of task '{run.task_id}': {exc}"
+            ) from None
 
     def run_context(self, run: TaskRun) -> RunContext:
         return RunContext(run, self.variables(run), self.ctx.renderer, self.ctx.clock)
@@ -171,7 +177,9 @@ class Executor:
             if current is not None and current.state.current.terminated:
                 self.log("WARN", f"Ignored a late or duplicate result for task run '{incoming.id}'", current)
             return
-        self.put(replace(incoming, seq=current.seq, value_path=current.value_path, loop_values=current.loop_values))
+        self.put(
+            replace(incoming, seq=current.seq, value_path=current.value_path, loop_values=current.loop_values)
+        )
         self.logs.extend(event.logs)
 
     def _timer(self, event: TimerFired) -> None:
@@ -226,7 +234,10 @@ class Executor:
             self.set_execution_state(S.RUNNING)
         final = root.final_state(self.flow.tasks)
         self.set_execution_state(final)
-        self.log("INFO", f"Flow completed with state {final.value} in {format_duration(self.now() - ex.state.start_date)}")
+        self.log(
+            "INFO",
+            f"Flow completed with state {final.value} in {format_duration(self.now() - ex.state.start_date)}",
+        )
 
     def _create(self, spec: NewTaskRun, parent: TaskRun | None, force: bool) -> TaskRun:
         ex = self.execution
@@ -257,7 +268,11 @@ class Executor:
         now = self.now()
         if task.run_if is not None:
             try:
-                condition = task.run_if if isinstance(task.run_if, bool) else self.render_for(run, "runIf", task.run_if)
+                condition = (
+                    task.run_if
+                    if isinstance(task.run_if, bool)
+                    else self.render_for(run, "runIf", task.run_if)
+                )
             except PropertyRenderError as exc:
                 self.log("ERROR", f"Unable to evaluate the runIf condition for task '{task.id}': {exc}", run)
                 self.put(run.terminate(S.FAILED, now))
@@ -296,14 +311,21 @@ class Executor:
                     return
                 self._inline_left -= 1
                 submitted = self.put(run.with_state(S.SUBMITTED, now))
-                self._merge(run_attempt(task, submitted, self.variables(submitted), self.ctx.renderer, self.ctx.clock))
+                self._merge(
+                    run_attempt(task, submitted, self.variables(submitted), self.ctx.renderer, self.ctx.clock)
+                )
                 return
             self.put(run.with_state(S.SUBMITTED, now))
             self.effects.append(RunTask(run.id, run.attempt_number + 1))
 
-    def _flowable(self, run: TaskRun, task: FlowableTask, new: list[tuple[NewTaskRun, TaskRun | None, bool]]) -> None:
+    def _flowable(
+        self, run: TaskRun, task: FlowableTask, new: list[tuple[NewTaskRun, TaskRun | None, bool]]
+    ) -> None:
         scope = FlowableScope(self, run, task)
-        if self.execution.state.current not in (S.KILLING, S.PAUSED) and not self.execution.state.current.terminated:
+        if (
+            self.execution.state.current not in (S.KILLING, S.PAUSED)
+            and not self.execution.state.current.terminated
+        ):
             new += [(n, run, False) for n in task.resolve_nexts(scope)]
         final = task.resolve_state(scope)
         if final is None:
@@ -328,4 +350,3 @@ def joinable(current: TaskRun, incoming: TaskRun) -> bool:
     if current.state.current.terminated and not incoming.state.current.terminated:
         return False
     return len(current.state.histories) <= len(incoming.state.histories)
-

@@ -35,7 +35,9 @@ def enabled(tasks: Sequence[TaskBase] | None) -> list[TaskBase]:
 _PRIORITY = (S.KILLED, S.FAILED, S.CANCELLED, S.WARNING, S.PAUSED)
 
 
-def worst_state(states: Sequence[StateType] | dict[StateType, int], terminal: StateType = S.SUCCESS) -> StateType:
+def worst_state(
+    states: Sequence[StateType] | dict[StateType, int], terminal: StateType = S.SUCCESS
+) -> StateType:
     """KILLED > FAILED > CANCELLED > WARNING > PAUSED > terminal (spec part 2 §7.4)."""
     present = {s for s in states if (states[s] if isinstance(states, dict) else 1)}
     for state in _PRIORITY:
@@ -104,7 +106,9 @@ class FlowableScope:
 
     def all_terminated(self, tasks: Sequence[TaskBase], value: str | None = None) -> bool:
         runs = self.runs_of(tasks, value)
-        return {r.task_id for r in runs} >= {t.id for t in tasks} and all(r.state.current.terminated for r in runs)
+        return {r.task_id for r in runs} >= {t.id for t in tasks} and all(
+            r.state.current.terminated for r in runs
+        )
 
     def failed(self, tasks: Sequence[TaskBase], value: str | None = None) -> bool:
         return any(r.state.current == S.FAILED for r in self.runs_of(tasks, value))

@@ -28,7 +28,11 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
 def execution_variables(graph: FlowGraph, execution: Execution) -> dict[str, Any]:
     """Everything that does not depend on the task run being rendered."""
     variables: dict[str, Any] = {
-        "flow": {"id": execution.flow_id, "namespace": execution.namespace, "revision": execution.flow_revision},
+        "flow": {
+            "id": execution.flow_id,
+            "namespace": execution.namespace,
+            "revision": execution.flow_revision,
+        },
         "execution": {
             "id": execution.id,
             "startDate": execution.state.start_date,

@@ -64,7 +64,9 @@ def _problems(exc: ValidationError, source: YamlSource, filename: str) -> list[F
         if key in seen:
             previous = seen[key]
             if message not in previous.message:
-                seen[key] = FlowProblem(filename, previous.line, previous.column, key, f"{previous.message}; {message}")
+                seen[key] = FlowProblem(
+                    filename, previous.line, previous.column, key, f"{previous.message}; {message}"
+                )
             continue
         seen[key] = FlowProblem(filename, at.line, at.column, key, message)
     return sorted(seen.values(), key=lambda p: (p.line, p.column, p.path))
@@ -76,10 +78,8 @@ def _real_path(data: Any, error: ErrorDetails) -> Path:
     path: list[str | int] = []
     node = data
     for index, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
             path.append(part)
             node = node[part]
         elif index == len(loc) - 1 and error["type"] in ("missing", "extra_forbidden"):
@@ -98,7 +98,11 @@ def _position_of(error: ErrorDetails, path: Path, source: YamlSource) -> Positio
 
 
 def _second_task_id(source: YamlSource, task_id: str) -> Position | None:
-    found = [p for p, pos in source.positions.items() if p and p[-1] == "id" and _value_at(source.data, p) == task_id]
+    found = [
+        p
+        for p, pos in source.positions.items()
+        if p and p[-1] == "id" and _value_at(source.data, p) == task_id
+    ]
     return source.positions[found[1]] if len(found) > 1 else None
 
 

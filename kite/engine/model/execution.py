@@ -81,7 +81,16 @@ class ExecutionMetadata:
 class TaskRuns:
     """Task runs in creation order with incrementally maintained indexes."""
 
-    __slots__ = ("_by_state", "_by_task", "_children", "_open", "_outputs", "_runs", "_state_counts", "_states")
+    __slots__ = (
+        "_by_state",
+        "_by_task",
+        "_children",
+        "_open",
+        "_outputs",
+        "_runs",
+        "_state_counts",
+        "_states",
+    )
 
     def __init__(self, runs: Iterable[TaskRun] = ()) -> None:
         self._runs: dict[str, TaskRun] = {}

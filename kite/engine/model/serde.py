@@ -143,7 +143,9 @@ def execution_to_json(execution: Execution, *, internal: bool = False) -> dict[s
 
 
 def execution_from_json(data: dict[str, Any], task_runs: list[TaskRun] | None = None) -> Execution:
-    runs = task_runs if task_runs is not None else [task_run_from_json(r) for r in data.get("taskRunList", [])]
+    runs = (
+        task_runs if task_runs is not None else [task_run_from_json(r) for r in data.get("taskRunList", [])]
+    )
     metadata = data.get("metadata") or {}
     state = state_from_json(data["state"])
     return Execution(

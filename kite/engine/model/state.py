@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class StateType(str, Enum):
+class StateType(StrEnum):
     """State.Type, in Kestra's declaration order."""
 
     CREATED = "CREATED"

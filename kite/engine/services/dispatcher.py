@@ -111,7 +111,11 @@ def run_task_message(graph: FlowGraph, execution: Execution, effect: RunTask) ->
         {
             "kind": "RunTask",
             "executionId": execution.id,
-            "flow": {"namespace": execution.namespace, "id": execution.flow_id, "revision": execution.flow_revision},
+            "flow": {
+                "namespace": execution.namespace,
+                "id": execution.flow_id,
+                "revision": execution.flow_revision,
+            },
             "taskRun": task_run_to_json(run, internal=True),
             "variables": variables,
         },

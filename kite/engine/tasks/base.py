@@ -33,7 +33,9 @@ class TaskRef:
     first flow is validated, after every task module has registered."""
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         from kite.engine.tasks.registry import any_task_annotation
 
         return handler.generate_schema(any_task_annotation())

@@ -24,7 +24,9 @@ class Fail(RunnableTask):
         message = ctx.render(self.error_message, "errorMessage")
         if self.condition is None:
             raise TaskFailedError(message)
-        condition = self.condition if isinstance(self.condition, bool) else ctx.render(self.condition, "condition")
+        condition = (
+            self.condition if isinstance(self.condition, bool) else ctx.render(self.condition, "condition")
+        )
         if is_truthy(condition):
             ctx.log("ERROR", message)
             raise TaskFailedError("Fail on a condition")

@@ -69,7 +69,11 @@ class _Loop(FlowableTask):
 
     def _branch(self, scope: FlowableScope, progress: _Progress, body: list[TaskBase]) -> list[TaskBase]:
         return scope.active_branch(
-            body, self.errors, self.finally_, main_failed=progress.failed, main_done=self._main_done(progress, body)
+            body,
+            self.errors,
+            self.finally_,
+            main_failed=progress.failed,
+            main_done=self._main_done(progress, body),
         )
 
     def resolve_nexts(self, scope: FlowableScope) -> list[NewTaskRun]:
@@ -155,7 +159,9 @@ def _resolve_values(raw: Any, scope: FlowableScope) -> list[str]:
         try:
             raw = json.loads(rendered)
         except ValueError as exc:
-            raise TaskFailedError(f"Unable to parse the iteration values '{rendered}' as a JSON array") from exc
+            raise TaskFailedError(
+                f"Unable to parse the iteration values '{rendered}' as a JSON array"
+            ) from exc
         if not isinstance(raw, list):
             raise TaskFailedError(f"The iteration values must be a list, got '{rendered}'")
         elements = [_element(v, raw, scope, render=False) for v in raw]

@@ -26,7 +26,11 @@ class If(FlowableTask):
             yield "else", self.else_
 
     def start(self, scope: FlowableScope) -> Mapping[str, Any]:
-        value = self.condition if not isinstance(self.condition, str) else scope.render(self.condition, "condition")
+        value = (
+            self.condition
+            if not isinstance(self.condition, str)
+            else scope.render(self.condition, "condition")
+        )
         return {"evaluationResult": is_truthy(value)}
 
     def _branch(self, scope: FlowableScope) -> list[TaskBase]:

@@ -70,5 +70,7 @@ def any_task_annotation() -> Any:
     members = tuple(Annotated[cls, Tag(name)] for name, cls in sorted(_TYPES.items()))
     return Annotated[
         Union[members],  # noqa: UP007 - built at runtime from the registry
-        Discriminator(_discriminator, custom_error_type="unknown_task_type", custom_error_message="unknown type"),
+        Discriminator(
+            _discriminator, custom_error_type="unknown_task_type", custom_error_message="unknown type"
+        ),
     ]

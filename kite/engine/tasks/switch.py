@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from kite.engine.executor.scope import FlowableScope, NewTaskRun
 from kite.engine.model.state import StateType
@@ -57,7 +57,11 @@ class Switch(FlowableTask):
     def resolve_state(self, scope: FlowableScope) -> StateType | None:
         branch = self._branch(scope)
         if branch is None:
-            scope.executor.log("ERROR", f"No task found on flow for switch value '{scope.run and scope.run.outputs.get('value')}'", scope.run)
+            scope.executor.log(
+                "ERROR",
+                f"No task found on flow for switch value '{scope.run and scope.run.outputs.get('value')}'",
+                scope.run,
+            )
             return scope.resolve_state_from(StateType.FAILED)
         return scope.resolve_state(branch, self.errors, self.finally_)
 

@@ -42,7 +42,12 @@ def run_attempt(
 
 def final_state(task: RunnableTask, run: TaskRun, state: StateType) -> StateType:
     """The attempt keeps its real state; the task run's is mapped (spec part 2 §1.3)."""
-    if task.retry is not None and task.retry.warning_on_retry and run.attempt_number > 1 and state == S.SUCCESS:
+    if (
+        task.retry is not None
+        and task.retry.warning_on_retry
+        and run.attempt_number > 1
+        and state == S.SUCCESS
+    ):
         state = S.WARNING
     if task.allow_failure and state == S.FAILED:
         state = S.WARNING

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a flow on the embedded stack (moto, in-process)")
     run.add_argument("flow", type=Path, metavar="FLOW.yaml")
-    run.add_argument("--flows", action="append", type=Path, default=[], metavar="DIR", help="load every flow in DIR")
+    run.add_argument(
+        "--flows", action="append", type=Path, default=[], metavar="DIR", help="load every flow in DIR"
+    )
     run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--inputs", type=Path, metavar="FILE.json", help="inputs as a JSON object")
     run.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")

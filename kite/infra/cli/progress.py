@@ -39,7 +39,9 @@ def task_lines(execution: Execution, now: datetime) -> list[str]:
         for run in execution.task_runs.children(parent_id):
             label = run.task_id if run.value is None else f"{run.task_id} [{run.value}]"
             icon = _ICONS.get(run.state.current, "·")
-            lines.append(f"{'  ' * depth}{icon} {label}  {run.state.current.value}  {_seconds(run, now):.2f}s")
+            lines.append(
+                f"{'  ' * depth}{icon} {label}  {run.state.current.value}  {_seconds(run, now):.2f}s"
+            )
             walk(run.id, depth + 1)
 
     walk(None, 1)
@@ -78,7 +80,8 @@ class Progress:
                 if run.state.current.terminated or run.state.current in (S.RUNNING, S.PAUSED, S.RETRYING):
                     depth = len(execution.task_runs.ancestors(run)) + 1
                     label = run.task_id if run.value is None else f"{run.task_id} [{run.value}]"
-                    print(f"{'  ' * depth}{_ICONS.get(run.state.current, '·')} {label}  {run.state.current.value}", file=self.out)
+                    icon = _ICONS.get(run.state.current, "·")
+                    print(f"{'  ' * depth}{icon} {label}  {run.state.current.value}", file=self.out)
         self.out.flush()
 
     def _clip(self, lines: list[str]) -> list[str]:

@@ -13,7 +13,11 @@ from kite.infra.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage,
 
 
 def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> None:
-    outputs = {r.task_id if r.value is None else f"{r.task_id}[{r.value}]": r.outputs for r in execution.task_runs if r.outputs}
+    outputs = {
+        r.task_id if r.value is None else f"{r.task_id}[{r.value}]": r.outputs
+        for r in execution.task_runs
+        if r.outputs
+    }
     if outputs:
         print("\nOutputs:", file=out)
         for name, value in outputs.items():
@@ -21,7 +25,11 @@ def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> No
     if execution.outputs:
         print(f"Flow outputs: {json.dumps(execution.outputs, default=str)}", file=out)
     failed = {r.id for r in execution.task_runs if r.state.current in (StateType.FAILED, StateType.KILLED)}
-    failed_logs = [entry for entry in logs if entry.task_run_id in failed or (entry.task_run_id is None and entry.level == "ERROR")]
+    failed_logs = [
+        entry
+        for entry in logs
+        if entry.task_run_id in failed or (entry.task_run_id is None and entry.level == "ERROR")
+    ]
     if failed_logs:
         print("\nLogs of failed tasks:", file=out)
         for entry in failed_logs:
@@ -44,7 +52,8 @@ def print_stats(stats: StatsSnapshot, execution: Execution, out: TextIO, lambda_
     per_million = cost.total / runs * PER_MILLION
     print(
         f"  Estimated: ${per_million:.2f} per million task runs "
-        f"(requests ${cost.requests / runs * PER_MILLION:.2f}, DynamoDB ${cost.dynamodb / runs * PER_MILLION:.2f}, "
+        f"(requests ${cost.requests / runs * PER_MILLION:.2f}, "
+        f"DynamoDB ${cost.dynamodb / runs * PER_MILLION:.2f}, "
         f"Lambda ${cost.lambda_ / runs * PER_MILLION:.2f}); Step Functions: "
         f"${STEP_FUNCTIONS_TRANSITION * PER_MILLION:.2f} per million transitions",
         file=out,

@@ -26,7 +26,10 @@ def run(runner: InMemoryRunner, source: str, **inputs: object) -> Execution:
 
 
 def order(execution: Execution) -> list[str]:
-    return [f"{r.task_id}{'[' + r.value + ']' if r.value else ''}:{r.state.current.value}" for r in execution.task_runs]
+    return [
+        f"{r.task_id}{'[' + r.value + ']' if r.value else ''}:{r.state.current.value}"
+        for r in execution.task_runs
+    ]
 
 
 def outputs(execution: Execution, task_id: str) -> dict[str, object]:
@@ -231,7 +234,11 @@ tasks:
 
 @pytest.mark.parametrize(
     ("value", "expected_state", "children"),
-    [("FIRST", "SUCCESS", ["one:SUCCESS"]), ("OTHER", "SUCCESS", ["dflt:SUCCESS"]), ("1", "SUCCESS", ["num:SUCCESS"])],
+    [
+        ("FIRST", "SUCCESS", ["one:SUCCESS"]),
+        ("OTHER", "SUCCESS", ["dflt:SUCCESS"]),
+        ("1", "SUCCESS", ["num:SUCCESS"]),
+    ],
 )
 def test_switch(runner: InMemoryRunner, value: str, expected_state: str, children: list[str]) -> None:
     ex = run(

@@ -82,7 +82,8 @@ errors:
         ("- just\n- a list\n", "f.yaml:1:1: <flow>: a flow must be a YAML mapping"),
         ("id: x\nnamespace: demo\ntasks: []\n", "f.yaml:3:8: tasks: List should have at least 1 item"),
         (
-            "id: x\nnamespace: demo\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Switch\n    value: a\n",
+            "id: x\nnamespace: demo\ntasks:\n  - id: s\n"
+            "    type: io.kestra.plugin.core.flow.Switch\n    value: a\n",
             "f.yaml:4:5: tasks[0]: No task defined, neither cases or default have any tasks",
         ),
     ],
