@@ -94,6 +94,8 @@ def _position_of(error: ErrorDetails, path: Path, source: YamlSource) -> Positio
             return _second_task_id(source, duplicate.group(1)) or source.locate(())
     if error["type"] == "missing":
         return source.locate(path[:-1])
+    if error["type"] != "extra_forbidden" and path in source.values:
+        return source.values[path]
     return source.locate(path)
 
 

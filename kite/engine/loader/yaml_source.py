@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import yaml
@@ -28,6 +29,8 @@ class YamlSource:
     data: Any
     # Where each path's key (for mapping entries) or item (for sequence entries) starts.
     positions: dict[Path, Position] = field(default_factory=dict)
+    # Where each mapping entry's value starts, to point at a bad value rather than at its key.
+    values: dict[Path, Position] = field(default_factory=dict)
     problems: list[SourceProblem] = field(default_factory=list)
 
     def locate(self, path: Path) -> Position:
@@ -40,7 +43,35 @@ class YamlSource:
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """YAML 1.2 core scalars, as Jackson reads Kestra flows: `off`, `yes` and `1:30` stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _RETYPED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for _RETYPED in [("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$"), list("-+0123456789")
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    return int(text, 0) if text.lower().startswith(("0x", "0o")) else int(text, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+    ),
+    list("-+0123456789."),
+)
 
 
 def _position(node: yaml.Node) -> Position:
@@ -84,6 +115,7 @@ def _build(node: yaml.Node, path: Path, source: YamlSource, loader: _Loader) -> 
                 source.problems.append(SourceProblem(_position(key_node), child, f"duplicate key '{key}'"))
                 continue
             source.positions[child] = _position(key_node)
+            source.values[child] = _position(value_node)
             result[key] = _build(value_node, child, source, loader)
         return result
     if isinstance(node, yaml.SequenceNode):

@@ -54,7 +54,7 @@ tasks:
     assert "f.yaml:6:5: tasks[0].mesage: unknown property" in found
     assert "f.yaml:4:5: tasks[0].message: required property is missing" in found
     assert "f.yaml:7:5: tasks[1]: unknown task type 'io.kestra.plugin.core.nope.Nope'" in found
-    assert any(p.startswith("f.yaml:14:9: tasks[2].tasks[0].format:") for p in found)
+    assert "f.yaml:14:17: tasks[2].tasks[0].format: Input should be a valid string" in found
 
 
 def test_duplicate_task_ids_point_at_the_second_one() -> None:
@@ -80,7 +80,7 @@ errors:
         ("id: x\nnamespace: demo\ntasks: [\n", "f.yaml:4:1: <flow>: invalid YAML"),
         ("id: x\nid: y\nnamespace: demo\ntasks: []\n", "f.yaml:2:1: id: duplicate key 'id'"),
         ("- just\n- a list\n", "f.yaml:1:1: <flow>: a flow must be a YAML mapping"),
-        ("id: x\nnamespace: demo\ntasks: []\n", "f.yaml:3:8: tasks: List should have at least 1 item"),
+        ("id: x\nnamespace: demo\ntasks: []\n", "f.yaml:3:8: tasks: List should have at least 1 item after validation, not 0"),
         (
             "id: x\nnamespace: demo\ntasks:\n  - id: s\n"
             "    type: io.kestra.plugin.core.flow.Switch\n    value: a\n",
