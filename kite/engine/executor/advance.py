@@ -86,6 +86,8 @@ class Executor:
         self.changed: set[str] = set()
         self.removed: set[str] = set()
         self._moves = 0
+        # Per loop task run: how many iteration groups are known complete (see tasks/foreach.py).
+        self.loop_cursors: dict[str, int] = {}
         self._inline_left = ctx.inline_budget
         self._cut_short = False
         self._was_fully_terminated = fully_terminated(graph, execution)

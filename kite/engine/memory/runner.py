@@ -12,15 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kite.engine.executor.advance import fully_terminated
-from kite.engine.model.execution import Execution
-from kite.engine.ports import QueueName
-from kite.engine.services import messages
-from kite.engine.services.app import Services
 from kite.engine.memory.bus import InMemoryMessageBus
 from kite.engine.memory.clock import ManualClock
 from kite.engine.memory.executions import InMemoryExecutionStore
 from kite.engine.memory.flows import InMemoryFlowRepository
 from kite.engine.memory.ids import RandomIds
+from kite.engine.model.execution import Execution
+from kite.engine.ports import QueueName
+from kite.engine.services import messages
+from kite.engine.services.app import Services
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,7 +32,12 @@ class InMemoryRunner:
         self.store = InMemoryExecutionStore()
         self.repository = InMemoryFlowRepository()
         self.services = Services.build(
-            self.repository, self.store, self.bus, self.clock, RandomIds(random.Random(seed)), inline_budget=inline_budget
+            self.repository,
+            self.store,
+            self.bus,
+            self.clock,
+            RandomIds(random.Random(seed)),
+            inline_budget=inline_budget,
         )
 
     def deploy(self, source: str) -> None:
@@ -73,5 +78,7 @@ class InMemoryRunner:
 
     def terminated(self, execution_id: str) -> bool:
         execution = self.services.executions.get(execution_id)
-        graph = self.services.dispatcher.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        graph = self.services.dispatcher.catalog.graph(
+            execution.namespace, execution.flow_id, execution.flow_revision
+        )
         return fully_terminated(graph, execution)

@@ -84,12 +84,14 @@ class TaskRuns:
     __slots__ = (
         "_by_state",
         "_by_task",
+        "_by_value",
         "_children",
         "_open",
         "_outputs",
         "_runs",
         "_state_counts",
         "_states",
+        "_values",
     )
 
     def __init__(self, runs: Iterable[TaskRun] = ()) -> None:
@@ -99,6 +101,9 @@ class TaskRuns:
         self._by_state: dict[StateType, set[str]] = {}
         self._open: dict[str | None, set[str]] = {}
         self._state_counts: dict[str | None, Counter[StateType]] = {}
+        # Loop children by (parent, value), and the distinct values started under each parent.
+        self._by_value: dict[tuple[str | None, str], list[str]] = {}
+        self._values: dict[str | None, dict[str, None]] = {}
         # The `outputs` and `tasks` expression variables, keyed (taskId, *value_path).
         self._outputs = PathIndex()
         self._states = PathIndex()
@@ -113,6 +118,8 @@ class TaskRuns:
         clone._by_state = {k: set(v) for k, v in self._by_state.items()}
         clone._open = {k: set(v) for k, v in self._open.items()}
         clone._state_counts = {k: Counter(v) for k, v in self._state_counts.items()}
+        clone._by_value = {k: list(v) for k, v in self._by_value.items()}
+        clone._values = {k: dict(v) for k, v in self._values.items()}
         clone._outputs = self._outputs.copy()
         clone._states = self._states.copy()
         return clone
@@ -124,6 +131,9 @@ class TaskRuns:
         if old is None:
             self._children.setdefault(parent, []).append(run.id)
             self._by_task.setdefault(run.task_id, []).append(run.id)
+            if run.value is not None:
+                self._by_value.setdefault((parent, run.value), []).append(run.id)
+                self._values.setdefault(parent, {})[run.value] = None
         else:
             counts[old.state.current] -= 1
             self._by_state[old.state.current].discard(run.id)
@@ -147,6 +157,12 @@ class TaskRuns:
         parent = run.parent_task_run_id
         self._children[parent].remove(run_id)
         self._by_task[run.task_id].remove(run_id)
+        if run.value is not None:
+            group = self._by_value[(parent, run.value)]
+            group.remove(run_id)
+            if not group:
+                del self._by_value[(parent, run.value)]
+                del self._values[parent][run.value]
         self._by_state[run.state.current].discard(run_id)
         self._open.get(parent, set()).discard(run_id)
         self._state_counts[parent][run.state.current] -= 1
@@ -188,6 +204,14 @@ class TaskRuns:
         if not ids:
             return []
         return sorted((self._runs[i] for i in ids), key=lambda r: r.seq)
+
+    def with_value(self, parent_id: str | None, value: str) -> list[TaskRun]:
+        """Children of `parent_id` carrying loop value `value`, in creation order."""
+        return [self._runs[i] for i in self._by_value.get((parent_id, value), ())]
+
+    def values_started(self, parent_id: str | None) -> int:
+        """How many distinct loop values have children under `parent_id`."""
+        return len(self._values.get(parent_id, ()))
 
     def child_count(self, parent_id: str | None) -> int:
         return len(self._children.get(parent_id, ()))

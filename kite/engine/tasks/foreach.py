@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +27,26 @@ S = StateType
 
 @dataclass(slots=True)
 class _Progress:
-    values: tuple[str, ...]
-    groups: dict[str, list[TaskRun]] = field(default_factory=dict)
-    failed: bool = False
+    """Where a loop stands. Groups before `done` are complete and never looked at again, so one pass
+    costs the same at iteration 10 and at iteration 10,000."""
 
-    def group_done(self, runs: list[TaskRun], body: list[TaskBase]) -> bool:
-        return runs[-1].task_id == body[-1].id and all(r.state.current.terminated for r in runs)
+    values: tuple[str, ...]
+    done: int
+    started: int
+    active: dict[str, list[TaskRun]] = field(default_factory=dict)
+    states: Counter[StateType] = field(default_factory=Counter)
+
+    @property
+    def failed(self) -> bool:
+        return self.states[S.FAILED] > 0
+
+    @property
+    def main_done(self) -> bool:
+        return self.done == len(self.values)
+
+
+def _group_done(runs: list[TaskRun], body: list[TaskBase]) -> bool:
+    return bool(runs) and runs[-1].task_id == body[-1].id and all(r.state.current.terminated for r in runs)
 
 
 class _Loop(FlowableTask):
@@ -52,33 +67,30 @@ class _Loop(FlowableTask):
         scope.set_loop_values(_resolve_values(self.raw_values(), scope))
         return {}
 
-    def _progress(self, scope: FlowableScope) -> _Progress:
+    def _progress(self, scope: FlowableScope, body: list[TaskBase]) -> _Progress:
         assert scope.run is not None
-        progress = _Progress(scope.run.loop_values or ())
-        body_ids = {t.id for t in self.tasks}
-        for child in scope.executor.execution.task_runs.children(scope.run.id):
-            if child.task_id in body_ids and child.value is not None:
-                progress.groups.setdefault(child.value, []).append(child)
-                progress.failed |= child.state.current == S.FAILED
+        loop = scope.run.id
+        runs = scope.executor.execution.task_runs
+        values = scope.run.loop_values or ()
+        started = runs.values_started(loop)
+        done = scope.executor.loop_cursors.get(loop, 0)
+        while done < started and _group_done(runs.with_value(loop, values[done]), body):
+            done += 1
+        scope.executor.loop_cursors[loop] = done
+        progress = _Progress(values, done, started, states=Counter(runs.state_counts(loop)))
+        progress.active = {value: runs.with_value(loop, value) for value in values[done:started]}
+        for handler in scope.runs_of([*enabled(self.errors), *enabled(self.finally_)]):
+            progress.states[handler.state.current] -= 1
         return progress
-
-    def _main_done(self, progress: _Progress, body: list[TaskBase]) -> bool:
-        return len(progress.groups) == len(progress.values) and all(
-            progress.group_done(runs, body) for runs in progress.groups.values()
-        )
 
     def _branch(self, scope: FlowableScope, progress: _Progress, body: list[TaskBase]) -> list[TaskBase]:
         return scope.active_branch(
-            body,
-            self.errors,
-            self.finally_,
-            main_failed=progress.failed,
-            main_done=self._main_done(progress, body),
+            body, self.errors, self.finally_, main_failed=progress.failed, main_done=progress.main_done
         )
 
     def resolve_nexts(self, scope: FlowableScope) -> list[NewTaskRun]:
         body = enabled(self.tasks)
-        progress = self._progress(scope)
+        progress = self._progress(scope, body)
         branch = self._branch(scope, progress, body)
         if [t.id for t in branch] != [t.id for t in body]:
             return scope.next_sequential(branch)
@@ -87,7 +99,7 @@ class _Loop(FlowableTask):
         index = {value: i for i, value in enumerate(progress.values)}
         new: list[NewTaskRun] = []
         in_flight = 0
-        for value, runs in progress.groups.items():
+        for value, runs in progress.active.items():
             if any(not r.state.current.terminated for r in runs):
                 in_flight += 1
                 continue
@@ -97,24 +109,23 @@ class _Loop(FlowableTask):
                 in_flight += 1
         limit = self.limit()
         free = len(progress.values) if limit == 0 else limit - in_flight
-        for value in progress.values[len(progress.groups) :][: max(free, 0)]:
+        for value in progress.values[progress.started :][: max(free, 0)]:
             new.append(NewTaskRun(body[0], value, index[value]))
         return new
 
     def resolve_state(self, scope: FlowableScope) -> StateType | None:
         body = enabled(self.tasks)
-        progress = self._progress(scope)
-        if not body or not progress.values:
+        if not body or not (scope.run and scope.run.loop_values):
             return scope.resolve_state_from(S.SUCCESS)
+        progress = self._progress(scope, body)
         branch = self._branch(scope, progress, body)
         if [t.id for t in branch] == [t.id for t in body]:
-            done = self._main_done(progress, body)
+            done = progress.main_done
         else:
             done = scope.all_terminated(branch) if branch else progress.failed
         if not done:
             return None
-        states = [r.state.current for runs in progress.groups.values() for r in runs]
-        return scope.resolve_state_from(worst_state(states))
+        return scope.resolve_state_from(worst_state(dict(progress.states)))
 
 
 @task_type("io.kestra.plugin.core.flow.ForEach")
