@@ -1,0 +1,241 @@
+"""Kestra/Pebble functions (§15.5). I/O goes through the optional ``RenderServices`` hooks."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+from kite.engine.expressions import dates
+from kite.engine.expressions.errors import EvalError
+from kite.engine.expressions.runtime import compare, make_range
+from kite.engine.expressions.state import RenderState
+from kite.engine.expressions.values import JavaLong, is_number, java_string
+
+Function = Callable[..., Any]
+
+MAX_RENDER_PASSES = 100
+MAX_RENDER_DEPTH = 16
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _hook(state: RenderState, hook: str, function: str) -> Callable[..., Any]:
+    method = getattr(state.services, hook, None) if state.services is not None else None
+    if not callable(method):
+        raise EvalError(f"Function [{function}] is not available: the runtime provides no '{hook}' service")
+    return method  # type: ignore[no-any-return]
+
+
+def fn_now(
+    state: RenderState,
+    format: Any = None,
+    timeZone: Any = None,
+    existingFormat: Any = None,
+    locale: Any = None,
+) -> str:
+    now = _hook(state, "now", "now")()
+    if not isinstance(now, datetime):
+        raise EvalError("Function [now]: the clock service returned an invalid value")
+    zone = dates.zone_of(None if timeZone is None else java_string(timeZone))
+    moment = dates.to_datetime(now, zone)
+    return dates.format_datetime(
+        moment, "iso" if format is None else java_string(format), zone, timeZone is not None
+    )
+
+
+def fn_from_json(state: RenderState, json_text: Any = None) -> Any:
+    if json_text is None:
+        return None
+    if not isinstance(json_text, str):
+        raise EvalError("Function [fromJson] expects a string")
+    state.budget.check_size(len(json_text))
+    try:
+        return json.loads(json_text)
+    except (ValueError, RecursionError) as exc:
+        raise EvalError(f"Function [fromJson]: invalid JSON: {exc}") from exc
+
+
+def fn_yaml(state: RenderState, yaml_text: Any = None) -> Any:
+    if yaml_text is None:
+        return None
+    if not isinstance(yaml_text, str):
+        raise EvalError("Function [yaml] expects a string")
+    try:
+        return yaml.safe_load(yaml_text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise EvalError(f"Function [yaml]: invalid YAML: {exc}") from exc
+
+
+def fn_render(state: RenderState, toRender: Any = None, recursive: Any = True) -> Any:
+    if toRender is None:
+        return None
+    if state.budget.depth >= MAX_RENDER_DEPTH:
+        raise EvalError("Too many nested render() calls")
+    state.budget.depth += 1
+    try:
+        if not isinstance(toRender, str):
+            return state.render_value(toRender, state)
+        current = toRender
+        if recursive is False:
+            return state.rerender(current, state)
+        for _ in range(MAX_RENDER_PASSES):
+            rendered = state.rerender(current, state)
+            if rendered == current:
+                return rendered
+            current = rendered
+        raise EvalError("Too many rendering attempts")
+    finally:
+        state.budget.depth -= 1
+
+
+def fn_render_once(state: RenderState, toRender: Any = None) -> Any:
+    return fn_render(state, toRender, False)
+
+
+def fn_print_context(state: RenderState) -> Any:
+    return state.context
+
+
+def fn_range(state: RenderState, start: Any, end: Any, step: Any = 1) -> list[Any]:
+    return make_range(state, start, end, step)
+
+
+def _extreme(name: str, values: tuple[Any, ...], sign: int) -> Any:
+    if not values:
+        raise EvalError(f"Function [{name}] expects at least one argument")
+    best = values[0]
+    for value in values[1:]:
+        if not is_number(value) or not is_number(best):
+            raise EvalError(f"Function [{name}] expects numbers")
+        if compare(value, best, name) * sign > 0:
+            best = value
+    return best
+
+
+def fn_max(state: RenderState, *values: Any) -> Any:
+    return _extreme("max", values, 1)
+
+
+def fn_min(state: RenderState, *values: Any) -> Any:
+    return _extreme("min", values, -1)
+
+
+def fn_uuid(state: RenderState) -> str:
+    """A random (version 4) UUID, base62-encoded on 22 characters like Kestra's ``IdUtils.create()``."""
+    hook = getattr(state.services, "uuid", None) if state.services is not None else None
+    if callable(hook):
+        return str(hook())
+    raw = bytearray(secrets.token_bytes(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    number = int.from_bytes(raw, "big")
+    chars: list[str] = []
+    while number:
+        number, rest = divmod(number, 62)
+        chars.append(_BASE62[rest])
+    return "".join(reversed(chars)).rjust(22, "0")
+
+
+def fn_random_int(state: RenderState, lower: Any, upper: Any) -> Any:
+    if not isinstance(lower, int) or not isinstance(upper, int) or isinstance(lower, bool) or upper <= lower:
+        raise EvalError("Function [randomInt] expects integers with lower < upper")
+    return JavaLong(lower + secrets.randbelow(upper - lower))
+
+
+def fn_current_each_output(state: RenderState, outputs: Any = None) -> Any:
+    if not isinstance(outputs, Mapping):
+        raise EvalError("The 'currentEachOutput' function expects an argument 'outputs' with type map.")
+    current: Any = outputs
+    parents = state.context.get("parents")
+    if isinstance(parents, list | tuple):
+        for parent in reversed(parents):
+            taskrun = parent.get("taskrun") if isinstance(parent, Mapping) else None
+            if isinstance(taskrun, Mapping):
+                value = taskrun.get("value")
+                nested = current.get(value) if isinstance(current, Mapping) and value is not None else None
+                if nested is None:
+                    raise EvalError("No execution outputs for the current task runs path")
+                current = nested
+    taskrun = state.context.get("taskrun")
+    value = taskrun.get("value") if isinstance(taskrun, Mapping) else None
+    if not isinstance(current, Mapping):
+        raise EvalError("No execution outputs for the current task runs path")
+    return current.get(value) if value is not None else None
+
+
+def fn_tasks_with_state(state: RenderState, state_name: Any = None) -> list[Any]:
+    wanted = java_string(state_name).upper()
+    tasks = state.context.get("tasks")
+    result: list[Any] = []
+    if not isinstance(tasks, Mapping):
+        return result
+    for task_id, info in tasks.items():
+        if not isinstance(info, Mapping):
+            continue
+        if "state" in info and not isinstance(info["state"], Mapping):
+            if java_string(info["state"]).upper() == wanted:
+                result.append({"taskId": task_id, "state": info["state"]})
+            continue
+        for value, nested in info.items():
+            if isinstance(nested, Mapping) and java_string(nested.get("state")).upper() == wanted:
+                result.append({"taskId": task_id, "value": value, "state": nested.get("state")})
+    return result
+
+
+def fn_secret(state: RenderState, key: Any = None) -> Any:
+    return _hook(state, "secret", "secret")(java_string(key))
+
+
+def fn_kv(state: RenderState, key: Any = None, namespace: Any = None, errorOnMissing: Any = True) -> Any:
+    value = _hook(state, "kv", "kv")(java_string(key), None if namespace is None else java_string(namespace))
+    if value is None and errorOnMissing is not False:
+        raise EvalError(f"The key '{java_string(key)}' does not exist in the namespace")
+    return value
+
+
+def fn_read(state: RenderState, path: Any = None) -> Any:
+    return _hook(state, "read", "read")(java_string(path))
+
+
+def fn_error_logs(state: RenderState) -> Any:
+    return _hook(state, "error_logs", "errorLogs")()
+
+
+def _file_hook(hook: str, function: str) -> Function:
+    def _apply(state: RenderState, path: Any = None) -> Any:
+        return _hook(state, hook, function)(java_string(path))
+
+    return _apply
+
+
+FUNCTIONS: dict[str, Function] = {
+    "currentEachOutput": fn_current_each_output,
+    "errorLogs": fn_error_logs,
+    "fetchContext": fn_print_context,
+    "fileExists": _file_hook("file_exists", "fileExists"),
+    "fileSize": _file_hook("file_size", "fileSize"),
+    "fileURI": _file_hook("file_uri", "fileURI"),
+    "fileEmpty": _file_hook("file_empty", "fileEmpty"),
+    "isFileEmpty": _file_hook("file_empty", "isFileEmpty"),
+    "fromJson": fn_from_json,
+    "id": fn_uuid,
+    "json": fn_from_json,
+    "kv": fn_kv,
+    "max": fn_max,
+    "min": fn_min,
+    "now": fn_now,
+    "printContext": fn_print_context,
+    "randomInt": fn_random_int,
+    "range": fn_range,
+    "read": fn_read,
+    "render": fn_render,
+    "renderOnce": fn_render_once,
+    "secret": fn_secret,
+    "tasksWithState": fn_tasks_with_state,
+    "uuid": fn_uuid,
+    "yaml": fn_yaml,
+}
