@@ -22,8 +22,14 @@ class Clock(Protocol):
 
 
 class IdGenerator(Protocol):
+    """All the randomness the engine gets."""
+
     def new_id(self) -> str:
         """A new random id (22-char base62, Kestra's format)."""
+        ...
+
+    def random_below(self, bound: int) -> int:
+        """A random integer in [0, bound)."""
         ...
 
 

@@ -10,3 +10,6 @@ from kite.engine.ids import from_bytes
 class SecureIds:
     def new_id(self) -> str:
         return from_bytes(secrets.token_bytes(16))
+
+    def random_below(self, bound: int) -> int:
+        return secrets.randbelow(bound)

@@ -48,8 +48,9 @@ def test_engine_reads_no_clock_randomness_or_environment() -> None:
     for path in ENGINE.rglob("*.py"):
         text = path.read_text()
         offenders += [f"{path.relative_to(ENGINE)}: {m.group(0)}" for m in FORBIDDEN_CALLS.finditer(text)]
-        if "random" in _imports(path) and path.parent.name != "memory":
-            offenders.append(f"{path.relative_to(ENGINE)} imports random")
+        for module in ("random", "secrets", "uuid"):
+            if module in _imports(path) and path.parent.name != "memory":
+                offenders.append(f"{path.relative_to(ENGINE)} imports {module}")
     assert offenders == []
 
 

@@ -26,15 +26,15 @@ from kite.engine.executor.events import (
 )
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
 from kite.engine.executor.variables import execution_variables, task_run_variables
-from kite.engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
+from kite.engine.expressions import ExpressionError, Renderer, is_truthy
 from kite.engine.flow import FlowGraph
 from kite.engine.ids import task_run_id
 from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
 from kite.engine.model.serde import format_duration
 from kite.engine.model.state import State, StateType
-from kite.engine.ports import Clock, LogEntry
+from kite.engine.ports import Clock, IdGenerator, LogEntry
 from kite.engine.tasks.base import FlowableTask, RunnableTask, WaitingTask
-from kite.engine.worker.context import PropertyRenderError, RunContext
+from kite.engine.worker.context import PortServices, PropertyRenderError, RunContext
 from kite.engine.worker.run import run_attempt
 
 S = StateType
@@ -44,17 +44,10 @@ MAX_PASSES = 10_000
 @dataclass(frozen=True, slots=True)
 class EngineContext:
     clock: Clock
+    ids: IdGenerator
     renderer: Renderer
     # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
     inline_budget: int = 0
-
-
-@dataclass(slots=True)
-class _Services:
-    clock: Clock
-
-    def now(self) -> datetime:
-        return self.clock.now()
 
 
 def advance(
@@ -81,6 +74,7 @@ class Executor:
         self.flow = graph.flow
         self.execution = execution.copy()
         self.ctx = ctx
+        self.services = PortServices(ctx.clock, ctx.ids)
         self.effects: list[Effect] = []
         self.logs: list[LogEntry] = []
         self.changed: set[str] = set()
@@ -142,7 +136,7 @@ class Executor:
         )
 
     def render_for(self, run: TaskRun, prop: str, template: Any, *, mode: str = "string") -> Any:
-        services: RenderServices = _Services(self.ctx.clock)
+        services = self.services
         variables = self.variables(run)
         renderer = self.ctx.renderer
         try:
@@ -157,7 +151,7 @@ class Executor:
             ) from None
 
     def run_context(self, run: TaskRun) -> RunContext:
-        return RunContext(run, self.variables(run), self.ctx.renderer, self.ctx.clock)
+        return RunContext(run, self.variables(run), self.ctx.renderer, self.services)
 
     def set_loop_values(self, run: TaskRun, values: list[str]) -> TaskRun:
         return self.put(replace(run, loop_values=tuple(values)))
@@ -314,7 +308,7 @@ class Executor:
                 self._inline_left -= 1
                 submitted = self.put(run.with_state(S.SUBMITTED, now))
                 self._merge(
-                    run_attempt(task, submitted, self.variables(submitted), self.ctx.renderer, self.ctx.clock)
+                    run_attempt(task, submitted, self.variables(submitted), self.ctx.renderer, self.services)
                 )
                 return
             self.put(run.with_state(S.SUBMITTED, now))

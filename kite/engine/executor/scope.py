@@ -73,7 +73,7 @@ class FlowableScope:
     # --- rendering --------------------------------------------------------------------------------
 
     def render(self, template: str, prop: str) -> str:
-        return self.executor.render_for(self._require_run(), prop, template)
+        return str(self.executor.render_for(self._require_run(), prop, template))
 
     def render_typed(self, template: str, prop: str) -> Any:
         return self.executor.render_for(self._require_run(), prop, template, mode="typed")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -127,23 +126,18 @@ def fn_min(state: RenderState, *values: Any) -> Any:
 def fn_uuid(state: RenderState) -> str:
     """A random (version 4) UUID, base62-encoded on 22 characters like Kestra's ``IdUtils.create()``."""
     hook = getattr(state.services, "uuid", None) if state.services is not None else None
-    if callable(hook):
-        return str(hook())
-    raw = bytearray(secrets.token_bytes(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    number = int.from_bytes(raw, "big")
-    chars: list[str] = []
-    while number:
-        number, rest = divmod(number, 62)
-        chars.append(_BASE62[rest])
-    return "".join(reversed(chars)).rjust(22, "0")
+    if not callable(hook):
+        raise EvalError("Function [uuid] needs an id generator, which this render has none of")
+    return str(hook())
 
 
 def fn_random_int(state: RenderState, lower: Any, upper: Any) -> Any:
     if not isinstance(lower, int) or not isinstance(upper, int) or isinstance(lower, bool) or upper <= lower:
         raise EvalError("Function [randomInt] expects integers with lower < upper")
-    return JavaLong(lower + secrets.randbelow(upper - lower))
+    hook = getattr(state.services, "random_below", None) if state.services is not None else None
+    if not callable(hook):
+        raise EvalError("Function [randomInt] needs a source of randomness, which this render has none of")
+    return JavaLong(lower + int(hook(upper - lower)))
 
 
 def fn_current_each_output(state: RenderState, outputs: Any = None) -> Any:

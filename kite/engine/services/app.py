@@ -38,8 +38,8 @@ class Services:
         return Services(
             flows=FlowService(flows),
             executions=ExecutionService(catalog, store, bus, clock, ids),
-            dispatcher=Dispatcher(catalog, store, bus, clock, renderer, inline_budget),
-            worker=Worker(catalog, bus, clock, renderer),
+            dispatcher=Dispatcher(catalog, store, bus, clock, ids, renderer, inline_budget),
+            worker=Worker(catalog, bus, clock, ids, renderer),
             store=store,
             bus=bus,
             clock=clock,

@@ -29,6 +29,7 @@ from kite.engine.ports import (
     Commit,
     ConcurrentModificationError,
     ExecutionStore,
+    IdGenerator,
     Message,
     MessageBus,
     QueueName,
@@ -57,6 +58,7 @@ class Dispatcher:
     store: ExecutionStore
     bus: MessageBus
     clock: Clock
+    ids: IdGenerator
     renderer: Renderer
     inline_budget: int = 500
 
@@ -79,7 +81,7 @@ class Dispatcher:
 
     def _step(self, execution: Execution, events: Sequence[Event], report: StepReport) -> None:
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
-        ctx = EngineContext(self.clock, self.renderer, self.inline_budget)
+        ctx = EngineContext(self.clock, self.ids, self.renderer, self.inline_budget)
         result = advance(graph, execution, events, ctx)
         if not result.modified:
             return

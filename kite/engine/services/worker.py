@@ -8,10 +8,11 @@ from typing import Any
 from kite.engine.executor.variables import from_json_value
 from kite.engine.expressions import Renderer
 from kite.engine.model.serde import task_run_from_json
-from kite.engine.ports import Clock, MessageBus
+from kite.engine.ports import Clock, IdGenerator, MessageBus
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.tasks.base import RunnableTask
+from kite.engine.worker.context import PortServices
 from kite.engine.worker.run import run_attempt
 
 
@@ -20,6 +21,7 @@ class Worker:
     catalog: FlowCatalog
     bus: MessageBus
     clock: Clock
+    ids: IdGenerator
     renderer: Renderer
 
     def handle(self, body: dict[str, Any]) -> None:
@@ -29,5 +31,6 @@ class Worker:
         task = graph.task(run.task_id)
         if not isinstance(task, RunnableTask):
             raise TypeError(f"task '{task.id}' of type {task.type} is not runnable on a worker")
-        result = run_attempt(task, run, from_json_value(body["variables"]), self.renderer, self.clock)
+        services = PortServices(self.clock, self.ids)
+        result = run_attempt(task, run, from_json_value(body["variables"]), self.renderer, services)
         self.bus.send([messages.worker_result(result)])

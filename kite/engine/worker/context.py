@@ -7,21 +7,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kite.engine.expressions import ExpressionError, Renderer, RenderServices
+from kite.engine.expressions import ExpressionError, Renderer
 from kite.engine.model.execution import TaskRun
-from kite.engine.ports import Clock, LogEntry
+from kite.engine.ports import Clock, IdGenerator, LogEntry
 
 
 class PropertyRenderError(Exception):
     """An expression failed: names the task, the property and the expression (Kestra's wording)."""
 
 
-@dataclass(slots=True)
-class _ClockServices:
+@dataclass(frozen=True, slots=True)
+class PortServices:
+    """What expressions may ask of the outside world, answered by the ports."""
+
     clock: Clock
+    ids: IdGenerator
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def uuid(self) -> str:
+        return self.ids.new_id()
+
+    def random_below(self, bound: int) -> int:
+        return self.ids.random_below(bound)
 
 
 @dataclass(slots=True)
@@ -29,12 +38,12 @@ class RunContext:
     task_run: TaskRun
     variables: Mapping[str, Any]
     renderer: Renderer
-    clock: Clock
+    services: PortServices
     logs: list[LogEntry] = field(default_factory=list)
 
     @property
-    def services(self) -> RenderServices:
-        return _ClockServices(self.clock)
+    def clock(self) -> Clock:
+        return self.services.clock
 
     def render(self, template: str, prop: str) -> str:
         try:

@@ -10,21 +10,21 @@ from kite.engine.executor.events import WorkerResult
 from kite.engine.expressions import Renderer
 from kite.engine.model.execution import TaskRun, TaskRunAttempt
 from kite.engine.model.state import State, StateType
-from kite.engine.ports import Clock
 from kite.engine.tasks.base import RunnableTask, TaskFailedError
-from kite.engine.worker.context import PropertyRenderError, RunContext
+from kite.engine.worker.context import PortServices, PropertyRenderError, RunContext
 
 S = StateType
 
 
 def run_attempt(
-    task: RunnableTask, run: TaskRun, variables: Mapping[str, Any], renderer: Renderer, clock: Clock
+    task: RunnableTask, run: TaskRun, variables: Mapping[str, Any], renderer: Renderer, services: PortServices
 ) -> WorkerResult:
+    clock = services.clock
     now = clock.now()
     running = run.with_state(S.RUNNING, now)
     running = replace(running, attempts=(*running.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
     running = running.with_attempt_state(S.RUNNING, now)
-    ctx = RunContext(running, variables, renderer, clock)
+    ctx = RunContext(running, variables, renderer, services)
     outputs: Mapping[str, Any] = {}
     try:
         outputs = task.run(ctx) or {}

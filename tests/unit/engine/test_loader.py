@@ -80,7 +80,10 @@ errors:
         ("id: x\nnamespace: demo\ntasks: [\n", "f.yaml:4:1: <flow>: invalid YAML"),
         ("id: x\nid: y\nnamespace: demo\ntasks: []\n", "f.yaml:2:1: id: duplicate key 'id'"),
         ("- just\n- a list\n", "f.yaml:1:1: <flow>: a flow must be a YAML mapping"),
-        ("id: x\nnamespace: demo\ntasks: []\n", "f.yaml:3:8: tasks: List should have at least 1 item after validation, not 0"),
+        (
+            "id: x\nnamespace: demo\ntasks: []\n",
+            "f.yaml:3:8: tasks: List should have at least 1 item after validation, not 0",
+        ),
         (
             "id: x\nnamespace: demo\ntasks:\n  - id: s\n"
             "    type: io.kestra.plugin.core.flow.Switch\n    value: a\n",

@@ -99,7 +99,6 @@ class LazyMapping(Mapping[str, Any]):
         ("{{ inputs.list is iterable }} {{ inputs.obj is map }}", "true true"),
         ("{{ printContext().inputs.name }}", "world"),
         ("{{ fromJson('[1, 2]') | length }}", "2"),
-        ("{{ uuid() | length }}", "22"),
         ("{{ range(5, 1, -2) }}", "[5,3,1]"),
         ("{{ renderOnce(vars.greeting) }}", "Hi world"),
         ("{{ render(vars.nested) }}", "Hi world"),
@@ -185,6 +184,22 @@ def test_now_uses_services(renderer: Renderer) -> None:
     )
     assert renderer.render("{{ now(format='yyyy') }}", {}, clock) == "2026"
     assert renderer.render("{{ now() | date('HH') }}", {}, clock) == "19"
+
+
+def test_randomness_comes_from_services(renderer: Renderer) -> None:
+    class Services(FixedClock):
+        def uuid(self) -> str:
+            return "0" * 21 + "1"
+
+        def random_below(self, bound: int) -> int:
+            return bound - 1
+
+    services = Services(NOW)
+    assert renderer.render("{{ uuid() }} {{ id() | length }}", {}, services) == "0000000000000000000001 22"
+    assert renderer.render("{{ randomInt(5, 10) }}", {}, services) == "9"
+    for template in ("{{ uuid() }}", "{{ randomInt(1, 2) }}"):
+        with pytest.raises(ExpressionError, match="needs"):
+            renderer.render(template, {}, FixedClock(NOW))
 
 
 def test_optional_service_hooks(renderer: Renderer) -> None:

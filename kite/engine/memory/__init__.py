@@ -1,0 +1,18 @@
+"""In-memory adapters of the ports, for fast tests. Pure Python: no AWS."""
+
+from kite.engine.memory.bus import InMemoryMessageBus
+from kite.engine.memory.clock import FixedClock, ManualClock
+from kite.engine.memory.executions import InMemoryExecutionStore
+from kite.engine.memory.flows import InMemoryFlowRepository
+from kite.engine.memory.ids import RandomIds
+from kite.engine.memory.storage import InMemoryStorage
+
+__all__ = [
+    "FixedClock",
+    "InMemoryExecutionStore",
+    "InMemoryFlowRepository",
+    "InMemoryMessageBus",
+    "InMemoryStorage",
+    "ManualClock",
+    "RandomIds",
+]
