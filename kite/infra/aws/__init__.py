@@ -1,0 +1,1 @@
+"""Adapters of the engine's ports on AWS: DynamoDB, SQS, EventBridge Scheduler and S3."""

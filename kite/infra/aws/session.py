@@ -1,0 +1,160 @@
+"""One boto3 Session per process (or embedded stack), lazily created clients, and request accounting.
+
+Creating a Session or a client loads botocore's service models, which costs tens of milliseconds, so both
+are made once and reused; a Lambda only pays for the clients its handler touches.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_sqs import SQSClient
+
+_READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+_ESTIMATE = "kite_estimated_write_units"
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    calls: dict[tuple[str, str], int]
+    read_units: float
+    write_units: float
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+class RequestStats:
+    """Counts API calls per (service, operation) and the DynamoDB capacity units the responses report."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[tuple[str, str]] = Counter()
+        self._read_units = 0.0
+        self._write_units = 0.0
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._estimate)
+        client.meta.events.register("before-call", self._before_call)
+        client.meta.events.register("after-call", self._after_call)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._read_units = self._write_units = 0.0
+
+    def snapshot(self) -> StatsSnapshot:
+        with self._lock:
+            return StatsSnapshot(dict(self._calls), self._read_units, self._write_units)
+
+    def _estimate(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_ESTIMATE] = _transaction_write_units(params)
+
+    def _before_call(self, event_name: str, **_: Any) -> None:
+        service, operation = event_name.split(".", 2)[1:]
+        with self._lock:
+            self._calls[(service, operation)] += 1
+
+    def _after_call(self, event_name: str, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity")
+        if not consumed:
+            # DynamoDB reports a transaction's capacity; moto does not, so the bench would see writes as
+            # free. Estimate them as DynamoDB bills: 2 units per KB of each item.
+            if _ESTIMATE in context and parsed.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200:
+                with self._lock:
+                    self._write_units += context[_ESTIMATE]
+            return
+        operation = event_name.rsplit(".", 1)[-1]
+        is_read = operation in _READ_OPERATIONS
+        reads = writes = 0.0
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            total = float(entry.get("CapacityUnits", 0.0))
+            reads += float(entry.get("ReadCapacityUnits", total if is_read else 0.0))
+            writes += float(entry.get("WriteCapacityUnits", 0.0 if is_read else total))
+        with self._lock:
+            self._read_units += reads
+            self._write_units += writes
+
+
+def _transaction_write_units(params: dict[str, Any]) -> float:
+    units = 0.0
+    for entry in params.get("TransactItems", []):
+        for op_type, op in entry.items():
+            if op_type != "ConditionCheck":
+                size = len(json.dumps(op.get("Item") or op.get("Key") or {}))
+                units += 2 * max(1, math.ceil(size / 1024))
+    return units
+
+
+class AwsSession:
+    """A boto3 Session, its clients (created on first use, then cached) and the stats they feed."""
+
+    def __init__(
+        self, session: boto3.session.Session | None = None, stats: RequestStats | None = None
+    ) -> None:
+        self.session = session or boto3.session.Session()
+        self.stats = stats or RequestStats()
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def region(self) -> str:
+        region = self.session.region_name
+        if region is None:
+            raise RuntimeError("no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)")
+        return region
+
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        client: DynamoDBClient = self._client("dynamodb")
+        return client
+
+    @property
+    def sqs(self) -> SQSClient:
+        client: SQSClient = self._client("sqs")
+        return client
+
+    @property
+    def s3(self) -> S3Client:
+        client: S3Client = self._client("s3")
+        return client
+
+    @property
+    def scheduler(self) -> EventBridgeSchedulerClient:
+        client: EventBridgeSchedulerClient = self._client("scheduler")
+        return client
+
+    def _client(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is None:
+            # botocore's Session is not thread-safe while it creates clients.
+            with self._lock:
+                client = self._clients.get(service)
+                if client is None:
+                    client = self.session.client(service)  # type: ignore[call-overload]
+                    self.stats.attach(client)
+                    self._clients[service] = client
+        return client
+
+
+_process_session: AwsSession | None = None
+
+
+def process_session() -> AwsSession:
+    """The process-wide session a Lambda's composition root shares between invocations."""
+    global _process_session  # noqa: PLW0603
+    if _process_session is None:
+        _process_session = AwsSession()
+    return _process_session

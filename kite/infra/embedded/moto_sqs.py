@@ -1,0 +1,25 @@
+"""A look inside moto's SQS backend, which the API cannot give: when the next hidden message (delayed,
+or in flight) becomes visible. Local-only, for fast-forwarding the virtual clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from moto.sqs.models import sqs_backends
+
+
+def next_visible(account_id: str, region: str, queue_names: Iterable[str]) -> datetime | None:
+    backend = sqs_backends[account_id][region]
+    earliest: float | None = None
+    for name in queue_names:
+        queue = backend.queues.get(name)
+        for message in queue._messages if queue is not None else ():
+            if message.delayed:
+                release = float(message.delayed_until)
+            elif not message.visible:
+                release = float(message.visible_at)
+            else:
+                continue
+            earliest = release if earliest is None else min(earliest, release)
+    return None if earliest is None else datetime.fromtimestamp(earliest / 1000, UTC)

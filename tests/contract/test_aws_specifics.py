@@ -1,0 +1,136 @@
+"""What the AWS adapters promise beyond the ports: item sizes, transaction splitting, message routing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from contract_support import START, make_execution, make_task_run
+
+from kite.engine.ports import Commit, FlowRecord, Message, QueueName
+from kite.infra.aws.executions import SPILL_BYTES
+from kite.infra.embedded.clock import VirtualClock
+from kite.infra.embedded.stack import EmbeddedStack
+
+
+@pytest.fixture
+def stack() -> Iterator[EmbeddedStack]:
+    with VirtualClock(START, tick=False) as clock, EmbeddedStack(clock=clock) as stack:
+        yield stack
+
+
+def items(stack: EmbeddedStack) -> Sequence[Mapping[str, Any]]:
+    return stack.session.dynamodb.scan(TableName=stack.settings.executions_table)["Items"]
+
+
+def test_large_documents_live_in_s3_and_items_stay_small(stack: EmbeddedStack) -> None:
+    execution = make_execution()
+    execution.inputs["big"] = "i" * 150_000
+    execution.task_runs.put(make_task_run(execution, 0, outputs={"blob": "o" * 300_000}))
+    execution.next_seq = 1
+    stack.execution_store().create(execution)
+
+    stored = items(stack)
+    assert {item["sk"]["S"] for item in stored} == {"H", "TR#run00000"}
+    for item in stored:
+        assert "doc" not in item
+        assert len(json.dumps(item)) < SPILL_BYTES
+    keys = [o["Key"] for o in stack.session.s3.list_objects_v2(Bucket=stack.settings.bucket)["Contents"]]
+    assert len(keys) == 2
+    assert all(key.startswith("_internal/executions/exec1/") for key in keys)
+
+
+def test_a_commit_of_250_task_runs_takes_three_transactions(stack: EmbeddedStack) -> None:
+    store = stack.execution_store()
+    store.create(make_execution())
+    execution = make_execution()
+    execution.version = 1
+    for seq in range(250):
+        execution.task_runs.put(make_task_run(execution, seq))
+    stack.stats.reset()
+
+    assert store.commit(Commit(execution, frozenset(r.id for r in execution.task_runs))) == 4
+    snapshot = stack.stats.snapshot()
+    assert snapshot.calls == {("dynamodb", "TransactWriteItems"): 3}
+    # moto reports no capacity for transactions, so it is estimated: 2 units per KB of each item, for
+    # 250 task runs under 1 KB, two header bumps and one full header of 1 to 2 KB.
+    assert snapshot.write_units == 2 * 250 + 2 * 2 + 4
+
+
+def test_stats_count_calls_and_reported_capacity(stack: EmbeddedStack) -> None:
+    store = stack.execution_store()
+    store.create(make_execution(runs=3))
+    stack.stats.reset()
+
+    store.load("exec1")
+    flows = stack.flow_repository()
+    flows.get("company.team", "hello")
+
+    snapshot = stack.stats.snapshot()
+    assert snapshot.calls == {("dynamodb", "Query"): 1, ("dynamodb", "GetItem"): 1}
+    assert snapshot.read_units > 0
+    assert snapshot.write_units == 0
+    stack.stats.reset()
+    assert stack.stats.snapshot().total_calls == 0
+
+
+def test_long_dedup_ids_are_hashed_for_fifo_and_schedules(stack: EmbeddedStack) -> None:
+    bus = stack.message_bus()
+    long_id = "exec1/" + "x" * 200
+    bus.send([Message(QueueName.DISPATCH, {"n": 1}, long_id, group_id="exec1")])
+    bus.send([Message(QueueName.DISPATCH, {"n": 2}, long_id, group_id="exec1")])  # a re-send: dropped
+    timer = Message(QueueName.TIMER, {"t": 1}, "exec1/run 1/timeout#1", deliver_at=START + timedelta(hours=3))
+    bus.send([timer])
+    bus.send([timer])  # the same schedule again: ignored
+
+    received = stack.session.sqs.receive_message(
+        QueueUrl=stack.settings.dispatch_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
+    assert [json.loads(m["Body"]) for m in received] == [{"n": 1}]
+    assert len(received[0]["Attributes"]["MessageDeduplicationId"]) == 64
+    schedules = stack.session.scheduler.list_schedules(GroupName=stack.settings.schedule_group)["Schedules"]
+    assert len(schedules) == 1
+    detail = stack.session.scheduler.get_schedule(
+        Name=schedules[0]["Name"], GroupName=stack.settings.schedule_group
+    )
+    assert detail["ScheduleExpression"] == "at(2026-01-01T15:00:00)"
+    assert detail["ActionAfterCompletion"] == "DELETE"
+    assert detail["Target"]["Arn"] == stack.settings.timer_queue_arn
+    assert json.loads(detail["Target"]["Input"]) == {"t": 1}
+
+
+def test_short_timers_use_the_timer_queue_delay(stack: EmbeddedStack) -> None:
+    stack.message_bus().send(
+        [Message(QueueName.TIMER, {"t": 1}, "t1", deliver_at=START + timedelta(seconds=30, milliseconds=1))]
+    )
+    attributes = stack.session.sqs.get_queue_attributes(
+        QueueUrl=stack.settings.timer_queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+    assert stack.session.scheduler.list_schedules(GroupName=stack.settings.schedule_group)["Schedules"] == []
+
+
+def test_two_saves_racing_for_a_revision_cannot_both_win(stack: EmbeddedStack) -> None:
+    first, second = stack.flow_repository(), stack.flow_repository()
+    first.save("company.team", "hello", "v1")
+    # `second` read revision 1 as the latest, then `first` saved revision 2 before it could write.
+    stale = [second.get("company.team", "hello")]
+    first.save("company.team", "hello", "v2 by first")
+    read_latest = second._latest
+
+    def stale_once(namespace: str, flow_id: str) -> FlowRecord | None:
+        return stale.pop() if stale else read_latest(namespace, flow_id)
+
+    second._latest = stale_once  # type: ignore[method-assign]
+
+    saved = second.save("company.team", "hello", "v2 by second")
+
+    assert saved.revision == 3
+    assert [first.get("company.team", "hello", n).source for n in (1, 2, 3)] == [  # type: ignore[union-attr]
+        "v1",
+        "v2 by first",
+        "v2 by second",
+    ]

@@ -1,0 +1,234 @@
+"""ExecutionStore contract, for the in-memory store and DynamoDB (moto)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from contract_support import START, Harness, make_execution, make_task_run
+
+from kite.engine.model import serde
+from kite.engine.model.execution import Execution
+from kite.engine.model.state import StateType
+from kite.engine.ports import (
+    Commit,
+    ConcurrentModificationError,
+    LogEntry,
+    Message,
+    QueueName,
+)
+
+
+def as_json(execution: Execution) -> dict[str, Any]:
+    data = serde.execution_to_json(execution, internal=True)
+    del data["version"]
+    return data
+
+
+def loaded(harness: Harness, execution_id: str) -> Execution:
+    stored = harness.store.load(execution_id)
+    assert stored is not None
+    return stored.execution
+
+
+def log(execution: Execution, text: str, offset_s: int = 0) -> LogEntry:
+    return LogEntry(execution.id, "INFO", text, START + timedelta(seconds=offset_s), "run00000", "task0", 1)
+
+
+def test_create_then_load_round_trips_header_and_task_runs(harness: Harness) -> None:
+    execution = make_execution(runs=5)
+
+    assert harness.store.create(execution) == 1
+
+    back = loaded(harness, execution.id)
+    assert back.version == 1
+    assert as_json(back) == as_json(execution)
+    assert [r.seq for r in back.task_runs] == [0, 1, 2, 3, 4]
+
+
+def test_load_of_unknown_execution_is_none(harness: Harness) -> None:
+    assert harness.store.load("nope") is None
+
+
+def test_create_twice_is_a_concurrent_modification(harness: Harness) -> None:
+    harness.store.create(make_execution())
+    with pytest.raises(ConcurrentModificationError):
+        harness.store.create(make_execution())
+
+
+def test_loaded_execution_is_not_shared_with_the_store(harness: Harness) -> None:
+    execution = make_execution(runs=1)
+    harness.store.create(execution)
+    execution.inputs["name"] = "changed after create"
+
+    first = loaded(harness, execution.id)
+    first.inputs["name"] = "changed after load"
+    first.task_runs.get("run00000").outputs["nested"]["list"].append("changed")
+
+    again = loaded(harness, execution.id)
+    assert again.inputs["name"] == "world"
+    assert again.task_runs.get("run00000").outputs["nested"] == {"list": [1, "two", None]}
+
+
+def test_commit_is_conditional_on_the_loaded_version(harness: Harness) -> None:
+    harness.store.create(make_execution(runs=2))
+    first = loaded(harness, "exec1")
+    stale = loaded(harness, "exec1")
+
+    first.task_runs.put(first.task_runs.get("run00001").terminate(StateType.SUCCESS, START))
+    first.task_runs.put(make_task_run(first, 2))
+    first.next_seq = 3
+    version = harness.store.commit(Commit(first, frozenset({"run00001", "run00002"})))
+    assert version == 2
+
+    stale.with_state(StateType.FAILED, START)
+    stale.task_runs.put(stale.task_runs.get("run00000").terminate(StateType.FAILED, START))
+    with pytest.raises(ConcurrentModificationError):
+        harness.store.commit(Commit(stale, frozenset({"run00000"}), logs=(log(stale, "lost"),)))
+
+    back = loaded(harness, "exec1")
+    assert back.version == 2
+    assert as_json(back) == as_json(first)
+    assert harness.store.logs("exec1") == []
+
+
+def test_commit_of_unknown_execution_is_a_concurrent_modification(harness: Harness) -> None:
+    execution = make_execution()
+    execution.version = 1
+    with pytest.raises(ConcurrentModificationError):
+        harness.store.commit(Commit(execution, frozenset()))
+
+
+def test_commit_of_250_task_runs(harness: Harness) -> None:
+    harness.store.create(make_execution())
+    execution = loaded(harness, "exec1")
+    for seq in range(250):
+        execution.task_runs.put(make_task_run(execution, seq))
+    execution.next_seq = 250
+    outbox = (Message(QueueName.WORKER, {"run": "run00249"}, "run00249-1"),)
+
+    version = harness.store.commit(
+        Commit(execution, frozenset(r.id for r in execution.task_runs), outbox=outbox)
+    )
+
+    stored = harness.store.load("exec1")
+    assert stored is not None
+    assert version > 1
+    assert stored.execution.version == version
+    assert stored.execution.next_seq == 250
+    assert [r.seq for r in stored.execution.task_runs] == list(range(250))
+    assert as_json(stored.execution) == as_json(execution)
+    assert stored.outbox == list(outbox)
+
+    # Every later writer must start from the returned version.
+    with pytest.raises(ConcurrentModificationError):
+        harness.store.commit(Commit(execution, frozenset()))
+    execution.version = version
+    execution.with_state(StateType.SUCCESS, START)
+    assert harness.store.commit(Commit(execution, frozenset())) == version + 1
+
+
+def test_stale_large_commit_changes_nothing(harness: Harness) -> None:
+    harness.store.create(make_execution(runs=3))
+    winner = loaded(harness, "exec1")
+    loser = loaded(harness, "exec1")
+    harness.store.commit(Commit(winner, frozenset()))
+
+    for seq in range(3, 203):
+        loser.task_runs.put(make_task_run(loser, seq))
+    with pytest.raises(ConcurrentModificationError):
+        harness.store.commit(Commit(loser, frozenset(r.id for r in loser.task_runs)))
+
+    assert len(loaded(harness, "exec1").task_runs) == 3
+
+
+def test_removed_task_runs_disappear(harness: Harness) -> None:
+    harness.store.create(make_execution(runs=4))
+    execution = loaded(harness, "exec1")
+    execution.task_runs.remove("run00003")
+    execution.task_runs.remove("run00001")
+
+    harness.store.commit(Commit(execution, frozenset(), removed=frozenset({"run00001", "run00003"})))
+
+    assert [r.id for r in loaded(harness, "exec1").task_runs] == ["run00000", "run00002"]
+
+
+def test_logs_keep_commit_order(harness: Harness) -> None:
+    harness.store.create(make_execution())
+    execution = loaded(harness, "exec1")
+    first = tuple(log(execution, f"first {n}", n) for n in range(3))
+    execution.version = harness.store.commit(Commit(execution, frozenset(), logs=first))
+    second = tuple(log(execution, f"second {n}", n) for n in range(12))
+    execution.version = harness.store.commit(Commit(execution, frozenset(), logs=second))
+    harness.store.commit(Commit(execution, frozenset()))
+
+    assert harness.store.logs("exec1") == list(first + second)
+    assert harness.store.logs("unknown") == []
+
+
+def test_large_documents_round_trip(harness: Harness) -> None:
+    execution = make_execution()
+    execution.inputs["big"] = "i" * 150_000
+    execution.task_runs.put(make_task_run(execution, 0, outputs={"blob": "o" * 300_000}))
+    execution.next_seq = 1
+    outbox = [Message(QueueName.DISPATCH, {"blob": "m" * 120_000}, "big", group_id="exec1")]
+    harness.store.create(execution, outbox)
+    execution.version = 1
+
+    stored = harness.store.load("exec1")
+    assert stored is not None
+    assert as_json(stored.execution) == as_json(execution)
+    assert stored.outbox == outbox
+
+    huge_log = log(execution, "l" * 200_000)
+    small_logs = tuple(log(execution, f"line {n} " + "x" * 1000, n) for n in range(150))
+    harness.store.commit(Commit(execution, frozenset(), logs=(huge_log, *small_logs)))
+    assert harness.store.logs("exec1") == [huge_log, *small_logs]
+
+
+def test_outbox_round_trips_and_is_replaced_by_each_commit(harness: Harness) -> None:
+    outbox = [
+        Message(
+            QueueName.DISPATCH, {"type": "ExecutionCreated", "id": "exec1"}, "exec1-created", group_id="exec1"
+        ),
+        Message(QueueName.WORKER, {"type": "RunTask", "attempt": 1}, "run00000-1"),
+        Message(
+            QueueName.TIMER,
+            {"type": "TimerFired"},
+            "t-1",
+            deliver_at=START + timedelta(hours=2, microseconds=7),
+        ),
+    ]
+    harness.store.create(make_execution(), outbox)
+    stored = harness.store.load("exec1")
+    assert stored is not None
+    assert stored.outbox == outbox
+
+    harness.store.commit(Commit(stored.execution, frozenset()))
+    again = harness.store.load("exec1")
+    assert again is not None
+    assert again.outbox == []
+
+
+def test_search_lists_headers_newest_first(harness: Harness) -> None:
+    older = make_execution("exec-a", runs=2, at=START)
+    newer = make_execution("exec-b", at=START + timedelta(minutes=1), state=StateType.SUCCESS)
+    other_flow = make_execution("exec-c", at=START + timedelta(minutes=2), flow_id="other")
+    other_namespace = make_execution("exec-d", at=START + timedelta(minutes=3), namespace="company.other")
+    for execution in (older, newer, other_flow, other_namespace):
+        harness.store.create(execution)
+
+    def ids(found: list[Execution]) -> list[str]:
+        return [e.id for e in found]
+
+    assert ids(harness.store.search("company.team", "hello")) == ["exec-b", "exec-a"]
+    assert ids(harness.store.search("company.team", "hello", "SUCCESS")) == ["exec-b"]
+    assert ids(harness.store.search("company.team")) == ["exec-c", "exec-b", "exec-a"]
+    assert ids(harness.store.search(state="RUNNING")) == ["exec-d", "exec-c", "exec-a"]
+    assert ids(harness.store.search(flow_id="other")) == ["exec-c"]
+    assert ids(harness.store.search()) == ["exec-d", "exec-c", "exec-b", "exec-a"]
+    found = harness.store.search("company.team", "hello")[1]
+    assert len(found.task_runs) == 0
+    assert as_json(replace(found, task_runs=older.task_runs)) == as_json(older)

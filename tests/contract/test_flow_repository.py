@@ -1,0 +1,62 @@
+"""FlowRepository contract."""
+
+from __future__ import annotations
+
+import pytest
+from contract_support import Harness
+
+from kite.engine.ports import FlowRecord, NotFoundError
+
+SOURCE = "id: hello\nnamespace: company.team\ntasks: []\n"
+CHANGED = SOURCE + "description: changed\n"
+
+
+def test_same_source_keeps_the_revision(harness: Harness) -> None:
+    first = harness.flows.save("company.team", "hello", SOURCE)
+    again = harness.flows.save("company.team", "hello", SOURCE)
+
+    assert first == FlowRecord("company.team", "hello", 1, SOURCE)
+    assert again == first
+
+
+def test_changed_source_is_the_next_revision(harness: Harness) -> None:
+    harness.flows.save("company.team", "hello", SOURCE)
+    second = harness.flows.save("company.team", "hello", CHANGED)
+
+    assert second.revision == 2
+    assert harness.flows.get("company.team", "hello") == second
+    assert harness.flows.get("company.team", "hello", 1) == FlowRecord("company.team", "hello", 1, SOURCE)
+    assert harness.flows.get("company.team", "hello", 3) is None
+    assert harness.flows.get("company.team", "absent") is None
+
+
+def test_delete_writes_a_tombstone_revision(harness: Harness) -> None:
+    harness.flows.save("company.team", "hello", SOURCE)
+    harness.flows.delete("company.team", "hello")
+
+    assert harness.flows.get("company.team", "hello") is None
+    tombstone = harness.flows.get("company.team", "hello", 2)
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert harness.flows.list() == []
+    with pytest.raises(NotFoundError):
+        harness.flows.delete("company.team", "hello")
+
+    revived = harness.flows.save("company.team", "hello", SOURCE)
+    assert revived == FlowRecord("company.team", "hello", 3, SOURCE)
+
+
+def test_list_returns_the_latest_live_revision_of_each_flow(harness: Harness) -> None:
+    harness.flows.save("company.team", "b", SOURCE)
+    harness.flows.save("company.team", "b", CHANGED)
+    harness.flows.save("company.team", "a", SOURCE)
+    harness.flows.save("company.other", "c", SOURCE)
+    harness.flows.save("company.team", "gone", SOURCE)
+    harness.flows.delete("company.team", "gone")
+
+    assert [(f.namespace, f.id, f.revision) for f in harness.flows.list()] == [
+        ("company.other", "c", 1),
+        ("company.team", "a", 1),
+        ("company.team", "b", 2),
+    ]
+    assert [f.id for f in harness.flows.list("company.team")] == ["a", "b"]
