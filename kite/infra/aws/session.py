@@ -6,7 +6,6 @@ are made once and reused; a Lambda only pays for the clients its handler touches
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections import Counter
@@ -93,9 +92,31 @@ def _transaction_write_units(params: dict[str, Any]) -> float:
     for entry in params.get("TransactItems", []):
         for op_type, op in entry.items():
             if op_type != "ConditionCheck":
-                size = len(json.dumps(op.get("Item") or op.get("Key") or {}))
+                size = item_size(op.get("Item") or op.get("Key") or {})
                 units += 2 * max(1, math.ceil(size / 1024))
     return units
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's billed size of an item: attribute names plus values (binary counted raw)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, data), *_ = value.items()
+    if kind == "S":
+        return len(str(data).encode())
+    if kind == "B":
+        return len(data)
+    if kind == "N":
+        return len(str(data)) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + item_size(data)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in data)
+    return sum(len(str(v)) for v in data)  # string/number/binary sets
 
 
 class AwsSession:
