@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from kite.infra.cost import PER_MILLION, LambdaUsage, cost_of
-from kite.infra.local import Handler, LocalKite
+from kite.infra.local import LocalKite
 
 LOG = "io.kestra.plugin.core.log.Log"
 
@@ -36,35 +33,23 @@ def foreach(n: int) -> str:
     )
 
 
-@dataclass
-class Counter:
-    invocations: int = 0
-
-    def wrap(self, handler: Handler) -> Handler:
-        def counted(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            self.invocations += 1
-            return handler(event, context)
-
-        return counted
-
-
 def measure(name: str, source: str, flow_id: str, inline_budget: int) -> None:
-    counter = Counter()
-    wrap: Callable[[Handler], Handler] = counter.wrap
-    with LocalKite(inline_budget=inline_budget, wrap_dispatcher=wrap, wrap_worker=wrap) as kite:
+    with LocalKite(inline_budget=inline_budget) as kite:
         kite.deploy(source)
         assert kite.stack is not None
         kite.stack.stats.reset()
+        kite.invocations = 0
         started = time.perf_counter()
         execution = kite.run("bench", flow_id, timeout_s=3600)
         took = time.perf_counter() - started
         stats = kite.stack.stats.snapshot()
+        invocations = kite.invocations
     runs = len(execution.task_runs)
-    cost = cost_of(stats, LambdaUsage(counter.invocations))
+    cost = cost_of(stats, LambdaUsage(invocations))
     print(
         f"{name:<28} {execution.state.current.value:<8} {runs:>6} task runs  {runs / took:8.1f} runs/s  "
         f"{stats.total_calls / runs:6.2f} req/run  {stats.read_units / runs:6.2f} RCU/run  "
-        f"{stats.write_units / runs:6.2f} WCU/run  {counter.invocations / runs:5.2f} λ/run  "
+        f"{stats.write_units / runs:6.2f} WCU/run  {invocations / runs:5.2f} λ/run  "
         f"${cost.total / runs * PER_MILLION:7.2f} per million task runs",
         flush=True,
     )

@@ -41,6 +41,9 @@ _PER_REQUEST = {
 
 @dataclass(frozen=True, slots=True)
 class LambdaUsage:
+    """Invocations of the SQS-triggered functions. Each one also costs the event source mapping's
+    ReceiveMessage and DeleteMessageBatch, which the local pump makes outside the app's stats."""
+
     invocations: int
     # Assumed, not measured: moto's latency dwarfs the handlers' own time on one machine.
     average_ms: float = 60.0
@@ -49,7 +52,8 @@ class LambdaUsage:
     @property
     def dollars(self) -> float:
         seconds = self.invocations * self.average_ms / 1000
-        return self.invocations * LAMBDA_REQUEST + seconds * self.memory_gb * LAMBDA_GB_SECOND_ARM
+        polling = 2 * self.invocations * SQS_FIFO_REQUEST
+        return self.invocations * LAMBDA_REQUEST + seconds * self.memory_gb * LAMBDA_GB_SECOND_ARM + polling
 
 
 @dataclass(frozen=True, slots=True)

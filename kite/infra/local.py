@@ -51,6 +51,7 @@ class LocalKite:
         self.inline_budget = inline_budget
         self.wrap_dispatcher = wrap_dispatcher
         self.wrap_worker = wrap_worker
+        self.invocations = 0
         self._exit = ExitStack()
         self.clock: Clock = SystemClock()
         self.stack: EmbeddedStack | None = None
@@ -70,8 +71,8 @@ class LocalKite:
             self.pump = Pump(
                 self.stack,
                 self.clock,
-                self.wrap_dispatcher(dispatcher.handler),
-                self.wrap_worker(worker.handler),
+                self._counted(self.wrap_dispatcher(dispatcher.handler)),
+                self._counted(self.wrap_worker(worker.handler)),
             )
         except BaseException:
             self._exit.close()
@@ -82,6 +83,13 @@ class LocalKite:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._exit.close()
+
+    def _counted(self, handler: Handler) -> Handler:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            self.invocations += 1
+            return handler(event, context)
+
+        return invoke
 
     @property
     def services(self) -> Services:

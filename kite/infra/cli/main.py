@@ -130,6 +130,7 @@ def _run(args: argparse.Namespace) -> int:
             kite.deploy(source, str(args.flow))
             assert kite.stack is not None
             kite.stack.stats.reset()
+            kite.invocations = 0
             execution = kite.start_execution(flow.namespace, flow.id, inputs, labels)
         except InvalidFlowError as exc:
             print(exc, file=sys.stderr)
@@ -146,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         progress.update(final, kite.clock.now())
         print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
         if args.stats:
-            print_stats(kite.stack.stats.snapshot(), final, sys.stderr)
+            print_stats(kite.stack.stats.snapshot(), final, sys.stderr, kite.invocations)
     if args.json:
         print(json.dumps(execution_to_json(final), indent=2))
     return EXIT_OK if final.state.current in (StateType.SUCCESS, StateType.WARNING) else EXIT_FAILED
