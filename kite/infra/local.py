@@ -13,7 +13,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kite.engine.executor.advance import fully_terminated
 from kite.engine.flow import Flow
 from kite.engine.model.execution import Execution
 from kite.engine.ports import Clock, FlowRecord
@@ -129,10 +128,7 @@ class LocalKite:
             if on_change is not None and (not latest or latest[0].version != execution.version):
                 on_change(execution)
             latest[:] = [execution]
-            graph = self.services.dispatcher.catalog.graph(
-                execution.namespace, execution.flow_id, execution.flow_revision
-            )
-            return fully_terminated(graph, execution)
+            return self.services.executions.fully_terminated(execution)
 
         self.pump.run_until(done, timeout_s)
         return latest[0]

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kite.engine.executor.advance import fully_terminated
 from kite.engine.memory.bus import InMemoryMessageBus
 from kite.engine.memory.clock import ManualClock
 from kite.engine.memory.executions import InMemoryExecutionStore
@@ -75,10 +74,3 @@ class InMemoryRunner:
         for message in work:
             self.services.worker.handle(message.body)
         return bool(batch or work)
-
-    def terminated(self, execution_id: str) -> bool:
-        execution = self.services.executions.get(execution_id)
-        graph = self.services.dispatcher.catalog.graph(
-            execution.namespace, execution.flow_id, execution.flow_revision
-        )
-        return fully_terminated(graph, execution)

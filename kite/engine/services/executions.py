@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kite.engine.executor.advance import fully_terminated
 from kite.engine.inputs import resolve_inputs
 from kite.engine.model.execution import Execution, ExecutionMetadata, Label, TaskRuns
 from kite.engine.model.state import State, StateType
@@ -85,6 +86,11 @@ class ExecutionService:
         if stored is None:
             raise NotFoundError(f"Execution '{execution_id}' not found")
         return stored.execution
+
+    def fully_terminated(self, execution: Execution) -> bool:
+        """Terminal, and its afterExecution tasks are done too."""
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        return fully_terminated(graph, execution)
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         return self.store.logs(execution_id)

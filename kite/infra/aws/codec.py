@@ -1,11 +1,11 @@
-"""JSON for the port values that DynamoDB stores besides executions: outbox messages and log entries."""
+"""JSON for the outbox messages DynamoDB stores with an execution (log entries use the engine's serde)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kite.engine.model.serde import format_instant, parse_instant
-from kite.engine.ports import LogEntry, Message, QueueName
+from kite.engine.ports import Message, QueueName
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
@@ -25,28 +25,4 @@ def message_from_json(data: dict[str, Any]) -> Message:
         dedup_id=data["dedupId"],
         group_id=data.get("groupId"),
         deliver_at=parse_instant(data["deliverAt"]) if data.get("deliverAt") else None,
-    )
-
-
-def log_to_json(entry: LogEntry) -> dict[str, Any]:
-    return {
-        "executionId": entry.execution_id,
-        "level": entry.level,
-        "message": entry.message,
-        "timestamp": format_instant(entry.timestamp),
-        "taskRunId": entry.task_run_id,
-        "taskId": entry.task_id,
-        "attemptNumber": entry.attempt_number,
-    }
-
-
-def log_from_json(data: dict[str, Any]) -> LogEntry:
-    return LogEntry(
-        execution_id=data["executionId"],
-        level=data["level"],
-        message=data["message"],
-        timestamp=parse_instant(data["timestamp"]),
-        task_run_id=data.get("taskRunId"),
-        task_id=data.get("taskId"),
-        attempt_number=data.get("attemptNumber"),
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kite.engine.model import serde
 from kite.engine.model.execution import Execution, TaskRun
+from kite.engine.model.serde import log_from_json, log_to_json
 from kite.engine.ports import (
     Commit,
     ConcurrentModificationError,
@@ -29,7 +30,7 @@ from kite.engine.ports import (
     StoredExecution,
 )
 from kite.infra.aws.blobs import S3Blobs
-from kite.infra.aws.codec import log_from_json, log_to_json, message_from_json, message_to_json
+from kite.infra.aws.codec import message_from_json, message_to_json
 from kite.infra.aws.session import AwsSession, item_size
 
 if TYPE_CHECKING:
