@@ -33,7 +33,7 @@ from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
 from kite.engine.model.serde import format_duration
 from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, IdGenerator, LogEntry
-from kite.engine.tasks.base import FlowableTask, RunnableTask, WaitingTask
+from kite.engine.tasks.base import FlowableTask, RunnableTask, TaskBase, WaitingTask
 from kite.engine.worker.context import PortServices, PropertyRenderError, RunContext
 from kite.engine.worker.run import run_attempt
 
@@ -152,6 +152,19 @@ class Executor:
 
     def run_context(self, run: TaskRun) -> RunContext:
         return RunContext(run, self.variables(run), self.ctx.renderer, self.services)
+
+    def inline_room(self, task: TaskBase) -> int | None:
+        """How many more runs of `task` this step could run itself; None when it would not run them.
+
+        Loops create inline iterations no faster than that: a run created now but run in a later step
+        would be written twice (decision 0003)."""
+        if not (isinstance(task, RunnableTask) and task.inline and self.ctx.inline_budget):
+            return None
+        return max(self._inline_left - len(self.execution.task_runs.in_state(S.CREATED)), 0)
+
+    def defer(self) -> None:
+        """Work was left for the next step."""
+        self._cut_short = True
 
     def set_loop_values(self, run: TaskRun, values: list[str]) -> TaskRun:
         return self.put(replace(run, loop_values=tuple(values)))

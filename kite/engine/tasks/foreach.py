@@ -109,7 +109,13 @@ class _Loop(FlowableTask):
                 in_flight += 1
         limit = self.limit()
         free = len(progress.values) if limit == 0 else limit - in_flight
-        for value in progress.values[progress.started :][: max(free, 0)]:
+        waiting = progress.values[progress.started :]
+        wanted = min(max(free, 0), len(waiting))
+        room = scope.executor.inline_room(body[0])
+        if room is not None and room < wanted:
+            wanted = room
+            scope.executor.defer()
+        for value in waiting[:wanted]:
             new.append(NewTaskRun(body[0], value, index[value]))
         return new
 

@@ -8,6 +8,7 @@ import pytest
 
 from kite.engine.memory.runner import InMemoryRunner
 from kite.engine.model.execution import Execution
+from kite.engine.ports import Commit
 
 LOG = "io.kestra.plugin.core.log.Log"
 RETURN = "io.kestra.plugin.core.debug.Return"
@@ -431,3 +432,38 @@ tasks:
     assert entry.level == "ERROR"
     assert "property 'message' of task 'bad'" in entry.message
     assert "inputs.missing" in entry.message
+
+
+def test_a_large_inline_fan_out_writes_each_task_run_once() -> None:
+    """Loops create inline iterations no faster than a step runs them (decision 0003), so no task run
+    is written CREATED in one step and again in the next."""
+    runner = InMemoryRunner(inline_budget=50)
+    writes: dict[str, int] = {}
+    commit = runner.store.commit
+
+    def counting(change: Commit) -> int:
+        for run_id in change.changed:
+            writes[run_id] = writes.get(run_id, 0) + 1
+        return commit(change)
+
+    runner.store.commit = counting  # type: ignore[method-assign]
+    values = ", ".join(f'"v{i}"' for i in range(180))
+    ex = run(
+        runner,
+        f"""id: fan
+namespace: demo
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [{values}]
+    concurrencyLimit: 0
+    tasks:
+      - id: item
+        type: {RETURN}
+        format: "{{{{ taskrun.value }}}}"
+""",
+    )
+    assert ex.state.current.value == "SUCCESS"
+    assert len(ex.task_runs) == 181
+    items = {r.id for r in ex.task_runs.of_task("item")}
+    assert {writes[i] for i in items} == {1}
