@@ -9,9 +9,10 @@ from aws_lambda_powertools import Logger
 from kite.engine.executor.events import Event
 from kite.engine.services import messages
 from kite.functions import app
+from kite.functions.logs import log_handler
 from kite.functions.sqs import Record, batch_response, receive_count
 
-logger = Logger(service="kite-dispatcher")
+logger = Logger(service="kite-dispatcher", logger_handler=log_handler())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

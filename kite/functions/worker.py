@@ -7,9 +7,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from kite.functions import app
+from kite.functions.logs import log_handler
 from kite.functions.sqs import Record, each_record
 
-logger = Logger(service="kite-worker")
+logger = Logger(service="kite-worker", logger_handler=log_handler())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,24 @@ def test_flows_dir_and_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     labels = {label["key"]: label["value"] for label in execution["labels"]}
     assert labels["team"] == "data" and labels["env"] == "qa"
     assert labels["system.correlationId"] == execution["id"]
+
+
+def test_json_stdout_stays_clean_when_a_handler_logs_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kite.engine.services.dispatcher import Dispatcher
+
+    original = Dispatcher.handle
+    failures: list[str] = []
+
+    def flaky(self: Dispatcher, execution_id: str, events: Any, *, redelivered: bool = False) -> Any:
+        if not failures:
+            failures.append(execution_id)
+            raise RuntimeError("transient failure")  # logged by the handler, the message is redelivered
+        return original(self, execution_id, events, redelivered=redelivered)
+
+    monkeypatch.setattr(Dispatcher, "handle", flaky)
+    assert main(["run", str(EXAMPLES / "branching.yaml"), "--fast-forward", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["state"]["current"] == "SUCCESS"
+    assert failures and "transient failure" in captured.err
