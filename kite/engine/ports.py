@@ -127,6 +127,10 @@ class ExecutionStore(Protocol):
 
     def load(self, execution_id: str) -> StoredExecution | None: ...
 
+    def version(self, execution_id: str) -> int | None:
+        """The stored version alone: a cheap check that a copy kept in memory is still current."""
+        ...
+
     def commit(self, commit: Commit) -> int:
         """Write conditionally on `commit.execution.version` (the version that was loaded) and return the
         new version; raise ConcurrentModificationError when another writer got there first."""

@@ -94,6 +94,17 @@ def test_commit_is_conditional_on_the_loaded_version(harness: Harness) -> None:
     assert harness.store.logs("exec1") == []
 
 
+def test_version_follows_commits(harness: Harness) -> None:
+    assert harness.store.version("exec1") is None
+    harness.store.create(make_execution())
+    assert harness.store.version("exec1") == 1
+    execution = loaded(harness, "exec1")
+    execution.task_runs.put(make_task_run(execution, 0))
+    execution.next_seq = 1
+    harness.store.commit(Commit(execution, frozenset({"run00000"})))
+    assert harness.store.version("exec1") == 2
+
+
 def test_commit_of_unknown_execution_is_a_concurrent_modification(harness: Harness) -> None:
     execution = make_execution()
     execution.version = 1

@@ -45,6 +45,10 @@ class InMemoryExecutionStore:
         execution = serde.execution_from_json(json.loads(row.header), task_runs=runs)
         return StoredExecution(execution, copy.deepcopy(row.outbox))
 
+    def version(self, execution_id: str) -> int | None:
+        row = self._rows.get(execution_id)
+        return int(json.loads(row.header)["version"]) if row is not None else None
+
     def commit(self, commit: Commit) -> int:
         execution = commit.execution
         row = self._rows.get(execution.id)

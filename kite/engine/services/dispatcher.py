@@ -7,6 +7,7 @@ on one execution (the conditional write fails for the loser, which reloads and a
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from kite.engine.ports import (
     Message,
     MessageBus,
     QueueName,
+    StoredExecution,
 )
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
@@ -52,6 +54,34 @@ class StepReport:
     resent_outbox: int = 0
 
 
+class _Recent:
+    """The executions this process committed last. A step that finds the stored version unchanged reuses
+    its copy instead of reading every task run again, so a step reads what changed, not the execution's
+    whole history (design §3). Lambda keeps it between invocations of a warm container."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._entries: OrderedDict[str, StoredExecution] = OrderedDict()
+        self._size = size
+
+    def get(self, execution_id: str, version: int | None) -> StoredExecution | None:
+        entry = self._entries.get(execution_id)
+        if entry is None or version is None or entry.execution.version != version:
+            self._entries.pop(execution_id, None)
+            return None
+        self._entries.move_to_end(execution_id)
+        # advance() never mutates its input, so sharing the execution is safe; the outbox list is copied.
+        return StoredExecution(entry.execution, list(entry.outbox))
+
+    def put(self, stored: StoredExecution) -> None:
+        self._entries[stored.execution.id] = stored
+        self._entries.move_to_end(stored.execution.id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, execution_id: str) -> None:
+        self._entries.pop(execution_id, None)
+
+
 @dataclass(slots=True)
 class Dispatcher:
     catalog: FlowCatalog
@@ -61,13 +91,20 @@ class Dispatcher:
     ids: IdGenerator
     renderer: Renderer
     inline_budget: int = 500
+    recent: _Recent = field(default_factory=_Recent)
+
+    def _load(self, execution_id: str) -> StoredExecution:
+        stored = self.recent.get(execution_id, self.store.version(execution_id)) or self.store.load(
+            execution_id
+        )
+        if stored is None:
+            raise LookupError(f"execution '{execution_id}' not found")
+        return stored
 
     def handle(self, execution_id: str, events: Sequence[Event], *, redelivered: bool = False) -> StepReport:
         report = StepReport(execution_id)
         for _ in range(MAX_CONFLICT_RETRIES):
-            stored = self.store.load(execution_id)
-            if stored is None:
-                raise LookupError(f"execution '{execution_id}' not found")
+            stored = self._load(execution_id)
             if redelivered and stored.outbox:
                 # The step that wrote this outbox may have died before sending it: receivers deduplicate.
                 self.bus.send(stored.outbox)
@@ -76,6 +113,7 @@ class Dispatcher:
                 self._step(stored.execution, events, report)
                 return report
             except ConcurrentModificationError:
+                self.recent.forget(execution_id)
                 report.conflicts += 1
         raise ConcurrentModificationError(f"execution '{execution_id}': too many concurrent writers")
 
@@ -101,6 +139,8 @@ class Dispatcher:
         report.version = self.store.commit(
             Commit(new, result.changed, result.removed, tuple(outbox), result.logs)
         )
+        new.version = report.version
+        self.recent.put(StoredExecution(new, list(outbox)))
         self.bus.send(outbox)
         report.sent += len(outbox)
 

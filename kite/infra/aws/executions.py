@@ -90,6 +90,16 @@ class DynamoExecutionStore:
         outbox = [message_from_json(m) for m in json.loads(self._text(header, "outbox"))]
         return StoredExecution(self._header_execution(header, runs), outbox)
 
+    def version(self, execution_id: str) -> int | None:
+        item = self._session.dynamodb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(execution_id)}, "sk": {"S": _HEADER}},
+            ProjectionExpression="version",
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        ).get("Item")
+        return int(item["version"]["N"]) if item else None
+
     def logs(self, execution_id: str) -> list[LogEntry]:
         return [
             log_from_json(entry)

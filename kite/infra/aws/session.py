@@ -67,6 +67,13 @@ class RequestStats:
             self._calls[(service, operation)] += 1
 
     def _after_call(self, event_name: str, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        if operation in _READ_OPERATIONS and event_name.startswith("after-call.dynamodb."):
+            # moto reports a fixed figure for reads; DynamoDB bills a strongly consistent read 1 unit
+            # per 4 KB of what it returns (a GetItem or a Query page is rounded up as a whole).
+            with self._lock:
+                self._read_units += _read_units(parsed)
+            return
         consumed = parsed.get("ConsumedCapacity")
         if not consumed:
             # DynamoDB reports a transaction's capacity; moto does not, so the bench would see writes as
@@ -85,6 +92,15 @@ class RequestStats:
         with self._lock:
             self._read_units += reads
             self._write_units += writes
+
+
+def _read_units(parsed: dict[str, Any]) -> float:
+    items = parsed.get("Items")
+    if items is None:
+        item = parsed.get("Item")
+        items = [item] if item else []
+    size = sum(item_size(item) for item in items)
+    return float(max(1, math.ceil(size / 4096)))
 
 
 def _transaction_write_units(params: dict[str, Any]) -> float:

@@ -1,0 +1,60 @@
+"""The dispatcher reuses the execution it committed last, but only while the stored version matches."""
+
+from __future__ import annotations
+
+from kite.engine.memory.runner import InMemoryRunner
+from kite.engine.ports import Commit, QueueName, StoredExecution
+from kite.engine.services import messages
+
+FLOW = """id: steps
+namespace: demo
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT1M
+  - id: b
+    type: io.kestra.plugin.core.debug.Return
+    format: done
+"""
+
+
+def counting_loads(runner: InMemoryRunner) -> list[str]:
+    loads: list[str] = []
+    load = runner.store.load
+
+    def counted(execution_id: str) -> StoredExecution | None:
+        loads.append(execution_id)
+        return load(execution_id)
+
+    runner.store.load = counted  # type: ignore[method-assign]
+    return loads
+
+
+def first_step(runner: InMemoryRunner) -> str:
+    runner.deploy(FLOW)
+    created = runner.services.executions.create("demo", "steps")
+    (start,) = runner.bus.drain(QueueName.DISPATCH)
+    execution_id, event = messages.decode_event(start.body)
+    runner.services.dispatcher.handle(execution_id, [event])
+    return created.id
+
+
+def test_a_step_after_its_own_commit_reads_only_the_version() -> None:
+    runner = InMemoryRunner()
+    loads = counting_loads(runner)
+    execution_id = first_step(runner)
+    runner.drain()  # the timer step
+    assert loads == [execution_id]
+    assert runner.store.load(execution_id).execution.state.current.value == "SUCCESS"  # type: ignore[union-attr]
+
+
+def test_a_commit_by_someone_else_forces_a_full_load() -> None:
+    runner = InMemoryRunner()
+    execution_id = first_step(runner)
+    stored = runner.store.load(execution_id)
+    assert stored is not None
+    runner.store.commit(Commit(stored.execution, frozenset()))  # another writer bumps the version
+    loads = counting_loads(runner)
+    runner.drain()
+    assert loads[:1] == [execution_id]
+    assert runner.services.executions.get(execution_id).state.current.value == "SUCCESS"
