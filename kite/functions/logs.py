@@ -7,5 +7,13 @@ import logging
 import sys
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time, not at import time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def log_handler() -> logging.Handler:
-    return logging.StreamHandler(sys.stderr)
+    return _Stderr()

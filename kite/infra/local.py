@@ -123,8 +123,12 @@ class LocalKite:
         assert self.pump is not None, "use LocalKite as a context manager"
         latest: list[Execution] = []
 
+        stack = self.stack
+        assert stack is not None
+
         def done() -> bool:
-            execution = self.services.executions.get(execution_id)
+            with stack.stats.paused():
+                execution = self.services.executions.get(execution_id)
             if on_change is not None and (not latest or latest[0].version != execution.version):
                 on_change(execution)
             latest[:] = [execution]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +45,7 @@ class RequestStats:
         self._calls: Counter[tuple[str, str]] = Counter()
         self._read_units = 0.0
         self._write_units = 0.0
+        self._paused = 0
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._estimate)
@@ -54,6 +57,15 @@ class RequestStats:
             self._calls.clear()
             self._read_units = self._write_units = 0.0
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Calls made inside are not counted: an observer's reads are not the pipeline's cost."""
+        self._paused += 1
+        try:
+            yield
+        finally:
+            self._paused -= 1
+
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             return StatsSnapshot(dict(self._calls), self._read_units, self._write_units)
@@ -62,11 +74,15 @@ class RequestStats:
         context[_ESTIMATE] = _transaction_write_units(params)
 
     def _before_call(self, event_name: str, **_: Any) -> None:
+        if self._paused:
+            return
         service, operation = event_name.split(".", 2)[1:]
         with self._lock:
             self._calls[(service, operation)] += 1
 
     def _after_call(self, event_name: str, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if self._paused:
+            return
         operation = event_name.rsplit(".", 1)[-1]
         if operation in _READ_OPERATIONS and event_name.startswith("after-call.dynamodb."):
             # moto reports a fixed figure for reads; DynamoDB bills a strongly consistent read 1 unit
