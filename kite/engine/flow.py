@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from kite.engine.tasks.base import FlowableTask, Model, Retry, TaskBase, TaskList
 
@@ -39,7 +39,8 @@ class DependsOn(Model):
 
 
 class Input(Model):
-    id: str = Field(pattern=r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$")
+    # `name` is the deprecated spelling of `id`.
+    id: str = Field(pattern=r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$", validation_alias=AliasChoices("id", "name"))
     type: InputType
     required: bool = True
     defaults: Any = None

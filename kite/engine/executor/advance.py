@@ -25,10 +25,11 @@ from kite.engine.executor.events import (
     WorkerResult,
 )
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
-from kite.engine.executor.variables import execution_variables, task_run_variables
+from kite.engine.executor.variables import execution_variables, nest, task_run_variables
 from kite.engine.expressions import ExpressionError, Renderer, is_truthy
-from kite.engine.flow import FlowGraph
+from kite.engine.flow import FlowGraph, Input
 from kite.engine.ids import task_run_id
+from kite.engine.inputs import InputError, parse_input
 from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
 from kite.engine.model.serde import format_duration
 from kite.engine.model.state import State, StateType
@@ -242,11 +243,35 @@ class Executor:
         if ex.state.current == S.CREATED:
             self.set_execution_state(S.RUNNING)
         final = root.final_state(self.flow.tasks)
+        try:
+            ex.outputs = self._flow_outputs()
+        except (PropertyRenderError, InputError) as exc:
+            self.log("ERROR", f"Failed to render output values: {exc}")
+            final = S.FAILED
         self.set_execution_state(final)
         self.log(
             "INFO",
             f"Flow completed with state {final.value} in {format_duration(self.now() - ex.state.start_date)}",
         )
+
+    def _flow_outputs(self) -> dict[str, Any] | None:
+        """Flow `outputs`, rendered once at the end whatever the state, typed like inputs (spec part 1
+        §7.2). An optional output that fails to render is left out; a required one fails the execution."""
+        values: dict[str, Any] = {}
+        variables = execution_variables(self.graph, self.execution)
+        for output in self.flow.outputs or ():
+            try:
+                value = self.ctx.renderer.render_value(output.value, variables, self.services)
+            except ExpressionError as exc:
+                if output.required:
+                    raise PropertyRenderError(f"output '{output.id}': {exc}") from None
+                continue
+            if value is None:
+                if output.required:
+                    raise PropertyRenderError(f"output '{output.id}' is required but has no value")
+                continue
+            values[output.id] = parse_input(Input(id=output.id, type=output.type), value)
+        return nest(values) if values else None
 
     def _create(self, spec: NewTaskRun, parent: TaskRun | None, force: bool) -> TaskRun:
         ex = self.execution
@@ -331,11 +356,10 @@ class Executor:
         self, run: TaskRun, task: FlowableTask, new: list[tuple[NewTaskRun, TaskRun | None, bool]]
     ) -> None:
         scope = FlowableScope(self, run, task)
-        if (
-            self.execution.state.current not in (S.KILLING, S.PAUSED)
-            and not self.execution.state.current.terminated
-        ):
-            new += [(n, run, False) for n in task.resolve_nexts(scope)]
+        state = self.execution.state.current
+        # Once the execution is terminal only afterExecution subtrees (forced runs) go on.
+        if run.force_execution or (state not in (S.KILLING, S.PAUSED) and not state.terminated):
+            new += [(n, run, run.force_execution) for n in task.resolve_nexts(scope)]
         final = task.resolve_state(scope)
         if final is None:
             return

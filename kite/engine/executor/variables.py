@@ -61,7 +61,11 @@ def task_run_variables(
     task = graph.task(run.task_id)
     variables["task"] = {"id": task.id, "type": task.type}
     variables["taskrun"] = _taskrun(run)
-    parents = [_parent(graph, p) for p in execution.task_runs.ancestors(run)]
+    # Only ancestors that carry a loop value or outputs count (Kestra's RunVariables): a loop task run
+    # itself is skipped, so `parents[i].taskrun.value` walks the loop values outward.
+    parents = [
+        _parent(graph, p) for p in execution.task_runs.ancestors(run) if p.value is not None or p.outputs
+    ]
     if parents:
         variables["parent"] = parents[0]
         variables["parents"] = parents

@@ -189,7 +189,8 @@ def _resolve_values(raw: Any, scope: FlowableScope) -> list[str]:
 
 def _element(value: Any, values: list[Any], scope: FlowableScope, *, render: bool) -> str:
     if value is None:
-        raise TaskFailedError(f"Found a null value inside the iteration values={to_pebble_string(values)}")
+        nulls = sum(1 for v in values if v is None)
+        raise TaskFailedError(f"Found '{nulls}' null values on Each, values={to_pebble_string(values)}")
     if isinstance(value, bool):
         raise TaskFailedError(f"Unknown value element type: {type(value).__name__}")
     if isinstance(value, str):

@@ -144,7 +144,7 @@ tasks:
         errors:
           - id: inner_handler
             type: {RETURN}
-            format: "{{{{ parent.task.id }}}}"
+            format: "{{{{ task.id }}}}"
     errors:
       - id: outer_handler
         type: {RETURN}
@@ -167,7 +167,7 @@ errors:
         "outer_handler:SUCCESS",
         "flow_handler:SUCCESS",
     ]
-    assert outputs(ex, "inner_handler") == {"value": "inner"}
+    assert outputs(ex, "inner_handler") == {"value": "inner_handler"}
 
 
 def test_parallel_with_concurrent_limit_and_failure(runner: InMemoryRunner) -> None:
