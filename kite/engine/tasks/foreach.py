@@ -90,6 +90,8 @@ class _Loop(FlowableTask):
 
     def resolve_nexts(self, scope: FlowableScope) -> list[NewTaskRun]:
         body = enabled(self.tasks)
+        if not body:
+            return []  # nothing enabled to iterate: resolve_state ends the loop SUCCESS
         progress = self._progress(scope, body)
         branch = self._branch(scope, progress, body)
         if [t.id for t in branch] != [t.id for t in body]:

@@ -467,3 +467,25 @@ tasks:
     assert len(ex.task_runs) == 181
     items = {r.id for r in ex.task_runs.of_task("item")}
     assert {writes[i] for i in items} == {1}
+
+
+def test_foreach_whose_tasks_are_all_disabled_ends_success(runner: InMemoryRunner) -> None:
+    ex = run(
+        runner,
+        f"""id: off
+namespace: demo
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["a", "b"]
+    tasks:
+      - id: never
+        type: {LOG}
+        message: never
+        disabled: true
+  - id: after
+    type: {LOG}
+    message: after
+""",
+    )
+    assert order(ex) == ["each:SUCCESS", "after:SUCCESS"]
