@@ -6,6 +6,7 @@ Both are built fresh per case, so no flow, execution or KV entry leaks from one 
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -44,10 +45,11 @@ class Backend(Protocol):
     def logs(self, execution_id: str) -> list[LogEntry]: ...
 
 
-class _Common:
+class _Common(ABC):
     @property
+    @abstractmethod
     def services(self) -> Services:
-        raise NotImplementedError
+        """The services of the backend's stack."""
 
     def create(
         self, namespace: str, flow_id: str, inputs: Mapping[str, Any], labels: Sequence[tuple[str, str]]

@@ -21,7 +21,6 @@ from kite.engine.executor.events import (
     RunTask,
     StartTimer,
     TimerFired,
-    Wake,
     WorkerResult,
 )
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
@@ -177,8 +176,7 @@ class Executor:
             self._merge(event)
         elif isinstance(event, TimerFired):
             self._timer(event)
-        elif isinstance(event, Wake):
-            pass
+        # Wake carries nothing to apply: the passes that follow are the point.
 
     def _merge(self, event: WorkerResult) -> None:
         incoming = event.task_run

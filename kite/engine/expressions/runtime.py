@@ -344,15 +344,18 @@ def multiply(a: Any, b: Any) -> Any:
     return float(a) * float(b)
 
 
+def _java_quotient(a: int, b: int) -> int:
+    """Java's integer division truncates toward zero (Python's // floors); % follows from it."""
+    if b == 0:
+        raise EvalError("/ by zero")
+    quotient = abs(a) // abs(b)
+    return -quotient if (a < 0) != (b < 0) else quotient
+
+
 def divide(a: Any, b: Any) -> Any:
     _number_operands(a, b, "division")
     if _both_int(a, b):
-        if b == 0:
-            raise EvalError("/ by zero")
-        quotient = abs(a) // abs(b)
-        if (a < 0) != (b < 0):
-            quotient = -quotient
-        return _int_result(a, b, quotient)
+        return _int_result(a, b, _java_quotient(a, b))
     x, y = float(a), float(b)
     if y == 0.0:
         if x == 0.0 or math.isnan(x):
@@ -364,12 +367,7 @@ def divide(a: Any, b: Any) -> Any:
 def modulo(a: Any, b: Any) -> Any:
     _number_operands(a, b, "modulo")
     if _both_int(a, b):
-        if b == 0:
-            raise EvalError("/ by zero")
-        quotient = abs(a) // abs(b)
-        if (a < 0) != (b < 0):
-            quotient = -quotient
-        return _int_result(a, b, a - b * quotient)
+        return _int_result(a, b, a - b * _java_quotient(a, b))
     y = float(b)
     if y == 0.0:
         return math.nan
