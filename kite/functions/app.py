@@ -6,18 +6,25 @@ adapters, on moto, with its clock) through `install`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kite.engine.ports import Clock
+from kite.engine.config import EngineConfig
+from kite.engine.memory.http import CannedHttpClient
+from kite.engine.ports import Clock, Resources
 from kite.engine.services.app import Services
 from kite.infra.aws.blobs import S3Blobs
 from kite.infra.aws.bus import SqsMessageBus
 from kite.infra.aws.executions import DynamoExecutionStore
 from kite.infra.aws.flows import DynamoFlowRepository
+from kite.infra.aws.kv import DynamoKVStore
 from kite.infra.aws.session import AwsSession, process_session
 from kite.infra.aws.settings import AwsSettings
+from kite.infra.aws.storage import S3Storage
 from kite.infra.clock import SystemClock
 from kite.infra.ids import SecureIds
+from kite.infra.secrets import EnvSecretStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +33,30 @@ class App:
     bus: SqsMessageBus
 
 
-def build(settings: AwsSettings, session: AwsSession, clock: Clock, *, inline_budget: int = 500) -> App:
+def build(
+    settings: AwsSettings,
+    session: AwsSession,
+    clock: Clock,
+    environ: Mapping[str, str],
+    *,
+    inline_budget: int = 500,
+) -> App:
     blobs = S3Blobs(session, settings.bucket)
     bus = SqsMessageBus(session, settings, blobs, clock)
+    resources = Resources(
+        secrets=EnvSecretStore(environ),
+        kv=DynamoKVStore(session, settings.state_table),
+        storage=S3Storage(blobs),
+        http=CannedHttpClient(),
+    )
     services = Services.build(
         DynamoFlowRepository(session, settings.flows_table),
         DynamoExecutionStore(session, settings.executions_table, blobs),
         bus,
         clock,
         SecureIds(),
+        resources,
+        config=EngineConfig.from_environ(environ),
         inline_budget=inline_budget,
     )
     return App(services, bus)
@@ -52,5 +74,5 @@ def install(app: App | None) -> None:
 def current() -> App:
     global _installed  # noqa: PLW0603
     if _installed is None:
-        _installed = build(AwsSettings.from_env(), process_session(), SystemClock())
+        _installed = build(AwsSettings.from_env(), process_session(), SystemClock(), os.environ)
     return _installed

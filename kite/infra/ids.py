@@ -13,3 +13,6 @@ class SecureIds:
 
     def random_below(self, bound: int) -> int:
         return secrets.randbelow(bound)
+
+    def random_bytes(self, size: int) -> bytes:
+        return secrets.token_bytes(size)

@@ -6,6 +6,7 @@ DynamoDB/SQS/S3/Scheduler adapters as in the cloud, with moto in place of AWS.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -13,7 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from kite.engine.files import namespace_file_uri
 from kite.engine.flow import Flow
+from kite.engine.memory.storage import kestra_path
 from kite.engine.model.execution import Execution
 from kite.engine.ports import Clock, FlowRecord
 from kite.engine.services.app import Services
@@ -44,8 +47,11 @@ class LocalKite:
         inline_budget: int = 500,
         wrap_dispatcher: Wrapper = _same,
         wrap_worker: Wrapper = _same,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.fast_forward = fast_forward
+        # Where secrets (`SECRET_*`), `envs` and globals come from, as in Lambda: the process environment.
+        self.environ = os.environ if environ is None else environ
         self.start = start
         self.inline_budget = inline_budget
         self.wrap_dispatcher = wrap_dispatcher
@@ -63,7 +69,11 @@ class LocalKite:
             self.stack = self._exit.enter_context(EmbeddedStack(clock=self.clock))
             app.install(
                 app.build(
-                    self.stack.settings, self.stack.session, self.clock, inline_budget=self.inline_budget
+                    self.stack.settings,
+                    self.stack.session,
+                    self.clock,
+                    self.environ,
+                    inline_budget=self.inline_budget,
                 )
             )
             self._exit.callback(app.install, None)
@@ -102,6 +112,18 @@ class LocalKite:
             self.deploy(path.read_text(), str(path))[0]
             for path in sorted(directory.iterdir())
             if path.suffix in FLOW_SUFFIXES and path.is_file()
+        ]
+
+    def upload_namespace_files(self, namespace: str, directory: Path) -> list[str]:
+        """Store every file under `directory` as a namespace file (what `read()` and `fileURI()` see)."""
+        storage = self.services.resources.storage
+        return [
+            storage.put(
+                kestra_path(namespace_file_uri(namespace, path.relative_to(directory).as_posix())),
+                path.read_bytes(),
+            )
+            for path in sorted(directory.rglob("*"))
+            if path.is_file()
         ]
 
     def start_execution(

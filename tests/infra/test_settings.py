@@ -7,6 +7,7 @@ from kite.infra.aws.settings import AwsSettings, MissingSettingError
 SETTINGS = AwsSettings(
     flows_table="flows",
     executions_table="executions",
+    state_table="state",
     dispatch_queue_url="https://sqs/dispatch.fifo",
     worker_queue_url="https://sqs/worker",
     timer_queue_url="https://sqs/timer",
@@ -14,6 +15,7 @@ SETTINGS = AwsSettings(
     bucket="bucket",
     schedule_group="timers",
     scheduler_role_arn="arn:aws:iam::1:role/scheduler",
+    secrets_prefix="kite/",
 )
 
 

@@ -6,11 +6,12 @@ number, and nothing is read or written. The pass follows spec part 2 §12.6 (ste
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from kite.engine.config import EngineConfig
 from kite.engine.executor.events import (
     TIMER_WAIT,
     AdvanceResult,
@@ -32,10 +33,11 @@ from kite.engine.inputs import InputError, parse_input
 from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
 from kite.engine.model.serde import format_duration
 from kite.engine.model.state import State, StateType
-from kite.engine.ports import Clock, IdGenerator, LogEntry
+from kite.engine.ports import Clock, IdGenerator, LogEntry, Resources
 from kite.engine.tasks.base import FlowableTask, RunnableTask, TaskBase, WaitingTask
-from kite.engine.worker.context import PortServices, PropertyRenderError, RunContext
+from kite.engine.worker.context import PropertyRenderError, RunContext
 from kite.engine.worker.run import run_attempt
+from kite.engine.worker.services import PortServices, Scope
 
 S = StateType
 MAX_PASSES = 10_000
@@ -46,6 +48,10 @@ class EngineContext:
     clock: Clock
     ids: IdGenerator
     renderer: Renderer
+    resources: Resources
+    config: EngineConfig
+    # The stored log lines of an execution (errorLogs()); read only when a template asks.
+    stored_logs: Callable[[str], list[LogEntry]]
     # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
     inline_budget: int = 0
 
@@ -74,7 +80,20 @@ class Executor:
         self.flow = graph.flow
         self.execution = execution.copy()
         self.ctx = ctx
-        self.services = PortServices(ctx.clock, ctx.ids)
+        self.services = PortServices(
+            ctx.clock,
+            ctx.ids,
+            ctx.resources,
+            ctx.config,
+            Scope.of(
+                execution.namespace,
+                execution.flow_id,
+                execution.id,
+                (execution.trigger or {}).get("variables"),
+            ),
+            lambda: [*ctx.stored_logs(execution.id), *self.logs],
+        )
+        self._config_variables = ctx.config.variables()
         self.effects: list[Effect] = []
         self.logs: list[LogEntry] = []
         self.changed: set[str] = set()
@@ -130,10 +149,11 @@ class Executor:
 
     # --- rendering --------------------------------------------------------------------------------
 
+    def execution_variables(self) -> dict[str, Any]:
+        return {**self._config_variables, **execution_variables(self.graph, self.execution)}
+
     def variables(self, run: TaskRun) -> dict[str, Any]:
-        return task_run_variables(
-            self.graph, self.execution, run, execution_variables(self.graph, self.execution)
-        )
+        return task_run_variables(self.graph, self.execution, run, self.execution_variables())
 
     def render_for(self, run: TaskRun, prop: str, template: Any, *, mode: str = "string") -> Any:
         services = self.services
@@ -256,7 +276,7 @@ class Executor:
         """Flow `outputs`, rendered once at the end whatever the state, typed like inputs (spec part 1
         §7.2). An optional output that fails to render is left out; a required one fails the execution."""
         values: dict[str, Any] = {}
-        variables = execution_variables(self.graph, self.execution)
+        variables = self.execution_variables()
         for output in self.flow.outputs or ():
             try:
                 value = self.ctx.renderer.render_value(output.value, variables, self.services)

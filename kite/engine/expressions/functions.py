@@ -185,9 +185,12 @@ def fn_secret(state: RenderState, key: Any = None) -> Any:
 
 
 def fn_kv(state: RenderState, key: Any = None, namespace: Any = None, errorOnMissing: Any = True) -> Any:
-    value = _hook(state, "kv", "kv")(java_string(key), None if namespace is None else java_string(namespace))
-    if value is None and errorOnMissing is not False:
-        raise EvalError(f"The key '{java_string(key)}' does not exist in the namespace")
+    name = java_string(key)
+    where = None if namespace is None else java_string(namespace)
+    found, value = _hook(state, "kv", "kv")(name, where)
+    if not found and errorOnMissing is not False:
+        wording = where or (state.context.get("flow") or {}).get("namespace")
+        raise EvalError(f"The key '{name}' does not exist in the namespace '{wording}'.")
     return value
 
 

@@ -383,17 +383,18 @@ def negate(a: Any) -> Any:
 
 
 def to_bool(value: Any) -> bool:
+    """Pebble's ``compatibleCast(value, Boolean)`` under strict variables (if, ternary, and, or, not)."""
     if value is True or value is False:
         return value
-    if value is None:
-        return False
     if isinstance(value, Undefined):
         raise_undefined(value)
+    if value is None:
+        raise EvalError("null value used in a boolean expression and strict variables is set to true")
     if isinstance(value, str):
-        return value.strip().lower() not in ("false", "")
+        return value != ""
     if is_number(value):
-        return bool(value != 0)
-    return bool(value)
+        return not math.isnan(value) and value != 0
+    raise EvalError(f"Cannot use [{java_string(value)}] as a boolean")
 
 
 def make_range(state: RenderState, start: Any, end: Any, step: Any = 1) -> list[Any]:

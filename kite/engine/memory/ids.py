@@ -18,3 +18,6 @@ class RandomIds:
 
     def random_below(self, bound: int) -> int:
         return self._rng.randrange(bound)
+
+    def random_bytes(self, size: int) -> bytes:
+        return self._rng.randbytes(size)

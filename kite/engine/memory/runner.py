@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kite.engine.config import EngineConfig
 from kite.engine.memory.bus import InMemoryMessageBus
 from kite.engine.memory.clock import ManualClock
 from kite.engine.memory.executions import InMemoryExecutionStore
 from kite.engine.memory.flows import InMemoryFlowRepository
 from kite.engine.memory.ids import RandomIds
+from kite.engine.memory.resources import in_memory_resources
 from kite.engine.model.execution import Execution
-from kite.engine.ports import QueueName
+from kite.engine.ports import QueueName, Resources
 from kite.engine.services import messages
 from kite.engine.services.app import Services
 
@@ -25,7 +27,14 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class InMemoryRunner:
-    def __init__(self, *, inline_budget: int = 500, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        inline_budget: int = 500,
+        seed: int = 0,
+        resources: Resources | None = None,
+        config: EngineConfig | None = None,
+    ) -> None:
         self.clock = ManualClock(START)
         self.bus = InMemoryMessageBus()
         self.store = InMemoryExecutionStore()
@@ -36,6 +45,8 @@ class InMemoryRunner:
             self.bus,
             self.clock,
             RandomIds(random.Random(seed)),
+            resources or in_memory_resources(),
+            config=config,
             inline_budget=inline_budget,
         )
 

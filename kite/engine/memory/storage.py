@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from kite.engine.files import SCHEME as _SCHEME
 from kite.engine.ports import NotFoundError
-
-_SCHEME = "kestra:///"
 
 
 def kestra_uri(path: str) -> str:
@@ -35,3 +34,6 @@ class InMemoryStorage:
 
     def exists(self, uri: str) -> bool:
         return kestra_path(uri) in self._objects
+
+    def size(self, uri: str) -> int:
+        return len(self.get(uri))

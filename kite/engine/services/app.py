@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kite.engine.config import EngineConfig
+from kite.engine.executor.advance import EngineContext
 from kite.engine.expressions import Renderer
-from kite.engine.ports import Clock, ExecutionStore, FlowRepository, IdGenerator, MessageBus
+from kite.engine.ports import Clock, ExecutionStore, FlowRepository, IdGenerator, MessageBus, Resources
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.services.dispatcher import Dispatcher
 from kite.engine.services.executions import ExecutionService
@@ -22,25 +24,31 @@ class Services:
     store: ExecutionStore
     bus: MessageBus
     clock: Clock
+    resources: Resources
 
     @staticmethod
-    def build(
+    def build(  # noqa: PLR0917 - the ports, in the order the composition roots hold them
         flows: FlowRepository,
         store: ExecutionStore,
         bus: MessageBus,
         clock: Clock,
         ids: IdGenerator,
+        resources: Resources,
         *,
+        config: EngineConfig | None = None,
         inline_budget: int = 500,
     ) -> Services:
         renderer = Renderer()
         catalog = FlowCatalog(flows)
+        config = config or EngineConfig()
+        engine = EngineContext(clock, ids, renderer, resources, config, store.logs, inline_budget)
         return Services(
             flows=FlowService(flows),
             executions=ExecutionService(catalog, store, bus, clock, ids),
-            dispatcher=Dispatcher(catalog, store, bus, clock, ids, renderer, inline_budget),
-            worker=Worker(catalog, bus, clock, ids, renderer),
+            dispatcher=Dispatcher(catalog, store, bus, engine),
+            worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store),
             store=store,
             bus=bus,
             clock=clock,
+            resources=resources,
         )

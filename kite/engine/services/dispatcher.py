@@ -21,16 +21,13 @@ from kite.engine.executor.events import (
     TimerFired,
 )
 from kite.engine.executor.variables import task_run_variables, to_json_value
-from kite.engine.expressions import Renderer
 from kite.engine.flow import FlowGraph
 from kite.engine.model.execution import Execution
 from kite.engine.model.serde import task_run_to_json
 from kite.engine.ports import (
-    Clock,
     Commit,
     ConcurrentModificationError,
     ExecutionStore,
-    IdGenerator,
     Message,
     MessageBus,
     QueueName,
@@ -87,10 +84,7 @@ class Dispatcher:
     catalog: FlowCatalog
     store: ExecutionStore
     bus: MessageBus
-    clock: Clock
-    ids: IdGenerator
-    renderer: Renderer
-    inline_budget: int = 500
+    engine: EngineContext
     recent: _Recent = field(default_factory=_Recent)
 
     def _load(self, execution_id: str) -> StoredExecution:
@@ -119,8 +113,7 @@ class Dispatcher:
 
     def _step(self, execution: Execution, events: Sequence[Event], report: StepReport) -> None:
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
-        ctx = EngineContext(self.clock, self.ids, self.renderer, self.inline_budget)
-        result = advance(graph, execution, events, ctx)
+        result = advance(graph, execution, events, self.engine)
         if not result.modified:
             return
         outbox: list[Message] = []

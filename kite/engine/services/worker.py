@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kite.engine.config import EngineConfig
 from kite.engine.executor.variables import from_json_value
 from kite.engine.expressions import Renderer
 from kite.engine.model.serde import task_run_from_json
-from kite.engine.ports import Clock, IdGenerator, MessageBus
+from kite.engine.ports import Clock, ExecutionStore, IdGenerator, MessageBus, Resources
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.tasks.base import RunnableTask
-from kite.engine.worker.context import PortServices
 from kite.engine.worker.run import run_attempt
+from kite.engine.worker.services import PortServices, Scope
 
 
 @dataclass(slots=True)
@@ -23,6 +24,9 @@ class Worker:
     clock: Clock
     ids: IdGenerator
     renderer: Renderer
+    resources: Resources
+    config: EngineConfig
+    store: ExecutionStore
 
     def handle(self, body: dict[str, Any]) -> None:
         flow = body["flow"]
@@ -31,6 +35,15 @@ class Worker:
         task = graph.task(run.task_id)
         if not isinstance(task, RunnableTask):
             raise TypeError(f"task '{task.id}' of type {task.type} is not runnable on a worker")
-        services = PortServices(self.clock, self.ids)
-        result = run_attempt(task, run, from_json_value(body["variables"]), self.renderer, services)
+        variables = {**self.config.variables(), **from_json_value(body["variables"])}
+        execution_id = body["executionId"]
+        services = PortServices(
+            self.clock,
+            self.ids,
+            self.resources,
+            self.config,
+            Scope.of(flow["namespace"], flow["id"], execution_id, variables.get("trigger")),
+            lambda: self.store.logs(execution_id),
+        )
+        result = run_attempt(task, run, variables, self.renderer, services)
         self.bus.send([messages.worker_result(result)])

@@ -4,33 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from kite.engine.expressions import ExpressionError, Renderer
 from kite.engine.model.execution import TaskRun
-from kite.engine.ports import Clock, IdGenerator, LogEntry
+from kite.engine.ports import Clock, LogEntry
+from kite.engine.worker.services import PortServices
 
 
 class PropertyRenderError(Exception):
     """An expression failed: names the task, the property and the expression (Kestra's wording)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PortServices:
-    """What expressions may ask of the outside world, answered by the ports."""
-
-    clock: Clock
-    ids: IdGenerator
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def uuid(self) -> str:
-        return self.ids.new_id()
-
-    def random_below(self, bound: int) -> int:
-        return self.ids.random_below(bound)
 
 
 @dataclass(slots=True)
@@ -73,7 +56,7 @@ class RunContext:
             LogEntry(
                 execution_id=self.task_run.execution_id,
                 level=level,
-                message=message,
+                message=self.services.mask(message),
                 timestamp=self.clock.now(),
                 task_run_id=self.task_run.id,
                 task_id=self.task_run.task_id,

@@ -11,7 +11,8 @@ from kite.engine.expressions import Renderer
 from kite.engine.model.execution import TaskRun, TaskRunAttempt
 from kite.engine.model.state import State, StateType
 from kite.engine.tasks.base import RunnableTask, TaskFailedError
-from kite.engine.worker.context import PortServices, PropertyRenderError, RunContext
+from kite.engine.worker.context import PropertyRenderError, RunContext
+from kite.engine.worker.services import PortServices
 
 S = StateType
 

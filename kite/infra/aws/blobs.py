@@ -31,12 +31,16 @@ class S3Blobs:
         except s3.exceptions.NoSuchKey:
             raise NotFoundError(f"s3://{self.bucket}/{key}") from None
 
-    def exists(self, key: str) -> bool:
+    def size(self, key: str) -> int | None:
+        """The object's size, or None when there is no such object."""
         s3 = self._session.s3
         try:
-            s3.head_object(Bucket=self.bucket, Key=key)
+            head = s3.head_object(Bucket=self.bucket, Key=key)
         except s3.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise
-        return True
+        return int(head["ContentLength"])
+
+    def exists(self, key: str) -> bool:
+        return self.size(key) is not None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 _ENV = {
     "flows_table": "KITE_FLOWS_TABLE",
     "executions_table": "KITE_EXECUTIONS_TABLE",
+    "state_table": "KITE_STATE_TABLE",
     "dispatch_queue_url": "KITE_DISPATCH_QUEUE_URL",
     "worker_queue_url": "KITE_WORKER_QUEUE_URL",
     "timer_queue_url": "KITE_TIMER_QUEUE_URL",
@@ -17,6 +18,8 @@ _ENV = {
     "schedule_group": "KITE_SCHEDULE_GROUP",
     "scheduler_role_arn": "KITE_SCHEDULER_ROLE_ARN",
 }
+# Optional: where Secrets Manager secrets live (`<prefix><namespace path>/<KEY>`); empty turns it off.
+_OPTIONAL = {"secrets_prefix": "KITE_SECRETS_PREFIX"}
 
 
 class MissingSettingError(RuntimeError):
@@ -27,6 +30,7 @@ class MissingSettingError(RuntimeError):
 class AwsSettings:
     flows_table: str
     executions_table: str
+    state_table: str
     dispatch_queue_url: str
     worker_queue_url: str
     timer_queue_url: str
@@ -34,6 +38,7 @@ class AwsSettings:
     bucket: str
     schedule_group: str
     scheduler_role_arn: str
+    secrets_prefix: str = ""
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> AwsSettings:
@@ -41,7 +46,9 @@ class AwsSettings:
         missing = [name for name in _ENV.values() if not source.get(name)]
         if missing:
             raise MissingSettingError(f"missing environment variable(s): {', '.join(missing)}")
-        return AwsSettings(**{attr: source[name] for attr, name in _ENV.items()})
+        optional = {attr: source[name] for attr, name in _OPTIONAL.items() if source.get(name)}
+        return AwsSettings(**{attr: source[name] for attr, name in _ENV.items()}, **optional)
 
     def as_env(self) -> dict[str, str]:
-        return {_ENV[f.name]: getattr(self, f.name) for f in fields(self)}
+        names = _ENV | _OPTIONAL
+        return {names[f.name]: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}

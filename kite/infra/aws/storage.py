@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kite.engine.memory.storage import kestra_path, kestra_uri
+from kite.engine.ports import NotFoundError
 from kite.infra.aws.blobs import S3Blobs
 
 _PREFIX = "storage/"
@@ -22,3 +23,9 @@ class S3Storage:
 
     def exists(self, uri: str) -> bool:
         return self._blobs.exists(_PREFIX + kestra_path(uri))
+
+    def size(self, uri: str) -> int:
+        size = self._blobs.size(_PREFIX + kestra_path(uri))
+        if size is None:
+            raise NotFoundError(uri)
+        return size

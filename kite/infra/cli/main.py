@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--inputs", type=Path, metavar="FILE.json", help="inputs as a JSON object")
     run.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument(
+        "--namespace-files",
+        type=Path,
+        metavar="DIR",
+        help="store DIR's files as namespace files of the flow's namespace (read(), fileURI())",
+    )
     run.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
     run.add_argument("--json", action="store_true", help="print the final execution as JSON on stdout")
     run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
@@ -120,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     inputs, labels = _inputs(args), _pairs(args.label, "--label")
+    if args.namespace_files is not None and not args.namespace_files.is_dir():
+        raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
 
     with LocalKite(fast_forward=args.fast_forward) as kite:
         try:
@@ -128,6 +136,8 @@ def _run(args: argparse.Namespace) -> int:
                     raise UsageError(f"--flows needs a directory: {directory}")
                 kite.deploy_dir(directory)
             kite.deploy(source, str(args.flow))
+            if args.namespace_files is not None:
+                kite.upload_namespace_files(flow.namespace, args.namespace_files)
             assert kite.stack is not None
             kite.stack.stats.reset()
             kite.invocations = 0

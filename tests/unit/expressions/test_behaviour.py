@@ -207,15 +207,15 @@ def test_optional_service_hooks(renderer: Renderer) -> None:
         def secret(self, key: str) -> str:
             return f"s3cr3t-{key}"
 
-        def kv(self, key: str, namespace: str | None) -> Any:
-            return {"k": 1}.get(key)
+        def kv(self, key: str, namespace: str | None) -> tuple[bool, Any]:
+            return key == "k", {"k": 1}.get(key)
 
     services = Services(NOW)
     assert renderer.render("{{ secret('API') }}", {}, services) == "s3cr3t-API"
     assert renderer.render("{{ kv('k') }}", {}, services) == "1"
     assert renderer.render("{{ kv('x', errorOnMissing=false) ?? 'none' }}", {}, services) == "none"
-    with pytest.raises(ExpressionError, match="does not exist"):
-        renderer.render("{{ kv('x') }}", {}, services)
+    with pytest.raises(ExpressionError, match="The key 'x' does not exist in the namespace 'ns'"):
+        renderer.render("{{ kv('x') }}", {"flow": {"namespace": "ns"}}, services)
     with pytest.raises(ExpressionError, match="read"):
         renderer.render("{{ read('nsfile:///a') }}", {}, services)
 
