@@ -93,7 +93,10 @@ class PortServices:
 
     def _readable(self, uri: str) -> str:
         scope = self.scope
-        allowed = [execution_prefix(scope.namespace, scope.flow_id, scope.execution_id)]
+        allowed = [
+            execution_prefix(scope.namespace, scope.flow_id, scope.execution_id),
+            namespace_file_uri(scope.namespace, ""),
+        ]
         if scope.parent is not None:
             allowed.append(execution_prefix(*scope.parent))
         if not any(belongs_to(uri, prefix) for prefix in allowed):
