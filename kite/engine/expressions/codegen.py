@@ -59,6 +59,8 @@ _FORBIDDEN_TAGS = {
 class Translation:
     source: str
     tags: tuple[tuple[str, int], ...]
+    # One `{{ expr }}` whose value is the result (kresult); otherwise, in typed mode, every part goes to
+    # the TypedWriter (k_collect) and the template prints nothing.
     typed: bool
 
 
@@ -217,7 +219,7 @@ def translate(template: str, typed: bool = False) -> Translation:
     stack: list[str] = []
     for part in parts:
         if isinstance(part, Text):
-            out.append(_emit_text(part.text))
+            out.append("{{ " + quote(part.text) + "|k_collect_text }}" if typed else _emit_text(part.text))
             continue
         tag_id = len(tags)
         tags.append((part.source, part.line))
@@ -226,7 +228,7 @@ def translate(template: str, typed: bool = False) -> Translation:
         try:
             if part.kind == "print":
                 code = translator.expr(parse_expression(part.tokens, part.line))
-                out.append(f"{{{{ {mark} or ({code}|k_out) }}}}")
+                out.append(f"{{{{ {mark} or ({code}|{'k_collect' if typed else 'k_out'}) }}}}")
             else:
                 out.append(_statement(translator, part, mark, stack))
         except TemplateSyntaxError as exc:

@@ -157,6 +157,19 @@ def _k_out(ctx: KiteContext, value: Any) -> str:
 
 
 @pass_context
+def _k_collect(ctx: KiteContext, value: Any) -> str:
+    """Typed rendering of several parts: hand each printed value to the TypedWriter, print nothing."""
+    rt.typed_writer(ctx.kite_state).write(_k_strict(ctx, value))
+    return ""
+
+
+@pass_context
+def _k_collect_text(ctx: KiteContext, text: str) -> str:
+    rt.typed_writer(ctx.kite_state).write(text, text=True)
+    return ""
+
+
+@pass_context
 def _k_strict(ctx: KiteContext, value: Any) -> Any:
     if isinstance(value, Undefined):
         raise_undefined(value)
@@ -294,6 +307,8 @@ def build_environment() -> KiteEnvironment:
     ops: dict[str, Callable[..., Any]] = {
         "k_mark": _k_mark,
         "k_out": _k_out,
+        "k_collect": _k_collect,
+        "k_collect_text": _k_collect_text,
         "k_strict": _k_strict,
         "k_bool": _k_bool,
         "k_iter": _k_iter,

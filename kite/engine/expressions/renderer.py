@@ -13,6 +13,7 @@ import jinja2
 from kite.engine.expressions.codegen import RESULT_NAME, translate
 from kite.engine.expressions.environment import KiteContext, VarView, build_environment
 from kite.engine.expressions.errors import EvalError, ExpressionError, TemplateSyntaxError
+from kite.engine.expressions.runtime import typed_writer
 from kite.engine.expressions.scanner import extract_raw, restore_raw
 from kite.engine.expressions.state import Budget, RenderState
 from kite.engine.expressions.values import plain
@@ -62,21 +63,23 @@ class Renderer:
     def render_typed(
         self, template: str, context: Mapping[str, Any], services: RenderServices | None = None
     ) -> Any:
-        """A template that is exactly one ``{{ expr }}`` returns the raw value; otherwise same as render()."""
+        """A template that is exactly one ``{{ expr }}`` returns the raw value; several parts add up the way
+        Kestra's TypedObjectWriter adds them (strings concatenate, a string and a number fail)."""
         if not isinstance(template, str):
             raise ExpressionError(f"A template must be a string, got {type(template).__name__}")
         if "{" not in template:
             return template
         state = self._state(context, services)
         compiled = self._get(template, typed=True)
-        if not compiled.typed:
-            return self._render(template, state)
         child = state.child(compiled.tags)
         ctx = self._context(compiled, context, child)
         try:
             for _ in compiled.template.root_render_func(ctx):
                 pass
-            value = plain(ctx.vars.get(RESULT_NAME))
+            if compiled.typed:
+                value = plain(ctx.vars.get(RESULT_NAME))
+            else:
+                value = plain(typed_writer(child).value)
         except ExpressionError:
             raise
         except Exception as exc:

@@ -17,6 +17,7 @@ from kite.engine.expressions.undefined import missing
 from kite.engine.expressions.values import (
     Entry,
     JavaLong,
+    class_name,
     concat_string,
     is_number,
     java_string,
@@ -434,6 +435,45 @@ def concat(state: RenderState, *values: Any) -> str:
     parts = [concat_string(v) for v in values]
     state.budget.check_size(sum(len(p) for p in parts))
     return "".join(parts)
+
+
+class TypedWriter:
+    """Kestra's TypedObjectWriter: what a typed render of several parts adds up to.
+
+    Strings concatenate, numbers of one Java type add up, anything else may only stand alone; any
+    other mix fails with Kestra's message ("Tried to add java.lang.Long to java.lang.String")."""
+
+    __slots__ = ("empty", "state", "value")
+
+    def __init__(self, state: RenderState) -> None:
+        self.state = state
+        self.value: Any = None
+        self.empty = True
+
+    def write(self, value: Any, *, text: bool = False) -> None:
+        if value is None:
+            return
+        if self.empty:
+            self.value, self.empty = value, False
+            return
+        current = class_name(self.value)
+        if (
+            isinstance(self.value, str)
+            and isinstance(value, str)
+            or (is_number(value) and not isinstance(value, bool) and class_name(value) == current)
+        ):
+            self.value = add(self.state, self.value, value)
+        else:
+            added = "java.lang.Character" if text else class_name(value)
+            raise EvalError(f"Tried to add {added} to {current}")
+
+
+def typed_writer(state: RenderState) -> TypedWriter:
+    writer = state.extra.get("typed")
+    if writer is None:
+        writer = state.extra["typed"] = TypedWriter(state)
+    assert isinstance(writer, TypedWriter)
+    return writer
 
 
 def output(state: RenderState, value: Any) -> str:

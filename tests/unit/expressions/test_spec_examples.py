@@ -202,6 +202,33 @@ def test_spec_typed(renderer: Renderer, ctx: dict[str, Any], template: str, expe
     assert type(value) is type(expected)
 
 
-def test_typed_with_text_renders_a_string(renderer: Renderer, ctx: dict[str, Any]) -> None:
-    # Kestra's renderTyped fails on mixed text; Kite's interface renders it as a string instead.
-    assert renderer.render_typed("x{{ inputs.n }}", ctx) == "x5"
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("a{{ inputs.name }}", "aworld"),
+        ("{{ inputs.name }}-{{ inputs.name }}", "world-world"),
+        ("{{ 1 }}{{ 2 }}", 3),
+        ("{% if inputs.flag %}{{ inputs.list }}{% endif %}", [1, 2, 3]),
+        ("{{ inputs.nul }}{{ 2.5 }}", 2.5),
+    ],
+)
+def test_typed_parts_add_up_like_kestra(
+    renderer: Renderer, ctx: dict[str, Any], template: str, expected: Any
+) -> None:
+    assert renderer.render_typed(template, ctx) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("x{{ inputs.n }}", "Tried to add java.lang.Integer to java.lang.String"),
+        ("{{ inputs.n }}{{ 1 }}", "Tried to add java.lang.Long to java.lang.Integer"),
+        ("{{ inputs.list }}!", "Tried to add java.lang.Character to java.util.ArrayList"),
+        ("{{ inputs.flag }}{{ inputs.flag }}", "Tried to add java.lang.Boolean to java.lang.Boolean"),
+    ],
+)
+def test_typed_mixed_parts_fail_like_kestra(
+    renderer: Renderer, ctx: dict[str, Any], template: str, message: str
+) -> None:
+    with pytest.raises(ExpressionError, match=message):
+        renderer.render_typed(template, ctx)
