@@ -76,10 +76,7 @@ class Renderer:
         try:
             for _ in compiled.template.root_render_func(ctx):
                 pass
-            if compiled.typed:
-                value = plain(ctx.vars.get(RESULT_NAME))
-            else:
-                value = plain(typed_writer(child).value)
+            value = plain(ctx.vars.get(RESULT_NAME) if compiled.typed else typed_writer(child).value)
         except ExpressionError:
             raise
         except Exception as exc:

@@ -457,10 +457,8 @@ class TypedWriter:
             self.value, self.empty = value, False
             return
         current = class_name(self.value)
-        if (
-            isinstance(self.value, str)
-            and isinstance(value, str)
-            or (is_number(value) and not isinstance(value, bool) and class_name(value) == current)
+        if (isinstance(self.value, str) and isinstance(value, str)) or (
+            is_number(value) and not isinstance(value, bool) and class_name(value) == current
         ):
             self.value = add(self.state, self.value, value)
         else:
