@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kite.engine.config import EngineConfig
+from kite.engine.durations import parse_duration
 from kite.engine.executor.events import (
+    TIMER_LOST,
+    TIMER_RETRY,
+    TIMER_TIMEOUT,
     TIMER_WAIT,
     AdvanceResult,
     Continue,
@@ -24,6 +28,7 @@ from kite.engine.executor.events import (
     TimerFired,
     WorkerResult,
 )
+from kite.engine.executor.retries import next_retry_date, policy_for
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
 from kite.engine.executor.variables import execution_variables, nest, task_run_variables
 from kite.engine.expressions import ExpressionError, Renderer, is_truthy
@@ -31,16 +36,19 @@ from kite.engine.flow import FlowGraph, Input
 from kite.engine.ids import task_run_id
 from kite.engine.inputs import InputError, parse_input
 from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
-from kite.engine.model.serde import format_duration
+from kite.engine.model.serde import format_duration, format_hms
 from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, IdGenerator, LogEntry, Resources
 from kite.engine.tasks.base import FlowableTask, RunnableTask, TaskBase, WaitingTask
 from kite.engine.worker.context import PropertyRenderError, RunContext
-from kite.engine.worker.run import run_attempt
+from kite.engine.worker.run import final_state, run_attempt
 from kite.engine.worker.services import PortServices, Scope
 
 S = StateType
 MAX_PASSES = 10_000
+# A worker attempt that has not reported after this long is lost (its Lambda timed out or died). The
+# worker function's own timeout is shorter, which leaves time for the queue before it starts.
+WORKER_LIMIT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,21 +210,84 @@ class Executor:
         incoming = event.task_run
         current = self.execution.task_runs.find(incoming.id)
         if current is None or not joinable(current, incoming):
-            if current is not None and current.state.current.terminated:
+            if current is not None and current.state.current not in (S.SUBMITTED, S.RUNNING):
                 self.log("WARN", f"Ignored a late or duplicate result for task run '{incoming.id}'", current)
             return
-        self.put(
+        merged = self.put(
             replace(incoming, seq=current.seq, value_path=current.value_path, loop_values=current.loop_values)
         )
         self.logs.extend(event.logs)
+        if merged.state.current == S.FAILED:
+            self._retry_or_stay_failed(merged)
+
+    def _retry_or_stay_failed(self, run: TaskRun) -> None:
+        """A failed runnable task run gets another attempt if its retry policy allows (spec part 2 §2).
+
+        Decided as the failure is merged, before any pass, so that neither the enclosing flowable nor
+        the execution ever ends on a failure that is going to be retried (★ of spec §2.7)."""
+        if self.execution.state.current == S.KILLING or self.execution.state.current.terminated:
+            return
+        policy = policy_for(self.graph, self.graph.task(run.task_id))
+        if policy is None or policy.behavior != "RETRY_FAILED_TASK":
+            return
+        date = next_retry_date(policy, run, self.ctx.ids)
+        if date is None:
+            return
+        self.put(run.with_state(S.RETRYING, self.now()))
+        self.set_execution_state(S.RETRYING)
+        self.effects.append(StartTimer(TIMER_RETRY, date, run.id, run.attempt_number))
 
     def _timer(self, event: TimerFired) -> None:
-        if event.kind != TIMER_WAIT or event.task_run_id is None:
+        run = self.execution.task_runs.find(event.task_run_id) if event.task_run_id else None
+        if run is None:
             return
-        run = self.execution.task_runs.find(event.task_run_id)
-        if run is None or run.state.current != S.RUNNING or run.attempt_number != event.attempt:
+        # A timer acts only on what it was set for: the same attempt, still in the state it left it in.
+        # A submitted run's attempt exists only once its worker reports it.
+        live = run.attempt_number + (1 if run.state.current == S.SUBMITTED else 0)
+        if live != event.attempt:
             return
-        self.put(run.terminate(S.SUCCESS, self.now()))
+        if event.kind == TIMER_WAIT and run.state.current == S.RUNNING:
+            self.put(run.terminate(S.SUCCESS, self.now()))
+        elif event.kind in (TIMER_TIMEOUT, TIMER_LOST) and run.state.current in (S.SUBMITTED, S.RUNNING):
+            self._time_out(run, lost=event.kind == TIMER_LOST)
+        elif event.kind == TIMER_RETRY and run.state.current == S.RETRYING:
+            state = self.execution.state.current
+            if state == S.KILLING or state.terminated:
+                return
+            self.put(run.with_state(S.CREATED, self.now()))
+            if not self.execution.task_runs.in_state(S.RETRYING):
+                self.set_execution_state(S.RUNNING)
+
+    def _time_out(self, run: TaskRun, *, lost: bool) -> None:
+        """The attempt ran out of time or its worker died: it fails; whatever arrives later is ignored."""
+        task = self.graph.task(run.task_id)
+        now = self.now()
+        if run.state.current == S.SUBMITTED:  # no worker reported the attempt: record it
+            run = replace(run, attempts=(*run.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
+        limit = None if lost else self._timeout(run, task)
+        if limit is None:
+            message = f"No result from the worker within {format_hms(WORKER_LIMIT)}: the attempt is lost"
+        else:
+            message = f"Timeout after {format_hms(limit)}"
+        self.log("ERROR", message, run)
+        self.log("ERROR", f"Attempt {run.attempt_number} of task '{task.id}' was stopped: {message}", run)
+        failed = replace(run, outputs={}).with_attempt_state(S.FAILED, now)
+        state = (
+            final_state(task, failed, S.FAILED, self.ctx.ids) if isinstance(task, RunnableTask) else S.FAILED
+        )
+        failed = self.put(failed.with_state(state, now))
+        if state == S.FAILED:
+            self._retry_or_stay_failed(failed)
+
+    def _timeout(self, run: TaskRun, task: TaskBase) -> timedelta | None:
+        """The task's `timeout`, rendered; None when it has none."""
+        if task.timeout is None:
+            return None
+        text = task.timeout if "{" not in task.timeout else self.render_for(run, "timeout", task.timeout)
+        try:
+            return parse_duration(str(text))
+        except ValueError as exc:
+            raise PropertyRenderError(f"Invalid timeout '{text}' of task '{task.id}': {exc}") from None
 
     # --- passes -----------------------------------------------------------------------------------
 
@@ -351,11 +422,16 @@ class Executor:
             started = self.put(started.with_attempt_state(S.RUNNING, now))
             try:
                 wait = task.wait_duration(self.run_context(started))
+                limit = self._timeout(started, task)
             except Exception as exc:
                 self.log("ERROR", str(exc), started)
                 self.put(started.terminate(S.FAILED, now))
                 return
             self.effects.append(StartTimer(TIMER_WAIT, now + wait, started.id, started.attempt_number))
+            if limit is not None:
+                self.effects.append(
+                    StartTimer(TIMER_TIMEOUT, now + limit, started.id, started.attempt_number)
+                )
         elif isinstance(task, RunnableTask):
             if task.inline and self.ctx.inline_budget:
                 if self._inline_left <= 0:
@@ -367,8 +443,21 @@ class Executor:
                     run_attempt(task, submitted, self.variables(submitted), self.ctx.renderer, self.services)
                 )
                 return
+            try:
+                limit = self._timeout(run, task)
+            except PropertyRenderError as exc:
+                self.log("ERROR", str(exc), run)
+                tried = replace(run, attempts=(*run.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
+                self.put(tried.terminate(S.FAILED, now))
+                return
+            attempt = run.attempt_number + 1
             self.put(run.with_state(S.SUBMITTED, now))
-            self.effects.append(RunTask(run.id, run.attempt_number + 1))
+            self.effects.append(RunTask(run.id, attempt))
+            # A worker that dies or hangs never reports: a timer fails the attempt (spec part 2 §3.3).
+            if limit is not None and limit <= WORKER_LIMIT:
+                self.effects.append(StartTimer(TIMER_TIMEOUT, now + limit, run.id, attempt))
+            else:
+                self.effects.append(StartTimer(TIMER_LOST, now + WORKER_LIMIT, run.id, attempt))
 
     def _flowable(
         self, run: TaskRun, task: FlowableTask, new: list[tuple[NewTaskRun, TaskRun | None, bool]]

@@ -67,7 +67,10 @@ class ExecutionEnded:
 
 Effect = RunTask | StartTimer | Continue | ExecutionEnded
 
-TIMER_WAIT = "WAIT"
+TIMER_WAIT = "WAIT"  # a waiting task (Sleep) is done
+TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt
+TIMER_TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
+TIMER_LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,15 @@ def format_duration(value: timedelta) -> str:
     return sign + "".join(parts)
 
 
+def format_hms(value: timedelta) -> str:
+    """`HH:mm:ss.SSS`, like Apache Commons' `DurationFormatUtils.formatDurationHMS` (timeout messages)."""
+    millis = max(round(value.total_seconds() * 1000), 0)
+    seconds, ms = divmod(millis, 1000)
+    minutes, sec = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours:02d}:{minute:02d}:{sec:02d}.{ms:03d}"
+
+
 def state_to_json(state: State) -> dict[str, Any]:
     data: dict[str, Any] = {
         "current": state.current.value,

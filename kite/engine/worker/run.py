@@ -7,9 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 from kite.engine.executor.events import WorkerResult
+from kite.engine.executor.retries import next_retry_date
 from kite.engine.expressions import Renderer
 from kite.engine.model.execution import TaskRun, TaskRunAttempt
 from kite.engine.model.state import State, StateType
+from kite.engine.ports import IdGenerator
 from kite.engine.tasks.base import RunnableTask, TaskFailedError
 from kite.engine.worker.context import PropertyRenderError, RunContext
 from kite.engine.worker.services import PortServices
@@ -38,11 +40,12 @@ def run_attempt(
         state = S.FAILED
     end = clock.now()
     finished = replace(running, outputs=dict(outputs)).with_attempt_state(state, end)
-    return WorkerResult(finished.with_state(final_state(task, finished, state), end), tuple(ctx.logs))
+    final = final_state(task, finished, state, services.ids)
+    return WorkerResult(finished.with_state(final, end), tuple(ctx.logs))
 
 
-def final_state(task: RunnableTask, run: TaskRun, state: StateType) -> StateType:
-    """The attempt keeps its real state; the task run's is mapped (spec part 2 §1.3)."""
+def final_state(task: RunnableTask, run: TaskRun, state: StateType, ids: IdGenerator) -> StateType:
+    """The attempt keeps its real state; the task run's is mapped (spec part 2 §1.3, §12.7)."""
     if (
         task.retry is not None
         and task.retry.warning_on_retry
@@ -50,8 +53,18 @@ def final_state(task: RunnableTask, run: TaskRun, state: StateType) -> StateType
         and state == S.SUCCESS
     ):
         state = S.WARNING
-    if task.allow_failure and state == S.FAILED:
+    # allowFailure turns only the last failure into a warning: the task's own retry comes first.
+    if task.allow_failure and state == S.FAILED and not _own_retry_left(task, run, ids):
         state = S.WARNING
     if task.allow_warning and state == S.WARNING:
         state = S.SUCCESS
     return state
+
+
+def _own_retry_left(task: RunnableTask, run: TaskRun, ids: IdGenerator) -> bool:
+    retry = task.retry
+    return (
+        retry is not None
+        and retry.behavior == "RETRY_FAILED_TASK"
+        and next_retry_date(retry, run, ids) is not None
+    )
