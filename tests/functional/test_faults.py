@@ -112,3 +112,105 @@ def test_crash_between_write_and_send_is_repaired(
         execution = run(kite)
     assert crashes
     assert summary(execution) == reference
+
+
+RETRY_FLOW = """id: retried
+namespace: demo
+tasks:
+  - id: flaky
+    type: io.kestra.plugin.core.debug.Return
+    format: "attempt {{ taskrun.attemptsCount }}"
+    timeout: PT1M
+    retry:
+      type: constant
+      interval: PT10S
+      maxAttempts: 3
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.flaky.value }}"
+"""
+
+
+def test_a_worker_that_never_reports_times_out_and_its_late_result_is_ignored() -> None:
+    swallowed: list[tuple[dict[str, Any], Any]] = []
+
+    def lose_first_attempt(handler: Handler) -> Handler:
+        def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            if not swallowed and any('"flaky"' in record["body"] for record in event["Records"]):
+                swallowed.append((copy.deepcopy(event), context))  # the worker died: nothing reported
+                return {"batchItemFailures": []}
+            return handler(event, context)
+
+        return deliver
+
+    with LocalKite(inline_budget=0, wrap_worker=lose_first_attempt) as kite:
+        kite.deploy(RETRY_FLOW)
+        execution = kite.run("demo", "retried")
+        from kite.functions import worker
+
+        event, context = swallowed[0]
+        worker.handler(event, context)  # the lost attempt reports at last
+        assert kite.pump is not None
+        kite.pump.run_until(kite.pump.idle)
+        final = kite.wait(execution.id)
+        logs = kite.services.executions.logs(execution.id)
+
+    assert final.state.current.value == "SUCCESS"
+    flaky = next(run for run in final.task_runs if run.task_id == "flaky")
+    assert [a.state.current.value for a in flaky.attempts] == ["FAILED", "SUCCESS"]
+    assert flaky.outputs == {"value": "attempt 1"}
+    assert [h.state.value for h in flaky.state.histories] == [
+        "CREATED",
+        "SUBMITTED",
+        "FAILED",
+        "RETRYING",
+        "CREATED",
+        "SUBMITTED",
+        "RUNNING",
+        "SUCCESS",
+    ]
+    # The lost attempt failed one minute (its timeout) after it was sent; the retry waited 10 s more.
+    sent, failed = flaky.state.histories[1].date, flaky.state.histories[2].date
+    assert (failed - sent).total_seconds() == pytest.approx(60, abs=1)
+    messages = [entry.message for entry in logs if entry.task_id == "flaky"]
+    assert "Timeout after 00:01:00.000" in messages
+    assert any("late or duplicate result" in message for message in messages)
+    after = next(run for run in final.task_runs if run.task_id == "after")
+    assert after.outputs == {"value": "attempt 1"}
+
+
+def test_a_timer_delivered_twice_retries_once() -> None:
+    flow = """id: twice
+namespace: demo
+tasks:
+  - id: failing
+    type: io.kestra.plugin.core.execution.Fail
+    retry:
+      type: constant
+      interval: PT5S
+      maxAttempts: 3
+"""
+
+    def timers_twice(handler: Handler) -> Handler:
+        def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            if any('"TimerFired"' in record["body"] for record in event["Records"]):
+                handler(copy.deepcopy(event), context)
+            return handler(event, context)
+
+        return deliver
+
+    with LocalKite(wrap_dispatcher=timers_twice) as kite:
+        kite.deploy(flow)
+        execution = kite.run("demo", "twice")
+    failing = next(iter(execution.task_runs))
+    assert execution.state.current.value == "FAILED"
+    assert [a.state.current.value for a in failing.attempts] == ["FAILED", "FAILED", "FAILED"]
+    assert [h.state.value for h in execution.state.histories] == [
+        "CREATED",
+        "RUNNING",
+        "RETRYING",
+        "RUNNING",
+        "RETRYING",
+        "RUNNING",
+        "FAILED",
+    ]

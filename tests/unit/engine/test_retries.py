@@ -1,0 +1,140 @@
+"""Retry policies (spec part 2 §2): resolution, delays, limits, and what a retried run looks like."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from kite.engine.executor.retries import delay, next_attempt_date, policy_for
+from kite.engine.flow import FlowGraph
+from kite.engine.loader.flow_loader import parse_flow
+from kite.engine.memory import RandomIds
+from kite.engine.memory.runner import InMemoryRunner
+from kite.engine.tasks.base import Retry
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+IDS = RandomIds(random.Random(1))
+
+
+def retry(**fields: Any) -> Retry:
+    return Retry.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("policy", "delays"),
+    [
+        (retry(type="constant", interval="PT5S"), [5, 5, 5]),
+        (retry(type="exponential", interval="PT1S", maxInterval="PT10S"), [1, 2, 4, 8, 10, 10]),
+        (retry(type="exponential", interval="PT1S", maxInterval="PT1M", delayFactor=3), [1, 3, 9, 27, 60]),
+    ],
+)
+def test_delays(policy: Retry, delays: list[int]) -> None:
+    assert [delay(policy, n, IDS).total_seconds() for n in range(1, len(delays) + 1)] == delays
+
+
+def test_random_delays_stay_in_bounds() -> None:
+    policy = retry(type="random", minInterval="PT1S", maxInterval="PT2S")
+    seen = {delay(policy, 1, IDS) for _ in range(200)}
+    assert all(timedelta(seconds=1) <= d < timedelta(seconds=2) for d in seen)
+    assert len(seen) > 50
+
+
+@pytest.mark.parametrize(
+    ("fields", "attempts", "expected"),
+    [
+        ({"maxAttempts": 3}, 2, T0 + timedelta(seconds=10)),
+        ({"maxAttempts": 3}, 3, None),  # maxAttempts counts the first attempt
+        ({"maxAttempt": 2}, 2, None),  # the deprecated spelling still counts
+        ({"maxDuration": "PT10S"}, 1, T0 + timedelta(seconds=10)),
+        ({"maxDuration": "PT9S"}, 1, None),
+        ({}, 1000, T0 + timedelta(seconds=10)),  # neither bound: unbounded
+    ],
+)
+def test_limits(fields: dict[str, Any], attempts: int, expected: datetime | None) -> None:
+    policy = retry(type="constant", interval="PT10S", **fields)
+    assert next_attempt_date(policy, attempts, T0, T0, IDS) == expected
+
+
+def test_the_nearest_policy_wins() -> None:
+    flow = parse_flow(
+        """
+id: p
+namespace: demo
+retry: {type: constant, interval: PT3S}
+tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.Sequential
+    retry: {type: constant, interval: PT2S}
+    tasks:
+      - id: own
+        type: io.kestra.plugin.core.log.Log
+        message: x
+        retry: {type: constant, interval: PT1S}
+      - id: inherits
+        type: io.kestra.plugin.core.log.Log
+        message: x
+  - id: top
+    type: io.kestra.plugin.core.log.Log
+    message: x
+"""
+    )
+    graph = FlowGraph.of(flow)
+    intervals = {t: policy_for(graph, graph.task(t)).interval for t in ("own", "inherits", "top")}  # type: ignore[union-attr]
+    assert intervals == {"own": "PT1S", "inherits": "PT2S", "top": "PT3S"}
+
+
+def test_a_retried_run_keeps_its_attempts_and_history() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(
+        """
+id: flaky
+namespace: demo
+tasks:
+  - id: flaky
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ taskrun.attemptsCount == 2 ? 'ok' : ko }}"
+    retry: {type: exponential, interval: PT1S, maxInterval: PT30S, maxAttempts: 4, warningOnRetry: true}
+"""
+    )
+    execution = runner.run("demo", "flaky")
+    run = next(iter(execution.task_runs))
+    assert execution.state.current == "WARNING"
+    assert [a.state.current.value for a in run.attempts] == ["FAILED", "FAILED", "SUCCESS"]
+    assert [h.state.value for h in run.state.histories] == [
+        "CREATED", "SUBMITTED", "RUNNING", "FAILED", "RETRYING",
+        "CREATED", "SUBMITTED", "RUNNING", "FAILED", "RETRYING",
+        "CREATED", "SUBMITTED", "RUNNING", "WARNING",
+    ]  # fmt: skip
+    starts = [a.state.start_date for a in run.attempts]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(starts)] == [1, 2]
+    assert [h.state.value for h in execution.state.histories] == [
+        "CREATED", "RUNNING", "RETRYING", "RUNNING", "RETRYING", "RUNNING", "WARNING",
+    ]  # fmt: skip
+
+
+def test_allow_failure_waits_for_the_last_attempt() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(
+        """
+id: tolerant
+namespace: demo
+tasks:
+  - id: failing
+    type: io.kestra.plugin.core.execution.Fail
+    allowFailure: true
+    retry: {type: constant, interval: PT1S, maxAttempts: 2}
+  - id: next
+    type: io.kestra.plugin.core.log.Log
+    message: after
+"""
+    )
+    execution = runner.run("demo", "tolerant")
+    failing, after = list(execution.task_runs)
+    assert [a.state.current.value for a in failing.attempts] == ["FAILED", "FAILED"]
+    assert failing.state.current == "WARNING"
+    assert after.state.current == "SUCCESS"
+    assert execution.state.current == "WARNING"
