@@ -23,6 +23,7 @@ from kite.engine.executor.events import (
     Effect,
     Event,
     ExecutionEnded,
+    Kill,
     RunTask,
     StartTimer,
     TimerFired,
@@ -35,11 +36,18 @@ from kite.engine.expressions import ExpressionError, Renderer, is_truthy
 from kite.engine.flow import FlowGraph, Input
 from kite.engine.ids import task_run_id
 from kite.engine.inputs import InputError, parse_input
-from kite.engine.model.execution import Execution, TaskRun, TaskRunAttempt
+from kite.engine.model.execution import Execution, Label, TaskRun, TaskRunAttempt
 from kite.engine.model.serde import format_duration, format_hms
 from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, IdGenerator, LogEntry, Resources
-from kite.engine.tasks.base import FlowableTask, RunnableTask, TaskBase, WaitingTask
+from kite.engine.tasks.base import (
+    ExecutionChange,
+    ExecutionTask,
+    FlowableTask,
+    RunnableTask,
+    TaskBase,
+    WaitingTask,
+)
 from kite.engine.worker.context import PropertyRenderError, RunContext
 from kite.engine.worker.run import final_state, run_attempt
 from kite.engine.worker.services import PortServices, Scope
@@ -204,7 +212,16 @@ class Executor:
             self._merge(event)
         elif isinstance(event, TimerFired):
             self._timer(event)
+        elif isinstance(event, Kill):
+            self.kill()
         # Wake carries nothing to apply: the passes that follow are the point.
+
+    def kill(self) -> None:
+        """Spec part 2 §13.3: the passes that follow kill what is left, then the execution."""
+        state = self.execution.state.current
+        if state.terminated or state == S.KILLING:
+            return
+        self.set_execution_state(S.KILLING)
 
     def _merge(self, event: WorkerResult) -> None:
         incoming = event.task_run
@@ -314,6 +331,9 @@ class Executor:
         if ex.state.current.terminated:
             new += [(n, None, True) for n in root.next_sequential(enabled(self.flow.after_execution))]
 
+        if ex.state.current == S.KILLING:
+            self._kill_pass()
+
         for run in [*ex.task_runs.in_state(S.CREATED), *ex.task_runs.in_state(S.RESTARTED)]:
             self._dispatch(run)
 
@@ -326,6 +346,27 @@ class Executor:
             self._create(spec, parent, force)
         if new and ex.state.current == S.CREATED:
             self.set_execution_state(S.RUNNING)
+
+    def _kill_pass(self) -> None:
+        """Kill every task run that is not done, innermost first; the execution is KILLED once all are.
+
+        A worker cannot be interrupted mid-attempt here: its run is KILLED now and its result, when it
+        comes, is ignored like any late result."""
+        now = self.now()
+        open_runs = [run for run in self.execution.task_runs if not run.state.current.terminated]
+        for run in reversed(open_runs):  # children come after their parent: innermost first
+            if isinstance(self.graph.task(run.task_id), FlowableTask) and run.state.current.running:
+                if self.execution.task_runs.open_children(run.id):
+                    if run.state.current != S.KILLING:
+                        self.put(run.with_state(S.KILLING, now))
+                    continue
+                self.put(run.terminate(S.KILLED, now))
+            elif run.attempts and run.state.current in (S.SUBMITTED, S.RUNNING, S.PAUSED):
+                self.put(run.terminate(S.KILLED, now))
+            else:
+                self.put(run.with_state(S.KILLED, now))
+        if all(self.execution.task_runs.get(run.id).state.current.terminated for run in open_runs):
+            self.set_execution_state(S.KILLED)
 
     def _end(self, root: FlowableScope) -> None:
         ex = self.execution
@@ -416,6 +457,8 @@ class Executor:
             if outputs:
                 assert scope.run is not None
                 self.put(replace(scope.run, outputs={**scope.run.outputs, **outputs}))
+        elif isinstance(task, ExecutionTask):
+            self._apply_execution_task(run, task)
         elif isinstance(task, WaitingTask):
             started = run.with_state(S.RUNNING, now)
             started = replace(started, attempts=(*started.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
@@ -458,6 +501,40 @@ class Executor:
                 self.effects.append(StartTimer(TIMER_TIMEOUT, now + limit, run.id, attempt))
             else:
                 self.effects.append(StartTimer(TIMER_LOST, now + WORKER_LIMIT, run.id, attempt))
+
+    def _apply_execution_task(self, run: TaskRun, task: ExecutionTask) -> None:
+        now = self.now()
+        started = run.with_state(S.RUNNING, now).with_attempt_state(S.RUNNING, now)
+        ex = self.execution
+        change = ExecutionChange(ex.label_map(), dict(ex.variables))
+        try:
+            outputs = task.apply(self.run_context(started), change) or {}
+        except Exception as exc:  # TaskFailedError, a render error or a task's bug: the run fails
+            self.log("ERROR", str(exc), started)
+            self.put(started.terminate(S.FAILED, self.now()))
+            return
+        if change.labels != ex.label_map():
+            ex.labels = tuple(Label(key, value) for key, value in change.labels.items())
+            self._moves += 1
+        if change.variables != ex.variables:
+            ex.variables = change.variables
+            self._moves += 1
+        ended = replace(started, outputs=dict(outputs))
+        if change.state is None:
+            self.put(ended.terminate(S.SUCCESS, self.now()))
+        else:
+            self._exit(ended, change.state)
+
+    def _exit(self, run: TaskRun, state: StateType) -> None:
+        """Exit (spec part 2 §1.5): the run and its ancestors take `state` and so does the execution, at
+        once; KILLED goes through KILLING so that the rest is killed too."""
+        now = self.now()
+        for target in (run, *self.execution.task_runs.ancestors(run)):
+            self.put(target.terminate(state, now))
+        if state == S.KILLED:
+            self.kill()
+        else:
+            self.set_execution_state(state)
 
     def _flowable(
         self, run: TaskRun, task: FlowableTask, new: list[tuple[NewTaskRun, TaskRun | None, bool]]

@@ -32,7 +32,12 @@ class TimerFired:
     attempt: int | None = None
 
 
-Event = Wake | WorkerResult | TimerFired
+@dataclass(frozen=True, slots=True)
+class Kill:
+    """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs."""
+
+
+Event = Wake | WorkerResult | TimerFired | Kill
 
 # --- effects --------------------------------------------------------------------------------------
 

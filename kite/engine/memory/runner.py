@@ -76,6 +76,13 @@ class InMemoryRunner:
             self.clock.set(max(self.clock.now(), min(pending)))
         raise RuntimeError("the in-memory runner did not settle")
 
+    def drain_now(self, max_steps: int = 100_000) -> None:
+        """Deliver what is due without moving the clock (timers in the future stay pending)."""
+        for _ in range(max_steps):
+            if not self._deliver():
+                return
+        raise RuntimeError("the in-memory runner did not settle")
+
     def _deliver(self) -> bool:
         batch = self.bus.drain(QueueName.DISPATCH) + self.bus.due(QueueName.TIMER, self.clock.now())
         for message in batch:

@@ -19,6 +19,10 @@ class FlowDisabledError(Exception):
     pass
 
 
+class ExecutionTerminatedError(Exception):
+    """The execution has already ended: there is nothing to kill (the API's 409)."""
+
+
 class InvalidLabelError(ValueError):
     pass
 
@@ -79,6 +83,14 @@ class ExecutionService:
         start = messages.wake(execution_id, "created")
         execution.version = self.store.create(execution, [start])
         self.bus.send([start])
+        return execution
+
+    def kill(self, execution_id: str) -> Execution:
+        """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped."""
+        execution = self.get(execution_id)
+        if execution.state.current.terminated:
+            raise ExecutionTerminatedError("Cannot kill execution: execution is already terminated.")
+        self.bus.send([messages.kill(execution_id)])
         return execution
 
     def get(self, execution_id: str) -> Execution:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kite.engine.executor.events import Event, TimerFired, Wake, WorkerResult
+from kite.engine.executor.events import Event, Kill, TimerFired, Wake, WorkerResult
 from kite.engine.model.serde import log_from_json, log_to_json, task_run_from_json, task_run_to_json
 from kite.engine.ports import Message, QueueName
 
@@ -14,6 +14,15 @@ def wake(execution_id: str, reason: str) -> Message:
         QueueName.DISPATCH,
         {"kind": "Wake", "executionId": execution_id},
         dedup_id=f"wake-{execution_id}-{reason}",
+        group_id=execution_id,
+    )
+
+
+def kill(execution_id: str) -> Message:
+    return Message(
+        QueueName.DISPATCH,
+        {"kind": "Kill", "executionId": execution_id},
+        dedup_id=f"kill-{execution_id}",
         group_id=execution_id,
     )
 
@@ -53,6 +62,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     execution_id = body["executionId"]
     if kind == "Wake":
         return execution_id, Wake()
+    if kind == "Kill":
+        return execution_id, Kill()
     if kind == "WorkerResult":
         logs = tuple(log_from_json(entry) for entry in body.get("logs") or ())
         return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)

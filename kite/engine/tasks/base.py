@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -114,6 +115,25 @@ class WaitingTask(TaskBase):
     @abstractmethod
     def wait_duration(self, ctx: RunContext) -> timedelta:
         """How long the task run waits before it succeeds."""
+
+
+@dataclass(slots=True)
+class ExecutionChange:
+    """What an execution task may change: the labels and variables, and a state to end it with."""
+
+    labels: dict[str, str]
+    variables: dict[str, Any]
+    state: StateType | None = None
+
+
+class ExecutionTask(TaskBase):
+    """Changes the execution itself (Exit, Labels, SetVariables…): the executor runs it, never a worker."""
+
+    kind: ClassVar[str] = "execution"
+
+    @abstractmethod
+    def apply(self, ctx: RunContext, change: ExecutionChange) -> Mapping[str, Any] | None:
+        """Update `change` in place; return outputs. Raise TaskFailedError to fail the task run."""
 
 
 TaskList = list[Annotated[TaskBase, TaskRef]]

@@ -1,0 +1,20 @@
+"""io.kestra.plugin.core.execution.Exit (spec part 2 §1.5): end the execution now, in a chosen state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from kite.engine.model.state import StateType
+from kite.engine.tasks.base import ExecutionChange, ExecutionTask
+from kite.engine.tasks.registry import task_type
+from kite.engine.worker.context import RunContext
+
+
+@task_type("io.kestra.plugin.core.execution.Exit")
+class Exit(ExecutionTask):
+    state: Literal["SUCCESS", "WARNING", "FAILED", "CANCELLED", "KILLED"] = "SUCCESS"
+
+    def apply(self, ctx: RunContext, change: ExecutionChange) -> Mapping[str, Any] | None:
+        change.state = StateType(self.state)
+        return None
