@@ -11,20 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kite.engine.config import EngineConfig
-from kite.engine.memory.http import CannedHttpClient
-from kite.engine.ports import Clock, Resources
+from kite.engine.ports import Clock, Resources, SecretStore
 from kite.engine.services.app import Services
 from kite.infra.aws.blobs import S3Blobs
 from kite.infra.aws.bus import SqsMessageBus
 from kite.infra.aws.executions import DynamoExecutionStore
 from kite.infra.aws.flows import DynamoFlowRepository
 from kite.infra.aws.kv import DynamoKVStore
+from kite.infra.aws.secrets_manager import SecretsManagerSecretStore
 from kite.infra.aws.session import AwsSession, process_session
 from kite.infra.aws.settings import AwsSettings
 from kite.infra.aws.storage import S3Storage
 from kite.infra.clock import SystemClock
+from kite.infra.http import UrllibHttpClient
 from kite.infra.ids import SecureIds
-from kite.infra.secrets import EnvSecretStore
+from kite.infra.secrets import ChainedSecretStore, EnvSecretStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,19 @@ def build(
     environ: Mapping[str, str],
     *,
     inline_budget: int = 500,
+    allow_loopback: bool = False,
 ) -> App:
+    """`allow_loopback` lets http() reach 127.0.0.1: for a laptop, never in Lambda (the runtime API)."""
     blobs = S3Blobs(session, settings.bucket)
     bus = SqsMessageBus(session, settings, blobs, clock)
+    secrets: list[SecretStore] = [EnvSecretStore(environ)]
+    if settings.secrets_prefix:
+        secrets.append(SecretsManagerSecretStore(session, settings.secrets_prefix, clock))
     resources = Resources(
-        secrets=EnvSecretStore(environ),
+        secrets=ChainedSecretStore(secrets),
         kv=DynamoKVStore(session, settings.state_table),
         storage=S3Storage(blobs),
-        http=CannedHttpClient(),
+        http=UrllibHttpClient(allow_loopback=allow_loopback),
     )
     services = Services.build(
         DynamoFlowRepository(session, settings.flows_table),

@@ -74,6 +74,7 @@ class LocalKite:
                     self.clock,
                     self.environ,
                     inline_budget=self.inline_budget,
+                    allow_loopback=True,
                 )
             )
             self._exit.callback(app.install, None)

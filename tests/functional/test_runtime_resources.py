@@ -148,3 +148,38 @@ def test_cli_namespace_files(
     execution = json.loads(capsys.readouterr().out)
     assert execution["taskRunList"][0]["outputs"] == {"value": "hello from a namespace file\n"}
     assert main(["run", str(flow), "--namespace-files", str(flow.parent / "absent")]) == 2
+
+
+def test_http_function_on_the_embedded_stack() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"greeting": "hi", "items": [1, 2]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    flow = f"""
+id: call
+namespace: company.team
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ http('http://127.0.0.1:{server.server_port}/api').greeting }}}}"
+"""
+    try:
+        with LocalKite(environ={}) as kite:
+            kite.deploy(flow)
+            execution = kite.run("company.team", "call")
+    finally:
+        server.shutdown()
+    assert _outputs(execution)["call"] == "hi"

@@ -11,6 +11,7 @@ import yaml
 
 from kite.engine.expressions import dates
 from kite.engine.expressions.errors import EvalError
+from kite.engine.expressions.http_function import fn_http
 from kite.engine.expressions.runtime import compare, make_range
 from kite.engine.expressions.state import RenderState
 from kite.engine.expressions.values import JavaLong, is_number, java_string
@@ -219,6 +220,7 @@ FUNCTIONS: dict[str, Function] = {
     "fileEmpty": _file_hook("file_empty", "fileEmpty"),
     "isFileEmpty": _file_hook("file_empty", "isFileEmpty"),
     "fromJson": fn_from_json,
+    "http": fn_http,
     "id": fn_uuid,
     "json": fn_from_json,
     "kv": fn_kv,

@@ -16,9 +16,19 @@ from kite.engine.expressions.errors import EvalError
 from kite.engine.files import belongs_to, execution_prefix, namespace_file_uri
 from kite.engine.kv import KVError, NamespaceKV
 from kite.engine.model.serde import log_to_json
-from kite.engine.ports import Clock, IdGenerator, LogEntry, NotFoundError, Resources
+from kite.engine.ports import (
+    Clock,
+    HttpError,
+    HttpResponse,
+    IdGenerator,
+    LogEntry,
+    NotFoundError,
+    Resources,
+)
 
 MASK = "******"
+# Per connection attempt and per read: one http() call must not hold a worker for long.
+HTTP_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +144,14 @@ class PortServices:
 
     def file_empty(self, path: str) -> bool:
         return self.file_size(path) == 0
+
+    # --- HTTP ---------------------------------------------------------------------------------------
+
+    def http(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> HttpResponse:
+        try:
+            return self.resources.http.request(method, url, headers, body, timeout=HTTP_TIMEOUT_SECONDS)
+        except HttpError as exc:
+            raise EvalError(f"Failed to execute HTTP request: {exc}") from None
 
     # --- logs ---------------------------------------------------------------------------------------
 
