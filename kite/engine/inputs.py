@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -53,9 +53,14 @@ def _invalid(spec: Input, reason: str, value: Any) -> InputError:
 
 def resolve_inputs(flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
     """Typed inputs, nested by dots; optional inputs without a value are absent (spec part 1 §6.3)."""
+    return resolve_declared(flow.inputs or (), supplied)
+
+
+def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> dict[str, Any]:
+    """`resolve_inputs` for any list of input declarations (a Pause's `onResume`)."""
     resolved: dict[str, Any] = {}
     errors: list[InputError] = []
-    for spec in flow.inputs or ():
+    for spec in declared:
         value = supplied.get(spec.id)
         if value is None:
             value = spec.defaults

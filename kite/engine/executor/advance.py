@@ -15,6 +15,7 @@ from kite.engine.config import EngineConfig
 from kite.engine.durations import parse_duration
 from kite.engine.executor.events import (
     TIMER_LOST,
+    TIMER_PAUSE,
     TIMER_RETRY,
     TIMER_TIMEOUT,
     TIMER_WAIT,
@@ -24,10 +25,14 @@ from kite.engine.executor.events import (
     Event,
     ExecutionEnded,
     Kill,
+    Resume,
     RunTask,
     StartTimer,
     TimerFired,
     WorkerResult,
+)
+from kite.engine.executor.events import (
+    Pause as PauseEvent,
 )
 from kite.engine.executor.retries import next_retry_date, policy_for
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
@@ -48,6 +53,7 @@ from kite.engine.tasks.base import (
     TaskBase,
     WaitingTask,
 )
+from kite.engine.tasks.pause import Pause as PauseTask
 from kite.engine.worker.context import PropertyRenderError, RunContext
 from kite.engine.worker.run import final_state, run_attempt
 from kite.engine.worker.services import PortServices, Scope
@@ -113,6 +119,7 @@ class Executor:
         self.effects: list[Effect] = []
         self.logs: list[LogEntry] = []
         self.changed: set[str] = set()
+        self.header_changed = False  # state, labels, variables or outputs of the execution itself
         self.removed: set[str] = set()
         self._moves = 0
         # Per loop task run: how many iteration groups are known complete (see tasks/foreach.py).
@@ -136,6 +143,7 @@ class Executor:
         if self.execution.state.current != state:
             self.execution.with_state(state, self.now())
             self._moves += 1
+            self.header_changed = True
 
     def log(self, level: str, message: str, run: TaskRun | None = None) -> None:
         self.logs.append(
@@ -161,6 +169,7 @@ class Executor:
             logs=tuple(self.logs),
             changed=frozenset(self.changed - self.removed),
             removed=frozenset(self.removed),
+            header_changed=self.header_changed,
         )
 
     # --- rendering --------------------------------------------------------------------------------
@@ -214,7 +223,49 @@ class Executor:
             self._timer(event)
         elif isinstance(event, Kill):
             self.kill()
+        elif isinstance(event, Resume):
+            self._resume(event)
+        elif isinstance(event, PauseEvent) and self.execution.state.current == S.RUNNING:
+            self.set_execution_state(S.PAUSED)
         # Wake carries nothing to apply: the passes that follow are the point.
+
+    def pause(self, run: TaskRun, duration: timedelta | None) -> TaskRun:
+        paused = self.put(run.with_state(S.PAUSED, self.now()))
+        self.set_execution_state(S.PAUSED)
+        if duration is not None:
+            self.effects.append(StartTimer(TIMER_PAUSE, self.now() + duration, run.id, run.attempt_number))
+        return paused
+
+    def _resume(self, event: Resume) -> None:
+        if self.execution.state.current != S.PAUSED:
+            return
+        if event.task_run_id is None:
+            if not self.execution.task_runs.in_state(S.PAUSED):
+                self.set_execution_state(S.RUNNING)
+            return
+        run = self.execution.task_runs.find(event.task_run_id)
+        if run is not None and run.state.current == S.PAUSED:
+            self._end_pause(run, S.RUNNING, event.inputs)
+
+    def _end_pause(self, run: TaskRun, target: StateType, on_resume: dict[str, Any] | None) -> None:
+        """Kestra's `markAs` (spec part 2 §13.1 step 3): the pause ends, by a resume or by its timer."""
+        now = self.now()
+        outputs: dict[str, Any] = dict(run.outputs)
+        if on_resume is not None:
+            outputs["onResume"] = on_resume
+        outputs["resumed"] = {
+            "on": now.replace(tzinfo=None).isoformat(),
+            "to": (S.SUCCESS if target == S.RUNNING else target).value,
+        }
+        task = self.graph.task(run.task_id)
+        run = replace(run, outputs=outputs)
+        if target == S.CANCELLED or not isinstance(task, PauseTask) or task.ends_alone:
+            self.put(run.terminate(S.SUCCESS if target == S.RUNNING else target, now))
+        else:
+            self.put(run.with_state(S.RUNNING, now))
+        if self.execution.task_runs.in_state(S.PAUSED):
+            return
+        self.set_execution_state(S.CANCELLED if target == S.CANCELLED else S.RESTARTED)
 
     def kill(self) -> None:
         """Spec part 2 §13.3: the passes that follow kill what is left, then the execution."""
@@ -267,6 +318,17 @@ class Executor:
             self.put(run.terminate(S.SUCCESS, self.now()))
         elif event.kind in (TIMER_TIMEOUT, TIMER_LOST) and run.state.current in (S.SUBMITTED, S.RUNNING):
             self._time_out(run, lost=event.kind == TIMER_LOST)
+        elif event.kind == TIMER_PAUSE and run.state.current == S.PAUSED:
+            state = self.execution.state.current
+            task = self.graph.task(run.task_id)
+            if state == S.KILLING or state.terminated or not isinstance(task, PauseTask):
+                return
+            try:
+                target = task.timer_target(FlowableScope(self, run, task))
+            except (PropertyRenderError, ValueError) as exc:
+                self.log("ERROR", str(exc), run)
+                target = S.FAILED
+            self._end_pause(run, target, None)
         elif event.kind == TIMER_RETRY and run.state.current == S.RETRYING:
             state = self.execution.state.current
             if state == S.KILLING or state.terminated:
@@ -318,6 +380,8 @@ class Executor:
 
     def _pass(self) -> None:
         ex = self.execution
+        if ex.state.current == S.RESTARTED:  # F1: a resumed execution runs again
+            self.set_execution_state(S.RUNNING)
         root = FlowableScope(self, None, None)
         new: list[tuple[NewTaskRun, TaskRun | None, bool]] = []
         state = ex.state.current
@@ -341,6 +405,10 @@ class Executor:
             task = self.graph.task(run.task_id)
             if isinstance(task, FlowableTask):
                 self._flowable(run, task, new)
+        for run in ex.task_runs.in_state(S.PAUSED):  # what a pause starts (Pause's onPause)
+            task = self.graph.task(run.task_id)
+            if isinstance(task, FlowableTask):
+                new += [(n, run, False) for n in task.resolve_nexts(FlowableScope(self, run, task))]
 
         for spec, parent, force in new:
             self._create(spec, parent, force)
@@ -516,9 +584,11 @@ class Executor:
         if change.labels != ex.label_map():
             ex.labels = tuple(Label(key, value) for key, value in change.labels.items())
             self._moves += 1
+            self.header_changed = True
         if change.variables != ex.variables:
             ex.variables = change.variables
             self._moves += 1
+            self.header_changed = True
         ended = replace(started, outputs=dict(outputs))
         if change.state is None:
             self.put(ended.terminate(S.SUCCESS, self.now()))

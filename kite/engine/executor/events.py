@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from kite.engine.model.execution import Execution, TaskRun
 from kite.engine.model.state import StateType
@@ -37,7 +38,21 @@ class Kill:
     """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs."""
 
 
-Event = Wake | WorkerResult | TimerFired | Kill
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Resume the paused task run `task_run_id` with its validated `onResume` inputs; None resumes an
+    execution paused by hand (no task run paused)."""
+
+    task_run_id: str | None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Pause a running execution by hand: nothing new starts until it is resumed."""
+
+
+Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause
 
 # --- effects --------------------------------------------------------------------------------------
 
@@ -76,6 +91,7 @@ TIMER_WAIT = "WAIT"  # a waiting task (Sleep) is done
 TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt
 TIMER_TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
 TIMER_LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
+TIMER_PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +101,8 @@ class AdvanceResult:
     logs: tuple[LogEntry, ...]
     changed: frozenset[str]
     removed: frozenset[str]
+    header_changed: bool = False
 
     @property
     def modified(self) -> bool:
-        return bool(self.changed or self.removed or self.effects or self.logs)
+        return bool(self.header_changed or self.changed or self.removed or self.effects or self.logs)

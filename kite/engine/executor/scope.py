@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from kite.engine.model.execution import TaskRun
@@ -84,6 +85,11 @@ class FlowableScope:
     def _require_run(self) -> TaskRun:
         assert self.run is not None, "the flow scope has no task run to render for"
         return self.run
+
+    def pause(self, duration: timedelta | None) -> None:
+        """Hold this task run PAUSED (and the execution), for `duration` if given (spec part 2 §13.1)."""
+        assert self.run is not None
+        self.run = self.executor.pause(self.run, duration)
 
     def set_loop_values(self, values: list[str]) -> None:
         assert self.run is not None

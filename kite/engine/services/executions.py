@@ -7,20 +7,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from kite.engine.executor.advance import fully_terminated
-from kite.engine.inputs import resolve_inputs
+from kite.engine.executor.variables import to_json_value
+from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
 from kite.engine.model.execution import Execution, ExecutionMetadata, Label, TaskRuns
 from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, ExecutionStore, IdGenerator, LogEntry, MessageBus, NotFoundError
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
+from kite.engine.tasks.pause import on_resume_inputs
 
 
 class FlowDisabledError(Exception):
     pass
 
 
-class ExecutionTerminatedError(Exception):
-    """The execution has already ended: there is nothing to kill (the API's 409)."""
+class ExecutionStateError(Exception):
+    """The execution is not in a state that allows the command (the API's 409)."""
+
+
+class ExecutionTerminatedError(ExecutionStateError):
+    """The execution has already ended: there is nothing to kill."""
 
 
 class InvalidLabelError(ValueError):
@@ -91,6 +97,34 @@ class ExecutionService:
         if execution.state.current.terminated:
             raise ExecutionTerminatedError("Cannot kill execution: execution is already terminated.")
         self.bus.send([messages.kill(execution_id)])
+        return execution
+
+    def resume(self, execution_id: str, inputs: Mapping[str, Any] | None = None) -> Execution:
+        """Resume the first paused task run with its `onResume` inputs, validated like flow inputs."""
+        execution = self.get(execution_id)
+        if execution.state.current != StateType.PAUSED:
+            raise ExecutionStateError("Cannot resume execution: the execution is not paused.")
+        paused = execution.task_runs.in_state(StateType.PAUSED)
+        if not paused:
+            self.bus.send([messages.resume(execution_id, None, {})])
+            return execution
+        run = paused[0]
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        declared = on_resume_inputs(graph.task(run.task_id))
+        supplied = dict(inputs or {})
+        missing = [i.id for i in declared if i.required and i.defaults is None and supplied.get(i.id) is None]
+        if missing:
+            raise InvalidInputsError([InputError(name, f"Missing required input:{name}") for name in missing])
+        typed = resolve_declared(declared, supplied) if declared else {}
+        self.bus.send([messages.resume(execution_id, run.id, to_json_value(typed))])
+        return execution
+
+    def pause(self, execution_id: str) -> Execution:
+        """Pause a running execution by hand: what runs finishes, nothing new starts until resumed."""
+        execution = self.get(execution_id)
+        if execution.state.current != StateType.RUNNING:
+            raise ExecutionStateError("Cannot pause execution: the execution is not running.")
+        self.bus.send([messages.pause(execution_id, execution.version)])
         return execution
 
     def get(self, execution_id: str) -> Execution:
