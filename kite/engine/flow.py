@@ -211,16 +211,20 @@ class FlowGraph:
     flow: Flow
     tasks: dict[str, TaskBase] = field(default_factory=dict)
     parents: dict[str, FlowableTask | None] = field(default_factory=dict)
+    # Tasks listed directly in an `errors`, `finally` or `afterExecution` list: a restart drops their runs.
+    handlers: set[str] = field(default_factory=set)
 
     @staticmethod
     def of(flow: Flow) -> FlowGraph:
         graph = FlowGraph(flow)
 
         def walk(lists: Iterator[tuple[str, list[TaskBase]]], parent: FlowableTask | None) -> None:
-            for _, tasks in lists:
+            for name, tasks in lists:
                 for task in tasks:
                     graph.tasks[task.id] = task
                     graph.parents[task.id] = parent
+                    if name in ("errors", "finally", "afterExecution"):
+                        graph.handlers.add(task.id)
                     if isinstance(task, FlowableTask):
                         walk(task.child_lists(), task)
 

@@ -25,6 +25,7 @@ from kite.engine.executor.events import (
     Event,
     ExecutionEnded,
     Kill,
+    Restart,
     Resume,
     RunTask,
     StartTimer,
@@ -225,6 +226,8 @@ class Executor:
             self.kill()
         elif isinstance(event, Resume):
             self._resume(event)
+        elif isinstance(event, Restart):
+            self._restart()
         elif isinstance(event, PauseEvent) and self.execution.state.current == S.RUNNING:
             self.set_execution_state(S.PAUSED)
         # Wake carries nothing to apply: the passes that follow are the point.
@@ -266,6 +269,42 @@ class Executor:
         if self.execution.task_runs.in_state(S.PAUSED):
             return
         self.set_execution_state(S.CANCELLED if target == S.CANCELLED else S.RESTARTED)
+
+    def _restart(self) -> None:
+        """Failed and paused runs and their ancestors start again, attempts kept; every errors, finally and
+        afterExecution run is dropped so that it runs again if needed (spec part 2 §14.1)."""
+        ex = self.execution
+        if ex.state.current not in (S.FAILED, S.PAUSED):
+            return
+        now = self.now()
+        runs = ex.task_runs
+        dropped = [r.id for r in runs if r.task_id in self.graph.handlers]
+        for run_id in dropped:
+            self._remove_tree(run_id)
+        failed = [r for r in runs if r.state.current in (S.FAILED, S.PAUSED)]
+        restarted: set[str] = set()
+        for run in failed:
+            for target in (run, *runs.ancestors(run)):
+                if target.id in restarted:
+                    continue
+                restarted.add(target.id)
+                is_flowable = isinstance(self.graph.task(target.task_id), FlowableTask)
+                self.put(target.with_state(S.RUNNING if is_flowable else S.RESTARTED, now))
+        labels = {**ex.label_map(), "system.restarted": "true"}
+        ex.labels = tuple(Label(key, value) for key, value in labels.items())
+        ex.metadata = replace(ex.metadata, attempt_number=ex.metadata.attempt_number + 1)
+        ex.outputs = None
+        self.set_execution_state(S.RESTARTED)
+
+    def _remove_tree(self, run_id: str) -> None:
+        runs = self.execution.task_runs
+        if run_id not in runs:
+            return
+        for child in runs.children(run_id):
+            self._remove_tree(child.id)
+        runs.remove(run_id)
+        self.removed.add(run_id)
+        self._moves += 1
 
     def kill(self) -> None:
         """Spec part 2 §13.3: the passes that follow kill what is left, then the execution."""

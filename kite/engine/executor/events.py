@@ -52,7 +52,12 @@ class Pause:
     """Pause a running execution by hand: nothing new starts until it is resumed."""
 
 
-Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1)."""
+
+
+Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause | Restart
 
 # --- effects --------------------------------------------------------------------------------------
 

@@ -119,6 +119,20 @@ class ExecutionService:
         self.bus.send([messages.resume(execution_id, run.id, to_json_value(typed))])
         return execution
 
+    def restart(self, execution_id: str) -> Execution:
+        """Run a failed (or paused) execution again from its failed task runs, in place."""
+        execution = self.get(execution_id)
+        state = execution.state.current
+        if state not in (StateType.FAILED, StateType.PAUSED):
+            raise ExecutionStateError(
+                f"Cannot restart execution: current state is '{state.value}', expected terminated or paused."
+            )
+        runs = list(execution.task_runs)
+        if runs and not any(r.state.current in (StateType.FAILED, StateType.PAUSED) for r in runs):
+            raise ExecutionStateError("No task found to restart execution from!")
+        self.bus.send([messages.restart(execution_id, execution.version)])
+        return execution
+
     def pause(self, execution_id: str) -> Execution:
         """Pause a running execution by hand: what runs finishes, nothing new starts until resumed."""
         execution = self.get(execution_id)

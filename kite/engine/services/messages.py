@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kite.engine.executor.events import Event, Kill, Pause, Resume, TimerFired, Wake, WorkerResult
+from kite.engine.executor.events import Event, Kill, Pause, Restart, Resume, TimerFired, Wake, WorkerResult
 from kite.engine.executor.variables import from_json_value
 from kite.engine.model.serde import log_from_json, log_to_json, task_run_from_json, task_run_to_json
 from kite.engine.ports import Message, QueueName
@@ -33,6 +33,15 @@ def resume(execution_id: str, task_run_id: str | None, inputs: dict[str, Any]) -
         QueueName.DISPATCH,
         {"kind": "Resume", "executionId": execution_id, "taskRunId": task_run_id, "inputs": inputs},
         dedup_id=f"resume-{execution_id}-{task_run_id}",
+        group_id=execution_id,
+    )
+
+
+def restart(execution_id: str, version: int) -> Message:
+    return Message(
+        QueueName.DISPATCH,
+        {"kind": "Restart", "executionId": execution_id},
+        dedup_id=f"restart-{execution_id}-{version}",
         group_id=execution_id,
     )
 
@@ -87,6 +96,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, Resume(body.get("taskRunId"), from_json_value(body.get("inputs") or {}))
     if kind == "Pause":
         return execution_id, Pause()
+    if kind == "Restart":
+        return execution_id, Restart()
     if kind == "WorkerResult":
         logs = tuple(log_from_json(entry) for entry in body.get("logs") or ())
         return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)
