@@ -22,3 +22,8 @@ def from_bytes(data: bytes) -> str:
 def task_run_id(execution_id: str, seq: int) -> str:
     """Deterministic, so that replaying the same step creates the same task run."""
     return from_bytes(hashlib.sha256(f"{execution_id}/{seq}".encode()).digest())
+
+
+def derived_id(parent_id: str, purpose: str) -> str:
+    """An execution id derived from another: a re-sent start creates the same execution, not a second."""
+    return from_bytes(hashlib.sha256(f"{parent_id}/{purpose}".encode()).digest())

@@ -28,6 +28,7 @@ from kite.engine.executor.events import (
     Restart,
     Resume,
     RunTask,
+    StartExecution,
     StartTimer,
     TimerFired,
     WorkerResult,
@@ -35,14 +36,21 @@ from kite.engine.executor.events import (
 from kite.engine.executor.events import (
     Pause as PauseEvent,
 )
-from kite.engine.executor.retries import next_retry_date, policy_for
+from kite.engine.executor.retries import next_attempt_date, next_retry_date, policy_for
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
 from kite.engine.executor.variables import execution_variables, nest, task_run_variables
 from kite.engine.expressions import ExpressionError, Renderer, is_truthy
 from kite.engine.flow import FlowGraph, Input
-from kite.engine.ids import task_run_id
+from kite.engine.ids import derived_id, task_run_id
 from kite.engine.inputs import InputError, parse_input
-from kite.engine.model.execution import Execution, Label, TaskRun, TaskRunAttempt
+from kite.engine.model.execution import (
+    Execution,
+    ExecutionMetadata,
+    Label,
+    TaskRun,
+    TaskRunAttempt,
+    TaskRuns,
+)
 from kite.engine.model.serde import format_duration, format_hms
 from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, IdGenerator, LogEntry, Resources
@@ -50,6 +58,7 @@ from kite.engine.tasks.base import (
     ExecutionChange,
     ExecutionTask,
     FlowableTask,
+    Retry,
     RunnableTask,
     TaskBase,
     WaitingTask,
@@ -335,7 +344,10 @@ class Executor:
         if self.execution.state.current == S.KILLING or self.execution.state.current.terminated:
             return
         policy = policy_for(self.graph, self.graph.task(run.task_id))
-        if policy is None or policy.behavior != "RETRY_FAILED_TASK":
+        if policy is None:
+            return
+        if policy.behavior == "CREATE_NEW_EXECUTION":
+            self._retry_as_new_execution(run, policy)
             return
         date = next_retry_date(policy, run, self.ctx.ids)
         if date is None:
@@ -343,6 +355,42 @@ class Executor:
         self.put(run.with_state(S.RETRYING, self.now()))
         self.set_execution_state(S.RETRYING)
         self.effects.append(StartTimer(TIMER_RETRY, date, run.id, run.attempt_number))
+
+    def _retry_as_new_execution(self, run: TaskRun, policy: Retry) -> None:
+        """CREATE_NEW_EXECUTION (spec part 2 §2.4): this execution ends RETRIED and a new one starts from
+        scratch at the retry date; the chain counts attempts in `metadata.attemptNumber`."""
+        ex = self.execution
+        last = run.attempts[-1].state if run.attempts else run.state
+        date = next_attempt_date(
+            policy,
+            ex.metadata.attempt_number,
+            last.end_date or self.now(),
+            ex.metadata.original_created_date,
+            self.ctx.ids,
+        )
+        if date is None:
+            return
+        now = self.now()
+        for target in (run, *ex.task_runs.ancestors(run)):
+            self.put(target.with_state(S.RETRIED, now))
+        self.set_execution_state(S.RETRIED)
+        labels = {**ex.label_map(), "system.replay": "true"}
+        retry = Execution(
+            id=derived_id(ex.id, "retry"),
+            namespace=ex.namespace,
+            flow_id=ex.flow_id,
+            flow_revision=ex.flow_revision,
+            state=State.of(S.CREATED, date),
+            task_runs=TaskRuns(),
+            metadata=ExecutionMetadata(ex.metadata.attempt_number + 1, ex.metadata.original_created_date),
+            inputs=ex.inputs,
+            variables=ex.variables,
+            labels=tuple(Label(key, value) for key, value in labels.items()),
+            trigger=ex.trigger,
+            parent_id=ex.id,
+            original_id=ex.original_id or ex.id,
+        )
+        self.effects.append(StartExecution(retry, date))
 
     def _timer(self, event: TimerFired) -> None:
         run = self.execution.task_runs.find(event.task_run_id) if event.task_run_id else None

@@ -53,11 +53,20 @@ class Pause:
 
 
 @dataclass(frozen=True, slots=True)
+class StartExecution:
+    """As an event: store this new execution unless it exists, then run it. As an effect: send that event,
+    at `at` (a retry with CREATE_NEW_EXECUTION) or at once (a subflow)."""
+
+    execution: Execution
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Restart:
     """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1)."""
 
 
-Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause | Restart
+Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause | Restart | StartExecution
 
 # --- effects --------------------------------------------------------------------------------------
 
@@ -90,7 +99,7 @@ class ExecutionEnded:
     state: StateType
 
 
-Effect = RunTask | StartTimer | Continue | ExecutionEnded
+Effect = RunTask | StartTimer | Continue | ExecutionEnded | StartExecution
 
 TIMER_WAIT = "WAIT"  # a waiting task (Sleep) is done
 TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt

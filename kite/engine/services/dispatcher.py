@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from kite.engine.executor.advance import EngineContext, advance
@@ -17,6 +18,7 @@ from kite.engine.executor.events import (
     Event,
     ExecutionEnded,
     RunTask,
+    StartExecution,
     StartTimer,
     TimerFired,
 )
@@ -97,6 +99,9 @@ class Dispatcher:
 
     def handle(self, execution_id: str, events: Sequence[Event], *, redelivered: bool = False) -> StepReport:
         report = StepReport(execution_id)
+        for event in events:
+            if isinstance(event, StartExecution):
+                self._create(event.execution)
         for _ in range(MAX_CONFLICT_RETRIES):
             stored = self._load(execution_id)
             if redelivered and stored.outbox:
@@ -110,6 +115,11 @@ class Dispatcher:
                 self.recent.forget(execution_id)
                 report.conflicts += 1
         raise ConcurrentModificationError(f"execution '{execution_id}': too many concurrent writers")
+
+    def _create(self, execution: Execution) -> None:
+        """A start sent twice finds the execution there: the first one created it."""
+        with suppress(ConcurrentModificationError):
+            self.store.create(execution)
 
     def _step(self, execution: Execution, events: Sequence[Event], report: StepReport) -> None:
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
@@ -127,6 +137,8 @@ class Dispatcher:
                 outbox.append(messages.wake(execution.id, f"continue-{execution.version}"))
             elif isinstance(effect, ExecutionEnded):
                 report.ended.append(effect)
+            elif isinstance(effect, StartExecution):
+                outbox.append(messages.start_execution(effect))
         new = result.execution
         new.version = execution.version
         report.version = self.store.commit(

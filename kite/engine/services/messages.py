@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from kite.engine.executor.events import Event, Kill, Pause, Restart, Resume, TimerFired, Wake, WorkerResult
+from kite.engine.executor.events import (
+    Event,
+    Kill,
+    Pause,
+    Restart,
+    Resume,
+    StartExecution,
+    TimerFired,
+    Wake,
+    WorkerResult,
+)
 from kite.engine.executor.variables import from_json_value
-from kite.engine.model.serde import log_from_json, log_to_json, task_run_from_json, task_run_to_json
+from kite.engine.model.serde import (
+    execution_from_json,
+    execution_to_json,
+    log_from_json,
+    log_to_json,
+    task_run_from_json,
+    task_run_to_json,
+)
 from kite.engine.ports import Message, QueueName
 
 
@@ -34,6 +51,21 @@ def resume(execution_id: str, task_run_id: str | None, inputs: dict[str, Any]) -
         {"kind": "Resume", "executionId": execution_id, "taskRunId": task_run_id, "inputs": inputs},
         dedup_id=f"resume-{execution_id}-{task_run_id}",
         group_id=execution_id,
+    )
+
+
+def start_execution(effect: StartExecution) -> Message:
+    execution = effect.execution
+    return Message(
+        QueueName.DISPATCH if effect.at is None else QueueName.TIMER,
+        {
+            "kind": "StartExecution",
+            "executionId": execution.id,
+            "execution": execution_to_json(execution, internal=True),
+        },
+        dedup_id=f"start-{execution.id}",
+        group_id=execution.id,
+        deliver_at=effect.at,
     )
 
 
@@ -98,6 +130,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, Pause()
     if kind == "Restart":
         return execution_id, Restart()
+    if kind == "StartExecution":
+        return execution_id, StartExecution(execution_from_json(body["execution"], []))
     if kind == "WorkerResult":
         logs = tuple(log_from_json(entry) for entry in body.get("logs") or ())
         return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)

@@ -14,6 +14,7 @@ from kite.engine.flow import FlowGraph
 from kite.engine.loader.flow_loader import parse_flow
 from kite.engine.memory import RandomIds
 from kite.engine.memory.runner import InMemoryRunner
+from kite.engine.ports import QueueName
 from kite.engine.tasks.base import Retry
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -138,3 +139,48 @@ tasks:
     assert failing.state.current == "WARNING"
     assert after.state.current == "SUCCESS"
     assert execution.state.current == "WARNING"
+
+
+def test_create_new_execution_chains_executions() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(
+        """
+id: chain
+namespace: demo
+tasks:
+  - id: fail
+    type: io.kestra.plugin.core.execution.Fail
+    retry: {type: constant, interval: PT1M, maxAttempts: 3, behavior: CREATE_NEW_EXECUTION}
+"""
+    )
+    first = runner.run("demo", "chain")
+    chain = sorted(runner.store.search("demo", "chain"), key=lambda e: e.metadata.attempt_number)
+    assert [e.state.current.value for e in chain] == ["RETRIED", "RETRIED", "FAILED"]
+    assert [e.metadata.attempt_number for e in chain] == [1, 2, 3]
+    assert chain[0].id == first.id
+    assert [e.parent_id for e in chain] == [None, chain[0].id, chain[1].id]
+    assert {e.original_id for e in chain} == {first.id}
+    assert all(e.label_map().get("system.replay") == "true" for e in chain[1:])
+    assert (chain[1].state.start_date - chain[0].state.end_date).total_seconds() == 60  # type: ignore[operator]
+    first_run = next(iter(runner.services.executions.get(first.id).task_runs))
+    assert first_run.state.current == "RETRIED"
+
+
+def test_a_start_delivered_twice_creates_one_execution() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(
+        """
+id: chain
+namespace: demo
+tasks:
+  - id: fail
+    type: io.kestra.plugin.core.execution.Fail
+    retry: {type: constant, interval: PT1M, maxAttempts: 2, behavior: CREATE_NEW_EXECUTION}
+"""
+    )
+    runner.services.executions.create("demo", "chain")
+    runner.drain_now()
+    [start] = [m for m in runner.bus.sent[QueueName.TIMER] if m.body.get("kind") == "StartExecution"]
+    runner.bus.send([start])
+    runner.drain()
+    assert sorted(e.state.current.value for e in runner.store.search("demo", "chain")) == ["FAILED", "RETRIED"]
