@@ -183,4 +183,5 @@ tasks:
     [start] = [m for m in runner.bus.sent[QueueName.TIMER] if m.body.get("kind") == "StartExecution"]
     runner.bus.send([start])
     runner.drain()
-    assert sorted(e.state.current.value for e in runner.store.search("demo", "chain")) == ["FAILED", "RETRIED"]
+    states = sorted(e.state.current.value for e in runner.store.search("demo", "chain"))
+    assert states == ["FAILED", "RETRIED"]
