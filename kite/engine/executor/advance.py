@@ -15,6 +15,7 @@ from kite.engine.config import EngineConfig
 from kite.engine.durations import parse_duration
 from kite.engine.executor.events import (
     TIMER_LOST,
+    TIMER_NEXT_ITERATION,
     TIMER_PAUSE,
     TIMER_RETRY,
     TIMER_TIMEOUT,
@@ -241,12 +242,24 @@ class Executor:
             self.set_execution_state(S.PAUSED)
         # Wake carries nothing to apply: the passes that follow are the point.
 
-    def pause(self, run: TaskRun, duration: timedelta | None) -> TaskRun:
+    def pause(self, run: TaskRun, duration: timedelta | None, *, next_iteration: bool = False) -> TaskRun:
         paused = self.put(run.with_state(S.PAUSED, self.now()))
         self.set_execution_state(S.PAUSED)
         if duration is not None:
-            self.effects.append(StartTimer(TIMER_PAUSE, self.now() + duration, run.id, run.attempt_number))
+            kind = TIMER_NEXT_ITERATION if next_iteration else TIMER_PAUSE
+            self.effects.append(StartTimer(kind, self.now() + duration, run.id, run.attempt_number))
         return paused
+
+    def _next_iteration(self, run: TaskRun) -> None:
+        """A loop's wait is over: drop the last iteration's children and run them again."""
+        for child in self.execution.task_runs.children(run.id):
+            self._remove_tree(child.id)
+        count = int(run.outputs.get("iterationCount", 0)) + 1
+        self.put(
+            replace(run, outputs={**run.outputs, "iterationCount": count}).with_state(S.RUNNING, self.now())
+        )
+        if not self.execution.task_runs.in_state(S.PAUSED):
+            self.set_execution_state(S.RUNNING)
 
     def _resume(self, event: Resume) -> None:
         if self.execution.state.current != S.PAUSED:
@@ -416,6 +429,10 @@ class Executor:
                 self.log("ERROR", str(exc), run)
                 target = S.FAILED
             self._end_pause(run, target, None)
+        elif event.kind == TIMER_NEXT_ITERATION and run.state.current == S.PAUSED:
+            state = self.execution.state.current
+            if state != S.KILLING and not state.terminated:
+                self._next_iteration(run)
         elif event.kind == TIMER_RETRY and run.state.current == S.RETRYING:
             state = self.execution.state.current
             if state == S.KILLING or state.terminated:

@@ -106,6 +106,7 @@ TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt
 TIMER_TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
 TIMER_LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
 TIMER_PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
+TIMER_NEXT_ITERATION = "NEXT_ITERATION"  # a LoopUntil waited its interval
 
 
 @dataclass(frozen=True, slots=True)

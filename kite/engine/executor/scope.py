@@ -7,8 +7,8 @@ run for every task.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -86,10 +86,17 @@ class FlowableScope:
         assert self.run is not None, "the flow scope has no task run to render for"
         return self.run
 
-    def pause(self, duration: timedelta | None) -> None:
-        """Hold this task run PAUSED (and the execution), for `duration` if given (spec part 2 §13.1)."""
+    def pause(self, duration: timedelta | None, *, next_iteration: bool = False) -> None:
+        """Hold this task run PAUSED (and the execution), for `duration` if given (spec part 2 §13.1).
+
+        `next_iteration`: the wait of a loop between iterations (LoopUntil); when it ends, the loop's
+        children are dropped and `iterationCount` goes up instead of a Pause's resume."""
         assert self.run is not None
-        self.run = self.executor.pause(self.run, duration)
+        self.run = self.executor.pause(self.run, duration, next_iteration=next_iteration)
+
+    def set_outputs(self, outputs: Mapping[str, Any]) -> None:
+        assert self.run is not None
+        self.run = self.executor.put(replace(self.run, outputs={**self.run.outputs, **outputs}))
 
     def set_loop_values(self, values: list[str]) -> None:
         assert self.run is not None
