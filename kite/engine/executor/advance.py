@@ -676,14 +676,19 @@ class Executor:
 
     def _apply_execution_task(self, run: TaskRun, task: ExecutionTask) -> None:
         now = self.now()
-        started = run.with_state(S.RUNNING, now).with_attempt_state(S.RUNNING, now)
+        running = run.with_state(S.RUNNING, now)
+        attempt = TaskRunAttempt(State.of(S.CREATED, now))
+        started = replace(running, attempts=(*running.attempts, attempt)).with_attempt_state(S.RUNNING, now)
         ex = self.execution
         change = ExecutionChange(ex.label_map(), dict(ex.variables))
         try:
             outputs = task.apply(self.run_context(started), change) or {}
         except Exception as exc:  # TaskFailedError, a render error or a task's bug: the run fails
             self.log("ERROR", str(exc), started)
-            self.put(started.terminate(S.FAILED, self.now()))
+            # Kestra's TaskRun.fail(): straight from CREATED to FAILED, with one FAILED attempt.
+            at = self.now()
+            failed = replace(run, attempts=(*run.attempts, TaskRunAttempt(State.of(S.FAILED, at))))
+            self.put(failed.with_state(S.FAILED, at))
             return
         if change.labels != ex.label_map():
             ex.labels = tuple(Label(key, value) for key, value in change.labels.items())

@@ -9,7 +9,8 @@ from typing import Any
 from kite.engine.executor.advance import fully_terminated
 from kite.engine.executor.variables import to_json_value
 from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
-from kite.engine.model.execution import Execution, ExecutionMetadata, Label, TaskRuns
+from kite.engine.labels import InvalidLabelError, merge_labels
+from kite.engine.model.execution import Execution, ExecutionMetadata, TaskRuns
 from kite.engine.model.state import State, StateType
 from kite.engine.ports import Clock, ExecutionStore, IdGenerator, LogEntry, MessageBus, NotFoundError
 from kite.engine.services import messages
@@ -27,19 +28,6 @@ class ExecutionStateError(Exception):
 
 class ExecutionTerminatedError(ExecutionStateError):
     """The execution has already ended: there is nothing to kill."""
-
-
-class InvalidLabelError(ValueError):
-    pass
-
-
-def merge_labels(*groups: Sequence[tuple[str, str]]) -> tuple[Label, ...]:
-    """Later groups win, first-seen key order kept, empty values dropped (1.x `Label.deduplicate`)."""
-    merged: dict[str, str] = {}
-    for group in groups:
-        for key, value in group:
-            merged[key] = value
-    return tuple(Label(k, v) for k, v in merged.items() if v != "")
 
 
 @dataclass(slots=True)

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from kite.engine.inputs import InvalidInputsError
+from kite.engine.labels import InvalidLabelError
 from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
 from kite.engine.model.serde import execution_to_json
 from kite.engine.model.state import StateType
 from kite.engine.ports import NotFoundError
-from kite.engine.services.executions import FlowDisabledError, InvalidLabelError
+from kite.engine.services.executions import FlowDisabledError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
