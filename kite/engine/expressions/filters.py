@@ -15,6 +15,8 @@ from typing import Any
 from kite.engine.expressions import dates
 from kite.engine.expressions.errors import EvalError
 from kite.engine.expressions.formatting import decimal_format, to_yaml
+from kite.engine.expressions.ion import f_to_ion
+from kite.engine.expressions.jq_filter import f_jq
 from kite.engine.expressions.runtime import compare, java_equals_strict
 from kite.engine.expressions.state import RenderState
 from kite.engine.expressions.values import (
@@ -529,10 +531,6 @@ def f_string(state: RenderState, value: Any) -> Any:
     return pebble_string(value, state.budget.max_output) if value is not None else None
 
 
-def f_jq(state: RenderState, value: Any, expression: Any = None) -> Any:
-    raise EvalError("The jq filter is not supported by Kite")
-
-
 # -- dates ---------------------------------------------------------------------------------------------------
 
 
@@ -651,6 +649,7 @@ FILTERS: dict[str, Filter] = {
     "timestampMicro": _timestamp(1, 1),
     "timestampNano": _timestamp(1, 1_000),
     "title": f_title,
+    "toIon": f_to_ion,
     "toJson": f_to_json,
     "trim": f_trim,
     "uniq": f_distinct,

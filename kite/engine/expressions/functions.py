@@ -10,8 +10,23 @@ from typing import Any
 import yaml
 
 from kite.engine.expressions import dates
+from kite.engine.expressions.calendar_functions import (
+    fn_day_of_month,
+    fn_day_of_week,
+    fn_hour_of_day,
+    fn_is_date_after,
+    fn_is_date_before,
+    fn_is_date_between,
+    fn_is_day_week_in_month,
+    fn_is_last_working_day,
+    fn_is_public_holiday,
+    fn_is_weekend,
+    fn_month_of_year,
+)
+from kite.engine.expressions.crypto import fn_decrypt, fn_encrypt
 from kite.engine.expressions.errors import EvalError
 from kite.engine.expressions.http_function import fn_http
+from kite.engine.expressions.ion import fn_from_ion
 from kite.engine.expressions.runtime import compare, make_range
 from kite.engine.expressions.state import RenderState
 from kite.engine.expressions.values import JavaLong, is_number, java_string
@@ -212,6 +227,10 @@ def _file_hook(hook: str, function: str) -> Function:
 
 FUNCTIONS: dict[str, Function] = {
     "currentEachOutput": fn_current_each_output,
+    "dayOfMonth": fn_day_of_month,
+    "dayOfWeek": fn_day_of_week,
+    "decrypt": fn_decrypt,
+    "encrypt": fn_encrypt,
     "errorLogs": fn_error_logs,
     "fetchContext": fn_print_context,
     "fileExists": _file_hook("file_exists", "fileExists"),
@@ -219,13 +238,23 @@ FUNCTIONS: dict[str, Function] = {
     "fileURI": _file_hook("file_uri", "fileURI"),
     "fileEmpty": _file_hook("file_empty", "fileEmpty"),
     "isFileEmpty": _file_hook("file_empty", "isFileEmpty"),
+    "fromIon": fn_from_ion,
     "fromJson": fn_from_json,
     "http": fn_http,
+    "hourOfDay": fn_hour_of_day,
     "id": fn_uuid,
+    "isDateAfter": fn_is_date_after,
+    "isDateBefore": fn_is_date_before,
+    "isDateBetween": fn_is_date_between,
+    "isDayWeekInMonth": fn_is_day_week_in_month,
+    "isLastWorkingDay": fn_is_last_working_day,
+    "isPublicHoliday": fn_is_public_holiday,
+    "isWeekend": fn_is_weekend,
     "json": fn_from_json,
     "kv": fn_kv,
     "max": fn_max,
     "min": fn_min,
+    "monthOfYear": fn_month_of_year,
     "now": fn_now,
     "printContext": fn_print_context,
     "randomInt": fn_random_int,
