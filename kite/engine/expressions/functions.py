@@ -156,6 +156,12 @@ def fn_random_int(state: RenderState, lower: Any, upper: Any) -> Any:
     return JavaLong(lower + int(hook(upper - lower)))
 
 
+def fn_random_port(state: RenderState) -> Any:
+    """Kestra returns a port free on the worker's host; a Lambda has no port to offer, so this is a
+    random port of the ephemeral range (49152-65535), which is what flows use it for."""
+    return fn_random_int(state, JavaLong(49152), JavaLong(65536))
+
+
 def fn_current_each_output(state: RenderState, outputs: Any = None) -> Any:
     if not isinstance(outputs, Mapping):
         raise EvalError("The 'currentEachOutput' function expects an argument 'outputs' with type map.")
@@ -258,6 +264,7 @@ FUNCTIONS: dict[str, Function] = {
     "now": fn_now,
     "printContext": fn_print_context,
     "randomInt": fn_random_int,
+    "randomPort": fn_random_port,
     "range": fn_range,
     "read": fn_read,
     "render": fn_render,

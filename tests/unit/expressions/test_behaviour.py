@@ -327,3 +327,11 @@ def test_templates_are_cached(renderer: Renderer, ctx: dict[str, Any]) -> None:
     info_before = renderer._compiled.cache_info()
     renderer.render(template, ctx)
     assert renderer._compiled.cache_info().hits == info_before.hits + 1
+
+
+def test_random_port_is_in_the_ephemeral_range(renderer: Renderer) -> None:
+    class Services(FixedClock):
+        def random_below(self, bound: int) -> int:
+            return bound - 1
+
+    assert renderer.render("{{ randomPort() }}", {}, Services(NOW)) == "65535"
