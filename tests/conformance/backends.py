@@ -6,16 +6,20 @@ Both are built fresh per case, so no flow, execution or KV entry leaks from one 
 from __future__ import annotations
 
 import contextlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from kite.engine.model.execution import Execution
-from kite.engine.ports import LogEntry
+from kite.engine.ports import LogEntry, QueueName
 from kite.engine.services.app import Services
 
 # Wall-clock budget per execution (README: 60 s covers every case).
 TIMEOUT_S = 60.0
+# moto compares visibility times strictly: a jump lands just past the due instant (as the pump's own).
+_PAST_DUE = timedelta(milliseconds=1)
 
 
 class NotTerminatedError(Exception):
@@ -28,14 +32,22 @@ class Backend(Protocol):
     @property
     def services(self) -> Services: ...
 
-    def deploy(self, source: str, filename: str) -> None: ...
+    def deploy(self, source: str, filename: str) -> tuple[str, str]:
+        """Deploy a flow; its namespace and id."""
+        ...
 
     def create(
         self, namespace: str, flow_id: str, inputs: Mapping[str, Any], labels: Sequence[tuple[str, str]]
     ) -> Execution: ...
 
     def wait_until(self, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
-        """Run the engine until `condition()` holds; NotTerminatedError when it cannot."""
+        """Run the engine until `condition()` holds, jumping the virtual clock to the next timer only when
+        nothing else can move (so a wait for PAUSED stops before the pause's timer); NotTerminatedError
+        when it cannot."""
+        ...
+
+    def advance(self, delta: timedelta) -> None:
+        """Let `delta` pass on the virtual clock, delivering what comes due on the way; never sleeps."""
         ...
 
     def executions(self) -> list[Execution]:
@@ -64,6 +76,30 @@ class _Common(ABC):
     def logs(self, execution_id: str) -> list[LogEntry]:
         return self.services.executions.logs(execution_id)
 
+    def advance(self, delta: timedelta) -> None:
+        target = self.services.clock.now() + delta
+        deadline = time.monotonic() + TIMEOUT_S
+        self._deliver_due()
+        while (due := self._next_due()) is not None and due <= target:
+            if time.monotonic() > deadline:
+                raise NotTerminatedError(f"timers keep coming due within {delta}")
+            self._jump(due)
+            self._deliver_due()
+        self._jump(target)
+        self._deliver_due()
+
+    @abstractmethod
+    def _deliver_due(self) -> None:
+        """Deliver every message due now, without moving the clock."""
+
+    @abstractmethod
+    def _next_due(self) -> datetime | None:
+        """When the next pending timer comes due."""
+
+    @abstractmethod
+    def _jump(self, at: datetime) -> None:
+        """Move the virtual clock forward to `at` (never backwards)."""
+
 
 class MotoBackend(_Common):
     """LocalKite: the Lambda handlers behind the SQS pump, on a virtual clock that jumps to the next timer."""
@@ -77,8 +113,9 @@ class MotoBackend(_Common):
     def services(self) -> Services:
         return self.kite.services  # type: ignore[no-any-return]
 
-    def deploy(self, source: str, filename: str) -> None:
-        self.kite.deploy(source, filename)
+    def deploy(self, source: str, filename: str) -> tuple[str, str]:
+        record, _ = self.kite.deploy(source, filename)
+        return record.namespace, record.id
 
     def wait_until(self, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
         from kite.infra.embedded.pump import PumpTimeoutError
@@ -90,6 +127,18 @@ class MotoBackend(_Common):
             pump.run_until(lambda: _quietly(stats, condition), timeout_s)
         except PumpTimeoutError as exc:
             raise NotTerminatedError(str(exc)) from exc
+
+    def _deliver_due(self) -> None:
+        deadline = time.monotonic() + TIMEOUT_S
+        while self.kite.pump.step():
+            if time.monotonic() > deadline:
+                raise NotTerminatedError(f"messages kept coming for {TIMEOUT_S} s (wall clock)")
+
+    def _next_due(self) -> datetime | None:
+        return self.kite.pump.next_due()  # type: ignore[no-any-return]
+
+    def _jump(self, at: datetime) -> None:
+        self.kite.clock.advance_to(at + _PAST_DUE)
 
 
 def _quietly(stats: Any, condition: Callable[[], bool]) -> bool:
@@ -109,16 +158,36 @@ class MemoryBackend(_Common):
     def services(self) -> Services:
         return self.runner.services  # type: ignore[no-any-return]
 
-    def deploy(self, source: str, filename: str) -> None:
-        self.runner.services.flows.deploy(source, filename)
+    def deploy(self, source: str, filename: str) -> tuple[str, str]:
+        record, _ = self.runner.services.flows.deploy(source, filename)
+        return record.namespace, record.id
 
     def wait_until(self, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
+        # As the pump does: deliver what is due, and only when that is not enough jump to the next timer.
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                raise NotTerminatedError(f"condition not met within {timeout_s} s (wall clock)")
+            self._deliver_due()
+            if condition():
+                return
+            due = self._next_due()
+            if due is None:
+                raise NotTerminatedError("nothing left to deliver and the condition does not hold")
+            self._jump(due)
+
+    def _deliver_due(self) -> None:
         try:
-            self.runner.drain()
+            self.runner.drain_now()
         except RuntimeError as exc:
             raise NotTerminatedError(str(exc)) from exc
-        if not condition():
-            raise NotTerminatedError("nothing left to deliver and the condition does not hold")
+
+    def _next_due(self) -> datetime | None:
+        timers = self.runner.bus.sent[QueueName.TIMER]
+        return min((m.deliver_at for m in timers if m.deliver_at is not None), default=None)
+
+    def _jump(self, at: datetime) -> None:
+        self.runner.clock.set(max(self.runner.clock.now(), at))
 
 
 @contextlib.contextmanager

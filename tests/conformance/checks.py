@@ -9,7 +9,7 @@ does not know) is NOT_CHECKED, never PASS, so a case cannot pass on what was not
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -60,29 +60,43 @@ class Unobservable(Exception):
 
 @dataclass
 class CaseContext:
-    """What checks need beyond one execution: the main execution's id and other executions' logs."""
+    """What checks need beyond one execution: the main execution's id (None in a scenario without a `main`
+    alias), other executions' logs, and the ids of the executions a scenario's steps started, by alias."""
 
-    main_id: str
+    main_id: str | None
     logs_of: Callable[[str], list[Json]] = field(default=lambda _id: [])
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 Check = Callable[[Any, CaseContext, Json, list[Json], list[Json]], Verdict]
 
 
 def check_all(
-    expect: Json, case: CaseContext, execution: Json, logs: list[Json], executions: list[Json]
+    expect: Json,
+    case: CaseContext,
+    execution: Json,
+    logs: list[Json],
+    executions: list[Json],
+    table: Mapping[str, Check] | None = None,
 ) -> dict[str, Verdict]:
-    """A verdict per key; `rejected` belongs to the creation step and is judged by the runner."""
+    """A verdict per key; `rejected` belongs to the creation step and is judged by the runner. `table`:
+    the checks to use, CHECKS (the execution-level keys) by default."""
     verdicts = {}
     for key, expected in expect.items():
-        verdicts[key] = run_check(key, expected, case, execution, logs, executions)
+        verdicts[key] = run_check(key, expected, case, execution, logs, executions, table)
     return verdicts
 
 
 def run_check(
-    key: str, expected: Any, case: CaseContext, execution: Json, logs: list[Json], executions: list[Json]
+    key: str,
+    expected: Any,
+    case: CaseContext,
+    execution: Json,
+    logs: list[Json],
+    executions: list[Json],
+    table: Mapping[str, Check] | None = None,
 ) -> Verdict:
-    check = CHECKS.get(key)
+    check = (CHECKS if table is None else table).get(key)
     if check is None:
         return not_checked(f"the runner does not know the key {key!r}")
     try:
@@ -169,6 +183,8 @@ def placeholders(case: CaseContext, execution: Json, executions: list[Json]) -> 
         kind, _, argument = name.partition(":")
         if name == "execution.id":
             return case.main_id
+        if kind == "execution":
+            return case.aliases.get(argument)
         if kind == "taskrun":
             runs = runs_of_task(execution, argument)
             return str(runs[0]["id"]) if runs else None
@@ -177,7 +193,7 @@ def placeholders(case: CaseContext, execution: Json, executions: list[Json]) -> 
                 for child in children_of(execution, executions, transitive=transitive):
                     if f"{child['namespace']}.{child['flowId']}" == argument:
                         return str(child["id"])
-        return None  # `execution:<alias>` only exists in scenarios
+        return None
 
     return resolve
 
@@ -580,4 +596,30 @@ CHECKS: dict[str, Check] = {
     "childExecutions": check_child_executions,
     "flowExecutions": check_flow_executions,
     "rejected": check_rejected,
+}
+
+
+# --- aggregates over several executions (scenario step `awaitFlow` with a `count`) ----------------------
+
+
+def check_states(
+    expected: Any, case: CaseContext, execution: Json, logs: list[Json], executions: list[Json]
+) -> Verdict:
+    return _compare(expected, [current(e) for e in executions], case, execution, executions)
+
+
+def check_output_values(
+    expected: Json, case: CaseContext, execution: Json, logs: list[Json], executions: list[Json]
+) -> Verdict:
+    parts = []
+    for output, wanted in expected.items():
+        values = [(field_of(e, "outputs", "execution") or {}).get(output) for e in executions]
+        parts.append((output, _compare(wanted, values, case, execution, executions)))
+    return _combine(parts)
+
+
+# Run with `executions` the executions aggregated, and no execution under check (an empty one).
+AGGREGATE_CHECKS: dict[str, Check] = {
+    "states": check_states,
+    "outputValues": check_output_values,
 }

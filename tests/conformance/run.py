@@ -3,10 +3,12 @@
     python -m tests.conformance.run [--backend moto|memory] [--case NAME]... [--set kestra|kestra-extra]
                                     [--update-baseline]
 
-Each single-run case (no `scenario`) gets a fresh Kite: every `*.yaml` of its folder is deployed, the
-execution created with the case's inputs and labels, run until fully terminated, and each `expect` key
-checked on its own (checks.py). A case passes only when every key was checked and held. The exit status is
-non-zero only when a case of baseline.txt fails, so new failures elsewhere do not break the build.
+Each case gets a fresh Kite with every `*.yaml` of its folder deployed. A single-run case (no `scenario`)
+has its execution created with the case's inputs and labels, run until fully terminated, and each `expect`
+key checked on its own (checks.py); a scenario runs its steps in order (scenario.py), checking each step's
+`expect`. A case passes only when every key was checked and held; cases needing what Kite lacks (Webhook and
+Schedule triggers, FILE uploads) are skipped with the reason. The exit status is non-zero only when a case
+of baseline.txt fails, so new failures elsewhere do not break the build.
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kite.engine.model.serde import execution_to_json, log_to_json
 from tests.conformance import checks
-from tests.conformance.backends import TIMEOUT_S, Backend, NotTerminatedError, open_backend
-from tests.conformance.checks import CaseContext, Status, Verdict
+from tests.conformance.backends import Backend, open_backend
+from tests.conformance.checks import Status, Verdict
 from tests.conformance.diagnostics import handler_errors
-from tests.conformance.rejections import rejection_errors, rejection_texts
+from tests.conformance.scenario import Scenario, first_line, single_run, skip_reason
 
 BASELINE = Path(__file__).with_name("baseline.txt")
 SETS = ("kestra", "kestra-extra")
@@ -39,10 +39,6 @@ def corpus_dir() -> Path:
         if configured
         else Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
     )
-
-
-class Unchecked(Exception):
-    """An expectation this runner cannot check yet: reported as not checked, never as passed."""
 
 
 @dataclass
@@ -71,26 +67,18 @@ def _describe(verdict: Verdict) -> str:
     return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 3] + "..."
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {' | '.join(lines[:8])}" if lines else type(exc).__name__
-
-
 # --- one case ------------------------------------------------------------------------------------------
 
 
 def run_case(folder: Path, backend_name: str = "moto") -> Outcome:
     outcome = Outcome(folder.name)
     case = json.loads((folder / "expected.json").read_text())
-    if "scenario" in case:
-        outcome.skipped = "scenario"
-        return outcome
     with handler_errors() as errors:
         try:
             with open_backend(backend_name) as backend:
                 _run(case, folder, backend, outcome)
         except Exception as exc:  # a crash inside Kite is this case's failure, never the runner's
-            outcome.verdicts["kite"] = checks.fail(_first_line(exc))
+            outcome.verdicts["kite"] = checks.fail(first_line(exc))
     if errors and not outcome.passed and outcome.skipped is None:
         # Retried handler failures are only news when the case went wrong.
         outcome.verdicts["handler errors"] = checks.fail(" | ".join(errors[:3]))
@@ -98,90 +86,24 @@ def run_case(folder: Path, backend_name: str = "moto") -> Outcome:
 
 
 def _run(case: dict[str, Any], folder: Path, backend: Backend, outcome: Outcome) -> None:
-    expect: dict[str, Any] = case.get("expect") or {}
+    steps = case["scenario"] if "scenario" in case else [single_run(case)]
+    # `$file` inputs are uploaded to a Storage (`put(path, bytes) -> kestra:// URI`) if the services have one.
+    storage = getattr(backend.services, "storage", None)
+    outcome.skipped = skip_reason(case, steps, can_upload=storage is not None)
+    if outcome.skipped is not None:
+        return
+    flows = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            backend.deploy(path.read_text(), path.name)
+            namespace, flow_id = backend.deploy(path.read_text(), path.name)
         except Exception as exc:
-            outcome.verdicts["deploy"] = checks.fail(f"{path.name}: {_first_line(exc)}")
+            outcome.verdicts["deploy"] = checks.fail(f"{path.name}: {first_line(exc)}")
             return
-    inputs = _inputs(case, backend)
-    if inputs is None:
-        outcome.skipped = "FILE inputs need an upload API (not checked)"
-        return
-    labels = [(str(k), str(v)) for k, v in (case.get("labels") or {}).items()]
-    try:
-        created = backend.create(case["namespace"], case["flowId"], inputs, labels)
-    except rejection_errors() as exc:
-        if "rejected" not in expect:
-            outcome.verdicts["create"] = checks.fail(f"rejected: {_first_line(exc)}")
-            return
-        message, details = rejection_texts(exc)
-        outcome.verdicts["rejected"] = checks.rejection_verdict(expect["rejected"], message, details)
-        return
-    if not expect:
+        flows[f"{namespace}.{flow_id}"] = (namespace, flow_id)
+    scenario = Scenario(case, backend, flows, storage, outcome.verdicts)
+    scenario.play(steps, numbered="scenario" in case)
+    if not outcome.verdicts:
         outcome.verdicts["expect"] = checks.not_checked("the case states no fact")
-    _await(backend, created.id, expect, outcome)
-    executions = {e.id: execution_to_json(e) for e in backend.executions()}
-    context = CaseContext(created.id, lambda i: [log_to_json(x) for x in backend.logs(i)])
-    main = executions[created.id]
-    logs = context.logs_of(created.id)
-    outcome.verdicts.update(checks.check_all(expect, context, main, logs, list(executions.values())))
-
-
-def _await(backend: Backend, execution_id: str, expect: Mapping[str, Any], outcome: Outcome) -> None:
-    executions = backend.services.executions
-
-    def terminated(execution_id: str) -> bool:
-        return executions.fully_terminated(executions.get(execution_id))
-
-    try:
-        backend.wait_until(lambda: terminated(execution_id), TIMEOUT_S)
-    except NotTerminatedError as exc:
-        state = executions.get(execution_id).state.current.value
-        outcome.verdicts["terminated"] = checks.fail(f"still {state}: {exc}")
-        return
-    if "childExecutions" not in expect and "flowExecutions" not in expect:
-        return
-    # Facts about other executions: let children and re-created executions finish too, and wait for the
-    # states `flowExecutions.*.awaitState` names.
-    awaited = {
-        flow: spec["awaitState"]
-        for flow, spec in (expect.get("flowExecutions") or {}).items()
-        if "awaitState" in spec
-    }
-
-    def settled() -> bool:
-        everything = backend.services.store.search()
-        if not all(terminated(e.id) for e in everything):
-            return False
-        states = {(f"{e.namespace}.{e.flow_id}", e.state.current.value) for e in everything}
-        return all((flow, state) in states for flow, state in awaited.items())
-
-    try:
-        backend.wait_until(settled, TIMEOUT_S)
-    except NotTerminatedError as exc:
-        outcome.verdicts["settled"] = checks.fail(f"other executions did not settle: {exc}")
-
-
-def _inputs(case: Mapping[str, Any], backend: Backend) -> dict[str, Any] | None:
-    """Raw inputs as the API receives them; `$file` values are uploaded first when Kite's services expose
-    a Storage (`put(path, bytes) -> kestra:// URI`). None when a file cannot be uploaded."""
-    values: dict[str, Any] = {}
-    storage = getattr(backend.services, "storage", None)
-    for name, value in (case.get("inputs") or {}).items():
-        if isinstance(value, dict) and "$file" in value:
-            if storage is None:
-                return None
-            spec = value["$file"]
-            # Kestra's layout for an uploaded input; the execution id is not known before creation.
-            folder = f"{case['namespace'].replace('.', '/')}/{case['flowId']}/executions/upload"
-            values[name] = storage.put(
-                f"{folder}/inputs/{name}/{spec['name']}", str(spec["content"]).encode()
-            )
-        else:
-            values[name] = value
-    return values
 
 
 # --- the corpus ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.checks import (
+    AGGREGATE_CHECKS,
     CaseContext,
     Status,
     check_all,
@@ -166,6 +167,34 @@ def test_placeholders_taskrun_and_child() -> None:
     parent = {**MAIN, "outputs": {"run": "r2", "child": "child"}}
     spec = {"run": {"$fmt": "${taskrun:ret}"}, "child": {"$fmt": "${child:io.kestra.tests.child}"}}
     assert run_check("outputs", spec, CASE, parent, [], [parent, CHILD]).status is Status.PASS
+
+
+def test_placeholders_scenario_aliases() -> None:
+    case = CaseContext(None, aliases={"b": "child"})
+    spec = {"variables": {"executionId": {"$fmt": "${execution:b}"}}}
+    assert run_check("trigger", spec, case, CHILD, [], [MAIN, CHILD]).status is Status.FAIL
+    spec = {"variables": {"executionId": {"$fmt": "${execution:main}"}}}
+    assert run_check("trigger", spec, case, CHILD, [], [MAIN, CHILD]).status is Status.FAIL
+    spec = {"system.correlationId": {"$fmt": "${execution.id}"}}
+    assert run_check("labels", spec, case, CHILD, [], [MAIN, CHILD]).status is Status.FAIL
+    aliased = CaseContext("main", aliases={"p": "main"})
+    spec = {"variables": {"executionId": {"$fmt": "${execution:p}"}}}
+    assert run_check("trigger", spec, aliased, CHILD, [], [MAIN, CHILD]).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("expect", "status"),
+    [
+        ({"states": {"$sameItems": ["SUCCESS", "FAILED"]}}, Status.PASS),
+        ({"states": ["SUCCESS"]}, Status.FAIL),
+        ({"outputValues": {"o": ["x", "x"]}}, Status.PASS),
+        ({"outputValues": {"o": {"$contains": "y"}}}, Status.FAIL),
+        ({"count": 2}, Status.NOT_CHECKED),
+    ],
+)
+def test_aggregate(expect: dict[str, Any], status: Status) -> None:
+    verdicts = check_all(expect, CASE, {}, [], [MAIN, CHILD], AGGREGATE_CHECKS)
+    assert [v.status for v in verdicts.values()] == [status]
 
 
 def test_outputs_tree_nests_loop_values() -> None:

@@ -77,7 +77,11 @@ def test_restart_in_memory() -> None:
     runner.deploy(FLOW)
     first = runner.run("demo", "restart_demo")
     _check_first(first)
-    runner.services.executions.restart(first.id)
+    restarted = runner.services.executions.restart(first.id)
+    # The call answers with the execution as restarted, before the dispatcher runs it.
+    assert restarted.state.current == "RESTARTED"
+    assert _runs(restarted) == {"a": ("SUCCESS", 1), "seq": ("RUNNING", 1), "b": ("RESTARTED", 1)}
+    assert runner.services.executions.get(first.id).state.current == "RESTARTED"
     runner.drain()
     _check_restarted(runner.services.executions.get(first.id))
     with pytest.raises(ExecutionStateError, match="current state is 'SUCCESS'"):

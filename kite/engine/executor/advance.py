@@ -90,12 +90,20 @@ class EngineContext:
 
 
 def advance(
-    graph: FlowGraph, execution: Execution, events: Iterable[Event], ctx: EngineContext
+    graph: FlowGraph,
+    execution: Execution,
+    events: Iterable[Event],
+    ctx: EngineContext,
+    *,
+    passes: bool = True,
 ) -> AdvanceResult:
+    """`passes=False` applies the events only: a command the API answers with the changed execution
+    (Kestra's restart returns it RESTARTED) before the dispatcher runs it."""
     executor = Executor(graph, execution, ctx)
     for event in events:
         executor.apply(event)
-    executor.run_passes()
+    if passes:
+        executor.run_passes()
     return executor.result()
 
 

@@ -44,7 +44,7 @@ class Services:
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, inline_budget)
         return Services(
             flows=FlowService(flows),
-            executions=ExecutionService(catalog, store, bus, clock, ids),
+            executions=ExecutionService(catalog, store, bus, clock, ids, engine),
             dispatcher=Dispatcher(catalog, store, bus, engine),
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store),
             store=store,

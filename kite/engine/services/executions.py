@@ -6,13 +6,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kite.engine.executor.advance import fully_terminated
+from kite.engine.executor.advance import EngineContext, advance, fully_terminated
+from kite.engine.executor.events import Restart
 from kite.engine.executor.variables import to_json_value
 from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
 from kite.engine.labels import InvalidLabelError, merge_labels
 from kite.engine.model.execution import Execution, ExecutionMetadata, TaskRuns
 from kite.engine.model.state import State, StateType
-from kite.engine.ports import Clock, ExecutionStore, IdGenerator, LogEntry, MessageBus, NotFoundError
+from kite.engine.ports import (
+    Clock,
+    Commit,
+    ExecutionStore,
+    IdGenerator,
+    LogEntry,
+    MessageBus,
+    NotFoundError,
+)
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.tasks.pause import on_resume_inputs
@@ -37,6 +46,7 @@ class ExecutionService:
     bus: MessageBus
     clock: Clock
     ids: IdGenerator
+    engine: EngineContext
 
     def create(
         self,
@@ -118,8 +128,18 @@ class ExecutionService:
         runs = list(execution.task_runs)
         if runs and not any(r.state.current in (StateType.FAILED, StateType.PAUSED) for r in runs):
             raise ExecutionStateError("No task found to restart execution from!")
-        self.bus.send([messages.restart(execution_id, execution.version)])
-        return execution
+        # Applied here, like Kestra's API, so the caller gets the execution RESTARTED; a write that loses
+        # a race with a step of the dispatcher fails instead of restarting twice.
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        result = advance(graph, execution, [Restart()], self.engine, passes=False)
+        restarted = result.execution
+        wake = messages.wake(execution_id, f"restart-{execution.version}")
+        restarted.version = execution.version
+        restarted.version = self.store.commit(
+            Commit(restarted, result.changed, result.removed, (wake,), result.logs)
+        )
+        self.bus.send([wake])
+        return restarted
 
     def pause(self, execution_id: str) -> Execution:
         """Pause a running execution by hand: what runs finishes, nothing new starts until resumed."""

@@ -8,7 +8,6 @@ from kite.engine.executor.events import (
     Event,
     Kill,
     Pause,
-    Restart,
     Resume,
     StartExecution,
     TimerFired,
@@ -69,15 +68,6 @@ def start_execution(effect: StartExecution) -> Message:
     )
 
 
-def restart(execution_id: str, version: int) -> Message:
-    return Message(
-        QueueName.DISPATCH,
-        {"kind": "Restart", "executionId": execution_id},
-        dedup_id=f"restart-{execution_id}-{version}",
-        group_id=execution_id,
-    )
-
-
 def pause(execution_id: str, version: int) -> Message:
     return Message(
         QueueName.DISPATCH,
@@ -128,8 +118,6 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, Resume(body.get("taskRunId"), from_json_value(body.get("inputs") or {}))
     if kind == "Pause":
         return execution_id, Pause()
-    if kind == "Restart":
-        return execution_id, Restart()
     if kind == "StartExecution":
         return execution_id, StartExecution(execution_from_json(body["execution"], []))
     if kind == "WorkerResult":
