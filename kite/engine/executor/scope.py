@@ -179,7 +179,9 @@ class FlowableScope:
         errors: Sequence[TaskBase] | None,
         finally_: Sequence[TaskBase] | None,
         concurrent: int,
+        depends_on: Mapping[str, Sequence[str]] | None = None,
     ) -> list[NewTaskRun]:
+        """`depends_on` (Dag): a task waits until every task it depends on has a terminated run."""
         if self.killing:
             return []
         c = enabled(main)
@@ -192,6 +194,10 @@ class FlowableScope:
             return []
         started = {r.task_id for r in runs}
         todo = [t for t in c if t.id not in started]
+        if depends_on:
+            # A disabled dependency has no run and never will: it is ignored rather than blocking forever.
+            waiting = {t.id for t in c} - {r.task_id for r in runs if r.state.current.terminated}
+            todo = [t for t in todo if waiting.isdisjoint(depends_on.get(t.id, ()))]
         if not todo or any(r.state.current.created for r in runs):
             return []
         if concurrent > 0:
