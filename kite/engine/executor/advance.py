@@ -49,7 +49,6 @@ from kite.engine.model.execution import (
     ExecutionMetadata,
     Label,
     TaskRun,
-    TaskRunAttempt,
     TaskRuns,
 )
 from kite.engine.model.serde import format_duration, format_hms
@@ -157,6 +156,12 @@ class Executor:
         self.changed.add(run.id)
         self._moves += 1
         return run
+
+    @property
+    def stopping(self) -> bool:
+        """Killed or over: no timer may start anything again (spec part 2 §2.7, fix #19683)."""
+        state = self.execution.state.current
+        return state == S.KILLING or state.terminated
 
     def set_execution_state(self, state: StateType) -> None:
         if self.execution.state.current != state:
@@ -362,7 +367,7 @@ class Executor:
 
         Decided as the failure is merged, before any pass, so that neither the enclosing flowable nor
         the execution ever ends on a failure that is going to be retried (★ of spec §2.7)."""
-        if self.execution.state.current == S.KILLING or self.execution.state.current.terminated:
+        if self.stopping:
             return
         policy = policy_for(self.graph, self.graph.task(run.task_id))
         if policy is None:
@@ -427,9 +432,8 @@ class Executor:
         elif event.kind in (TIMER_TIMEOUT, TIMER_LOST) and run.state.current in (S.SUBMITTED, S.RUNNING):
             self._time_out(run, lost=event.kind == TIMER_LOST)
         elif event.kind == TIMER_PAUSE and run.state.current == S.PAUSED:
-            state = self.execution.state.current
             task = self.graph.task(run.task_id)
-            if state == S.KILLING or state.terminated or not isinstance(task, PauseTask):
+            if self.stopping or not isinstance(task, PauseTask):
                 return
             try:
                 target = task.timer_target(FlowableScope(self, run, task))
@@ -437,14 +441,9 @@ class Executor:
                 self.log("ERROR", str(exc), run)
                 target = S.FAILED
             self._end_pause(run, target, None)
-        elif event.kind == TIMER_NEXT_ITERATION and run.state.current == S.PAUSED:
-            state = self.execution.state.current
-            if state != S.KILLING and not state.terminated:
-                self._next_iteration(run)
-        elif event.kind == TIMER_RETRY and run.state.current == S.RETRYING:
-            state = self.execution.state.current
-            if state == S.KILLING or state.terminated:
-                return
+        elif event.kind == TIMER_NEXT_ITERATION and run.state.current == S.PAUSED and not self.stopping:
+            self._next_iteration(run)
+        elif event.kind == TIMER_RETRY and run.state.current == S.RETRYING and not self.stopping:
             self.put(run.with_state(S.CREATED, self.now()))
             if not self.execution.task_runs.in_state(S.RETRYING):
                 self.set_execution_state(S.RUNNING)
@@ -454,7 +453,7 @@ class Executor:
         task = self.graph.task(run.task_id)
         now = self.now()
         if run.state.current == S.SUBMITTED:  # no worker reported the attempt: record it
-            run = replace(run, attempts=(*run.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
+            run = run.with_new_attempt(S.CREATED, now)
         limit = None if lost else self._timeout(run, task)
         if limit is None:
             message = f"No result from the worker within {format_hms(WORKER_LIMIT)}: the attempt is lost"
@@ -640,9 +639,7 @@ class Executor:
         elif isinstance(task, ExecutionTask):
             self._apply_execution_task(run, task)
         elif isinstance(task, WaitingTask):
-            started = run.with_state(S.RUNNING, now)
-            started = replace(started, attempts=(*started.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
-            started = self.put(started.with_attempt_state(S.RUNNING, now))
+            started = self.put(run.start_attempt(now))
             try:
                 wait = task.wait_duration(self.run_context(started))
                 limit = self._timeout(started, task)
@@ -670,8 +667,7 @@ class Executor:
                 limit = self._timeout(run, task)
             except PropertyRenderError as exc:
                 self.log("ERROR", str(exc), run)
-                tried = replace(run, attempts=(*run.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
-                self.put(tried.terminate(S.FAILED, now))
+                self.put(run.with_new_attempt(S.CREATED, now).terminate(S.FAILED, now))
                 return
             attempt = run.attempt_number + 1
             self.put(run.with_state(S.SUBMITTED, now))
@@ -684,9 +680,7 @@ class Executor:
 
     def _apply_execution_task(self, run: TaskRun, task: ExecutionTask) -> None:
         now = self.now()
-        running = run.with_state(S.RUNNING, now)
-        attempt = TaskRunAttempt(State.of(S.CREATED, now))
-        started = replace(running, attempts=(*running.attempts, attempt)).with_attempt_state(S.RUNNING, now)
+        started = run.start_attempt(now)
         ex = self.execution
         change = ExecutionChange(ex.label_map(), dict(ex.variables))
         try:
@@ -695,8 +689,7 @@ class Executor:
             self.log("ERROR", str(exc), started)
             # Kestra's TaskRun.fail(): straight from CREATED to FAILED, with one FAILED attempt.
             at = self.now()
-            failed = replace(run, attempts=(*run.attempts, TaskRunAttempt(State.of(S.FAILED, at))))
-            self.put(failed.with_state(S.FAILED, at))
+            self.put(run.with_new_attempt(S.FAILED, at).with_state(S.FAILED, at))
             return
         if change.labels != ex.label_map():
             ex.labels = tuple(Label(key, value) for key, value in change.labels.items())

@@ -57,6 +57,18 @@ class TaskRun:
         last = self.attempts[-1]
         return replace(self, attempts=(*self.attempts[:-1], TaskRunAttempt(last.state.with_state(state, at))))
 
+    def with_new_attempt(self, state: StateType, at: datetime) -> TaskRun:
+        """Append an attempt that starts in `state` (CREATED, or FAILED for one that cannot run)."""
+        return replace(self, attempts=(*self.attempts, TaskRunAttempt(State.of(state, at))))
+
+    def start_attempt(self, at: datetime) -> TaskRun:
+        """RUNNING, with a new attempt that went CREATED → RUNNING."""
+        return (
+            self.with_state(StateType.RUNNING, at)
+            .with_new_attempt(StateType.CREATED, at)
+            .with_attempt_state(StateType.RUNNING, at)
+        )
+
     def terminate(self, state: StateType, at: datetime) -> TaskRun:
         """Task run and its last attempt take the same terminal state."""
         return self.with_attempt_state(state, at).with_state(state, at)

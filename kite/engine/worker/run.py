@@ -9,8 +9,8 @@ from typing import Any
 from kite.engine.executor.events import WorkerResult
 from kite.engine.executor.retries import next_retry_date
 from kite.engine.expressions import Renderer
-from kite.engine.model.execution import TaskRun, TaskRunAttempt
-from kite.engine.model.state import State, StateType
+from kite.engine.model.execution import TaskRun
+from kite.engine.model.state import StateType
 from kite.engine.ports import IdGenerator
 from kite.engine.tasks.base import RunnableTask, TaskFailedError
 from kite.engine.worker.context import PropertyRenderError, RunContext
@@ -24,9 +24,7 @@ def run_attempt(
 ) -> WorkerResult:
     clock = services.clock
     now = clock.now()
-    running = run.with_state(S.RUNNING, now)
-    running = replace(running, attempts=(*running.attempts, TaskRunAttempt(State.of(S.CREATED, now))))
-    running = running.with_attempt_state(S.RUNNING, now)
+    running = run.start_attempt(now)
     ctx = RunContext(running, variables, renderer, services)
     outputs: Mapping[str, Any] = {}
     try:
