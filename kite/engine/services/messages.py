@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kite.engine.executor.events import (
@@ -26,84 +27,60 @@ from kite.engine.model.serde import (
 from kite.engine.ports import Message, QueueName
 
 
-def wake(execution_id: str, reason: str) -> Message:
+def _for(
+    execution_id: str,
+    kind: str,
+    dedup_id: str,
+    fields: dict[str, Any] | None = None,
+    deliver_at: datetime | None = None,
+) -> Message:
+    """A message for one execution's dispatcher: grouped by execution, delayed through the timer queue."""
     return Message(
-        QueueName.DISPATCH,
-        {"kind": "Wake", "executionId": execution_id},
-        dedup_id=f"wake-{execution_id}-{reason}",
+        QueueName.DISPATCH if deliver_at is None else QueueName.TIMER,
+        {"kind": kind, "executionId": execution_id, **(fields or {})},
+        dedup_id=dedup_id,
         group_id=execution_id,
+        deliver_at=deliver_at,
     )
+
+
+def wake(execution_id: str, reason: str) -> Message:
+    return _for(execution_id, "Wake", f"wake-{execution_id}-{reason}")
 
 
 def kill(execution_id: str) -> Message:
-    return Message(
-        QueueName.DISPATCH,
-        {"kind": "Kill", "executionId": execution_id},
-        dedup_id=f"kill-{execution_id}",
-        group_id=execution_id,
-    )
+    return _for(execution_id, "Kill", f"kill-{execution_id}")
 
 
 def resume(execution_id: str, task_run_id: str | None, inputs: dict[str, Any]) -> Message:
-    return Message(
-        QueueName.DISPATCH,
-        {"kind": "Resume", "executionId": execution_id, "taskRunId": task_run_id, "inputs": inputs},
-        dedup_id=f"resume-{execution_id}-{task_run_id}",
-        group_id=execution_id,
-    )
+    fields = {"taskRunId": task_run_id, "inputs": inputs}
+    return _for(execution_id, "Resume", f"resume-{execution_id}-{task_run_id}", fields)
+
+
+def pause(execution_id: str, version: int) -> Message:
+    return _for(execution_id, "Pause", f"pause-{execution_id}-{version}")
 
 
 def start_execution(effect: StartExecution) -> Message:
     execution = effect.execution
-    return Message(
-        QueueName.DISPATCH if effect.at is None else QueueName.TIMER,
-        {
-            "kind": "StartExecution",
-            "executionId": execution.id,
-            "execution": execution_to_json(execution, internal=True),
-        },
-        dedup_id=f"start-{execution.id}",
-        group_id=execution.id,
-        deliver_at=effect.at,
-    )
-
-
-def pause(execution_id: str, version: int) -> Message:
-    return Message(
-        QueueName.DISPATCH,
-        {"kind": "Pause", "executionId": execution_id},
-        dedup_id=f"pause-{execution_id}-{version}",
-        group_id=execution_id,
-    )
+    fields = {"execution": execution_to_json(execution, internal=True)}
+    return _for(execution.id, "StartExecution", f"start-{execution.id}", fields, effect.at)
 
 
 def worker_result(result: WorkerResult) -> Message:
     run = result.task_run
-    return Message(
-        QueueName.DISPATCH,
-        {
-            "kind": "WorkerResult",
-            "executionId": run.execution_id,
-            "taskRun": task_run_to_json(run, internal=True),
-            "logs": [log_to_json(entry) for entry in result.logs],
-        },
-        dedup_id=f"result-{run.id}-{run.attempt_number}-{run.state.current.value}",
-        group_id=run.execution_id,
-    )
+    fields = {
+        "taskRun": task_run_to_json(run, internal=True),
+        "logs": [log_to_json(entry) for entry in result.logs],
+    }
+    dedup_id = f"result-{run.id}-{run.attempt_number}-{run.state.current.value}"
+    return _for(run.execution_id, "WorkerResult", dedup_id, fields)
 
 
-def timer(execution_id: str, event: TimerFired, deliver_at: Any) -> Message:
-    return Message(
-        QueueName.TIMER,
-        {
-            "kind": "TimerFired",
-            "executionId": execution_id,
-            "timer": {"kind": event.kind, "taskRunId": event.task_run_id, "attempt": event.attempt},
-        },
-        dedup_id=f"timer-{execution_id}-{event.kind}-{event.task_run_id}-{event.attempt}",
-        group_id=execution_id,
-        deliver_at=deliver_at,
-    )
+def timer(execution_id: str, event: TimerFired, deliver_at: datetime) -> Message:
+    fields = {"timer": {"kind": event.kind, "taskRunId": event.task_run_id, "attempt": event.attempt}}
+    dedup_id = f"timer-{execution_id}-{event.kind}-{event.task_run_id}-{event.attempt}"
+    return _for(execution_id, "TimerFired", dedup_id, fields, deliver_at)
 
 
 def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
