@@ -141,18 +141,23 @@ tasks:
     assert execution.state.current == "WARNING"
 
 
-def test_create_new_execution_chains_executions() -> None:
+def _chain_runner(max_attempts: int) -> InMemoryRunner:
     runner = InMemoryRunner()
     runner.deploy(
-        """
+        f"""
 id: chain
 namespace: demo
 tasks:
   - id: fail
     type: io.kestra.plugin.core.execution.Fail
-    retry: {type: constant, interval: PT1M, maxAttempts: 3, behavior: CREATE_NEW_EXECUTION}
+    retry: {{type: constant, interval: PT1M, maxAttempts: {max_attempts}, behavior: CREATE_NEW_EXECUTION}}
 """
     )
+    return runner
+
+
+def test_create_new_execution_chains_executions() -> None:
+    runner = _chain_runner(max_attempts=3)
     first = runner.run("demo", "chain")
     chain = sorted(runner.store.search("demo", "chain"), key=lambda e: e.metadata.attempt_number)
     assert [e.state.current.value for e in chain] == ["RETRIED", "RETRIED", "FAILED"]
@@ -167,17 +172,7 @@ tasks:
 
 
 def test_a_start_delivered_twice_creates_one_execution() -> None:
-    runner = InMemoryRunner()
-    runner.deploy(
-        """
-id: chain
-namespace: demo
-tasks:
-  - id: fail
-    type: io.kestra.plugin.core.execution.Fail
-    retry: {type: constant, interval: PT1M, maxAttempts: 2, behavior: CREATE_NEW_EXECUTION}
-"""
-    )
+    runner = _chain_runner(max_attempts=2)
     runner.services.executions.create("demo", "chain")
     runner.drain_now()
     [start] = [m for m in runner.bus.sent[QueueName.TIMER] if m.body.get("kind") == "StartExecution"]
