@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from kite.engine.expressions.filters import slugify
 
 SCHEME = "kestra:///"
 
 
-def _slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+def kestra_uri(path: str) -> str:
+    return SCHEME + path.lstrip("/")
+
+
+def kestra_path(uri: str) -> str:
+    """The path inside internal storage, without a leading slash."""
+    if not uri.startswith(SCHEME) or len(uri) == len(SCHEME):
+        raise ValueError(f"not an internal storage URI: {uri!r}")
+    return uri[len(SCHEME) :]
 
 
 def namespace_path(namespace: str) -> str:
@@ -28,7 +32,7 @@ def namespace_file_uri(namespace: str, path: str) -> str:
 
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     """Every file an execution writes lives under this URI prefix."""
-    return f"{SCHEME}{namespace_path(namespace)}/{_slug(flow_id)}/executions/{execution_id}/"
+    return f"{SCHEME}{namespace_path(namespace)}/{slugify(flow_id)}/executions/{execution_id}/"
 
 
 def belongs_to(uri: str, prefix: str) -> bool:

@@ -14,9 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kite.engine.files import namespace_file_uri
+from kite.engine.files import kestra_path, namespace_file_uri
 from kite.engine.flow import Flow
-from kite.engine.memory.storage import kestra_path
 from kite.engine.model.execution import Execution
 from kite.engine.ports import Clock, FlowRecord
 from kite.engine.services.app import Services

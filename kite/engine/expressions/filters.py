@@ -109,12 +109,15 @@ def f_abbreviate(state: RenderState, value: Any, length: Any) -> Any:
     return text[: size - 3] + "..."
 
 
-def f_slugify(state: RenderState, value: Any) -> Any:
-    if value is None:
-        return None
-    text = unicodedata.normalize("NFKD", _text(value, "slugify"))
+def slugify(text: str) -> str:
+    """Kestra's Slugify: accents dropped, lower case, every other run of characters a single `-`."""
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def f_slugify(state: RenderState, value: Any) -> Any:
+    return None if value is None else slugify(_text(value, "slugify"))
 
 
 def _substring(name: str, value: Any, separator: Any) -> str | None:

@@ -1,20 +1,9 @@
-"""Internal storage in a dict, and the `kestra:///` URI scheme every Storage adapter shares."""
+"""Internal storage in a dict."""
 
 from __future__ import annotations
 
-from kite.engine.files import SCHEME as _SCHEME
+from kite.engine.files import kestra_path, kestra_uri
 from kite.engine.ports import NotFoundError
-
-
-def kestra_uri(path: str) -> str:
-    return _SCHEME + path.lstrip("/")
-
-
-def kestra_path(uri: str) -> str:
-    """The path inside internal storage, without a leading slash."""
-    if not uri.startswith(_SCHEME) or len(uri) == len(_SCHEME):
-        raise ValueError(f"not an internal storage URI: {uri!r}")
-    return uri[len(_SCHEME) :]
 
 
 class InMemoryStorage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kite.engine.memory.storage import kestra_path, kestra_uri
+from kite.engine.files import kestra_path, kestra_uri
 from kite.engine.ports import NotFoundError
 from kite.infra.aws.blobs import S3Blobs
 
