@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 
-from kite.engine.tasks.base import FlowableTask, Model, Retry, TaskBase, TaskList
+from kite.engine.tasks.base import ExecutableTask, FlowableTask, Model, Retry, TaskBase, TaskList
 
 InputType = Literal[
     "STRING",
@@ -153,6 +153,8 @@ class Flow(Model):
             if task.id in seen and task.id not in duplicates:
                 duplicates.append(task.id)
             seen.add(task.id)
+            if isinstance(task, ExecutableTask) and task.target() == (self.namespace, self.id):
+                problems.append(f"Recursive call to flow [{self.namespace}.{self.id}]")
         if duplicates:
             problems.append(f"Duplicate task id with name [{', '.join(duplicates)}]")
         for what, items in (("input", self.inputs), ("output", self.outputs)):
@@ -209,14 +211,16 @@ class FlowGraph:
     """Static lookups over a flow's task tree: a task by id and the flowable that contains it."""
 
     flow: Flow
+    # The stored revision this graph was parsed from (0 for a flow that was never stored).
+    revision: int = 0
     tasks: dict[str, TaskBase] = field(default_factory=dict)
     parents: dict[str, FlowableTask | None] = field(default_factory=dict)
     # Tasks listed directly in an `errors`, `finally` or `afterExecution` list: a restart drops their runs.
     handlers: set[str] = field(default_factory=set)
 
     @staticmethod
-    def of(flow: Flow) -> FlowGraph:
-        graph = FlowGraph(flow)
+    def of(flow: Flow, revision: int = 0) -> FlowGraph:
+        graph = FlowGraph(flow, revision)
 
         def walk(lists: Iterator[tuple[str, list[TaskBase]]], parent: FlowableTask | None) -> None:
             for name, tasks in lists:

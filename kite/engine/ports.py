@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from kite.engine.flow import FlowGraph
 from kite.engine.model.execution import Execution
 
 
@@ -69,6 +70,14 @@ class FlowRepository(Protocol):
 
     def list(self, namespace: str | None = None) -> list[FlowRecord]:
         """Latest non-deleted revision of every flow."""
+        ...
+
+
+class FlowGraphs(Protocol):
+    """Parsed flows for the engine: what a Subflow starts and what a child reports back to."""
+
+    def graph(self, namespace: str, flow_id: str, revision: int | None = None) -> FlowGraph:
+        """A revision (latest when None); raises NotFoundError when absent."""
         ...
 
 

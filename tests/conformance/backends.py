@@ -54,6 +54,10 @@ class Backend(Protocol):
         """Every execution of the case, with its task runs."""
         ...
 
+    def ready(self) -> bool:
+        """A message could be delivered now (a child about to be created, a notice on its way)."""
+        ...
+
     def logs(self, execution_id: str) -> list[LogEntry]: ...
 
 
@@ -128,6 +132,9 @@ class MotoBackend(_Common):
         except PumpTimeoutError as exc:
             raise NotTerminatedError(str(exc)) from exc
 
+    def ready(self) -> bool:
+        return self.kite.pump.ready()  # type: ignore[no-any-return]
+
     def _deliver_due(self) -> None:
         deadline = time.monotonic() + TIMEOUT_S
         while self.kite.pump.step():
@@ -175,6 +182,11 @@ class MemoryBackend(_Common):
             if due is None:
                 raise NotTerminatedError("nothing left to deliver and the condition does not hold")
             self._jump(due)
+
+    def ready(self) -> bool:
+        bus, now = self.runner.bus, self.runner.clock.now()
+        due = [m for m in bus.sent[QueueName.TIMER] if m.deliver_at is None or m.deliver_at <= now]
+        return bool(bus.sent[QueueName.DISPATCH] or bus.sent[QueueName.WORKER] or due)
 
     def _deliver_due(self) -> None:
         try:

@@ -3,12 +3,12 @@
     python -m tests.conformance.run [--backend moto|memory] [--case NAME]... [--set kestra|kestra-extra]
                                     [--update-baseline]
 
-Each case gets a fresh Kite with every `*.yaml` of its folder deployed. A single-run case (no `scenario`)
-has its execution created with the case's inputs and labels, run until fully terminated, and each `expect`
-key checked on its own (checks.py); a scenario runs its steps in order (scenario.py), checking each step's
-`expect`. A case passes only when every key was checked and held; cases needing what Kite lacks (Webhook and
-Schedule triggers, FILE uploads) are skipped with the reason. The exit status is non-zero only when a case
-of baseline.txt fails, so new failures elsewhere do not break the build.
+Each case gets a fresh Kite with every `*.yaml` and `*.yml` of its folder deployed. A single-run case (no
+`scenario`) has its execution created with the case's inputs and labels, run until fully terminated, and
+each `expect` key checked on its own (checks.py); a scenario runs its steps in order (scenario.py), checking
+each step's `expect`. A case passes only when every key was checked and held; cases needing what Kite lacks
+(Webhook and Schedule triggers, FILE uploads) are skipped with the reason. The exit status is non-zero only
+when a case of baseline.txt fails, so new failures elsewhere do not break the build.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _run(case: dict[str, Any], folder: Path, backend: Backend, outcome: Outcome)
     if outcome.skipped is not None:
         return
     flows = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         try:
             namespace, flow_id = backend.deploy(path.read_text(), path.name)
         except Exception as exc:

@@ -266,6 +266,8 @@ class Scenario:
         }
 
         def settled() -> bool:
+            if self.backend.ready():
+                return False
             everything = self.backend.executions()
             if not all(self.executions.fully_terminated(e) for e in everything):
                 return False

@@ -13,6 +13,7 @@ from typing import Any
 
 from kite.engine.config import EngineConfig
 from kite.engine.durations import parse_duration
+from kite.engine.executor import subflows
 from kite.engine.executor.events import (
     TIMER_LOST,
     TIMER_NEXT_ITERATION,
@@ -31,6 +32,7 @@ from kite.engine.executor.events import (
     RunTask,
     StartExecution,
     StartTimer,
+    SubflowEnded,
     TimerFired,
     WorkerResult,
 )
@@ -53,8 +55,9 @@ from kite.engine.model.execution import (
 )
 from kite.engine.model.serde import format_duration, format_hms
 from kite.engine.model.state import State, StateType
-from kite.engine.ports import Clock, IdGenerator, LogEntry, Resources
+from kite.engine.ports import Clock, FlowGraphs, IdGenerator, LogEntry, Resources
 from kite.engine.tasks.base import (
+    ExecutableTask,
     ExecutionChange,
     ExecutionTask,
     FlowableTask,
@@ -84,6 +87,7 @@ class EngineContext:
     config: EngineConfig
     # The stored log lines of an execution (errorLogs()); read only when a template asks.
     stored_logs: Callable[[str], list[LogEntry]]
+    flows: FlowGraphs
     # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
     inline_budget: int = 0
 
@@ -187,6 +191,9 @@ class Executor:
             self.effects.append(Continue())
         if not self._was_fully_terminated and fully_terminated(self.graph, self.execution):
             self.effects.append(ExecutionEnded(self.execution.state.current))
+            notice = subflows.ended_notice(self)
+            if notice is not None:
+                self.effects.append(notice)
         return AdvanceResult(
             execution=self.execution,
             effects=tuple(self.effects),
@@ -251,6 +258,8 @@ class Executor:
             self._resume(event)
         elif isinstance(event, Restart):
             self._restart()
+        elif isinstance(event, SubflowEnded):
+            subflows.child_ended(self, event)
         elif isinstance(event, PauseEvent) and self.execution.state.current == S.RUNNING:
             self.set_execution_state(S.PAUSED)
         # Wake carries nothing to apply: the passes that follow are the point.
@@ -330,6 +339,7 @@ class Executor:
         ex.metadata = replace(ex.metadata, attempt_number=ex.metadata.attempt_number + 1)
         ex.outputs = None
         self.set_execution_state(S.RESTARTED)
+        self._was_fully_terminated = False  # it will end again, and say so
 
     def _remove_tree(self, run_id: str) -> None:
         runs = self.execution.task_runs
@@ -360,9 +370,9 @@ class Executor:
         )
         self.logs.extend(event.logs)
         if merged.state.current == S.FAILED:
-            self._retry_or_stay_failed(merged)
+            self.retry_or_stay_failed(merged)
 
-    def _retry_or_stay_failed(self, run: TaskRun) -> None:
+    def retry_or_stay_failed(self, run: TaskRun) -> None:
         """A failed runnable task run gets another attempt if its retry policy allows (spec part 2 §2).
 
         Decided as the failure is merged, before any pass, so that neither the enclosing flowable nor
@@ -467,7 +477,7 @@ class Executor:
         )
         failed = self.put(failed.with_state(state, now))
         if state == S.FAILED:
-            self._retry_or_stay_failed(failed)
+            self.retry_or_stay_failed(failed)
 
     def _timeout(self, run: TaskRun, task: TaskBase) -> timedelta | None:
         """The task's `timeout`, rendered; None when it has none."""
@@ -541,6 +551,7 @@ class Executor:
                     continue
                 self.put(run.terminate(S.KILLED, now))
             elif run.attempts and run.state.current in (S.SUBMITTED, S.RUNNING, S.PAUSED):
+                subflows.kill_child(self, run)
                 self.put(run.terminate(S.KILLED, now))
             else:
                 self.put(run.with_state(S.KILLED, now))
@@ -638,6 +649,8 @@ class Executor:
                 self.put(replace(scope.run, outputs={**scope.run.outputs, **outputs}))
         elif isinstance(task, ExecutionTask):
             self._apply_execution_task(run, task)
+        elif isinstance(task, ExecutableTask):
+            subflows.start(self, run, task)
         elif isinstance(task, WaitingTask):
             started = self.put(run.start_attempt(now))
             try:

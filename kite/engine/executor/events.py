@@ -66,7 +66,21 @@ class Restart:
     """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1)."""
 
 
-Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause | Restart | StartExecution
+@dataclass(frozen=True, slots=True)
+class SubflowEnded:
+    """Child execution `child_id`, started by task run `task_run_id`, is over (spec part 1 §12.2).
+
+    `outputs` are the child's flow outputs (or the task's legacy `outputs`, rendered in the child);
+    `error` says why they could not be extracted."""
+
+    task_run_id: str
+    child_id: str
+    state: StateType
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+
+
+Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause | Restart | StartExecution | SubflowEnded
 
 # --- effects --------------------------------------------------------------------------------------
 
@@ -99,7 +113,17 @@ class ExecutionEnded:
     state: StateType
 
 
-Effect = RunTask | StartTimer | Continue | ExecutionEnded | StartExecution
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Deliver `event` to another execution: a child's end to its parent, a kill or a restart to a child.
+    `key` tells one notice from another, so that a re-sent one is recognised."""
+
+    execution_id: str
+    event: Kill | Restart | SubflowEnded
+    key: str
+
+
+Effect = RunTask | StartTimer | Continue | ExecutionEnded | StartExecution | Notify
 
 TIMER_WAIT = "WAIT"  # a waiting task (Sleep) is done
 TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt

@@ -41,7 +41,7 @@ class Services:
         renderer = Renderer()
         catalog = FlowCatalog(flows)
         config = config or EngineConfig()
-        engine = EngineContext(clock, ids, renderer, resources, config, store.logs, inline_budget)
+        engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
         return Services(
             flows=FlowService(flows),
             executions=ExecutionService(catalog, store, bus, clock, ids, engine),

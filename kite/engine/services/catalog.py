@@ -22,12 +22,14 @@ class FlowCatalog:
             raise NotFoundError(f"Unable to find flow '{namespace}.{flow_id}'{which}")
         return record
 
-    def graph(self, namespace: str, flow_id: str, revision: int) -> FlowGraph:
+    def graph(self, namespace: str, flow_id: str, revision: int | None = None) -> FlowGraph:
+        if revision is None:
+            revision = self.record(namespace, flow_id).revision
         key = (namespace, flow_id, revision)
         graph = self._graphs.get(key)
         if graph is None:
             record = self.record(namespace, flow_id, revision)
-            graph = FlowGraph.of(parse_flow(record.source, f"{namespace}.{flow_id}@{revision}"))
+            graph = FlowGraph.of(parse_flow(record.source, f"{namespace}.{flow_id}@{revision}"), revision)
             self._graphs[key] = graph
             if len(self._graphs) > self._max_size:
                 self._graphs.popitem(last=False)

@@ -17,6 +17,7 @@ from kite.engine.executor.events import (
     Continue,
     Event,
     ExecutionEnded,
+    Notify,
     RunTask,
     StartExecution,
     StartTimer,
@@ -139,6 +140,8 @@ class Dispatcher:
                 report.ended.append(effect)
             elif isinstance(effect, StartExecution):
                 outbox.append(messages.start_execution(effect))
+            elif isinstance(effect, Notify):
+                outbox.append(messages.notify(effect))
         new = result.execution
         new.version = execution.version
         report.version = self.store.commit(

@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kite.engine.executions import new_execution
 from kite.engine.executor.advance import EngineContext, advance, fully_terminated
 from kite.engine.executor.events import Restart
 from kite.engine.executor.variables import to_json_value
 from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
-from kite.engine.labels import InvalidLabelError, merge_labels
-from kite.engine.model.execution import Execution, ExecutionMetadata, TaskRuns
-from kite.engine.model.state import State, StateType
+from kite.engine.labels import InvalidLabelError
+from kite.engine.model.execution import Execution
+from kite.engine.model.state import StateType
 from kite.engine.ports import (
     Clock,
     Commit,
@@ -66,23 +67,9 @@ class ExecutionService:
                     f"System labels can only be set by Kestra itself, offending label: {key}={value}"
                 )
         typed = resolve_inputs(flow, inputs or {})
-        now = self.clock.now()
         execution_id = self.ids.new_id()
-        flow_labels = [(k, v) for k, v in flow.label_pairs() if not k.startswith("system.")]
-        execution = Execution(
-            id=execution_id,
-            namespace=namespace,
-            flow_id=flow_id,
-            flow_revision=record.revision,
-            state=State.of(StateType.CREATED, now),
-            task_runs=TaskRuns(),
-            metadata=ExecutionMetadata(attempt_number=1, original_created_date=now),
-            inputs=typed,
-            variables=dict(flow.variables or {}),
-            labels=merge_labels(flow_labels, labels, [("system.correlationId", execution_id)])
-            if not any(k == "system.correlationId" for k, _ in labels)
-            else merge_labels(flow_labels, labels),
-            original_id=execution_id,
+        execution = new_execution(
+            flow, record.revision, execution_id, self.clock.now(), inputs=typed, labels=labels
         )
         start = messages.wake(execution_id, "created")
         execution.version = self.store.create(execution, [start])

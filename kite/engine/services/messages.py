@@ -8,14 +8,17 @@ from typing import Any
 from kite.engine.executor.events import (
     Event,
     Kill,
+    Notify,
     Pause,
+    Restart,
     Resume,
     StartExecution,
+    SubflowEnded,
     TimerFired,
     Wake,
     WorkerResult,
 )
-from kite.engine.executor.variables import from_json_value
+from kite.engine.executor.variables import from_json_value, to_json_value
 from kite.engine.model.serde import (
     execution_from_json,
     execution_to_json,
@@ -24,6 +27,7 @@ from kite.engine.model.serde import (
     task_run_from_json,
     task_run_to_json,
 )
+from kite.engine.model.state import StateType
 from kite.engine.ports import Message, QueueName
 
 
@@ -61,6 +65,23 @@ def pause(execution_id: str, version: int) -> Message:
     return _for(execution_id, "Pause", f"pause-{execution_id}-{version}")
 
 
+def notify(effect: Notify) -> Message:
+    """An event for another execution: a child's end for its parent, a kill or a restart for a child."""
+    event = effect.event
+    if isinstance(event, Kill):
+        return kill(effect.execution_id)
+    if isinstance(event, Restart):
+        return _for(effect.execution_id, "Restart", effect.key)
+    fields = {
+        "taskRunId": event.task_run_id,
+        "childId": event.child_id,
+        "state": event.state.value,
+        "outputs": to_json_value(event.outputs),
+        "error": event.error,
+    }
+    return _for(effect.execution_id, "SubflowEnded", effect.key, fields)
+
+
 def start_execution(effect: StartExecution) -> Message:
     execution = effect.execution
     fields = {"execution": execution_to_json(execution, internal=True)}
@@ -95,6 +116,14 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, Resume(body.get("taskRunId"), from_json_value(body.get("inputs") or {}))
     if kind == "Pause":
         return execution_id, Pause()
+    if kind == "Restart":
+        return execution_id, Restart()
+    if kind == "SubflowEnded":
+        outputs = from_json_value(body.get("outputs"))
+        ended = SubflowEnded(
+            body["taskRunId"], body["childId"], StateType(body["state"]), outputs, body.get("error")
+        )
+        return execution_id, ended
     if kind == "StartExecution":
         return execution_id, StartExecution(execution_from_json(body["execution"], []))
     if kind == "WorkerResult":

@@ -4,6 +4,8 @@
   run them in-process instead of paying for a queue round trip.
 * FlowableTask: handled by the executor; creates child task runs and derives its state from them.
 * WaitingTask: runnable in Kestra, but here it waits on a timer instead of holding a Lambda (Sleep).
+* ExecutionTask: changes the execution itself (Exit, Labels…), applied by the executor.
+* ExecutableTask: starts another execution and waits for its end (Subflow).
 
 A task type is one module in this package, registered with `@task_type(...)`.
 """
@@ -13,10 +15,10 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from kite.engine.durations import parse_duration
@@ -87,13 +89,6 @@ class TaskBase(Model):
     version: str | None = None
     assets: dict[str, Any] | None = None
 
-    @field_validator("type")
-    @classmethod
-    def _canonical_type(cls, value: str) -> str:
-        from kite.engine.tasks.registry import canonical_type
-
-        return canonical_type(value)
-
     def child_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:
         """Named lists of child tasks (static structure), for lookups and validation."""
         return iter(())
@@ -134,6 +129,43 @@ class ExecutionTask(TaskBase):
     @abstractmethod
     def apply(self, ctx: RunContext, change: ExecutionChange) -> Mapping[str, Any] | None:
         """Update `change` in place; return outputs. Raise TaskFailedError to fail the task run."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubflowCall:
+    """The execution an executable task asks for, its properties rendered in the parent's context."""
+
+    namespace: str
+    flow_id: str
+    revision: int | None
+    inputs: dict[str, Any]
+    labels: list[tuple[str, str]]
+    inherit_labels: bool
+    schedule_date: datetime | None = None
+
+
+class ExecutableTask(TaskBase):
+    """Starts a child execution (spec part 1 §12); the executor creates it and maps its end back."""
+
+    kind: ClassVar[str] = "executable"
+
+    wait: bool = True
+    transmit_failed: bool = Field(True, alias="transmitFailed")
+    restart_behavior: Literal["RETRY_FAILED", "NEW_EXECUTION"] = Field(
+        "RETRY_FAILED", alias="restartBehavior"
+    )
+
+    @abstractmethod
+    def call(self, ctx: RunContext) -> SubflowCall:
+        """Render what to start. Raise TaskFailedError (or a render error) to fail the task run."""
+
+    def target(self) -> tuple[str, str] | None:
+        """(namespace, flowId) when both are static: a flow may not call itself."""
+        return None
+
+    def legacy_outputs(self) -> Mapping[str, Any] | None:
+        """Outputs rendered in the child's context when the child flow declares none (deprecated)."""
+        return None
 
 
 TaskList = list[Annotated[TaskBase, TaskRef]]

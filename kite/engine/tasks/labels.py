@@ -22,7 +22,7 @@ class Labels(ExecutionTask):
     labels: str | list[dict[str, Any]] | dict[str, Any]
 
     def apply(self, ctx: RunContext, change: ExecutionChange) -> Mapping[str, Any] | None:
-        new = self._rendered(ctx)
+        new = render_labels(ctx, self.labels)
         try:
             check_user_labels(new.items())
         except InvalidLabelError as exc:
@@ -35,29 +35,31 @@ class Labels(ExecutionTask):
         change.labels.update((label.key, label.value) for label in merged)
         return None
 
-    def _rendered(self, ctx: RunContext) -> dict[str, str]:
-        if isinstance(self.labels, str):
-            return _json_labels(ctx.render(self.labels, "labels"))
-        rendered: dict[str, str] = {}
-        if isinstance(self.labels, list):
-            for item in self.labels:
-                key, value = item.get("key"), item.get("value")
-                if not isinstance(key, str):
-                    raise TaskFailedError(f"A label needs a string key, got: {java_string(item)}")
-                name = ctx.render(key, "labels")
-                # In the list form a repeated key is an overwrite: the last one wins.
-                rendered[name] = _label_value(ctx, name, value)
-            return rendered
-        for key, value in self.labels.items():
+
+def render_labels(ctx: RunContext, labels: str | list[dict[str, Any]] | dict[str, Any]) -> dict[str, str]:
+    """Labels in any of their forms (map, list of `{key, value}`, JSON text), keys and values rendered."""
+    if isinstance(labels, str):
+        return _json_labels(ctx.render(labels, "labels"))
+    rendered: dict[str, str] = {}
+    if isinstance(labels, list):
+        for item in labels:
+            key, value = item.get("key"), item.get("value")
+            if not isinstance(key, str):
+                raise TaskFailedError(f"A label needs a string key, got: {java_string(item)}")
             name = ctx.render(key, "labels")
-            text = _label_value(ctx, name, value)
-            # Kestra collects the map form without a merge rule, so two keys rendering alike fail it.
-            if name in rendered:
-                raise TaskFailedError(
-                    f"Duplicate key {name} (attempted merging values {rendered[name]} and {text})"
-                )
-            rendered[name] = text
+            # In the list form a repeated key is an overwrite: the last one wins.
+            rendered[name] = _label_value(ctx, name, value)
         return rendered
+    for key, value in labels.items():
+        name = ctx.render(key, "labels")
+        text = _label_value(ctx, name, value)
+        # Kestra collects the map form without a merge rule, so two keys rendering alike fail it.
+        if name in rendered:
+            raise TaskFailedError(
+                f"Duplicate key {name} (attempted merging values {rendered[name]} and {text})"
+            )
+        rendered[name] = text
+    return rendered
 
 
 def _label_value(ctx: RunContext, key: str, value: Any) -> str:

@@ -12,7 +12,7 @@ from kite.engine.expressions import Renderer
 from kite.engine.model.execution import TaskRun
 from kite.engine.model.state import StateType
 from kite.engine.ports import IdGenerator
-from kite.engine.tasks.base import RunnableTask, TaskFailedError
+from kite.engine.tasks.base import RunnableTask, TaskBase, TaskFailedError
 from kite.engine.worker.context import PropertyRenderError, RunContext
 from kite.engine.worker.services import PortServices
 
@@ -42,7 +42,7 @@ def run_attempt(
     return WorkerResult(finished.with_state(final, end), tuple(ctx.logs))
 
 
-def final_state(task: RunnableTask, run: TaskRun, state: StateType, ids: IdGenerator) -> StateType:
+def final_state(task: TaskBase, run: TaskRun, state: StateType, ids: IdGenerator) -> StateType:
     """The attempt keeps its real state; the task run's is mapped (spec part 2 §1.3, §12.7)."""
     if (
         task.retry is not None
@@ -59,7 +59,7 @@ def final_state(task: RunnableTask, run: TaskRun, state: StateType, ids: IdGener
     return state
 
 
-def _own_retry_left(task: RunnableTask, run: TaskRun, ids: IdGenerator) -> bool:
+def _own_retry_left(task: TaskBase, run: TaskRun, ids: IdGenerator) -> bool:
     retry = task.retry
     return (
         retry is not None

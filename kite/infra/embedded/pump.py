@@ -103,9 +103,13 @@ class Pump:
                 wait = (due - self._clock.now()).total_seconds() if due is not None else _REAL_TIME_POLL_S
                 time.sleep(min(max(wait, 0.0), _REAL_TIME_POLL_S))
 
+    def ready(self) -> bool:
+        """Some message could be delivered now."""
+        return any(self._visible(source) for source in self._sources)
+
     def idle(self) -> bool:
         """No message in any pumped queue (visible, delayed or in flight) and no pending schedule."""
-        return self.next_due() is None and not any(self._visible(source) for source in self._sources)
+        return self.next_due() is None and not self.ready()
 
     def next_due(self) -> datetime | None:
         """When the next hidden message or the next schedule comes due."""

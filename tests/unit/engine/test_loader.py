@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
+from kite.engine.tasks.log import Log
 from kite.engine.tasks.sequential import Sequential
 
 
@@ -14,7 +15,7 @@ def problems(source: str) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
-def test_valid_flow_with_legacy_alias_is_canonicalised() -> None:
+def test_legacy_alias_selects_the_task_class_and_keeps_the_written_type() -> None:
     flow = parse_flow(
         """
 id: ok
@@ -29,7 +30,9 @@ tasks:
 """
     )
     assert isinstance(flow.tasks[0], Sequential)
-    assert flow.tasks[0].tasks[0].type == "io.kestra.plugin.core.log.Log"
+    assert isinstance(flow.tasks[0].tasks[0], Log)
+    # Kestra shows the type as written: `{{ task.type }}`, a subflow's trigger type.
+    assert flow.tasks[0].tasks[0].type == "io.kestra.core.tasks.log.Log"
 
 
 def test_reports_every_error_with_position_and_path() -> None:
