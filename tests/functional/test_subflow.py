@@ -1,0 +1,297 @@
+"""Subflow (spec part 1 §12, part 2 §1.3, §13.3, §14.1): on the embedded stack and in memory."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from kite.engine.loader.flow_loader import InvalidFlowError
+from kite.engine.memory.runner import InMemoryRunner
+from kite.engine.model.execution import Execution
+from kite.engine.ports import QueueName
+from kite.infra.local import Handler, LocalKite
+
+SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
+LOG = "io.kestra.plugin.core.log.Log"
+
+CHILD = """
+id: child
+namespace: demo
+labels: {team: child-team}
+inputs:
+  - {id: n, type: INT}
+  - {id: fail, type: BOOLEAN, defaults: false}
+tasks:
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+    runIf: "{{ inputs.fail and (labels.system.restarted ?? 'false') != 'true' }}"
+  - id: twice
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.n * 2 }}"
+outputs:
+  - {id: doubled, type: INT, value: "{{ outputs.twice.value }}"}
+"""
+
+PARENT = """
+id: parent
+namespace: demo
+labels: {team: parent-team, owner: me}
+inputs:
+  - {id: fail, type: BOOLEAN, defaults: false}
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: demo
+    flowId: child
+    inputs: {n: "{{ 20 + 1 }}", fail: "{{ inputs.fail }}"}
+    labels: {caller: "{{ flow.id }}"}
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.call.outputs.doubled }} from {{ outputs.call.state }}"
+"""
+
+
+def _children(executions: list[Execution], parent: Execution) -> list[Execution]:
+    children = [
+        e for e in executions if (e.trigger or {}).get("variables", {}).get("executionId") == parent.id
+    ]
+    return sorted(children, key=lambda e: e.state.start_date)
+
+
+def _all(kite: LocalKite | InMemoryRunner) -> list[Execution]:
+    store = kite.services.store
+    return [kite.services.executions.get(header.id) for header in store.search()]
+
+
+def _check_success(parent: Execution, executions: list[Execution]) -> None:
+    assert parent.state.current == "SUCCESS"
+    (child,) = _children(executions, parent)
+    call = parent.task_runs.of_task("call")[0]
+    assert call.outputs == {"executionId": child.id, "state": "SUCCESS", "outputs": {"doubled": 42}}
+    assert parent.task_runs.of_task("after")[0].outputs == {"value": "42 from SUCCESS"}
+    assert child.inputs == {"n": 21, "fail": False}
+    assert child.trigger == {
+        "id": "call",
+        "type": "io.kestra.plugin.core.flow.Subflow",
+        "variables": {
+            "executionId": parent.id,
+            "namespace": "demo",
+            "flowId": "parent",
+            "flowRevision": 1,
+            "taskRunId": call.id,
+            "taskId": "call",
+        },
+    }
+    # Not inherited: only the parent's system labels, the task's labels and the child flow's own.
+    assert child.label_map() == {
+        "team": "child-team",
+        "system.correlationId": parent.id,
+        "caller": "parent",
+    }
+
+
+def test_parent_waits_for_the_child_on_the_embedded_stack() -> None:
+    with LocalKite() as kite:
+        kite.deploy(CHILD)
+        kite.deploy(PARENT)
+        parent = kite.run("demo", "parent")
+        _check_success(parent, _all(kite))
+
+
+def test_every_message_delivered_twice_still_makes_one_child() -> None:
+    def twice(handler: Handler) -> Handler:
+        def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            handler(copy.deepcopy(event), context)
+            return handler(event, context)
+
+        return deliver
+
+    with LocalKite(inline_budget=0, wrap_dispatcher=twice, wrap_worker=twice) as kite:
+        kite.deploy(CHILD)
+        kite.deploy(PARENT)
+        parent = kite.run("demo", "parent")
+        _check_success(parent, _all(kite))
+
+
+def _runner(*sources: str) -> InMemoryRunner:
+    runner = InMemoryRunner()
+    for source in sources:
+        runner.deploy(source)
+    return runner
+
+
+def test_a_failed_child_fails_the_task_run_and_is_retried_with_a_new_child() -> None:
+    parent_flow = PARENT.replace(
+        "    labels: {caller",
+        "    retry: {type: constant, interval: PT1M, maxAttempts: 2}\n    labels: {caller",
+    )
+    runner = _runner(CHILD, parent_flow)
+    parent = runner.run("demo", "parent", {"fail": True})
+    assert parent.state.current == "FAILED"
+    call = parent.task_runs.of_task("call")[0]
+    assert [a.state.current.value for a in call.attempts] == ["FAILED", "FAILED"]
+    children = _children(_all(runner), parent)
+    assert [c.state.current.value for c in children] == ["FAILED", "FAILED"]
+    assert call.outputs["executionId"] == children[-1].id != children[0].id
+    messages = [entry.message for entry in runner.services.executions.logs(parent.id)]
+    assert f"Subflow execution '{children[0].id}' ends in FAILED state" in messages
+
+
+@pytest.mark.parametrize(
+    ("options", "state"),
+    [
+        ("transmitFailed: false", "SUCCESS"),
+        ("allowFailure: true", "WARNING"),
+        ("allowFailure: true\n    allowWarning: true", "SUCCESS"),
+        ("wait: false", "SUCCESS"),
+    ],
+)
+def test_how_the_child_state_reaches_the_parent(options: str, state: str) -> None:
+    flow = PARENT.replace("    labels: {caller", f"    {options}\n    labels: {{caller")
+    runner = _runner(
+        CHILD, flow.replace("{{ outputs.call.outputs.doubled }} from {{ outputs.call.state }}", "x")
+    )
+    parent = runner.run("demo", "parent", {"fail": True})
+    assert parent.state.current == state
+    call = parent.task_runs.of_task("call")[0]
+    (child,) = _children(_all(runner), parent)
+    assert child.state.current == "FAILED"
+    if "wait: false" in options:
+        assert call.outputs == {"executionId": child.id}  # ended as soon as the child was created
+    else:
+        assert call.outputs["state"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("flowId: missing", "Unable to find flow 'demo'.'missing' with revision '0'"),
+        ("flowId: child\n    inputs: {n: abc}", "Invalid input for `n`"),
+        ("flowId: off", "Cannot execute a flow which is disabled"),
+        ("flowId: child\n    revision: 7", "Unable to find flow 'demo'.'child' with revision '7'"),
+        ('flowId: "{{ flow.id }}"', "Recursive call to flow [demo.caller]"),
+    ],
+)
+def test_a_child_that_cannot_start_fails_the_task_run(call: str, message: str) -> None:
+    disabled = f"id: off\nnamespace: demo\ndisabled: true\ntasks:\n  - {{id: x, type: {LOG}, message: x}}\n"
+    flow = f"id: caller\nnamespace: demo\ntasks:\n  - id: call\n    type: {SUBFLOW}\n    namespace: demo\n"
+    flow += f"    {call}\n"
+    runner = _runner(CHILD, disabled, flow)
+    execution = runner.run("demo", "caller")
+    assert execution.state.current == "FAILED"
+    assert execution.task_runs.of_task("call")[0].state.current == "FAILED"
+    logs = [entry.message for entry in runner.services.executions.logs(execution.id)]
+    assert any(message in line for line in logs), logs
+    assert len(_all(runner)) == 1
+
+
+def test_a_static_call_to_its_own_flow_is_refused_at_deploy() -> None:
+    flow = (
+        f"id: me\nnamespace: demo\ntasks:\n  - {{id: call, type: {SUBFLOW}, namespace: demo, flowId: me}}\n"
+    )
+    with pytest.raises(InvalidFlowError, match=r"Recursive call to flow \[demo.me\]"):
+        _runner(flow)
+
+
+def test_inherited_labels_give_way_to_the_child_flow_labels() -> None:
+    runner = _runner(
+        CHILD, PARENT.replace("    labels: {caller", "    inheritLabels: true\n    labels: {caller")
+    )
+    parent = runner.run("demo", "parent", labels=[("run", "nightly")])
+    (child,) = _children(_all(runner), parent)
+    assert child.label_map() == {
+        "team": "child-team",
+        "owner": "me",
+        "run": "nightly",
+        "system.correlationId": parent.id,
+        "caller": "parent",
+    }
+
+
+SLOW_CHILD = """
+id: slow
+namespace: demo
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT1H
+"""
+
+SLOW_PARENT = """
+id: waits
+namespace: demo
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: demo
+    flowId: slow
+afterExecution:
+  - id: audit
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ execution.state }}"
+"""
+
+
+def test_killing_the_parent_kills_the_child_on_the_embedded_stack() -> None:
+    with LocalKite() as kite:
+        kite.deploy(SLOW_CHILD)
+        kite.deploy(SLOW_PARENT)
+        started = kite.start_execution("demo", "waits")
+        assert kite.pump is not None
+        executions = kite.services.executions
+
+        def child_sleeping() -> bool:
+            children = _children(_all(kite), executions.get(started.id))
+            return bool(children) and bool(children[0].task_runs.in_state("RUNNING"))  # type: ignore[arg-type]
+
+        kite.pump.run_until(child_sleeping)
+        executions.kill(started.id)
+        parent = kite.wait(started.id)
+        (child,) = _children(_all(kite), parent)
+        child = kite.wait(child.id)
+    assert parent.state.current == "KILLED"
+    assert {r.task_id: r.state.current.value for r in parent.task_runs} == {
+        "call": "KILLED",
+        "audit": "SUCCESS",
+    }
+    assert child.state.current == "KILLED"
+    assert child.task_runs.of_task("nap")[0].state.current == "KILLED"
+
+
+def test_no_notice_revives_a_killed_parent() -> None:
+    runner = _runner(SLOW_CHILD, SLOW_PARENT)
+    started = runner.services.executions.create("demo", "waits")
+    runner.drain_now()
+    runner.services.executions.kill(started.id)
+    runner.drain()  # the child's sleep timer fires an hour later: the killed child stays killed
+    parent = runner.services.executions.get(started.id)
+    (child,) = _children(_all(runner), parent)
+    assert (parent.state.current, child.state.current) == ("KILLED", "KILLED")
+    assert not runner.bus.sent[QueueName.DISPATCH]
+
+
+@pytest.mark.parametrize("behavior", ["RETRY_FAILED", "NEW_EXECUTION"])
+def test_restarting_the_parent_restarts_the_child(behavior: str) -> None:
+    flow = PARENT.replace("    labels: {caller", f"    restartBehavior: {behavior}\n    labels: {{caller")
+    with LocalKite() as kite:
+        kite.deploy(CHILD)
+        kite.deploy(flow)
+        first = kite.run("demo", "parent", {"fail": True})
+        assert first.state.current == "FAILED"
+        (failed_child,) = _children(_all(kite), first)
+        kite.services.executions.restart(first.id)
+        parent = kite.wait(first.id)
+        children = _children(_all(kite), parent)
+    assert parent.state.current == "SUCCESS"
+    call = parent.task_runs.of_task("call")[0]
+    assert [a.state.current.value for a in call.attempts] == ["FAILED", "SUCCESS"]
+    if behavior == "RETRY_FAILED":  # the failed child ran again, in place
+        (child,) = children
+        assert child.id == failed_child.id
+        assert [h.state.value for h in child.state.histories][-3:] == ["RESTARTED", "RUNNING", "SUCCESS"]
+    else:  # a second child was created; the first stays failed
+        assert [c.state.current.value for c in children] == ["FAILED", "SUCCESS"]
+        child = children[1]
+    assert call.outputs == {"executionId": child.id, "state": "SUCCESS", "outputs": {"doubled": 42}}
