@@ -13,8 +13,9 @@ from kite.engine.worker.context import RunContext
 
 @task_type("io.kestra.plugin.core.execution.Exit")
 class Exit(ExecutionTask):
-    state: Literal["SUCCESS", "WARNING", "FAILED", "CANCELLED", "KILLED"] = "SUCCESS"
+    # CANCELED: the US spelling, which Kestra's state parser also accepts.
+    state: Literal["SUCCESS", "WARNING", "FAILED", "CANCELLED", "CANCELED", "KILLED"] = "SUCCESS"
 
     def apply(self, ctx: RunContext, change: ExecutionChange) -> Mapping[str, Any] | None:
-        change.state = StateType(self.state)
+        change.state = StateType.CANCELLED if self.state == "CANCELED" else StateType(self.state)
         return None

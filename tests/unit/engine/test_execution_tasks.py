@@ -1,4 +1,5 @@
-"""Labels, SetVariables and UnsetVariables (spec part 1 §5, §10): run by the executor, seen by later tasks."""
+"""Exit, Labels, SetVariables and UnsetVariables (spec part 1 §5, §10, part 2 §1.5): run by the executor, seen
+by later tasks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ RETURN = "io.kestra.plugin.core.debug.Return"
 LABELS = "io.kestra.plugin.core.execution.Labels"
 SET = "io.kestra.plugin.core.execution.SetVariables"
 UNSET = "io.kestra.plugin.core.execution.UnsetVariables"
+EXIT = "io.kestra.plugin.core.execution.Exit"
 
 
 @pytest.fixture
@@ -247,3 +249,28 @@ def test_an_invalid_boolean_flag_fails_the_task(runner: InMemoryRunner) -> None:
         error(runner, ex, "unset")
         == "Invalid value 'maybe' for property 'ignoreMissing': only \"true\" or \"false\" recognized"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "ended"),
+    [
+        ("SUCCESS", "SUCCESS"),
+        ("WARNING", "WARNING"),
+        ("FAILED", "FAILED"),
+        ("CANCELLED", "CANCELLED"),
+        ("CANCELED", "CANCELLED"),  # the US spelling Kestra also reads
+        ("KILLED", "KILLED"),
+    ],
+)
+def test_exit_ends_the_execution_and_its_parents_in_the_state_given(
+    runner: InMemoryRunner, written: str, ended: str
+) -> None:
+    tasks = (
+        "  - id: seq\n    type: io.kestra.plugin.core.flow.Sequential\n    tasks:\n"
+        f"      - {{id: stop, type: {EXIT}, state: {written}}}\n"
+        f"  - {{id: never, type: {RETURN}, format: x}}\n"
+    )
+    execution = run(runner, tasks)
+    assert execution.state.current == ended
+    assert (state(execution, "stop"), state(execution, "seq")) == (ended, ended)
+    assert not execution.task_runs.of_task("never")
