@@ -466,7 +466,11 @@ class Executor:
             run = run.with_new_attempt(S.CREATED, now)
         limit = None if lost else self._timeout(run, task)
         if limit is None:
-            message = f"No result from the worker within {format_hms(WORKER_LIMIT)}: the attempt is lost"
+            # Lambda's own ceiling, or a worker that died: to the flow author it is a timeout.
+            message = (
+                f"Timeout after {format_hms(WORKER_LIMIT)}: the worker did not report "
+                "(the task ran into the function's time limit, or its worker stopped)"
+            )
         else:
             message = f"Timeout after {format_hms(limit)}"
         self.log("ERROR", message, run)

@@ -9,10 +9,11 @@ from typing import Any
 from kite.engine.executions import new_execution
 from kite.engine.executor.advance import EngineContext, advance, fully_terminated
 from kite.engine.executor.events import Restart
+from kite.engine.executor.replay import remapped, replay
 from kite.engine.executor.variables import to_json_value
 from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
 from kite.engine.labels import InvalidLabelError
-from kite.engine.model.execution import Execution
+from kite.engine.model.execution import Execution, TaskRuns
 from kite.engine.model.state import StateType
 from kite.engine.ports import (
     Clock,
@@ -71,10 +72,7 @@ class ExecutionService:
         execution = new_execution(
             flow, record.revision, execution_id, self.clock.now(), inputs=typed, labels=labels
         )
-        start = messages.wake(execution_id, "created")
-        execution.version = self.store.create(execution, [start])
-        self.bus.send([start])
-        return execution
+        return self._start(execution, "created")
 
     def kill(self, execution_id: str) -> Execution:
         """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped."""
@@ -104,8 +102,9 @@ class ExecutionService:
         self.bus.send([messages.resume(execution_id, run.id, to_json_value(typed))])
         return execution
 
-    def restart(self, execution_id: str) -> Execution:
-        """Run a failed (or paused) execution again from its failed task runs, in place."""
+    def restart(self, execution_id: str, revision: int | None = None) -> Execution:
+        """Run a failed (or paused) execution again from its failed task runs: in place, or with
+        `revision` as a new execution of that flow revision whose `parentId` is this one."""
         execution = self.get(execution_id)
         state = execution.state.current
         if state not in (StateType.FAILED, StateType.PAUSED):
@@ -115,6 +114,14 @@ class ExecutionService:
         runs = list(execution.task_runs)
         if runs and not any(r.state.current in (StateType.FAILED, StateType.PAUSED) for r in runs):
             raise ExecutionStateError("No task found to restart execution from!")
+        if revision is not None:
+            graph = self.catalog.graph(execution.namespace, execution.flow_id, revision)
+            copy = execution.copy()
+            copy.id = self.ids.new_id()
+            copy.task_runs = TaskRuns(remapped(list(execution.task_runs), copy.id))
+            copy.flow_revision, copy.parent_id, copy.version = graph.revision, execution.id, 0
+            result = advance(graph, copy, [Restart()], self.engine, passes=False)
+            return self._start(result.execution, f"restart-of-{execution.id}")
         # Applied here, like Kestra's API, so the caller gets the execution RESTARTED; a write that loses
         # a race with a step of the dispatcher fails instead of restarting twice.
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
@@ -127,6 +134,31 @@ class ExecutionService:
         )
         self.bus.send([wake])
         return restarted
+
+    def replay(
+        self,
+        execution_id: str,
+        task_run_id: str | None = None,
+        revision: int | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Execution:
+        """A new execution from this one (spec part 2 §14.2), in any state: from the start, or from
+        `task_run_id` with what ran before it kept; `inputs` replaces the inputs (validated again)."""
+        source = self.get(execution_id)
+        graph = self.catalog.graph(source.namespace, source.flow_id, revision or source.flow_revision)
+        if graph.flow.disabled:
+            raise FlowDisabledError(f"Cannot execute a disabled flow '{source.namespace}.{source.flow_id}'")
+        typed = resolve_inputs(graph.flow, inputs) if inputs is not None else None
+        new = replay(
+            graph, source, self.ids.new_id(), self.clock.now(), from_task_run=task_run_id, inputs=typed
+        )
+        return self._start(new, "replayed")
+
+    def _start(self, execution: Execution, reason: str) -> Execution:
+        wake = messages.wake(execution.id, reason)
+        execution.version = self.store.create(execution, [wake])
+        self.bus.send([wake])
+        return execution
 
     def pause(self, execution_id: str) -> Execution:
         """Pause a running execution by hand: what runs finishes, nothing new starts until resumed."""
