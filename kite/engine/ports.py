@@ -81,6 +81,33 @@ class FlowGraphs(Protocol):
         ...
 
 
+class ConcurrencyStore(Protocol):
+    """Flow concurrency slots (spec part 2 §4): who holds one, and who waits, per flow.
+
+    Holders are kept by execution id, so taking or giving back a slot twice changes nothing and the
+    count cannot drift (decision 0009)."""
+
+    def acquire(self, flow: str, execution_id: str, limit: int) -> tuple[bool, int]:
+        """Take a slot if fewer than `limit` are held (or keep the one held); (granted, slots held now)."""
+        ...
+
+    def release(self, flow: str, execution_id: str) -> None:
+        """Give the slot back; nothing when not held."""
+        ...
+
+    def enqueue(self, flow: str, execution_id: str, queued_at: datetime) -> None:
+        """Wait for a slot; queueing again keeps one entry."""
+        ...
+
+    def dequeue(self, flow: str, execution_id: str, queued_at: datetime) -> bool:
+        """Leave the queue; True when this call removed the entry (so two callers never both pop it)."""
+        ...
+
+    def queued(self, flow: str, limit: int) -> list[tuple[datetime, str]]:
+        """The oldest waiting executions, first in first out."""
+        ...
+
+
 class QueueName(StrEnum):
     DISPATCH = "dispatch"  # FIFO, grouped by execution id
     WORKER = "worker"  # standard

@@ -15,6 +15,7 @@ from kite.engine.ports import Clock, Resources, SecretStore
 from kite.engine.services.app import Services
 from kite.infra.aws.blobs import S3Blobs
 from kite.infra.aws.bus import SqsMessageBus
+from kite.infra.aws.concurrency import DynamoConcurrencyStore
 from kite.infra.aws.executions import DynamoExecutionStore
 from kite.infra.aws.flows import DynamoFlowRepository
 from kite.infra.aws.kv import DynamoKVStore
@@ -62,6 +63,7 @@ def build(
         clock,
         SecureIds(),
         resources,
+        DynamoConcurrencyStore(session, settings.state_table),
         config=EngineConfig.from_environ(environ),
         inline_budget=inline_budget,
     )

@@ -21,6 +21,7 @@ from kite.engine.executor.events import (
     TIMER_RETRY,
     TIMER_TIMEOUT,
     TIMER_WAIT,
+    Admission,
     AdvanceResult,
     Continue,
     Effect,
@@ -248,7 +249,9 @@ class Executor:
     # --- events -----------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, WorkerResult):
+        if isinstance(event, Admission):
+            self._admission(event)
+        elif isinstance(event, WorkerResult):
             self._merge(event)
         elif isinstance(event, TimerFired):
             self._timer(event)
@@ -263,6 +266,26 @@ class Executor:
         elif isinstance(event, PauseEvent) and self.execution.state.current == S.RUNNING:
             self.set_execution_state(S.PAUSED)
         # Wake carries nothing to apply: the passes that follow are the point.
+
+    def _admission(self, event: Admission) -> None:
+        """The concurrency gate (spec part 2 §4.2), asked before an execution starts or starts again."""
+        state = self.execution.state.current
+        if event.granted:
+            if state == S.QUEUED:
+                self.set_execution_state(S.RUNNING)
+            return
+        if state not in (S.CREATED, S.RESTARTED):
+            return
+        if event.behavior == "QUEUE":
+            self.set_execution_state(S.QUEUED)
+            self.log(
+                "INFO", f"Execution is queued due to concurrency limit exceeded, {event.running} running(s)"
+            )
+        elif event.behavior == "CANCEL":
+            self.set_execution_state(S.CANCELLED)
+        else:
+            self.set_execution_state(S.FAILED)
+            self.log("ERROR", "Execution is FAILED due to concurrency limit exceeded")
 
     def pause(self, run: TaskRun, duration: timedelta | None, *, next_iteration: bool = False) -> TaskRun:
         paused = self.put(run.with_state(S.PAUSED, self.now()))

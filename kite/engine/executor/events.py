@@ -80,7 +80,35 @@ class SubflowEnded:
     error: str | None = None
 
 
-Event = Wake | WorkerResult | TimerFired | Kill | Resume | Pause | Restart | StartExecution | SubflowEnded
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The flow's concurrency limit answered (spec part 2 §4.2): a slot was `granted`, or not and then
+    `behavior` says what happens; `running` is how many executions hold a slot."""
+
+    granted: bool
+    behavior: str = "QUEUE"
+    running: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSlot:
+    """The execution is over: give its concurrency slot back and hand free slots to the oldest waiting.
+    Handled by the dispatcher, never by `advance()`."""
+
+
+Event = (
+    Admission
+    | ReleaseSlot
+    | Wake
+    | WorkerResult
+    | TimerFired
+    | Kill
+    | Resume
+    | Pause
+    | Restart
+    | StartExecution
+    | SubflowEnded
+)
 
 # --- effects --------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 from kite.engine.config import EngineConfig
 from kite.engine.memory.bus import InMemoryMessageBus
 from kite.engine.memory.clock import ManualClock
+from kite.engine.memory.concurrency import InMemoryConcurrencyStore
 from kite.engine.memory.executions import InMemoryExecutionStore
 from kite.engine.memory.flows import InMemoryFlowRepository
 from kite.engine.memory.ids import RandomIds
@@ -46,6 +47,7 @@ class InMemoryRunner:
             self.clock,
             RandomIds(random.Random(seed)),
             resources or in_memory_resources(),
+            InMemoryConcurrencyStore(),
             config=config,
             inline_budget=inline_budget,
         )

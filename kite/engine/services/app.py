@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from kite.engine.config import EngineConfig
 from kite.engine.executor.advance import EngineContext
 from kite.engine.expressions import Renderer
-from kite.engine.ports import Clock, ExecutionStore, FlowRepository, IdGenerator, MessageBus, Resources
+from kite.engine.ports import (
+    Clock,
+    ConcurrencyStore,
+    ExecutionStore,
+    FlowRepository,
+    IdGenerator,
+    MessageBus,
+    Resources,
+)
 from kite.engine.services.catalog import FlowCatalog
+from kite.engine.services.concurrency import ConcurrencyGate
 from kite.engine.services.dispatcher import Dispatcher
 from kite.engine.services.executions import ExecutionService
 from kite.engine.services.flows import FlowService
@@ -34,6 +43,7 @@ class Services:
         clock: Clock,
         ids: IdGenerator,
         resources: Resources,
+        concurrency: ConcurrencyStore,
         *,
         config: EngineConfig | None = None,
         inline_budget: int = 500,
@@ -45,7 +55,7 @@ class Services:
         return Services(
             flows=FlowService(flows),
             executions=ExecutionService(catalog, store, bus, clock, ids, engine),
-            dispatcher=Dispatcher(catalog, store, bus, engine),
+            dispatcher=Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus)),
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store),
             store=store,
             bus=bus,

@@ -18,6 +18,7 @@ from kite.engine.executor.events import (
     Event,
     ExecutionEnded,
     Notify,
+    ReleaseSlot,
     RunTask,
     StartExecution,
     StartTimer,
@@ -38,6 +39,7 @@ from kite.engine.ports import (
 )
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
+from kite.engine.services.concurrency import ConcurrencyGate
 
 MAX_CONFLICT_RETRIES = 8
 
@@ -88,6 +90,7 @@ class Dispatcher:
     store: ExecutionStore
     bus: MessageBus
     engine: EngineContext
+    gate: ConcurrencyGate
     recent: _Recent = field(default_factory=_Recent)
 
     def _load(self, execution_id: str) -> StoredExecution:
@@ -103,6 +106,12 @@ class Dispatcher:
         for event in events:
             if isinstance(event, StartExecution):
                 self._create(event.execution)
+        if any(isinstance(event, ReleaseSlot) for event in events):
+            ended = self._load(execution_id).execution
+            self.gate.release(self._graph(ended), ended)
+            events = [event for event in events if not isinstance(event, ReleaseSlot)]
+            if not events:
+                return report
         for _ in range(MAX_CONFLICT_RETRIES):
             stored = self._load(execution_id)
             if redelivered and stored.outbox:
@@ -122,9 +131,13 @@ class Dispatcher:
         with suppress(ConcurrentModificationError):
             self.store.create(execution)
 
+    def _graph(self, execution: Execution) -> FlowGraph:
+        return self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+
     def _step(self, execution: Execution, events: Sequence[Event], report: StepReport) -> None:
-        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
-        result = advance(graph, execution, events, self.engine)
+        graph = self._graph(execution)
+        admission = self.gate.admit(graph, execution)
+        result = advance(graph, execution, [*events, admission] if admission else events, self.engine)
         if not result.modified:
             return
         outbox: list[Message] = []
@@ -138,6 +151,9 @@ class Dispatcher:
                 outbox.append(messages.wake(execution.id, f"continue-{execution.version}"))
             elif isinstance(effect, ExecutionEnded):
                 report.ended.append(effect)
+                if graph.flow.concurrency is not None:
+                    attempt = result.execution.metadata.attempt_number
+                    outbox.append(messages.release_slot(execution.id, attempt))
             elif isinstance(effect, StartExecution):
                 outbox.append(messages.start_execution(effect))
             elif isinstance(effect, Notify):

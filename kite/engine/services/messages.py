@@ -10,6 +10,7 @@ from kite.engine.executor.events import (
     Kill,
     Notify,
     Pause,
+    ReleaseSlot,
     Restart,
     Resume,
     StartExecution,
@@ -50,6 +51,10 @@ def _for(
 
 def wake(execution_id: str, reason: str) -> Message:
     return _for(execution_id, "Wake", f"wake-{execution_id}-{reason}")
+
+
+def release_slot(execution_id: str, attempt: int) -> Message:
+    return _for(execution_id, "ReleaseSlot", f"release-{execution_id}-{attempt}")
 
 
 def kill(execution_id: str) -> Message:
@@ -112,6 +117,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, Wake()
     if kind == "Kill":
         return execution_id, Kill()
+    if kind == "ReleaseSlot":
+        return execution_id, ReleaseSlot()
     if kind == "Resume":
         return execution_id, Resume(body.get("taskRunId"), from_json_value(body.get("inputs") or {}))
     if kind == "Pause":

@@ -1,0 +1,123 @@
+"""Flow concurrency limits (spec part 2 §4) on the embedded stack: slots never over-granted, never leaked."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from kite.engine.model.execution import Execution
+from kite.engine.model.state import StateType
+from kite.engine.services.concurrency import flow_key
+from kite.infra.aws.concurrency import DynamoConcurrencyStore
+from kite.infra.local import Handler, LocalKite
+
+LIMIT = 2
+FLOW = f"""
+id: limited
+namespace: demo
+concurrency:
+  limit: {LIMIT}
+  behavior: QUEUE
+inputs:
+  - id: end
+    type: SELECT
+    values: [sleep, fail, exit-killed, exit-warning, pause]
+tasks:
+  - id: work
+    type: io.kestra.plugin.core.flow.Switch
+    value: "{{{{ inputs.end }}}}"
+    cases:
+      sleep:
+        - {{id: nap, type: io.kestra.plugin.core.flow.Sleep, duration: PT1M}}
+      fail:
+        - {{id: boom, type: io.kestra.plugin.core.execution.Fail}}
+      exit-killed:
+        - {{id: stop, type: io.kestra.plugin.core.execution.Exit, state: KILLED}}
+      exit-warning:
+        - {{id: warn, type: io.kestra.plugin.core.execution.Exit, state: WARNING}}
+      pause:
+        - {{id: hold, type: io.kestra.plugin.core.flow.Pause, pauseDuration: PT2M}}
+afterExecution:
+  - id: audit
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ execution.state }}}}"
+"""
+# Every way out: success after a wait, failure, Exit KILLED (no KILLING), Exit WARNING, a pause, and kills.
+ENDS = [
+    "sleep",
+    "fail",
+    "exit-killed",
+    "sleep",
+    "exit-warning",
+    "pause",
+    "sleep",
+    "fail",
+    "sleep",
+    "sleep",
+] * 2
+HOLDING = {StateType.RUNNING, StateType.PAUSED, StateType.RETRYING, StateType.KILLING, StateType.RESTARTED}
+
+
+def _twice(handler: Handler) -> Handler:
+    def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        handler(copy.deepcopy(event), context)
+        return handler(event, context)
+
+    return deliver
+
+
+@pytest.mark.parametrize("duplicated", [False, True], ids=["once", "every-message-twice"])
+def test_many_starts_never_exceed_the_limit_and_the_queue_drains(duplicated: bool) -> None:
+    wrap = _twice if duplicated else (lambda handler: handler)
+    with LocalKite(wrap_dispatcher=wrap, wrap_worker=wrap) as kite:
+        kite.deploy(FLOW)
+        executions = kite.services.executions
+        started = [executions.create("demo", "limited", {"end": end}) for end in ENDS]
+        slots = DynamoConcurrencyStore(kite.stack.session, kite.stack.settings.state_table)  # type: ignore[union-attr]
+        peak: list[int] = []
+        killed: list[str] = []
+
+        def observe() -> bool:
+            current = [executions.get(e.id) for e in started]
+            holding = [e for e in current if _holds(executions, e)]
+            peak.append(len(holding))
+            assert len(holding) <= LIMIT, [(e.id, e.state.current.value) for e in holding]
+            # Kill one running and one queued execution along the way.
+            if not killed:
+                running = [e for e in current if e.state.current == StateType.RUNNING]
+                queued = [e for e in current if e.state.current == StateType.QUEUED]
+                if running and queued:
+                    for victim in (running[0], queued[-1]):
+                        executions.kill(victim.id)
+                        killed.append(victim.id)
+            return all(executions.fully_terminated(e) for e in current)
+
+        assert kite.pump is not None
+        kite.pump.run_until(observe, timeout_s=300)
+        kite.pump.run_until(lambda: not kite.pump.ready())  # type: ignore[union-attr]  # the last releases
+        final = [executions.get(e.id) for e in started]
+        flow = flow_key(final[0])
+        assert slots.acquire(flow, "probe", LIMIT) == (True, 1)  # every slot was given back
+        assert slots.queued(flow, 100) == []  # and the queue drained
+    assert max(peak) == LIMIT
+    assert len(killed) == 2
+    states = [e.state.current.value for e in final]
+    assert all(state in {"SUCCESS", "FAILED", "KILLED", "WARNING"} for state in states), states
+    assert (
+        sum(1 for e in final if StateType.QUEUED in [h.state for h in e.state.histories])
+        >= len(ENDS) - LIMIT - 1
+    )
+
+
+def _holds(executions: Any, execution: Execution) -> bool:
+    """Admitted and not fully terminated (afterExecution still running counts)."""
+    state = execution.state.current
+    return state in HOLDING or (
+        state.terminated and not executions.fully_terminated(execution) and _admitted(execution)
+    )
+
+
+def _admitted(execution: Execution) -> bool:
+    return StateType.RUNNING in [h.state for h in execution.state.histories]
