@@ -13,12 +13,13 @@ from typing import Any
 
 from kite.engine.config import EngineConfig
 from kite.engine.durations import parse_duration
-from kite.engine.executor import subflows
+from kite.engine.executor import sla, subflows
 from kite.engine.executor.events import (
     TIMER_LOST,
     TIMER_NEXT_ITERATION,
     TIMER_PAUSE,
     TIMER_RETRY,
+    TIMER_SLA,
     TIMER_TIMEOUT,
     TIMER_WAIT,
     Admission,
@@ -150,6 +151,8 @@ class Executor:
         self._inline_left = ctx.inline_budget
         self._cut_short = False
         self._was_fully_terminated = fully_terminated(graph, execution)
+        self._created = execution.state.current == S.CREATED
+        self._sla_logged: set[str] = set()  # SLAs already reported in this step
 
     # --- bookkeeping ------------------------------------------------------------------------------
 
@@ -452,6 +455,9 @@ class Executor:
         self.effects.append(StartExecution(retry, date))
 
     def _timer(self, event: TimerFired) -> None:
+        if event.kind == TIMER_SLA:
+            sla.deadline_reached(self, event.sla_id)
+            return
         run = self.execution.task_runs.find(event.task_run_id) if event.task_run_id else None
         if run is None:
             return
@@ -519,6 +525,8 @@ class Executor:
     # --- passes -----------------------------------------------------------------------------------
 
     def run_passes(self) -> None:
+        if self._created:
+            sla.start_timers(self)
         for _ in range(MAX_PASSES):
             before = self._moves
             self._pass()
@@ -529,7 +537,11 @@ class Executor:
     def _pass(self) -> None:
         ex = self.execution
         if ex.state.current == S.RESTARTED:  # F1: a resumed execution runs again
+            histories = ex.state.histories
+            if len(histories) > 1 and histories[-2].state == S.FAILED:
+                sla.start_timers(self)  # a restart after a failure is watched again
             self.set_execution_state(S.RUNNING)
+        sla.check_assertions(self, self._sla_logged)
         root = FlowableScope(self, None, None)
         new: list[tuple[NewTaskRun, TaskRun | None, bool]] = []
         state = ex.state.current

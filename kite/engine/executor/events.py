@@ -31,6 +31,7 @@ class TimerFired:
     kind: str
     task_run_id: str | None = None
     attempt: int | None = None
+    sla_id: str | None = None  # the SLA a MAX_DURATION timer checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ class StartTimer:
     fire_at: datetime
     task_run_id: str | None = None
     attempt: int | None = None
+    sla_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +161,7 @@ TIMER_TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
 TIMER_LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
 TIMER_PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
 TIMER_NEXT_ITERATION = "NEXT_ITERATION"  # a LoopUntil waited its interval
+TIMER_SLA = "SLA"  # a MAX_DURATION SLA's deadline
 
 
 @dataclass(frozen=True, slots=True)

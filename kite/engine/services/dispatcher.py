@@ -145,7 +145,7 @@ class Dispatcher:
             if isinstance(effect, RunTask):
                 outbox.append(run_task_message(graph, result.execution, effect))
             elif isinstance(effect, StartTimer):
-                fired = TimerFired(effect.kind, effect.task_run_id, effect.attempt)
+                fired = TimerFired(effect.kind, effect.task_run_id, effect.attempt, effect.sla_id)
                 outbox.append(messages.timer(execution.id, fired, effect.fire_at))
             elif isinstance(effect, Continue):
                 outbox.append(messages.wake(execution.id, f"continue-{execution.version}"))

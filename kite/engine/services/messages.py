@@ -104,8 +104,15 @@ def worker_result(result: WorkerResult) -> Message:
 
 
 def timer(execution_id: str, event: TimerFired, deliver_at: datetime) -> Message:
-    fields = {"timer": {"kind": event.kind, "taskRunId": event.task_run_id, "attempt": event.attempt}}
-    dedup_id = f"timer-{execution_id}-{event.kind}-{event.task_run_id}-{event.attempt}"
+    spec = {
+        "kind": event.kind,
+        "taskRunId": event.task_run_id,
+        "attempt": event.attempt,
+        "slaId": event.sla_id,
+    }
+    subject = event.sla_id if event.sla_id is not None else event.task_run_id
+    dedup_id = f"timer-{execution_id}-{event.kind}-{subject}-{event.attempt}"
+    fields = {"timer": spec}
     return _for(execution_id, "TimerFired", dedup_id, fields, deliver_at)
 
 
@@ -138,5 +145,7 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)
     if kind == "TimerFired":
         spec = body["timer"]
-        return execution_id, TimerFired(spec["kind"], spec.get("taskRunId"), spec.get("attempt"))
+        return execution_id, TimerFired(
+            spec["kind"], spec.get("taskRunId"), spec.get("attempt"), spec.get("slaId")
+        )
     raise ValueError(f"unknown message kind {kind!r}")
