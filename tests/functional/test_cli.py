@@ -66,6 +66,18 @@ def test_missing_required_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert 'Invalid input for `age`, For input string: "1.5", but received `1.5`' in capsys.readouterr().err
 
 
+def test_a_blocking_check_exits_2_with_kestras_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "checked.yaml"
+    flow.write_text(
+        "id: checked\nnamespace: demo\nchecks:\n  - {condition: '{{ false }}', message: not today}\n"
+        "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+    )
+    assert main(["run", str(flow)]) == 2
+    assert "Failed checks: not today" in capsys.readouterr().err
+
+
 def test_stats_report_costs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(EXAMPLES / "branching.yaml"), "--fast-forward", "--stats"]) == 0
     err = capsys.readouterr().err

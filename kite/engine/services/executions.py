@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kite.engine import checks
 from kite.engine.executions import new_execution
 from kite.engine.executor.advance import EngineContext, advance, fully_terminated
 from kite.engine.executor.events import Restart
@@ -27,10 +28,15 @@ from kite.engine.ports import (
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.tasks.pause import on_resume_inputs
+from kite.engine.worker.services import PortServices, Scope
 
 
 class FlowDisabledError(Exception):
     pass
+
+
+class ExecutionBlockedError(Exception):
+    """A BLOCK_EXECUTION check failed: nothing is created (the API's 422)."""
 
 
 class ExecutionStateError(Exception):
@@ -69,10 +75,30 @@ class ExecutionService:
                 )
         typed = resolve_inputs(flow, inputs or {})
         execution_id = self.ids.new_id()
-        execution = new_execution(
-            flow, record.revision, execution_id, self.clock.now(), inputs=typed, labels=labels
+        engine = self.engine
+        services = PortServices(
+            engine.clock,
+            engine.ids,
+            engine.resources,
+            engine.config,
+            Scope.of(namespace, flow_id, execution_id, None),
+            list,
         )
-        return self._start(execution, "created")
+        verdict = checks.evaluate(flow, record.revision, typed, engine.renderer, services)
+        if verdict.behavior == "BLOCK_EXECUTION":
+            raise ExecutionBlockedError(verdict.refusal)
+        now = self.clock.now()
+        execution = new_execution(flow, record.revision, execution_id, now, inputs=typed, labels=labels)
+        if verdict.behavior != "FAIL_EXECUTION":
+            return self._start(execution, "created")
+        # Created FAILED, with its reason logged before anything may process it.
+        execution.with_state(StateType.FAILED, now)
+        wake = messages.wake(execution_id, "created")
+        execution.version = self.store.create(execution)
+        log = LogEntry(execution_id, "ERROR", checks.FAILED_MESSAGE, now)
+        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (wake,), (log,)))
+        self.bus.send([wake])
+        return execution
 
     def kill(self, execution_id: str) -> Execution:
         """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped."""

@@ -15,7 +15,7 @@ from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
 from kite.engine.model.serde import execution_to_json
 from kite.engine.model.state import StateType
 from kite.engine.ports import NotFoundError
-from kite.engine.services.executions import FlowDisabledError
+from kite.engine.services.executions import ExecutionBlockedError, FlowDisabledError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -150,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             for error in exc.errors:
                 print(f"kite: {error}", file=sys.stderr)
             return EXIT_USAGE
-        except (InvalidLabelError, FlowDisabledError, NotFoundError) as exc:
+        except (InvalidLabelError, FlowDisabledError, ExecutionBlockedError, NotFoundError) as exc:
             print(f"kite: {exc}", file=sys.stderr)
             return EXIT_USAGE
         progress = Progress(sys.stderr)
