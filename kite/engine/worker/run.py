@@ -8,11 +8,12 @@ from typing import Any
 
 from kite.engine.executor.events import WorkerResult
 from kite.engine.executor.retries import next_retry_date
-from kite.engine.expressions import Renderer
+from kite.engine.expressions import ExpressionError, Renderer
 from kite.engine.model.execution import TaskRun
 from kite.engine.model.state import StateType
 from kite.engine.ports import IdGenerator
 from kite.engine.tasks.base import RunnableTask, TaskBase, TaskFailedError
+from kite.engine.worker import cache
 from kite.engine.worker.context import PropertyRenderError, RunContext
 from kite.engine.worker.services import PortServices
 
@@ -24,8 +25,21 @@ def run_attempt(
 ) -> WorkerResult:
     clock = services.clock
     now = clock.now()
+    ctx = RunContext(run, variables, renderer, services)
+    try:
+        cached = cache.entry_for(task, run, variables, renderer, services)
+    except ExpressionError:
+        ctx.log("ERROR", f"Unable to create the cache key for the task '{task.id}'")
+        cached = None
+    hit = cache.lookup(cached, services) if cached else None
+    if hit is not None:
+        ctx.log(
+            "INFO", f"Skipping task execution for task '{task.id}' as there is an existing cache entry for it"
+        )
+        reused = replace(run.with_state(S.RUNNING, now), outputs=hit).with_new_attempt(S.SUCCESS, now)
+        return WorkerResult(reused.with_state(S.SUCCESS, now), tuple(ctx.logs))
     running = run.start_attempt(now)
-    ctx = RunContext(running, variables, renderer, services)
+    ctx.task_run = running
     outputs: Mapping[str, Any] = {}
     try:
         outputs = task.run(ctx) or {}
@@ -39,6 +53,9 @@ def run_attempt(
     end = clock.now()
     finished = replace(running, outputs=dict(outputs)).with_attempt_state(state, end)
     final = final_state(task, finished, state, services.ids)
+    if cached is not None and final in (S.SUCCESS, S.WARNING):
+        ctx.log("INFO", f"Uploading a cache entry for task '{task.id}'")
+        cache.store(cached, outputs, end, services)
     return WorkerResult(finished.with_state(final, end), tuple(ctx.logs))
 
 
