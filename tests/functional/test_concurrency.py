@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -11,7 +10,8 @@ from kite.engine.model.execution import Execution
 from kite.engine.model.state import StateType
 from kite.engine.services.concurrency import flow_key
 from kite.infra.aws.concurrency import DynamoConcurrencyStore
-from kite.infra.local import Handler, LocalKite
+from kite.infra.local import LocalKite
+from tests.functional.faults import twice
 
 LIMIT = 2
 FLOW = f"""
@@ -60,17 +60,9 @@ ENDS = [
 HOLDING = {StateType.RUNNING, StateType.PAUSED, StateType.RETRYING, StateType.KILLING, StateType.RESTARTED}
 
 
-def _twice(handler: Handler) -> Handler:
-    def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        handler(copy.deepcopy(event), context)
-        return handler(event, context)
-
-    return deliver
-
-
 @pytest.mark.parametrize("duplicated", [False, True], ids=["once", "every-message-twice"])
 def test_many_starts_never_exceed_the_limit_and_the_queue_drains(duplicated: bool) -> None:
-    wrap = _twice if duplicated else (lambda handler: handler)
+    wrap = twice if duplicated else (lambda handler: handler)
     with LocalKite(wrap_dispatcher=wrap, wrap_worker=wrap) as kite:
         kite.deploy(FLOW)
         executions = kite.services.executions

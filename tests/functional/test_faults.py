@@ -12,6 +12,7 @@ from kite.engine.ports import Commit
 from kite.infra.aws.bus import SqsMessageBus
 from kite.infra.aws.executions import DynamoExecutionStore
 from kite.infra.local import Handler, LocalKite
+from tests.functional.faults import twice
 
 FLOW = """id: faults
 namespace: demo
@@ -49,13 +50,6 @@ def reference() -> list[tuple[str, str, int, dict[str, Any]]]:
 
 
 def test_duplicated_delivery_of_every_dispatch_message_changes_nothing(reference: list[Any]) -> None:
-    def twice(handler: Handler) -> Handler:
-        def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            handler(copy.deepcopy(event), context)
-            return handler(event, context)
-
-        return deliver
-
     with LocalKite(inline_budget=0, wrap_dispatcher=twice, wrap_worker=twice) as kite:
         execution = run(kite)
         logs = kite.services.executions.logs(execution.id)

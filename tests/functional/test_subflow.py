@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
 
 from kite.engine.loader.flow_loader import InvalidFlowError
 from kite.engine.memory.runner import InMemoryRunner
 from kite.engine.model.execution import Execution
 from kite.engine.ports import QueueName
-from kite.infra.local import Handler, LocalKite
+from kite.infra.local import LocalKite
+from tests.functional.faults import twice
 
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
 LOG = "io.kestra.plugin.core.log.Log"
@@ -101,13 +99,6 @@ def test_parent_waits_for_the_child_on_the_embedded_stack() -> None:
 
 
 def test_every_message_delivered_twice_still_makes_one_child() -> None:
-    def twice(handler: Handler) -> Handler:
-        def deliver(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            handler(copy.deepcopy(event), context)
-            return handler(event, context)
-
-        return deliver
-
     with LocalKite(inline_budget=0, wrap_dispatcher=twice, wrap_worker=twice) as kite:
         kite.deploy(CHILD)
         kite.deploy(PARENT)
