@@ -50,6 +50,15 @@ def task_class(name: str) -> type[TaskBase] | None:
     return _TYPES.get(canonical_type(name))
 
 
+def type_names() -> dict[type[TaskBase], list[str]]:
+    """Every task class with the names that select it: the Kestra type first, then its legacy aliases."""
+    _discover()
+    names: dict[type[TaskBase], list[str]] = {cls: [name] for name, cls in sorted(_TYPES.items())}
+    for alias, name in sorted(_ALIASES.items()):
+        names[_TYPES[name]].append(alias)
+    return names
+
+
 def known_types() -> list[str]:
     _discover()
     return sorted(_TYPES)

@@ -15,6 +15,7 @@ from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
 from kite.engine.model.serde import execution_to_json
 from kite.engine.model.state import StateType
 from kite.engine.ports import NotFoundError
+from kite.engine.schema import flow_json_schema
 from kite.engine.services.executions import ExecutionBlockedError, FlowDisabledError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check flow files; print file:line:col: path: message")
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     validate.set_defaults(command=_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the flow format (for editors)")
+    schema.set_defaults(command=_schema)
 
     run = commands.add_parser("run", help="run a flow on the embedded stack (moto, in-process)")
     run.add_argument("flow", type=Path, metavar="FLOW.yaml")
@@ -75,6 +79,11 @@ def _flow_files(paths: Sequence[Path]) -> list[Path]:
         else:
             raise UsageError(f"no such file or directory: {path}")
     return files
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(flow_json_schema(), indent=2, sort_keys=True))
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
