@@ -6,6 +6,7 @@ import pytest
 
 from kite.engine.memory.runner import InMemoryRunner
 from kite.engine.model.execution import Execution
+from kite.engine.model.state import StateType
 from kite.engine.services.executions import ExecutionStateError
 from kite.infra.local import LocalKite
 
@@ -98,3 +99,37 @@ def test_restart_on_the_embedded_stack() -> None:
         kite.pump.run_until(lambda: kite.services.executions.get(first.id).state.current != "FAILED")
         restarted = kite.wait(first.id)
     _check_restarted(restarted)
+
+
+def test_a_failed_task_marked_success_by_hand_lets_what_follows_run() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(FLOW.replace("taskrun.attemptsCount == 1", "false"))
+    failed = runner.run("demo", "restart_demo")
+    b = failed.task_runs.of_task("b")[0]
+    changed = runner.services.executions.set_task_run_state(failed.id, b.id, StateType.SUCCESS)
+    assert changed.state.current == "RESTARTED"
+    runner.drain()
+    execution = runner.services.executions.get(failed.id)
+    assert execution.state.current == "SUCCESS"
+    runs = _runs(execution)
+    assert runs["b"] == ("SUCCESS", 1) and runs["c"] == ("SUCCESS", 1) and runs["seq"][0] == "SUCCESS"
+    assert "e" not in runs  # the errors run was dropped and is not needed any more
+    assert execution.label_map()["system.restarted"] == "true"
+    assert execution.metadata.attempt_number == 2
+
+
+def test_the_status_of_an_ended_execution_can_be_replaced_and_nothing_runs() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(FLOW.replace("taskrun.attemptsCount == 1", "false"))
+    failed = runner.run("demo", "restart_demo")
+    changed = runner.services.executions.change_status(failed.id, StateType.WARNING)
+    runner.drain()
+    assert runner.services.executions.get(failed.id).state.current == changed.state.current == "WARNING"
+    with pytest.raises(ExecutionStateError, match="only a terminal state"):
+        runner.services.executions.change_status(failed.id, StateType.RUNNING)
+    killed = runner.services.executions.change_status(failed.id, StateType.KILLED)
+    assert killed.state.current == "KILLED"
+    with pytest.raises(ExecutionStateError, match="expected terminated and not KILLED"):
+        runner.services.executions.set_task_run_state(
+            failed.id, failed.task_runs.of_task("b")[0].id, StateType.SUCCESS
+        )

@@ -32,6 +32,7 @@ from kite.engine.executor.events import (
     Restart,
     Resume,
     RunTask,
+    SetTaskRunState,
     StartExecution,
     StartTimer,
     SubflowEnded,
@@ -264,6 +265,8 @@ class Executor:
             self._resume(event)
         elif isinstance(event, Restart):
             self._restart()
+        elif isinstance(event, SetTaskRunState):
+            self._set_task_run_state(event)
         elif isinstance(event, SubflowEnded):
             subflows.child_ended(self, event)
         elif isinstance(event, PauseEvent) and self.execution.state.current == S.RUNNING:
@@ -341,23 +344,40 @@ class Executor:
         self.set_execution_state(S.CANCELLED if target == S.CANCELLED else S.RESTARTED)
 
     def _restart(self) -> None:
-        """Failed and paused runs and their ancestors start again, attempts kept; every errors, finally and
-        afterExecution run is dropped so that it runs again if needed (spec part 2 §14.1)."""
+        """Failed and paused runs and their ancestors start again, attempts kept (spec part 2 §14.1)."""
         ex = self.execution
         if ex.state.current not in (S.FAILED, S.PAUSED):
             return
+        self._run_again({r.id: None for r in ex.task_runs if r.state.current in (S.FAILED, S.PAUSED)})
+
+    def _set_task_run_state(self, event: SetTaskRunState) -> None:
+        """A task run of an ended execution is given a state by hand and the execution goes on from there
+        (spec part 2 §14.3), e.g. a failed task marked SUCCESS lets what follows it run."""
+        state = self.execution.state.current
+        if not state.terminated or state == S.KILLED or event.task_run_id not in self.execution.task_runs:
+            return
+        self._run_again({event.task_run_id: event.state})
+
+    def _run_again(self, targets: dict[str, StateType | None]) -> None:
+        """Each target takes its given state, or starts again (attempts kept); their ancestors run again;
+        every errors, finally and afterExecution run is dropped so that it runs again if needed."""
+        ex = self.execution
         now = self.now()
         runs = ex.task_runs
-        dropped = [r.id for r in runs if r.task_id in self.graph.handlers]
-        for run_id in dropped:
+        for run_id in [r.id for r in runs if r.task_id in self.graph.handlers]:
             self._remove_tree(run_id)
-        failed = [r for r in runs if r.state.current in (S.FAILED, S.PAUSED)]
-        restarted: set[str] = set()
-        for run in failed:
+        rearmed: set[str] = set()
+        for run_id, given in targets.items():
+            run = runs.find(run_id)
+            if run is None:
+                continue
+            if given is not None:
+                self.put(run.terminate(given, now) if given.terminated else run.with_state(given, now))
+                rearmed.add(run.id)
             for target in (run, *runs.ancestors(run)):
-                if target.id in restarted:
+                if target.id in rearmed:
                     continue
-                restarted.add(target.id)
+                rearmed.add(target.id)
                 is_flowable = isinstance(self.graph.task(target.task_id), FlowableTask)
                 self.put(target.with_state(S.RUNNING if is_flowable else S.RESTARTED, now))
         labels = {**ex.label_map(), "system.restarted": "true"}

@@ -68,6 +68,14 @@ class Restart:
 
 
 @dataclass(frozen=True, slots=True)
+class SetTaskRunState:
+    """Give a task run of an ended execution a state by hand, and go on from there (spec part 2 §14.3)."""
+
+    task_run_id: str
+    state: StateType
+
+
+@dataclass(frozen=True, slots=True)
 class SubflowEnded:
     """Child execution `child_id`, started by task run `task_run_id`, is over (spec part 1 §12.2).
 
@@ -107,6 +115,7 @@ Event = (
     | Resume
     | Pause
     | Restart
+    | SetTaskRunState
     | StartExecution
     | SubflowEnded
 )

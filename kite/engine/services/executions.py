@@ -9,7 +9,7 @@ from typing import Any
 from kite.engine import checks
 from kite.engine.executions import new_execution
 from kite.engine.executor.advance import EngineContext, advance, fully_terminated
-from kite.engine.executor.events import Restart
+from kite.engine.executor.events import Restart, SetTaskRunState
 from kite.engine.executor.replay import remapped, replay
 from kite.engine.executor.variables import to_json_value
 from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
@@ -148,18 +148,50 @@ class ExecutionService:
             copy.flow_revision, copy.parent_id, copy.version = graph.revision, execution.id, 0
             result = advance(graph, copy, [Restart()], self.engine, passes=False)
             return self._start(result.execution, f"restart-of-{execution.id}")
-        # Applied here, like Kestra's API, so the caller gets the execution RESTARTED; a write that loses
-        # a race with a step of the dispatcher fails instead of restarting twice.
+        return self._apply_now(execution, Restart(), f"restart-{execution.version}")
+
+    def set_task_run_state(self, execution_id: str, task_run_id: str, state: StateType) -> Execution:
+        """Give a task run of an ended execution a state and go on from there (spec part 2 §14.3)."""
+        execution = self._ended(execution_id)
+        if execution.task_runs.find(task_run_id) is None:
+            raise NotFoundError(f"Task run '{task_run_id}' not found in execution '{execution_id}'")
+        event = SetTaskRunState(task_run_id, state)
+        return self._apply_now(execution, event, f"state-{execution.version}")
+
+    def change_status(self, execution_id: str, state: StateType) -> Execution:
+        """Replace the final state of an ended execution; nothing runs (spec part 2 §14.3)."""
+        if not state.terminated:
+            raise ExecutionStateError(
+                f"Cannot change the status to '{state.value}': only a terminal state is allowed."
+            )
+        execution = self._ended(execution_id)
+        execution.with_state(state, self.clock.now())
+        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (), ()))
+        return execution
+
+    def _ended(self, execution_id: str) -> Execution:
+        execution = self.get(execution_id)
+        state = execution.state.current
+        if not state.terminated or state == StateType.KILLED:
+            raise ExecutionStateError(
+                f"Cannot change the state of execution '{execution_id}': it is {state.value}, "
+                "expected terminated and not KILLED."
+            )
+        return execution
+
+    def _apply_now(self, execution: Execution, event: Restart | SetTaskRunState, reason: str) -> Execution:
+        """Applied here, like Kestra's API, so the caller gets the execution RESTARTED; a write that loses a
+        race with a step of the dispatcher fails instead of applying it twice."""
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
-        result = advance(graph, execution, [Restart()], self.engine, passes=False)
-        restarted = result.execution
-        wake = messages.wake(execution_id, f"restart-{execution.version}")
-        restarted.version = execution.version
-        restarted.version = self.store.commit(
-            Commit(restarted, result.changed, result.removed, (wake,), result.logs)
+        result = advance(graph, execution, [event], self.engine, passes=False)
+        changed = result.execution
+        wake = messages.wake(execution.id, reason)
+        changed.version = execution.version
+        changed.version = self.store.commit(
+            Commit(changed, result.changed, result.removed, (wake,), result.logs)
         )
         self.bus.send([wake])
-        return restarted
+        return changed
 
     def replay(
         self,
