@@ -1,7 +1,9 @@
 """Typed, validated execution inputs (spec part 1 §6), with Kestra's messages.
 
 Values arrive as strings (form API, `--input k=v`) or typed values (JSON, subflows); each is parsed by
-its declared type, then validated. Every failing input is reported, not only the first.
+its declared type, then validated. Messages have Kestra 1.3's wording: ``Invalid value for input `x`.
+Cause: <reason>``, one line per violation (all of an input's violations, of every failing input), and
+``Missing required input:x``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import yaml
 
 from kite.engine.durations import parse_duration
 from kite.engine.executor.variables import nest
+from kite.engine.expressions.values import iso_instant, java_string
 from kite.engine.flow import Flow, Input
-from kite.engine.model.serde import format_duration, format_instant
+from kite.engine.model.serde import format_duration, format_instant, parse_instant
 
 URI_PATTERN = re.compile(
     r"^[a-z]+://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*)$"
@@ -26,14 +29,19 @@ EMAIL_PATTERN = re.compile(r"^$|^[a-zA-Z0-9_!#$%&’*+/=?`{|}~^.-]+@[a-zA-Z0-9.-
 
 
 class InputError(ValueError):
+    """One refused input; each of its violations is a line of the message (Kestra merges them so)."""
+
     def __init__(self, input_id: str, message: str) -> None:
         super().__init__(message)
         self.input_id = input_id
 
 
 class InvalidInputsError(ValueError):
+    """Every refused input, one line per violation. Kestra 1.3 stops at the first refused input; Kite
+    reports them all, so one correction is enough."""
+
     def __init__(self, errors: list[InputError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
+        super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
 
 
@@ -47,8 +55,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _invalid(spec: Input, reason: str, value: Any) -> InputError:
-    return InputError(spec.id, f"Invalid input for `{spec.id}`, {reason}, but received `{_shown(value)}`")
+def _invalid(spec: Input, reasons: Sequence[str]) -> InputError:
+    """Kestra 1.3's wording (`InputOutputValidationException.of`), one line per reason."""
+    return InputError(spec.id, "\n".join(f"Invalid value for input `{spec.id}`. Cause: {r}" for r in reasons))
 
 
 def resolve_inputs(flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,7 +75,7 @@ def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> 
             value = spec.defaults
         if value is None:
             if spec.required:
-                errors.append(_invalid(spec, "missing required input", None))
+                errors.append(InputError(spec.id, f"Missing required input:{spec.id}"))
             continue
         try:
             resolved[spec.id] = parse_input(spec, value)
@@ -78,55 +87,48 @@ def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> 
 
 
 def parse_input(spec: Input, value: Any) -> Any:
-    parser = _PARSERS[spec.type]
+    """Parse `value` as the declared type, then validate it; raises with every violation found."""
     try:
-        parsed = parser(spec, value)
-    except InputError:
-        raise
+        parsed = _PARSERS[spec.type](spec, value)
+        violations = _violations(spec, parsed)
     except (ValueError, TypeError) as exc:
-        raise _invalid(spec, str(exc) or f"Expected `{spec.type}`", value) from None
-    _check_bounds(spec, parsed, value)
+        # A value that does not parse is not validated: its parse error is the only violation.
+        raise _invalid(spec, [str(exc) or f"Expected `{spec.type}`"]) from None
+    if violations:
+        raise _invalid(spec, violations)
     return parsed
 
 
+# --- parsing: a parser raises ValueError with the reason ------------------------------------------
+
+
 def _string(spec: Input, value: Any) -> str:
-    text = value if isinstance(value, str) else _shown(value)
-    if spec.validator is not None and not re.fullmatch(spec.validator, text):
-        raise _invalid(spec, f"it must match the pattern `{spec.validator}`", value)
-    return text
+    return value if isinstance(value, str) else _shown(value)
 
 
 def _int(spec: Input, value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise _invalid(spec, f'For input string: "{value}"', value)
+        raise ValueError(f'For input string: "{value}"')
     if isinstance(value, int | float):
         return int(value)
     text = str(value).strip()
     if not re.fullmatch(r"[-+]?\d+", text):
-        raise _invalid(spec, f'For input string: "{value}"', value)
+        raise ValueError(f'For input string: "{value}"')
     return int(text)
 
 
 def _float(spec: Input, value: Any) -> float:
     if isinstance(value, bool):
-        raise _invalid(spec, f'For input string: "{value}"', value)
+        raise ValueError(f'For input string: "{value}"')
     try:
         return float(value)
     except ValueError:
-        raise _invalid(spec, f'For input string: "{value}"', value) from None
+        raise ValueError(f'For input string: "{value}"') from None
 
 
 def _bool(spec: Input, value: Any) -> bool:
     # Boolean.valueOf: anything but "true" (any case) is false, never an error.
     return value if isinstance(value, bool) else str(value).strip().lower() == "true"
-
-
-def _select(spec: Input, value: Any) -> str:
-    text = _shown(value) if not isinstance(value, str) else value
-    allowed = [_shown(v) for v in spec.values or ()]
-    if allowed and text not in allowed and not spec.allow_custom_value:
-        raise _invalid(spec, f"it must match the values `[{', '.join(allowed)}]`", value)
-    return text
 
 
 def _list_of(value: Any, what: str) -> list[Any]:
@@ -141,23 +143,19 @@ def _list_of(value: Any, what: str) -> list[Any]:
 
 
 def _multiselect(spec: Input, value: Any) -> list[str]:
-    items = [_shown(v) if not isinstance(v, str) else v for v in _list_of(value, "MULTISELECT")]
-    allowed = [_shown(v) for v in spec.values or spec.options or ()]
-    for item in items:
-        if allowed and item not in allowed and not spec.allow_custom_value:
-            raise _invalid(spec, f"it must match the values `[{', '.join(allowed)}]`", value)
-    return items
+    return [_string(spec, v) for v in _list_of(value, "MULTISELECT")]
 
 
 def _array(spec: Input, value: Any) -> list[Any]:
-    item_spec = spec.model_copy(update={"type": spec.item_type or "STRING", "min": None, "max": None})
+    item_spec = spec.model_copy(update={"type": spec.item_type or "STRING"})
+    parse = _PARSERS[item_spec.type]
     result = []
     for item in _list_of(value, "ARRAY"):
         try:
-            result.append(_PARSERS[item_spec.type](item_spec, item))
-        except (InputError, ValueError, TypeError):
-            raise _invalid(
-                spec, f"Unable to parse array element as `{item_spec.type}` on `{_shown(item)}`", value
+            result.append(parse(item_spec, item))
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"Unable to parse array element as `{item_spec.type}` on `{_shown(item)}`"
             ) from None
     return result
 
@@ -204,7 +202,7 @@ def _json(spec: Input, value: Any) -> Any:
     try:
         return json.loads(value)
     except ValueError as exc:
-        raise _invalid(spec, f"Expected `JSON` but received `{value}` with errors: {exc}", value) from None
+        raise ValueError(f"Expected `JSON` but received `{value}` with errors: {exc}") from None
 
 
 def _yaml(spec: Input, value: Any) -> Any:
@@ -213,39 +211,33 @@ def _yaml(spec: Input, value: Any) -> Any:
     try:
         return yaml.safe_load(value)
     except yaml.YAMLError as exc:
-        raise _invalid(spec, f"Expected `YAML` but received `{value}` with errors: {exc}", value) from None
+        raise ValueError(f"Expected `YAML` but received `{value}` with errors: {exc}") from None
 
 
 def _uri(spec: Input, value: Any) -> str:
     text = str(value)
     if not URI_PATTERN.match(text):
-        raise _invalid(spec, f"Expected `URI` but received `{text}`", value)
-    return text
-
-
-def _email(spec: Input, value: Any) -> str:
-    text = str(value)
-    if not EMAIL_PATTERN.match(text):
-        raise _invalid(spec, "The input must be a valid email", value)
+        raise ValueError("Invalid URI format.")
     return text
 
 
 def _file(spec: Input, value: Any) -> str:
     text = str(value)
     if not re.match(r"^(kestra|nsfile|file)://", text):
-        raise _invalid(spec, "Expected a file URI (kestra://, nsfile:// or file://)", value)
+        raise ValueError("Expected a file URI (kestra://, nsfile:// or file://)")
     return text
 
 
 _PARSERS: dict[str, Callable[[Input, Any], Any]] = {
     "STRING": _string,
     "SECRET": _string,
+    "EMAIL": _string,
+    "SELECT": _string,
+    "ENUM": _string,
     "INT": _int,
     "FLOAT": _float,
     "BOOLEAN": _bool,
     "BOOL": _bool,
-    "SELECT": _select,
-    "ENUM": _select,
     "MULTISELECT": _multiselect,
     "ARRAY": _array,
     "DATETIME": _datetime,
@@ -255,26 +247,117 @@ _PARSERS: dict[str, Callable[[Input, Any], Any]] = {
     "JSON": _json,
     "YAML": _yaml,
     "URI": _uri,
-    "EMAIL": _email,
     "FILE": _file,
 }
 
 
-def _check_bounds(spec: Input, parsed: Any, raw: Any) -> None:
-    if spec.type in ("INT", "FLOAT"):
-        if spec.min is not None and parsed < spec.min:
-            raise _invalid(spec, f"it must be more than `{spec.min}`", raw)
-        if spec.max is not None and parsed > spec.max:
-            raise _invalid(spec, f"it must be less than `{spec.max}`", raw)
-    elif spec.type == "DURATION":
-        value = parse_duration(parsed)
-        if spec.min is not None and value < parse_duration(str(spec.min)):
-            raise _invalid(spec, f"It must be more than `{spec.min}`", raw)
-        if spec.max is not None and value > parse_duration(str(spec.max)):
-            raise _invalid(spec, f"It must be less than `{spec.max}`", raw)
-    elif spec.type in ("DATETIME", "DATE", "TIME"):
-        parse = _PARSERS[spec.type]
-        if spec.after is not None and parsed < parse(spec, spec.after):
-            raise _invalid(spec, f"it must be after `{spec.after}`", raw)
-        if spec.before is not None and parsed > parse(spec, spec.before):
-            raise _invalid(spec, f"it must be before `{spec.before}`", raw)
+# --- validation of a parsed value: every violation, as Kestra's constraint violations -------------
+
+
+def _violations(spec: Input, parsed: Any) -> list[str]:
+    check = _CHECKS.get(spec.type)
+    return check(spec, parsed) if check is not None else []
+
+
+def _pattern(spec: Input, text: str) -> list[str]:
+    if spec.validator is None or re.fullmatch(spec.validator, text):
+        return []
+    return [f"it must match the pattern `{spec.validator}`"]
+
+
+def _secret_pattern(spec: Input, text: str) -> list[str]:
+    # Kestra reports a SECRET's pattern as a bean-validation violation, whose text starts with its path.
+    return [f"{spec.id}: {reason}" for reason in _pattern(spec, text)]
+
+
+def _email(spec: Input, text: str) -> list[str]:
+    return [] if EMAIL_PATTERN.match(text) else ["The input must be a valid email"]
+
+
+def _allowed(values: Sequence[Any]) -> str:
+    return "[" + ", ".join(_shown(v) for v in values) + "]"
+
+
+def _one_of(spec: Input, text: str) -> list[str]:
+    values = spec.values or ()
+    if not values or spec.allow_custom_value or text in [_shown(v) for v in values]:
+        return []
+    return [f"it must match the values `{_allowed(values)}`"]
+
+
+def _many_of(spec: Input, items: list[str]) -> list[str]:
+    reasons = []
+    if spec.values is not None and spec.options is not None:
+        reasons.append("you can't define both `values` and `options`")
+    values = spec.values or spec.options or ()
+    if values and not spec.allow_custom_value:
+        shown = [_shown(v) for v in values]
+        reasons += [
+            f"value `{item}` doesn't match the values `{_allowed(values)}`"
+            for item in items
+            if item not in shown
+        ]
+    return reasons
+
+
+def _number_bounds(spec: Input, number: float) -> list[str]:
+    low, high = (
+        None if b is None else int(b) if spec.type == "INT" else float(b) for b in (spec.min, spec.max)
+    )
+    if low is not None and number < low:
+        return [f"it must be more than `{java_string(low)}`"]
+    if high is not None and number > high:
+        return [f"it must be less than `{java_string(high)}`"]
+    return []
+
+
+def _duration_bounds(spec: Input, text: str) -> list[str]:
+    value = parse_duration(text)
+    low, high = (None if b is None else parse_duration(str(b)) for b in (spec.min, spec.max))
+    if low is not None and value < low:
+        return [f"It must be more than `{format_duration(low)}`"]
+    if high is not None and value > high:
+        return [f"It must be less than `{format_duration(high)}`"]
+    return []
+
+
+def _moment_bounds(spec: Input, moment: str) -> list[str]:
+    # Parsed dates, times and instants are ISO texts (fixed-width instants), which sort chronologically.
+    after, before = (None if b is None else _PARSERS[spec.type](spec, b) for b in (spec.after, spec.before))
+    if after is not None and moment < after:
+        return [f"it must be after `{_java_moment(spec.type, after)}`"]
+    if before is not None and moment > before:
+        return [f"it must be before `{_java_moment(spec.type, before)}`"]
+    return []
+
+
+def _java_moment(kind: str, text: str) -> str:
+    """A parsed bound as Kestra prints it: `Instant`, `LocalDate` or `LocalTime.toString()`."""
+    if kind == "DATETIME":
+        return iso_instant(parse_instant(text))
+    if kind == "TIME":
+        value = time.fromisoformat(text)
+        shown = value.strftime("%H:%M")
+        if value.second or value.microsecond:
+            shown += f":{value.second:02d}"
+        if value.microsecond:
+            micro = value.microsecond
+            shown += f".{micro // 1000:03d}" if micro % 1000 == 0 else f".{micro:06d}"
+        return shown
+    return text
+
+
+_CHECKS: dict[str, Callable[[Input, Any], list[str]]] = {
+    "STRING": _pattern,
+    "SECRET": _secret_pattern,
+    "EMAIL": _email,
+    "SELECT": _one_of,
+    "ENUM": _one_of,
+    "MULTISELECT": _many_of,
+    "INT": _number_bounds,
+    "FLOAT": _number_bounds,
+    "DURATION": _duration_bounds,
+    "DATETIME": _moment_bounds,
+    "DATE": _moment_bounds,
+    "TIME": _moment_bounds,
+}

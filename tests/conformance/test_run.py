@@ -32,7 +32,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "wrong": (FLOW, {"inputs": {"name": "x"}, "expect": {"state": "FAILED", "taskRunCount": 1}}),
-    "refused": (FLOW, {"inputs": {}, "expect": {"rejected": {"messageContains": "`name`"}}}),
+    "refused": (FLOW, {"inputs": {}, "expect": {"rejected": {"messageContains": "required input:name"}}}),
     "not-refused": (FLOW, {"inputs": {"name": "x"}, "expect": {"rejected": {"messageContains": "x"}}}),
     "webhook": (FLOW, {"inputs": {}, "scenario": [{"webhook": "w", "key": "k", "method": "GET"}]}),
     "upload": (FLOW, {"inputs": {"name": {"$file": {"name": "a.txt", "content": "a"}}}, "expect": {}}),

@@ -61,9 +61,9 @@ def test_missing_required_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
         "tasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
     )
     assert main(["run", str(flow)]) == 2
-    assert "Invalid input for `age`, missing required input, but received `null`" in capsys.readouterr().err
+    assert "kite: Missing required input:age" in capsys.readouterr().err
     assert main(["run", str(flow), "--input", "age=1.5"]) == 2
-    assert 'Invalid input for `age`, For input string: "1.5", but received `1.5`' in capsys.readouterr().err
+    assert 'kite: Invalid value for input `age`. Cause: For input string: "1.5"' in capsys.readouterr().err
 
 
 def test_a_blocking_check_exits_2_with_kestras_message(

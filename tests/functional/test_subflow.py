@@ -159,7 +159,7 @@ def test_how_the_child_state_reaches_the_parent(options: str, state: str) -> Non
     ("call", "message"),
     [
         ("flowId: missing", "Unable to find flow 'demo'.'missing' with revision '0'"),
-        ("flowId: child\n    inputs: {n: abc}", "Invalid input for `n`"),
+        ("flowId: child\n    inputs: {n: abc}", "Invalid value for input `n`"),
         ("flowId: off", "Cannot execute a flow which is disabled"),
         ("flowId: child\n    revision: 7", "Unable to find flow 'demo'.'child' with revision '7'"),
         ('flowId: "{{ flow.id }}"', "Recursive call to flow [demo.caller]"),

@@ -139,6 +139,7 @@ class Executor:
                 (execution.trigger or {}).get("variables"),
             ),
             lambda: [*ctx.stored_logs(execution.id), *self.logs],
+            masked=PortServices.secret_inputs(graph.flow.inputs, execution.inputs),
         )
         self._config_variables = ctx.config.variables()
         self.effects: list[Effect] = []

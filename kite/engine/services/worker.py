@@ -44,6 +44,7 @@ class Worker:
             self.config,
             Scope.of(flow["namespace"], flow["id"], execution_id, variables.get("trigger")),
             lambda: self.store.logs(execution_id),
+            masked=PortServices.secret_inputs(graph.flow.inputs, variables.get("inputs")),
         )
         result = run_attempt(task, run, variables, self.renderer, services)
         self.bus.send([messages.worker_result(result)])

@@ -1,7 +1,8 @@
 """PortServices: what expressions and tasks may ask of the outside world, answered by the ports.
 
-One instance serves one execution (its namespace, flow and id scope every lookup). It also remembers
-the secrets it handed out, so that log lines can mask them the way Kestra does.
+One instance serves one execution (its namespace, flow and id scope every lookup). It also knows the
+values that log lines must not show, and masks them the way Kestra does: the execution's SECRET inputs,
+and the secrets it handed out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from kite.engine.config import EngineConfig
 from kite.engine.expressions.errors import EvalError
 from kite.engine.files import belongs_to, execution_prefix, namespace_file_uri
+from kite.engine.flow import Input
 from kite.engine.kv import KVError, NamespaceKV
 from kite.engine.model.serde import log_to_json
 from kite.engine.ports import (
@@ -58,7 +60,23 @@ class PortServices:
     scope: Scope
     # The execution's log lines, stored and not yet stored, read only when errorLogs() asks.
     execution_logs: Callable[[], Sequence[LogEntry]]
-    secrets_seen: set[str] = field(default_factory=set)
+    # Values masked in log lines: the SECRET inputs (see `secret_inputs`), then each secret() handed out.
+    masked: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def secret_inputs(declared: Sequence[Input] | None, inputs: Mapping[str, Any] | None) -> set[str]:
+        """The values of the SECRET inputs among an execution's `inputs` (nested by dotted ids)."""
+        found = set()
+        for spec in declared or ():
+            if spec.type != "SECRET":
+                continue
+            value: Any = inputs
+            for part in spec.id.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            # An empty value would mask between every character.
+            if isinstance(value, str) and value:
+                found.add(value)
+        return found
 
     # --- randomness and time ------------------------------------------------------------------------
 
@@ -81,12 +99,12 @@ class PortServices:
         if value is None:
             raise EvalError(f"Cannot find secret for key '{key}'.")
         if value:
-            self.secrets_seen.add(value)
+            self.masked.add(value)
         return value
 
     def mask(self, text: str) -> str:
-        """Replace every secret handed out so far, longest first (a secret may contain another)."""
-        for value in sorted(self.secrets_seen, key=len, reverse=True):
+        """Replace every masked value, longest first (a secret may contain another)."""
+        for value in sorted(self.masked, key=len, reverse=True):
             text = text.replace(value, MASK)
         return text
 
