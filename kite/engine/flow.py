@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, model_validator
 
 from kite.engine.tasks.base import ExecutableTask, FlowableTask, Model, Retry, TaskBase, TaskList
+from kite.engine.tasks.registry import property_names
 
 InputType = Literal[
     "STRING",
@@ -79,9 +80,22 @@ class LabelItem(Model):
 
 
 class PluginDefault(Model):
-    type: str
+    """Values given to every plugin whose type is `type` or starts with it (spec part 1 §11); a named one
+    (`ref`) only to the plugins that ask for it with `pluginDefaultsRef`."""
+
+    type: str = Field(min_length=1)
     values: dict[str, Any]
     forced: bool = False
+    ref: str | None = None
+
+    @model_validator(mode="after")
+    def _known_properties(self) -> PluginDefault:
+        # Only an exact task type can be checked: a prefix covers plugins with different properties.
+        names = property_names(self.type)
+        unknown = [k for k in self.values if names is not None and k not in names]
+        if unknown:
+            raise ValueError(", ".join(f"No property '{k}' exists in plugin '{self.type}'" for k in unknown))
+        return self
 
 
 class Concurrency(Model):
@@ -131,6 +145,8 @@ class Flow(Model):
     after_execution: TaskList | None = Field(None, alias="afterExecution")
     triggers: list[Trigger] | None = None
     plugin_defaults: list[PluginDefault] | None = Field(None, alias="pluginDefaults")
+    # The deprecated name of `pluginDefaults`, used only when a flow has no `pluginDefaults`.
+    task_defaults: list[PluginDefault] | None = Field(None, alias="taskDefaults")
     concurrency: Concurrency | None = None
     sla: list[Sla] | None = None
     checks: list[Check] | None = None

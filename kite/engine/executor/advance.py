@@ -680,6 +680,13 @@ class Executor:
     def _dispatch(self, run: TaskRun) -> None:
         task = self.graph.task(run.task_id)
         now = self.now()
+        if task.plugin_defaults_ref is not None:
+            # The loader consumes a reference that resolved; one left means no such named defaults exist.
+            self.log(
+                "ERROR", f"No plugin-defaults exists for pluginDefaultsRef: '{task.plugin_defaults_ref}'", run
+            )
+            self.put(run.with_new_attempt(S.CREATED, now).terminate(S.FAILED, now))
+            return
         if task.run_if is not None:
             try:
                 condition = (

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from kite.engine.flow import Flow
+from kite.engine.flow import Flow, PluginDefault
+from kite.engine.loader.plugin_defaults import inject
 from kite.engine.loader.yaml_source import Path, Position, YamlSource, load_yaml
 
 
@@ -31,7 +33,8 @@ class InvalidFlowError(Exception):
         self.problems = problems
 
 
-def parse_flow(text: str, filename: str = "<flow>") -> Flow:
+def parse_flow(text: str, filename: str = "<flow>", plugin_defaults: Sequence[PluginDefault] = ()) -> Flow:
+    """The flow with its plugin defaults, then `plugin_defaults` (the configured ones), applied."""
     source = load_yaml(text)
     problems = [
         FlowProblem(filename, p.position.line, p.position.column, format_path(p.path), p.message)
@@ -41,10 +44,11 @@ def parse_flow(text: str, filename: str = "<flow>") -> Flow:
         problems.append(FlowProblem(filename, 1, 1, "<flow>", "a flow must be a YAML mapping"))
     if problems:
         raise InvalidFlowError(problems)
+    data = inject(source.data, plugin_defaults)
     try:
-        return Flow.model_validate(source.data)
+        return Flow.model_validate(data)
     except ValidationError as exc:
-        raise InvalidFlowError(_problems(exc, source, filename)) from None
+        raise InvalidFlowError(_problems(exc, data, source, filename)) from None
 
 
 def format_path(path: Path) -> str:
@@ -54,10 +58,11 @@ def format_path(path: Path) -> str:
     return text or "<flow>"
 
 
-def _problems(exc: ValidationError, source: YamlSource, filename: str) -> list[FlowProblem]:
+def _problems(exc: ValidationError, data: Any, source: YamlSource, filename: str) -> list[FlowProblem]:
+    """`data` is the source's data with its defaults: its paths are the source's, or lead below one."""
     seen: dict[str, FlowProblem] = {}
     for error in exc.errors():
-        path = _real_path(source.data, error)
+        path = _real_path(data, error)
         at = _position_of(error, path, source)
         key = format_path(path)
         message = _message(error)

@@ -49,11 +49,11 @@ class Services:
         inline_budget: int = 500,
     ) -> Services:
         renderer = Renderer()
-        catalog = FlowCatalog(flows)
         config = config or EngineConfig()
+        catalog = FlowCatalog(flows, config.plugin_defaults)
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
         return Services(
-            flows=FlowService(flows),
+            flows=FlowService(flows, config.plugin_defaults),
             executions=ExecutionService(catalog, store, bus, clock, ids, engine),
             dispatcher=Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus)),
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store),

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
-from kite.engine.flow import FlowGraph
+from kite.engine.flow import FlowGraph, PluginDefault
 from kite.engine.loader.flow_loader import parse_flow
 from kite.engine.ports import FlowRecord, FlowRepository, NotFoundError
 
 
 class FlowCatalog:
-    def __init__(self, repository: FlowRepository, max_size: int = 256) -> None:
+    def __init__(
+        self, repository: FlowRepository, plugin_defaults: Sequence[PluginDefault] = (), max_size: int = 256
+    ) -> None:
         self.repository = repository
+        # The configured defaults are applied when a revision is read, so they follow the configuration.
+        self.plugin_defaults = plugin_defaults
         self._graphs: OrderedDict[tuple[str, str, int], FlowGraph] = OrderedDict()
         self._max_size = max_size
 
@@ -29,7 +34,8 @@ class FlowCatalog:
         graph = self._graphs.get(key)
         if graph is None:
             record = self.record(namespace, flow_id, revision)
-            graph = FlowGraph.of(parse_flow(record.source, f"{namespace}.{flow_id}@{revision}"), revision)
+            name = f"{namespace}.{flow_id}@{revision}"
+            graph = FlowGraph.of(parse_flow(record.source, name, self.plugin_defaults), revision)
             self._graphs[key] = graph
             if len(self._graphs) > self._max_size:
                 self._graphs.popitem(last=False)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kite.engine.flow import Flow
+from kite.engine.flow import Flow, PluginDefault
 from kite.engine.loader.flow_loader import parse_flow
 from kite.engine.ports import FlowRecord, FlowRepository
 
@@ -12,8 +13,9 @@ from kite.engine.ports import FlowRecord, FlowRepository
 @dataclass(frozen=True, slots=True)
 class FlowService:
     repository: FlowRepository
+    plugin_defaults: Sequence[PluginDefault] = ()
 
     def deploy(self, source: str, filename: str = "<flow>") -> tuple[FlowRecord, Flow]:
-        """Raises InvalidFlowError with every problem of the source."""
-        flow = parse_flow(source, filename)
+        """Raises InvalidFlowError with every problem of the source, its configured defaults applied."""
+        flow = parse_flow(source, filename, self.plugin_defaults)
         return self.repository.save(flow.namespace, flow.id, source), flow

@@ -88,6 +88,8 @@ class TaskBase(Model):
     task_cache: TaskCache | None = Field(None, alias="taskCache")
     version: str | None = None
     assets: dict[str, Any] | None = None
+    # Left in place only when the named plugin defaults did not resolve: the task run then fails.
+    plugin_defaults_ref: str | None = Field(None, alias="pluginDefaultsRef")
 
     def child_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:
         """Named lists of child tasks (static structure), for lookups and validation."""

@@ -50,6 +50,15 @@ def task_class(name: str) -> type[TaskBase] | None:
     return _TYPES.get(canonical_type(name))
 
 
+@cache
+def property_names(name: str) -> frozenset[str] | None:
+    """The YAML properties a task of this type accepts, or None when it is not a known task type."""
+    cls = task_class(name)
+    if cls is None:
+        return None
+    return frozenset(n for field, info in cls.model_fields.items() for n in (field, info.alias) if n)
+
+
 def type_names() -> dict[type[TaskBase], list[str]]:
     """Every task class with the names that select it: the Kestra type first, then its legacy aliases."""
     _discover()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kite.engine.config import ConfigError, EngineConfig
+from kite.engine.flow import Flow
 from kite.engine.inputs import InvalidInputsError
 from kite.engine.labels import InvalidLabelError
 from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
@@ -30,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.command(args)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"kite: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return code
@@ -90,12 +93,17 @@ def _validate(args: argparse.Namespace) -> int:
     invalid = False
     for path in _flow_files(args.paths):
         try:
-            parse_flow(path.read_text(), str(path))
+            _parse(path.read_text(), str(path))
         except InvalidFlowError as exc:
             invalid = True
             for problem in exc.problems:
                 print(problem)
     return EXIT_FAILED if invalid else EXIT_OK
+
+
+def _parse(source: str, filename: str) -> Flow:
+    """As a deployment would: with the global plugin defaults of the configuration (the environment)."""
+    return parse_flow(source, filename, EngineConfig.from_environ(os.environ).plugin_defaults)
 
 
 def _pairs(items: Sequence[str], what: str) -> list[tuple[str, str]]:
@@ -131,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file: {args.flow}")
     source = args.flow.read_text()
     try:
-        flow = parse_flow(source, str(args.flow))
+        flow = _parse(source, str(args.flow))
     except InvalidFlowError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -156,8 +164,8 @@ def _run(args: argparse.Namespace) -> int:
             print(exc, file=sys.stderr)
             return EXIT_USAGE
         except InvalidInputsError as exc:
-            for error in exc.errors:
-                print(f"kite: {error}", file=sys.stderr)
+            for line in str(exc).splitlines():
+                print(f"kite: {line}", file=sys.stderr)
             return EXIT_USAGE
         except (InvalidLabelError, FlowDisabledError, ExecutionBlockedError, NotFoundError) as exc:
             print(f"kite: {exc}", file=sys.stderr)
