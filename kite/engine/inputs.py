@@ -20,7 +20,7 @@ from kite.engine.durations import parse_duration
 from kite.engine.executor.variables import nest
 from kite.engine.expressions.values import iso_instant, java_string
 from kite.engine.flow import Flow, Input
-from kite.engine.model.serde import format_duration, format_instant, parse_instant
+from kite.engine.model.serde import format_duration, parse_instant
 
 URI_PATTERN = re.compile(
     r"^[a-z]+://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*)$"
@@ -171,7 +171,8 @@ def _datetime(spec: Input, value: Any) -> str:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"Text '{text}' could not be parsed at index 0") from None
-    return format_instant(moment.astimezone(UTC))
+    # As Jackson writes an Instant (Kestra's execution JSON): no fraction when it is zero.
+    return iso_instant(moment.astimezone(UTC))
 
 
 def _date(spec: Input, value: Any) -> str:
@@ -322,11 +323,14 @@ def _duration_bounds(spec: Input, text: str) -> list[str]:
 
 
 def _moment_bounds(spec: Input, moment: str) -> list[str]:
-    # Parsed dates, times and instants are ISO texts (fixed-width instants), which sort chronologically.
+    # Parsed dates and times are ISO texts, which sort chronologically; instants are compared as such.
+    def key(text: str) -> Any:
+        return parse_instant(text) if spec.type == "DATETIME" else text
+
     after, before = (None if b is None else _PARSERS[spec.type](spec, b) for b in (spec.after, spec.before))
-    if after is not None and moment < after:
+    if after is not None and key(moment) < key(after):
         return [f"it must be after `{_java_moment(spec.type, after)}`"]
-    if before is not None and moment > before:
+    if before is not None and key(moment) > key(before):
         return [f"it must be before `{_java_moment(spec.type, before)}`"]
     return []
 

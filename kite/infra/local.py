@@ -19,6 +19,7 @@ from kite.engine.flow import Flow
 from kite.engine.model.execution import Execution
 from kite.engine.ports import Clock, FlowRecord
 from kite.engine.services.app import Services
+from kite.engine.uploads import Upload
 from kite.functions import app, dispatcher, worker
 from kite.infra.embedded.clock import SystemClock, VirtualClock
 from kite.infra.embedded.pump import Pump
@@ -132,8 +133,9 @@ class LocalKite:
         flow_id: str,
         inputs: Mapping[str, Any] | None = None,
         labels: Sequence[tuple[str, str]] = (),
+        files: Mapping[str, Upload] | None = None,
     ) -> Execution:
-        return self.services.executions.create(namespace, flow_id, inputs, labels)
+        return self.services.executions.create(namespace, flow_id, inputs, labels, files=files)
 
     def wait(
         self,

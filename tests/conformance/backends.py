@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from kite.engine.model.execution import Execution
 from kite.engine.ports import LogEntry, QueueName
 from kite.engine.services.app import Services
+from kite.engine.uploads import Upload
 
 # Wall-clock budget per execution (README: 60 s covers every case).
 TIMEOUT_S = 60.0
@@ -37,7 +38,12 @@ class Backend(Protocol):
         ...
 
     def create(
-        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], labels: Sequence[tuple[str, str]]
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        files: Mapping[str, Upload],
+        labels: Sequence[tuple[str, str]],
     ) -> Execution: ...
 
     def wait_until(self, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
@@ -68,9 +74,14 @@ class _Common(ABC):
         """The services of the backend's stack."""
 
     def create(
-        self, namespace: str, flow_id: str, inputs: Mapping[str, Any], labels: Sequence[tuple[str, str]]
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        files: Mapping[str, Upload],
+        labels: Sequence[tuple[str, str]],
     ) -> Execution:
-        return self.services.executions.create(namespace, flow_id, inputs, labels)
+        return self.services.executions.create(namespace, flow_id, inputs, labels, files=files)
 
     def executions(self) -> list[Execution]:
         # search() gives headers only; the checks need the task runs.

@@ -7,7 +7,7 @@ Each case gets a fresh Kite with every `*.yaml` and `*.yml` of its folder deploy
 `scenario`) has its execution created with the case's inputs and labels, run until fully terminated, and
 each `expect` key checked on its own (checks.py); a scenario runs its steps in order (scenario.py), checking
 each step's `expect`. A case passes only when every key was checked and held; cases needing what Kite lacks
-(Webhook and Schedule triggers, FILE uploads) are skipped with the reason. The exit status is non-zero only
+(Webhook and Schedule triggers) are skipped with the reason. The exit status is non-zero only
 when a case of baseline.txt fails, so new failures elsewhere do not break the build.
 """
 
@@ -87,9 +87,7 @@ def run_case(folder: Path, backend_name: str = "moto") -> Outcome:
 
 def _run(case: dict[str, Any], folder: Path, backend: Backend, outcome: Outcome) -> None:
     steps = case["scenario"] if "scenario" in case else [single_run(case)]
-    # `$file` inputs are uploaded to a Storage (`put(path, bytes) -> kestra:// URI`) if the services have one.
-    storage = getattr(backend.services, "storage", None)
-    outcome.skipped = skip_reason(case, steps, can_upload=storage is not None)
+    outcome.skipped = skip_reason(steps)
     if outcome.skipped is not None:
         return
     flows = {}
@@ -100,7 +98,7 @@ def _run(case: dict[str, Any], folder: Path, backend: Backend, outcome: Outcome)
             outcome.verdicts["deploy"] = checks.fail(f"{path.name}: {first_line(exc)}")
             return
         flows[f"{namespace}.{flow_id}"] = (namespace, flow_id)
-    scenario = Scenario(case, backend, flows, storage, outcome.verdicts)
+    scenario = Scenario(case, backend, flows, outcome.verdicts)
     scenario.play(steps, numbered="scenario" in case)
     if not outcome.verdicts:
         outcome.verdicts["expect"] = checks.not_checked("the case states no fact")

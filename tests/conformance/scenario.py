@@ -16,8 +16,8 @@ from typing import Any
 from kite.engine.model.execution import Execution
 from kite.engine.model.serde import execution_to_json, log_to_json
 from kite.engine.model.state import StateType
-from kite.engine.ports import Storage
 from kite.engine.services.executions import ExecutionService
+from kite.engine.uploads import Upload
 from tests.conformance import checks
 from tests.conformance.backends import TIMEOUT_S, Backend, NotTerminatedError
 from tests.conformance.checks import AGGREGATE_CHECKS, TERMINAL, CaseContext, Json, Verdict
@@ -26,7 +26,6 @@ from tests.conformance.rejections import rejection_errors, rejection_texts
 TERMINATED = "TERMINATED"
 # Steps that need what Kite does not have yet: their cases are skipped with the reason, never run.
 UNSUPPORTED = {"webhook": "Webhook triggers", "evaluateSchedule": "Schedule trigger evaluation"}
-NO_UPLOAD = "FILE inputs need an upload API (not checked)"
 
 
 class StepFailed(Exception):
@@ -52,7 +51,7 @@ def step_kind(step: Mapping[str, Any]) -> str | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
-def skip_reason(case: Json, steps: list[Json], *, can_upload: bool) -> str | None:
+def skip_reason(steps: list[Json]) -> str | None:
     """Why the case cannot run on this Kite, or None."""
     kinds = [step_kind(step) for step in steps]
     if None in kinds:
@@ -60,25 +59,28 @@ def skip_reason(case: Json, steps: list[Json], *, can_upload: bool) -> str | Non
     missing = sorted({UNSUPPORTED[kind] for kind in kinds if kind in UNSUPPORTED})
     if missing:
         return f"{' and '.join(missing)}: not in Kite yet (not checked)"
-    inputs = [case.get("inputs") or {}, *(step.get("inputs") or {} for step in steps)]
-    if not can_upload and any(_is_file(value) for values in inputs for value in values.values()):
-        return NO_UPLOAD
     return None
 
 
-def _is_file(value: Any) -> bool:
-    return isinstance(value, dict) and "$file" in value
+def split_files(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """Raw inputs as the API receives them: values, and `$file` values as uploads (multipart file parts)."""
+    values, files = {}, {}
+    for name, value in raw.items():
+        if isinstance(value, dict) and "$file" in value:
+            spec = value["$file"]
+            files[name] = Upload(str(spec["name"]), str(spec["content"]).encode())
+        else:
+            values[name] = value
+    return values, files
 
 
 @dataclass
 class Scenario:
-    """`flows`: the case's deployed flows, `namespace.id` → (namespace, id). `storage`: where `$file` inputs
-    are uploaded (skip_reason() lets none through without one)."""
+    """`flows`: the case's deployed flows, `namespace.id` → (namespace, id)."""
 
     case: Json
     backend: Backend
     flows: Mapping[str, tuple[str, str]]
-    storage: Storage | None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     prefix: str = ""
@@ -120,10 +122,7 @@ class Scenario:
         expect = step.get("expect") or {}
         try:
             created = self.backend.create(
-                namespace,
-                flow_id,
-                self._inputs(inputs, namespace, flow_id),
-                [(str(k), str(v)) for k, v in labels.items()],
+                namespace, flow_id, *split_files(inputs), [(str(k), str(v)) for k, v in labels.items()]
             )
         except rejection_errors() as exc:
             if "rejected" not in expect:
@@ -141,11 +140,9 @@ class Scenario:
 
     def resume(self, step: Json) -> None:
         execution_id = self._id(step["resume"])
-        execution = self.executions.get(execution_id)
-        inputs = self._inputs(step.get("inputs") or {}, execution.namespace, execution.flow_id)
         wanted = step.get("expectRejected")
         try:
-            self.executions.resume(execution_id, inputs)
+            self.executions.resume(execution_id, *split_files(step.get("inputs") or {}))
         except rejection_errors() as exc:
             if wanted is None:
                 raise StepFailed("resume", f"refused: {first_line(exc)}") from exc
@@ -214,19 +211,6 @@ class Scenario:
         if alias not in self.aliases:
             raise StepFailed("alias", f"no execution was started as {alias!r}")
         return self.aliases[alias]
-
-    def _inputs(self, raw: Mapping[str, Any], namespace: str, flow_id: str) -> dict[str, Any]:
-        """Raw inputs as the API receives them; `$file` values are uploaded first, where Kestra's API puts
-        an upload (the execution id is not known yet)."""
-        values = dict(raw)
-        for name, value in raw.items():
-            if _is_file(value):
-                assert self.storage is not None, "skip_reason() lets no FILE input through without storage"
-                spec = value["$file"]
-                folder = f"{namespace.replace('.', '/')}/{flow_id}/executions/upload"
-                path = f"{folder}/inputs/{name}/{spec['name']}"
-                values[name] = self.storage.put(path, str(spec["content"]).encode())
-        return values
 
     def _await(self, execution_id: str, until: str, expect: Json) -> None:
         def reached() -> bool:

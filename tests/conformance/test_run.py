@@ -35,7 +35,13 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "refused": (FLOW, {"inputs": {}, "expect": {"rejected": {"messageContains": "required input:name"}}}),
     "not-refused": (FLOW, {"inputs": {"name": "x"}, "expect": {"rejected": {"messageContains": "x"}}}),
     "webhook": (FLOW, {"inputs": {}, "scenario": [{"webhook": "w", "key": "k", "method": "GET"}]}),
-    "upload": (FLOW, {"inputs": {"name": {"$file": {"name": "a.txt", "content": "a"}}}, "expect": {}}),
+    "upload": (
+        FLOW,
+        {
+            "inputs": {"name": {"$file": {"name": "a.txt", "content": "a"}}},
+            "expect": {"tasks": {"ret": {"outputs": {"value": {"$regex": "^hi kestra:///.*/inputs/name/a.txt$"}}}}},
+        },
+    ),
     "broken": (BROKEN, {"inputs": {}, "expect": {"state": "SUCCESS"}}),
 }
 
@@ -70,8 +76,8 @@ def test_lines_summary_and_exit_status(corpus: Path, capsys: pytest.CaptureFixtu
     assert by_case["not-refused"].startswith("FAIL not-refused: rejected: the execution was created")
     assert by_case["broken"].startswith("FAIL broken: deploy: flow.yaml: ")
     assert by_case["webhook"] == "SKIP webhook: Webhook triggers: not in Kite yet (not checked)"
-    assert by_case["upload"].startswith("SKIP upload: ")
-    assert lines[-2:] == ["2 skipped", "2 passed, 3 failed"]
+    assert by_case["upload"] == "PASS upload"
+    assert lines[-2:] == ["1 skipped", "3 passed, 3 failed"]
 
 
 def test_update_baseline_keeps_cases_not_run(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,7 @@ from kite.engine.ports import (
 from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.tasks.pause import on_resume_inputs
+from kite.engine.uploads import Upload, place
 from kite.engine.worker.services import PortServices, Scope
 
 
@@ -62,8 +63,11 @@ class ExecutionService:
         flow_id: str,
         inputs: Mapping[str, Any] | None = None,
         labels: Sequence[tuple[str, str]] = (),
+        *,
         revision: int | None = None,
+        files: Mapping[str, Upload] | None = None,
     ) -> Execution:
+        """`files` are the uploads of FILE inputs, by input id; stored only if the execution is created."""
         record = self.catalog.record(namespace, flow_id, revision)
         flow = self.catalog.graph(namespace, flow_id, record.revision).flow
         if flow.disabled:
@@ -73,8 +77,9 @@ class ExecutionService:
                 raise InvalidLabelError(
                     f"System labels can only be set by Kestra itself, offending label: {key}={value}"
                 )
-        typed = resolve_inputs(flow, inputs or {})
         execution_id = self.ids.new_id()
+        uploads = place(files or {}, namespace, flow_id, execution_id)
+        typed = resolve_inputs(flow, {**(inputs or {}), **uploads.uris})
         engine = self.engine
         services = PortServices(
             engine.clock,
@@ -87,6 +92,7 @@ class ExecutionService:
         verdict = checks.evaluate(flow, record.revision, typed, engine.renderer, services)
         if verdict.behavior == "BLOCK_EXECUTION":
             raise ExecutionBlockedError(verdict.refusal)
+        uploads.store(engine.resources.storage)
         now = self.clock.now()
         execution = new_execution(flow, record.revision, execution_id, now, inputs=typed, labels=labels)
         if verdict.behavior != "FAIL_EXECUTION":
@@ -108,8 +114,14 @@ class ExecutionService:
         self.bus.send([messages.kill(execution_id)])
         return execution
 
-    def resume(self, execution_id: str, inputs: Mapping[str, Any] | None = None) -> Execution:
-        """Resume the first paused task run with its `onResume` inputs, validated like flow inputs."""
+    def resume(
+        self,
+        execution_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        files: Mapping[str, Upload] | None = None,
+    ) -> Execution:
+        """Resume the first paused task run with its `onResume` inputs, validated like flow inputs;
+        `files` are the uploads of its FILE inputs."""
         execution = self.get(execution_id)
         if execution.state.current != StateType.PAUSED:
             raise ExecutionStateError("Cannot resume execution: the execution is not paused.")
@@ -120,11 +132,13 @@ class ExecutionService:
         run = paused[0]
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
         declared = on_resume_inputs(graph.task(run.task_id))
-        supplied = dict(inputs or {})
+        uploads = place(files or {}, execution.namespace, execution.flow_id, execution_id)
+        supplied = {**(inputs or {}), **uploads.uris}
         missing = [i.id for i in declared if i.required and i.defaults is None and supplied.get(i.id) is None]
         if missing:
             raise InvalidInputsError([InputError(name, f"Missing required input:{name}") for name in missing])
         typed = resolve_declared(declared, supplied) if declared else {}
+        uploads.store(self.engine.resources.storage)
         self.bus.send([messages.resume(execution_id, run.id, to_json_value(typed))])
         return execution
 

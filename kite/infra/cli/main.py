@@ -20,6 +20,7 @@ from kite.engine.model.state import StateType
 from kite.engine.ports import NotFoundError
 from kite.engine.schema import flow_json_schema
 from kite.engine.services.executions import ExecutionBlockedError, FlowDisabledError
+from kite.engine.uploads import Upload
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--inputs", type=Path, metavar="FILE.json", help="inputs as a JSON object")
+    run.add_argument(
+        "--file", action="append", default=[], metavar="KEY=PATH", help="upload a local file for a FILE input"
+    )
     run.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument(
         "--namespace-files",
@@ -130,6 +134,17 @@ def _inputs(args: argparse.Namespace) -> dict[str, Any]:
     return inputs
 
 
+def _files(args: argparse.Namespace) -> dict[str, Upload]:
+    files = {}
+    for key, value in _pairs(args.file, "--file"):
+        path = Path(value)
+        try:
+            files[key] = Upload(path.name, path.read_bytes())
+        except OSError as exc:
+            raise UsageError(f"cannot read --file {key}={value}: {exc.strerror}") from None
+    return files
+
+
 def _run(args: argparse.Namespace) -> int:
     from kite.infra.cli.progress import Progress
     from kite.infra.cli.report import print_stats, print_summary
@@ -143,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     except InvalidFlowError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    inputs, labels = _inputs(args), _pairs(args.label, "--label")
+    inputs, files, labels = _inputs(args), _files(args), _pairs(args.label, "--label")
     if args.namespace_files is not None and not args.namespace_files.is_dir():
         raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
 
@@ -159,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
             assert kite.stack is not None
             kite.stack.stats.reset()
             kite.invocations = 0
-            execution = kite.start_execution(flow.namespace, flow.id, inputs, labels)
+            execution = kite.start_execution(flow.namespace, flow.id, inputs, labels, files)
         except InvalidFlowError as exc:
             print(exc, file=sys.stderr)
             return EXIT_USAGE

@@ -1,0 +1,100 @@
+"""FILE inputs: uploads stored in the execution's internal storage, through `kite run` and the services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kite.engine.inputs import InvalidInputsError
+from kite.engine.uploads import Upload
+from kite.infra.cli.main import main
+from kite.infra.local import LocalKite
+
+FLOW = """
+id: files
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+  - id: optional
+    type: FILE
+    required: false
+tasks:
+  - id: uri
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.data }}"
+  - id: content
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.data) | trim }}"
+"""
+
+PAUSING = """
+id: approval
+namespace: company.team
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: report
+        type: FILE
+  - id: content
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.wait.onResume.report) }}"
+"""
+
+
+def test_kite_run_uploads_a_local_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "files.yaml"
+    flow.write_text(FLOW)
+    data = tmp_path / "orders.csv"
+    data.write_text("id,amount\n1,10\n")
+    assert main(["run", str(flow), "--fast-forward", "--json", "--file", f"data={data}"]) == 0
+    execution = json.loads(capsys.readouterr().out)
+    outputs = {r["taskId"]: r["outputs"]["value"] for r in execution["taskRunList"]}
+    uri = f"kestra:///company/team/files/executions/{execution['id']}/inputs/data/orders.csv"
+    assert execution["inputs"] == {"data": uri}
+    assert outputs == {"uri": uri, "content": "id,amount\n1,10"}
+
+
+def test_kite_run_refuses_a_missing_or_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "files.yaml"
+    flow.write_text(FLOW)
+    assert main(["run", str(flow)]) == 2
+    assert "kite: Missing required input:data" in capsys.readouterr().err
+    assert main(["run", str(flow), "--file", f"data={tmp_path / 'nope.csv'}"]) == 2
+    assert "kite: cannot read --file data=" in capsys.readouterr().err
+
+
+def test_uploads_are_checked_and_stored_only_for_a_created_execution() -> None:
+    with LocalKite() as kite:
+        kite.deploy(FLOW)
+        storage = kite.services.resources.storage
+        with pytest.raises(InvalidInputsError, match=r"Can't upload file: empty\.csv"):
+            kite.start_execution("company.team", "files", files={"data": Upload("empty.csv", b"")})
+        # The optional FILE input is refused as a URI it is not: nothing of the other upload is kept.
+        with pytest.raises(InvalidInputsError, match="Invalid value for input `optional`"):
+            kite.start_execution(
+                "company.team", "files", {"optional": "not a uri"}, files={"data": Upload("a.csv", b"a")}
+            )
+        assert not kite.services.store.search()
+        # A sent name never chooses the folder.
+        upload = Upload("../../x/a.csv", b"a")
+        execution = kite.start_execution("company.team", "files", files={"data": upload})
+        uri = execution.inputs["data"]
+        assert uri.endswith(f"/executions/{execution.id}/inputs/data/a.csv")
+        assert storage.get(uri) == b"a"
+
+
+def test_resume_with_a_file() -> None:
+    with LocalKite() as kite:
+        kite.deploy(PAUSING)
+        execution = kite.start_execution("company.team", "approval")
+        assert kite.pump is not None
+        kite.pump.run_until(lambda: kite.services.executions.get(execution.id).state.current == "PAUSED")
+        kite.services.executions.resume(execution.id, files={"report": Upload("report.txt", b"all good")})
+        final = kite.wait(execution.id)
+    assert {r.task_id: r.outputs.get("value") for r in final.task_runs}["content"] == "all good"
