@@ -8,6 +8,7 @@ import pytest
 
 from kite.engine.flow import Input
 from kite.engine.inputs import InvalidInputsError, parse_input, resolve_declared
+from kite.engine.memory.runner import InMemoryRunner
 
 
 def declare(**fields: Any) -> Input:
@@ -97,3 +98,16 @@ def test_parse_input_raises_one_error_with_all_violations() -> None:
     spec = declare(type="MULTISELECT", values=["A"], options=["A"])
     with pytest.raises(ValueError, match=r"(?s)both `values` and `options`.*value `B`"):
         parse_input(spec, ["B"])
+
+
+def test_an_optional_input_without_value_renders_empty_and_is_not_stored() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(
+        "id: opt\nnamespace: demo\ninputs:\n  - id: maybe\n    type: STRING\n    required: false\n"
+        "  - id: deep.maybe\n    type: INT\n    required: false\n"
+        "tasks:\n  - id: show\n    type: io.kestra.plugin.core.debug.Return\n"
+        "    format: \"[{{ inputs.maybe }}|{{ inputs.maybe ?? 'none' }}]\"\n"
+    )
+    execution = runner.run("demo", "opt")
+    assert execution.inputs == {}
+    assert [r.outputs for r in execution.task_runs] == [{"value": "[|none]"}]
