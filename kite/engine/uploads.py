@@ -35,9 +35,7 @@ class PlacedUploads:
             storage.put(kestra_path(uri), self.contents[input_id])
 
 
-def place(
-    uploads: Mapping[str, Upload], namespace: str, flow_id: str, execution_id: str
-) -> PlacedUploads:
+def place(uploads: Mapping[str, Upload], namespace: str, flow_id: str, execution_id: str) -> PlacedUploads:
     """Raises InvalidInputsError for every upload that cannot be stored (empty, or no usable file name)."""
     prefix = execution_prefix(namespace, flow_id, execution_id)
     errors, uris, contents = [], {}, {}

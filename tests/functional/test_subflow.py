@@ -178,6 +178,34 @@ def test_a_child_that_cannot_start_fails_the_task_run(call: str, message: str) -
     assert len(_all(runner)) == 1
 
 
+@pytest.mark.parametrize(
+    ("behavior", "children", "message"),
+    [
+        ("BLOCK_EXECUTION", [], "Flow execution blocked: one or more condition checks evaluated to false."),
+        ("FAIL_EXECUTION", ["FAILED"], "Flow execution failed because one or more condition checks"),
+    ],
+)
+def test_the_child_flow_checks_apply_to_a_subflow_call(
+    behavior: str, children: list[str], message: str
+) -> None:
+    guarded = (
+        "id: guarded\nnamespace: demo\ninputs:\n  - {id: env, type: STRING}\nchecks:\n"
+        f"  - {{condition: \"{{{{ inputs.env != 'prod' }}}}\", message: no prod, behavior: {behavior}}}\n"
+        f"tasks:\n  - {{id: x, type: {LOG}, message: x}}\n"
+    )
+    caller = (
+        f"id: caller\nnamespace: demo\ntasks:\n  - id: call\n    type: {SUBFLOW}\n    namespace: demo\n"
+        "    flowId: guarded\n    inputs: {env: prod}\n"
+    )
+    runner = _runner(guarded, caller)
+    execution = runner.run("demo", "caller")
+    assert execution.task_runs.of_task("call")[0].state.current == "FAILED"
+    assert [c.state.current for c in _children(_all(runner), execution)] == children
+    logs = [entry.message for entry in runner.services.executions.logs(execution.id)]
+    assert any(message in line for line in logs), logs
+    assert not [c for c in _children(_all(runner), execution) if c.task_runs]
+
+
 def test_a_static_call_to_its_own_flow_is_refused_at_deploy() -> None:
     flow = (
         f"id: me\nnamespace: demo\ntasks:\n  - {{id: call, type: {SUBFLOW}, namespace: demo, flowId: me}}\n"

@@ -6,11 +6,12 @@ number, and nothing is read or written. The pass follows spec part 2 §12.6 (ste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from kite.engine import checks
 from kite.engine.config import EngineConfig
 from kite.engine.durations import parse_duration
 from kite.engine.executor import sla, subflows
@@ -46,7 +47,7 @@ from kite.engine.executor.retries import next_attempt_date, next_retry_date, pol
 from kite.engine.executor.scope import FlowableScope, NewTaskRun, enabled
 from kite.engine.executor.variables import execution_variables, nest, task_run_variables
 from kite.engine.expressions import ExpressionError, Renderer, is_truthy
-from kite.engine.flow import FlowGraph, Input
+from kite.engine.flow import Flow, FlowGraph, Input
 from kite.engine.ids import derived_id, task_run_id
 from kite.engine.inputs import InputError, parse_input
 from kite.engine.model.execution import (
@@ -93,6 +94,15 @@ class EngineContext:
     flows: FlowGraphs
     # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
     inline_budget: int = 0
+
+    def check(
+        self, flow: Flow, revision: int, execution_id: str, inputs: Mapping[str, Any]
+    ) -> checks.Verdict:
+        """The flow's `checks` on the typed inputs of an execution about to be created (every creation path:
+        the API, a Subflow task)."""
+        scope = Scope.of(flow.namespace, flow.id, execution_id, None)
+        services = PortServices(self.clock, self.ids, self.resources, self.config, scope, list)
+        return checks.evaluate(flow, revision, inputs, self.renderer, services)
 
 
 def advance(
@@ -272,7 +282,13 @@ class Executor:
             subflows.child_ended(self, event)
         elif isinstance(event, PauseEvent) and self.execution.state.current == S.RUNNING:
             self.set_execution_state(S.PAUSED)
+        elif isinstance(event, StartExecution) and self._created_ended():
+            # A FAIL_EXECUTION check: its end is still news, to a parent waiting on it.
+            self._was_fully_terminated = False
         # Wake carries nothing to apply: the passes that follow are the point.
+
+    def _created_ended(self) -> bool:
+        return self.execution.state.current.terminated and not self.execution.task_runs
 
     def _admission(self, event: Admission) -> None:
         """The concurrency gate (spec part 2 §4.2), asked before an execution starts or starts again."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from kite.engine import checks
 from kite.engine.executions import new_execution
 from kite.engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from kite.engine.expressions import ExpressionError
@@ -96,16 +97,27 @@ def _child_execution(ex: Executor, run: TaskRun, task: ExecutableTask, call: Sub
         variables["taskRunValue"] = run.value
     if run.iteration is not None:
         variables["taskRunIteration"] = run.iteration
-    return new_execution(
+    child_id = derived_id(parent.id, f"subflow/{run.id}/{run.attempt_number}")
+    inputs = resolve_inputs(flow, call.inputs)
+    verdict = ex.ctx.check(flow, graph.revision, child_id, inputs)
+    if verdict.behavior == "BLOCK_EXECUTION":
+        raise TaskFailedError(verdict.refusal)
+    child = new_execution(
         flow,
         graph.revision,
-        derived_id(parent.id, f"subflow/{run.id}/{run.attempt_number}"),
+        child_id,
         ex.now(),
-        inputs=resolve_inputs(flow, call.inputs),
+        inputs=inputs,
         labels=[*handed, *call.labels],
         trigger={"id": task.id, "type": task.type, "variables": variables},
         schedule_date=call.schedule_date,
     )
+    if verdict.behavior == "FAIL_EXECUTION":
+        # The child exists, FAILED, as one created through the API; the reason goes to the parent's task
+        # run, where its failure shows (a child's log lines are written by the child's own steps).
+        child.with_state(S.FAILED, ex.now())
+        ex.log("ERROR", f"{checks.FAILED_MESSAGE} (subflow execution {child_id})", run)
+    return child
 
 
 def waiting_child(ex: Executor, run: TaskRun) -> str | None:

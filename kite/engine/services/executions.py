@@ -29,7 +29,6 @@ from kite.engine.services import messages
 from kite.engine.services.catalog import FlowCatalog
 from kite.engine.tasks.pause import on_resume_inputs
 from kite.engine.uploads import Upload, place
-from kite.engine.worker.services import PortServices, Scope
 
 
 class FlowDisabledError(Exception):
@@ -80,19 +79,10 @@ class ExecutionService:
         execution_id = self.ids.new_id()
         uploads = place(files or {}, namespace, flow_id, execution_id)
         typed = resolve_inputs(flow, {**(inputs or {}), **uploads.uris})
-        engine = self.engine
-        services = PortServices(
-            engine.clock,
-            engine.ids,
-            engine.resources,
-            engine.config,
-            Scope.of(namespace, flow_id, execution_id, None),
-            list,
-        )
-        verdict = checks.evaluate(flow, record.revision, typed, engine.renderer, services)
+        verdict = self.engine.check(flow, record.revision, execution_id, typed)
         if verdict.behavior == "BLOCK_EXECUTION":
             raise ExecutionBlockedError(verdict.refusal)
-        uploads.store(engine.resources.storage)
+        uploads.store(self.engine.resources.storage)
         now = self.clock.now()
         execution = new_execution(flow, record.revision, execution_id, now, inputs=typed, labels=labels)
         if verdict.behavior != "FAIL_EXECUTION":
