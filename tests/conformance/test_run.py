@@ -39,7 +39,9 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         FLOW,
         {
             "inputs": {"name": {"$file": {"name": "a.txt", "content": "a"}}},
-            "expect": {"tasks": {"ret": {"outputs": {"value": {"$regex": "^hi kestra:///.*/inputs/name/a.txt$"}}}}},
+            "expect": {
+                "tasks": {"ret": {"outputs": {"value": {"$regex": "^hi kestra:///.*/inputs/name/a.txt$"}}}}
+            },
         },
     ),
     "broken": (BROKEN, {"inputs": {}, "expect": {"state": "SUCCESS"}}),
