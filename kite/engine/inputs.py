@@ -55,9 +55,10 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _invalid(spec: Input, reasons: Sequence[str]) -> InputError:
+def _invalid(spec: Input, reasons: Sequence[str], what: str) -> InputError:
     """Kestra 1.3's wording (`InputOutputValidationException.of`), one line per reason."""
-    return InputError(spec.id, "\n".join(f"Invalid value for input `{spec.id}`. Cause: {r}" for r in reasons))
+    lines = [f"Invalid value for {what} `{spec.id}`. Cause: {reason}" for reason in reasons]
+    return InputError(spec.id, "\n".join(lines))
 
 
 def resolve_inputs(flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,16 +87,17 @@ def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> 
     return nest(resolved)
 
 
-def parse_input(spec: Input, value: Any) -> Any:
-    """Parse `value` as the declared type, then validate it; raises with every violation found."""
+def parse_input(spec: Input, value: Any, what: str = "input") -> Any:
+    """Parse `value` as the declared type, then validate it; raises with every violation found. `what`
+    names it in the message: an `input`, or a flow `output` (typed the same way)."""
     try:
         parsed = _PARSERS[spec.type](spec, value)
         violations = _violations(spec, parsed)
     except (ValueError, TypeError) as exc:
         # A value that does not parse is not validated: its parse error is the only violation.
-        raise _invalid(spec, [str(exc) or f"Expected `{spec.type}`"]) from None
+        raise _invalid(spec, [str(exc) or f"Expected `{spec.type}`"], what) from None
     if violations:
-        raise _invalid(spec, violations)
+        raise _invalid(spec, violations, what)
     return parsed
 
 

@@ -666,7 +666,7 @@ class Executor:
                 if output.required:
                     raise PropertyRenderError(f"output '{output.id}' is required but has no value")
                 continue
-            values[output.id] = parse_input(Input(id=output.id, type=output.type), value)
+            values[output.id] = parse_input(Input(id=output.id, type=output.type), value, "output")
         return nest(values) if values else None
 
     def _create(self, spec: NewTaskRun, parent: TaskRun | None, force: bool) -> TaskRun:

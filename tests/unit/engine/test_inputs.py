@@ -111,3 +111,17 @@ def test_an_optional_input_without_value_renders_empty_and_is_not_stored() -> No
     execution = runner.run("demo", "opt")
     assert execution.inputs == {}
     assert [r.outputs for r in execution.task_runs] == [{"value": "[|none]"}]
+
+
+def test_a_flow_output_of_the_wrong_type_fails_the_execution_and_says_output() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(
+        "id: out\nnamespace: demo\n"
+        "tasks:\n  - {id: r, type: io.kestra.plugin.core.debug.Return, format: abc}\n"
+        "outputs:\n  - {id: n, type: INT, value: '{{ outputs.r.value }}'}\n"
+    )
+    execution = runner.run("demo", "out")
+    assert execution.state.current == "FAILED"
+    assert execution.outputs is None
+    logs = [entry.message for entry in runner.services.executions.logs(execution.id)]
+    assert any('Invalid value for output `n`. Cause: For input string: "abc"' in line for line in logs), logs
