@@ -77,6 +77,9 @@ def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> 
         if value is None:
             if spec.required:
                 errors.append(InputError(spec.id, f"Missing required input:{spec.id}"))
+            else:
+                # Kestra 1.3 keeps it, null: `{{ inputs.x }}` renders empty, `inputs.x ?? 'y'` gives 'y'.
+                resolved[spec.id] = None
             continue
         try:
             resolved[spec.id] = parse_input(spec, value)

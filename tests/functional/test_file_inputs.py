@@ -54,7 +54,7 @@ def test_kite_run_uploads_a_local_file(tmp_path: Path, capsys: pytest.CaptureFix
     execution = json.loads(capsys.readouterr().out)
     outputs = {r["taskId"]: r["outputs"]["value"] for r in execution["taskRunList"]}
     uri = f"kestra:///company/team/files/executions/{execution['id']}/inputs/data/orders.csv"
-    assert execution["inputs"] == {"data": uri}
+    assert execution["inputs"] == {"data": uri, "optional": None}
     assert outputs == {"uri": uri, "content": "id,amount\n1,10"}
 
 

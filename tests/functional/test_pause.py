@@ -87,7 +87,7 @@ def test_a_manual_resume_with_inputs_wins_over_the_timer() -> None:
     execution = executions.get(execution_id)
     assert execution.state.current == "SUCCESS"
     pause_run, last = list(execution.task_runs)
-    assert pause_run.outputs["onResume"] == {"approved": True}
+    assert pause_run.outputs["onResume"] == {"approved": True, "count": None}
     assert pause_run.outputs["resumed"]["to"] == "SUCCESS"
     assert last.outputs == {"value": "true"}
     with pytest.raises(ExecutionStateError, match="not paused"):

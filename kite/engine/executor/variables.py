@@ -45,32 +45,13 @@ def execution_variables(graph: FlowGraph, execution: Execution) -> dict[str, Any
     }
     if execution.outputs is not None:
         variables["execution"]["outputs"] = execution.outputs
-    inputs = _with_absent_inputs(graph, execution.inputs)
-    if inputs:
-        variables["inputs"] = inputs
+    if execution.inputs:
+        variables["inputs"] = execution.inputs
     if execution.variables:
         variables["vars"] = execution.variables
     if execution.trigger is not None:
         variables["trigger"] = execution.trigger.get("variables") or {}
     return variables
-
-
-def _with_absent_inputs(graph: FlowGraph, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The execution's inputs, with a null for each declared input that has no value: Kestra 1.3 renders
-    `{{ inputs.optional }}` as an empty string, where an undeclared name fails."""
-    result = dict(inputs or {})
-    for spec in graph.flow.inputs or ():
-        node = result
-        *parents, last = spec.id.split(".")
-        for part in parents:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                break
-            node[part] = child = dict(child)
-            node = child
-        else:
-            node.setdefault(last, None)
-    return result
 
 
 def task_run_variables(

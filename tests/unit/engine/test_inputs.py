@@ -9,6 +9,7 @@ import pytest
 from kite.engine.flow import Input
 from kite.engine.inputs import InvalidInputsError, parse_input, resolve_declared
 from kite.engine.memory.runner import InMemoryRunner
+from kite.engine.model.serde import execution_to_json
 
 
 def declare(**fields: Any) -> Input:
@@ -100,7 +101,7 @@ def test_parse_input_raises_one_error_with_all_violations() -> None:
         parse_input(spec, ["B"])
 
 
-def test_an_optional_input_without_value_renders_empty_and_is_not_stored() -> None:
+def test_an_optional_input_without_value_is_null_and_renders_empty() -> None:
     runner = InMemoryRunner()
     runner.deploy(
         "id: opt\nnamespace: demo\ninputs:\n  - id: maybe\n    type: STRING\n    required: false\n"
@@ -109,7 +110,7 @@ def test_an_optional_input_without_value_renders_empty_and_is_not_stored() -> No
         "    format: \"[{{ inputs.maybe }}|{{ inputs.maybe ?? 'none' }}]\"\n"
     )
     execution = runner.run("demo", "opt")
-    assert execution.inputs == {}
+    assert execution_to_json(execution)["inputs"] == {"maybe": None, "deep": {"maybe": None}}
     assert [r.outputs for r in execution.task_runs] == [{"value": "[|none]"}]
 
 
