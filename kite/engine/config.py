@@ -12,6 +12,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from kite.engine.flow import PluginDefault
+from kite.engine.loader.plugin_defaults import ConfiguredDefaults
 
 DEFAULT_ENV_PREFIX = "ENV_"
 
@@ -26,8 +27,9 @@ class EngineConfig:
     globals: Mapping[str, Any] = field(default_factory=dict)
     environment: str | None = None
     url: str | None = None
-    # Applied to every flow after its own `pluginDefaults`, as Kestra's `kestra.plugins.defaults`.
-    plugin_defaults: tuple[PluginDefault, ...] = ()
+    # Applied to every flow after its own `pluginDefaults`: Kestra's `kestra.plugins.defaults` and EE's
+    # namespace plugin defaults.
+    plugin_defaults: ConfiguredDefaults = field(default_factory=ConfiguredDefaults)
 
     def variables(self) -> dict[str, Any]:
         kestra = {k: v for k, v in (("environment", self.environment), ("url", self.url)) if v is not None}
@@ -40,7 +42,8 @@ class EngineConfig:
         Only variables with the prefix (``KITE_ENV_VARS_PREFIX``, ``ENV_`` by default) become `envs`,
         lower-cased and without the prefix, so a flow never sees the rest of the environment (AWS
         credentials among it). ``KITE_GLOBALS`` holds the globals as a JSON or YAML mapping,
-        ``KITE_PLUGIN_DEFAULTS`` the global plugin defaults as a JSON or YAML list."""
+        ``KITE_PLUGIN_DEFAULTS`` the global plugin defaults as a JSON or YAML list, and
+        ``KITE_NAMESPACE_PLUGIN_DEFAULTS`` a mapping of namespace to such a list."""
         prefix = environ.get("KITE_ENV_VARS_PREFIX", DEFAULT_ENV_PREFIX)
         if not prefix:
             raise ConfigError("KITE_ENV_VARS_PREFIX must not be empty: it would expose the whole environment")
@@ -52,7 +55,10 @@ class EngineConfig:
             globals=_globals(environ.get("KITE_GLOBALS")),
             environment=environ.get("KITE_ENVIRONMENT") or None,
             url=environ.get("KITE_URL") or None,
-            plugin_defaults=_plugin_defaults(environ.get("KITE_PLUGIN_DEFAULTS")),
+            plugin_defaults=ConfiguredDefaults(
+                _plugin_defaults("KITE_PLUGIN_DEFAULTS", environ.get("KITE_PLUGIN_DEFAULTS")),
+                _namespace_plugin_defaults(environ.get("KITE_NAMESPACE_PLUGIN_DEFAULTS")),
+            ),
         )
 
 
@@ -79,14 +85,24 @@ def _globals(text: str | None) -> dict[str, Any]:
 _DEFAULTS = TypeAdapter(tuple[PluginDefault, ...])
 
 
-def _plugin_defaults(text: str | None) -> tuple[PluginDefault, ...]:
+def _namespace_plugin_defaults(text: str | None) -> dict[str, tuple[PluginDefault, ...]]:
     if not text:
+        return {}
+    name = "KITE_NAMESPACE_PLUGIN_DEFAULTS"
+    value = _parsed(name, text)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a mapping of namespace to plugin defaults")
+    return {str(ns): _plugin_defaults(f"{name}[{ns}]", items) for ns, items in value.items()}
+
+
+def _plugin_defaults(name: str, value: Any) -> tuple[PluginDefault, ...]:
+    if not value:
         return ()
     try:
-        return _DEFAULTS.validate_python(_parsed("KITE_PLUGIN_DEFAULTS", text))
+        return _DEFAULTS.validate_python(_parsed(name, value) if isinstance(value, str) else value)
     except ValidationError as exc:
         problems = "; ".join(
             f"[{']['.join(str(p) for p in e['loc'])}]: {e['msg']}" if e["loc"] else e["msg"]
             for e in exc.errors()
         )
-        raise ConfigError(f"KITE_PLUGIN_DEFAULTS must be a list of plugin defaults: {problems}") from None
+        raise ConfigError(f"{name} must be a list of plugin defaults: {problems}") from None

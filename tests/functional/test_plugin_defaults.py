@@ -55,13 +55,22 @@ def test_flow_global_and_named_defaults(
     assert runs["flow_default"]["outputs"] == {"value": "from the flow: defaults"}
     assert runs["named"]["outputs"] == {"value": "named"}
 
-    with LocalKite(environ={"KITE_PLUGIN_DEFAULTS": GLOBAL_DEFAULTS}) as kite:
+    # A namespace's defaults come before the global ones, a parent namespace's apply to its children.
+    environ = {
+        "KITE_PLUGIN_DEFAULTS": GLOBAL_DEFAULTS,
+        "KITE_NAMESPACE_PLUGIN_DEFAULTS": json.dumps(
+            {"demo": [{"type": "io.kestra.plugin.core.log.Log", "values": {"message": "from the namespace"}}]}
+        ),
+    }
+    with LocalKite(environ=environ) as kite:
         kite.deploy(FLOW)
-        execution = kite.run("demo", "defaults")
-        logs = kite.services.executions.logs(execution.id)
-    assert [(log.level, log.message) for log in logs if log.message == "from the configuration"] == [
-        ("WARN", "from the configuration")
-    ]
+        kite.deploy(FLOW.replace("namespace: demo", "namespace: demo.team"))
+        messages = []
+        for namespace in ("demo", "demo.team"):
+            execution = kite.run(namespace, "defaults")
+            logs = kite.services.executions.logs(execution.id)
+            messages += [(log.level, log.message) for log in logs if log.message.startswith("from the")]
+    assert messages == [("WARN", "from the namespace")] * 2
 
 
 def test_an_unresolved_reference_fails_its_task_run(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from kite.engine.flow import Flow, PluginDefault
-from kite.engine.loader.plugin_defaults import inject
+from kite.engine.flow import Flow
+from kite.engine.loader.plugin_defaults import ConfiguredDefaults, inject
 from kite.engine.loader.yaml_source import Path, Position, YamlSource, load_yaml
 
 
@@ -33,7 +32,9 @@ class InvalidFlowError(Exception):
         self.problems = problems
 
 
-def parse_flow(text: str, filename: str = "<flow>", plugin_defaults: Sequence[PluginDefault] = ()) -> Flow:
+def parse_flow(
+    text: str, filename: str = "<flow>", plugin_defaults: ConfiguredDefaults | None = None
+) -> Flow:
     """The flow with its plugin defaults, then `plugin_defaults` (the configured ones), applied."""
     source = load_yaml(text)
     problems = [

@@ -1,9 +1,10 @@
 """Plugin defaults (spec part 1 §11), injected into a flow's raw YAML data before it is validated.
 
 Kestra 1.3's rules (`PluginDefaultService`): defaults come from the flow (`pluginDefaults`, or the deprecated
-`taskDefaults` when there is none) then from the configuration, most important first. Every mapping of the
-flow tree that has a `type` is a plugin; a default applies to it when its type equals the plugin's or is a
-plain string prefix of it. For one plugin:
+`taskDefaults` when there is none), then from the configuration: the namespace's (Kestra EE's namespace
+plugin defaults, the flow's namespace first, then its parents), then the global ones; most important first.
+Every mapping of the flow tree that has a `type` is a plugin; a default applies to it when its type equals
+the plugin's or is a plain string prefix of it. For one plugin:
 
 * a non-forced default only fills what is still missing, so the plugin wins, then the first default;
 * a named default (`ref`) applies only to a plugin that asks for it with `pluginDefaultsRef`, which then gets
@@ -18,8 +19,8 @@ prefix, is left out rather than refused (a prefix covers many plugins, not all w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from kite.engine.flow import PluginDefault
@@ -60,9 +61,25 @@ def flow_defaults(data: Mapping[str, Any]) -> list[PluginDefault]:
     return found
 
 
-def inject(data: dict[str, Any], configured: Sequence[PluginDefault] = ()) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ConfiguredDefaults:
+    """The plugin defaults of the configuration: global ones, and per namespace (inherited by children)."""
+
+    globals: tuple[PluginDefault, ...] = ()
+    namespaces: Mapping[str, tuple[PluginDefault, ...]] = field(default_factory=dict)
+
+    def for_namespace(self, namespace: str) -> list[PluginDefault]:
+        """Most important first: the namespace's own, its parents' (closest first), then the global ones."""
+        parts = namespace.split(".")
+        chain = [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+        return [*(d for name in chain for d in self.namespaces.get(name, ())), *self.globals]
+
+
+def inject(data: dict[str, Any], configured: ConfiguredDefaults | None = None) -> dict[str, Any]:
     """`data` with every default applied: the flow's declarations first, then the configured ones."""
-    defaults = _with_canonical_types([*flow_defaults(data), *configured])
+    namespace = data.get("namespace")
+    from_config = configured.for_namespace(namespace) if configured and isinstance(namespace, str) else []
+    defaults = _with_canonical_types([*flow_defaults(data), *from_config])
     if not defaults:
         return data
     injector = _Injector(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
 
-from kite.engine.flow import FlowGraph, PluginDefault
+from kite.engine.flow import FlowGraph
 from kite.engine.loader.flow_loader import parse_flow
+from kite.engine.loader.plugin_defaults import ConfiguredDefaults
 from kite.engine.ports import FlowRecord, FlowRepository, NotFoundError
 
 
 class FlowCatalog:
     def __init__(
-        self, repository: FlowRepository, plugin_defaults: Sequence[PluginDefault] = (), max_size: int = 256
+        self,
+        repository: FlowRepository,
+        plugin_defaults: ConfiguredDefaults | None = None,
+        max_size: int = 256,
     ) -> None:
         self.repository = repository
         # The configured defaults are applied when a revision is read, so they follow the configuration.

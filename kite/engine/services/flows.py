@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kite.engine.flow import Flow, PluginDefault
+from kite.engine.flow import Flow
 from kite.engine.loader.flow_loader import parse_flow
+from kite.engine.loader.plugin_defaults import ConfiguredDefaults
 from kite.engine.ports import FlowRecord, FlowRepository
 
 
 @dataclass(frozen=True, slots=True)
 class FlowService:
     repository: FlowRepository
-    plugin_defaults: Sequence[PluginDefault] = ()
+    plugin_defaults: ConfiguredDefaults | None = None
 
     def deploy(self, source: str, filename: str = "<flow>") -> tuple[FlowRecord, Flow]:
         """Raises InvalidFlowError with every problem of the source, its configured defaults applied."""

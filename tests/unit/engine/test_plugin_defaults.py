@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kite.engine.config import ConfigError, EngineConfig
 from kite.engine.flow import PluginDefault
 from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
-from kite.engine.loader.plugin_defaults import deep_merge, inject
+from kite.engine.loader.plugin_defaults import ConfiguredDefaults, deep_merge, inject
 
 RETURN = "io.kestra.plugin.core.debug.Return"
 LOG = "io.kestra.plugin.core.log.Log"
@@ -114,10 +116,12 @@ tasks:
   - id: a
     type: {LOG}
 """
-    configured = [
-        PluginDefault(type=LOG, values={"message": "global", "level": "ERROR", "logLevel": "DEBUG"}),
-        PluginDefault(type="io.kestra.plugin.core", forced=True, values={"description": "global-forced"}),
-    ]
+    configured = ConfiguredDefaults(
+        (
+            PluginDefault(type=LOG, values={"message": "global", "level": "ERROR", "logLevel": "DEBUG"}),
+            PluginDefault(type="io.kestra.plugin.core", forced=True, values={"description": "global-forced"}),
+        )
+    )
     task = parse_flow(source, "f.yaml", configured).tasks[0]
     assert task.model_dump(by_alias=True, include={"message", "level", "log_level", "description"}) == {
         "message": "from-flow",
@@ -125,6 +129,32 @@ tasks:
         "logLevel": "DEBUG",
         "description": "global-forced",
     }
+
+
+def test_namespace_defaults_sit_between_the_flow_and_the_global_ones() -> None:
+    def default(message: str, *, forced: bool = False) -> tuple[PluginDefault, ...]:
+        # A type no task has: its values are neither checked nor filtered.
+        return (PluginDefault(type="x.Plugin", forced=forced, values={"message": message, message: message}),)
+
+    configured = ConfiguredDefaults(
+        default("global"),
+        {"company": default("company"), "company.team": default("team"), "other": default("other")},
+    )
+    task = {"id": "t", "type": "x.Plugin"}
+    data = {"namespace": "company.team", "tasks": [task]}
+    # Non-forced: the closest namespace wins, the parent's and global values still fill the rest.
+    assert inject(data, configured)["tasks"][0] == {
+        **task,
+        "message": "team",
+        "team": "team",
+        "company": "company",
+        "global": "global",
+    }
+    assert inject({"namespace": "company", "tasks": [task]}, configured)["tasks"][0]["message"] == "company"
+    # Forced: the admin-most level wins, global over namespace over flow.
+    forced = ConfiguredDefaults(default("global", forced=True), {"company": default("company", forced=True)})
+    own = {"namespace": "company.team", "tasks": [{**task, "message": "own"}]}
+    assert inject(own, forced)["tasks"][0]["message"] == "global"
 
 
 def test_the_deprecated_task_defaults_apply_only_without_plugin_defaults() -> None:
@@ -163,7 +193,8 @@ def test_defaults_supply_required_properties_before_validation() -> None:
     source = f"id: f\nnamespace: n\ntasks:\n  - id: a\n    type: {LOG}\n"
     with pytest.raises(InvalidFlowError, match=r"tasks\[0\]\.message: required property is missing"):
         parse_flow(source, "f.yaml")
-    flow = parse_flow(source, "f.yaml", [PluginDefault(type=LOG, values={"message": "hi"})])
+    configured = ConfiguredDefaults((PluginDefault(type=LOG, values={"message": "hi"}),))
+    flow = parse_flow(source, "f.yaml", configured)
     assert flow.tasks[0].model_dump()["message"] == "hi"
 
 
@@ -195,13 +226,23 @@ tasks:
 def test_configured_defaults_are_checked(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         EngineConfig.from_environ({"KITE_PLUGIN_DEFAULTS": text})
+    with pytest.raises(ConfigError, match=r"KITE_NAMESPACE_PLUGIN_DEFAULTS\[ns\] must be a list"):
+        EngineConfig.from_environ(
+            {"KITE_NAMESPACE_PLUGIN_DEFAULTS": json.dumps({"ns": yaml.safe_load(text)})}
+        )
 
 
 def test_configured_defaults_are_read_as_json_or_yaml() -> None:
     config = EngineConfig.from_environ(
-        {"KITE_PLUGIN_DEFAULTS": f'[{{"type": "{LOG}", "values": {{"level": "WARN"}}}}]'}
+        {
+            "KITE_PLUGIN_DEFAULTS": f'[{{"type": "{LOG}", "values": {{"level": "WARN"}}}}]',
+            "KITE_NAMESPACE_PLUGIN_DEFAULTS": f"company:\n  - type: {LOG}\n    values: {{level: ERROR}}\n",
+        }
     )
-    assert config.plugin_defaults == (PluginDefault(type=LOG, values={"level": "WARN"}),)
+    assert config.plugin_defaults == ConfiguredDefaults(
+        (PluginDefault(type=LOG, values={"level": "WARN"}),),
+        {"company": (PluginDefault(type=LOG, values={"level": "ERROR"}),)},
+    )
 
 
 _values = st.recursive(
