@@ -3,6 +3,8 @@ global plugin defaults (spec part 1 §11)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from kite.engine.encryption import KEY_LENGTHS
 from kite.engine.flow import PluginDefault
 from kite.engine.loader.plugin_defaults import ConfiguredDefaults
 
@@ -30,6 +33,8 @@ class EngineConfig:
     # Applied to every flow after its own `pluginDefaults`: Kestra's `kestra.plugins.defaults` and EE's
     # namespace plugin defaults.
     plugin_defaults: ConfiguredDefaults = field(default_factory=ConfiguredDefaults)
+    # The AES key of SECRET inputs (Kestra's `kestra.encryption.secret-key`); without it they are refused.
+    encryption_key: bytes | None = None
 
     def variables(self) -> dict[str, Any]:
         kestra = {k: v for k, v in (("environment", self.environment), ("url", self.url)) if v is not None}
@@ -43,7 +48,8 @@ class EngineConfig:
         lower-cased and without the prefix, so a flow never sees the rest of the environment (AWS
         credentials among it). ``KITE_GLOBALS`` holds the globals as a JSON or YAML mapping,
         ``KITE_PLUGIN_DEFAULTS`` the global plugin defaults as a JSON or YAML list, and
-        ``KITE_NAMESPACE_PLUGIN_DEFAULTS`` a mapping of namespace to such a list."""
+        ``KITE_NAMESPACE_PLUGIN_DEFAULTS`` a mapping of namespace to such a list, ``KITE_ENCRYPTION_KEY``
+        the base64 AES key (16, 24 or 32 bytes) of SECRET inputs."""
         prefix = environ.get("KITE_ENV_VARS_PREFIX", DEFAULT_ENV_PREFIX)
         if not prefix:
             raise ConfigError("KITE_ENV_VARS_PREFIX must not be empty: it would expose the whole environment")
@@ -55,6 +61,7 @@ class EngineConfig:
             globals=_globals(environ.get("KITE_GLOBALS")),
             environment=environ.get("KITE_ENVIRONMENT") or None,
             url=environ.get("KITE_URL") or None,
+            encryption_key=_encryption_key(environ.get("KITE_ENCRYPTION_KEY")),
             plugin_defaults=ConfiguredDefaults(
                 _plugin_defaults("KITE_PLUGIN_DEFAULTS", environ.get("KITE_PLUGIN_DEFAULTS")),
                 _namespace_plugin_defaults(environ.get("KITE_NAMESPACE_PLUGIN_DEFAULTS")),
@@ -106,3 +113,15 @@ def _plugin_defaults(name: str, value: Any) -> tuple[PluginDefault, ...]:
             for e in exc.errors()
         )
         raise ConfigError(f"{name} must be a list of plugin defaults: {problems}") from None
+
+
+def _encryption_key(text: str | None) -> bytes | None:
+    if not text:
+        return None
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error:
+        raise ConfigError("KITE_ENCRYPTION_KEY must be base64") from None
+    if len(key) not in KEY_LENGTHS:
+        raise ConfigError(f"KITE_ENCRYPTION_KEY must decode to 16, 24 or 32 bytes, not {len(key)}")
+    return key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kite.engine.config import EngineConfig
 from kite.engine.ports import Clock, Resources, SecretStore
@@ -43,8 +43,13 @@ def build(
     *,
     inline_budget: int = 500,
     allow_loopback: bool = False,
+    encryption_key: bytes | None = None,
 ) -> App:
-    """`allow_loopback` lets http() reach 127.0.0.1: for a laptop, never in Lambda (the runtime API)."""
+    """`allow_loopback` lets http() reach 127.0.0.1: for a laptop, never in Lambda (the runtime API).
+    `encryption_key` is the key of SECRET inputs when the environment gives none (KITE_ENCRYPTION_KEY)."""
+    config = EngineConfig.from_environ(environ)
+    if config.encryption_key is None:
+        config = replace(config, encryption_key=encryption_key)
     blobs = S3Blobs(session, settings.bucket)
     bus = SqsMessageBus(session, settings, blobs, clock)
     secrets: list[SecretStore] = [EnvSecretStore(environ)]
@@ -64,7 +69,7 @@ def build(
         SecureIds(),
         resources,
         DynamoConcurrencyStore(session, settings.state_table),
-        config=EngineConfig.from_environ(environ),
+        config=config,
         inline_budget=inline_budget,
     )
     return App(services, bus)

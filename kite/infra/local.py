@@ -75,6 +75,8 @@ class LocalKite:
                     self.environ,
                     inline_budget=self.inline_budget,
                     allow_loopback=True,
+                    # The embedded stack lives and dies with the process, and so does this key.
+                    encryption_key=os.urandom(32),
                 )
             )
             self._exit.callback(app.install, None)

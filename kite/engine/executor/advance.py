@@ -14,6 +14,7 @@ from typing import Any
 from kite.engine import checks
 from kite.engine.config import EngineConfig
 from kite.engine.durations import parse_duration
+from kite.engine.encryption import reveal_secrets, seal_secrets
 from kite.engine.executor import sla, subflows
 from kite.engine.executor.events import (
     TIMER_LOST,
@@ -49,7 +50,7 @@ from kite.engine.executor.variables import execution_variables, nest, task_run_v
 from kite.engine.expressions import ExpressionError, Renderer, is_truthy
 from kite.engine.flow import Flow, FlowGraph, Input
 from kite.engine.ids import derived_id, task_run_id
-from kite.engine.inputs import InputError, parse_input
+from kite.engine.inputs import InputError, parse_input, resolve_inputs
 from kite.engine.model.execution import (
     Execution,
     ExecutionMetadata,
@@ -95,14 +96,20 @@ class EngineContext:
     # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
     inline_budget: int = 0
 
+    def typed_inputs(self, flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
+        """A new execution's inputs, on every creation path (the API, replay, a Subflow task): typed and
+        validated, then SECRET values encrypted."""
+        typed = resolve_inputs(flow, supplied)
+        return seal_secrets(flow.inputs, typed, self.config.encryption_key, self.ids.random_bytes)
+
     def check(
         self, flow: Flow, revision: int, execution_id: str, inputs: Mapping[str, Any]
     ) -> checks.Verdict:
-        """The flow's `checks` on the typed inputs of an execution about to be created (every creation path:
-        the API, a Subflow task)."""
+        """The flow's `checks` on the typed inputs of an execution about to be created."""
         scope = Scope.of(flow.namespace, flow.id, execution_id, None)
         services = PortServices(self.clock, self.ids, self.resources, self.config, scope, list)
-        return checks.evaluate(flow, revision, inputs, self.renderer, services)
+        revealed = reveal_secrets(flow.inputs, inputs, self.config.encryption_key)
+        return checks.evaluate(flow, revision, revealed, self.renderer, services)
 
 
 def advance(
@@ -137,6 +144,8 @@ class Executor:
         self.flow = graph.flow
         self.execution = execution.copy()
         self.ctx = ctx
+        # What expressions see: the SECRET inputs decrypted.
+        self.inputs = reveal_secrets(graph.flow.inputs, execution.inputs or {}, ctx.config.encryption_key)
         self.services = PortServices(
             ctx.clock,
             ctx.ids,
@@ -149,7 +158,7 @@ class Executor:
                 (execution.trigger or {}).get("variables"),
             ),
             lambda: [*ctx.stored_logs(execution.id), *self.logs],
-            masked=PortServices.secret_inputs(graph.flow.inputs, execution.inputs),
+            masked=PortServices.secret_inputs(graph.flow.inputs, self.inputs),
         )
         self._config_variables = ctx.config.variables()
         self.effects: list[Effect] = []
@@ -222,7 +231,10 @@ class Executor:
     # --- rendering --------------------------------------------------------------------------------
 
     def execution_variables(self) -> dict[str, Any]:
-        return {**self._config_variables, **execution_variables(self.graph, self.execution)}
+        variables = {**self._config_variables, **execution_variables(self.graph, self.execution)}
+        if "inputs" in variables:
+            variables["inputs"] = self.inputs
+        return variables
 
     def variables(self, run: TaskRun) -> dict[str, Any]:
         return task_run_variables(self.graph, self.execution, run, self.execution_variables())

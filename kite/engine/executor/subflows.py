@@ -16,7 +16,7 @@ from kite.engine.executions import new_execution
 from kite.engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from kite.engine.expressions import ExpressionError
 from kite.engine.ids import derived_id
-from kite.engine.inputs import InvalidInputsError, resolve_inputs
+from kite.engine.inputs import InvalidInputsError
 from kite.engine.labels import SYSTEM_PREFIX
 from kite.engine.model.execution import Execution, TaskRun
 from kite.engine.model.state import StateType
@@ -98,7 +98,7 @@ def _child_execution(ex: Executor, run: TaskRun, task: ExecutableTask, call: Sub
     if run.iteration is not None:
         variables["taskRunIteration"] = run.iteration
     child_id = derived_id(parent.id, f"subflow/{run.id}/{run.attempt_number}")
-    inputs = resolve_inputs(flow, call.inputs)
+    inputs = ex.ctx.typed_inputs(flow, call.inputs)
     verdict = ex.ctx.check(flow, graph.revision, child_id, inputs)
     if verdict.behavior == "BLOCK_EXECUTION":
         raise TaskFailedError(verdict.refusal)

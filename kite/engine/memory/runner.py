@@ -25,6 +25,7 @@ from kite.engine.services import messages
 from kite.engine.services.app import Services
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
+TEST_KEY = bytes(range(32))
 
 
 class InMemoryRunner:
@@ -48,7 +49,8 @@ class InMemoryRunner:
             RandomIds(random.Random(seed)),
             resources or in_memory_resources(),
             InMemoryConcurrencyStore(),
-            config=config,
+            # A fixed key by default: this runner is for tests, its executions die with it.
+            config=config or EngineConfig(encryption_key=TEST_KEY),
             inline_budget=inline_budget,
         )
 

@@ -12,7 +12,7 @@ from kite.engine.executor.advance import EngineContext, advance, fully_terminate
 from kite.engine.executor.events import Restart, SetTaskRunState
 from kite.engine.executor.replay import remapped, replay
 from kite.engine.executor.variables import to_json_value
-from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared, resolve_inputs
+from kite.engine.inputs import InputError, InvalidInputsError, resolve_declared
 from kite.engine.labels import InvalidLabelError
 from kite.engine.model.execution import Execution, TaskRuns
 from kite.engine.model.state import StateType
@@ -78,7 +78,7 @@ class ExecutionService:
                 )
         execution_id = self.ids.new_id()
         uploads = place(files or {}, namespace, flow_id, execution_id)
-        typed = resolve_inputs(flow, {**(inputs or {}), **uploads.uris})
+        typed = self.engine.typed_inputs(flow, {**(inputs or {}), **uploads.uris})
         verdict = self.engine.check(flow, record.revision, execution_id, typed)
         if verdict.behavior == "BLOCK_EXECUTION":
             raise ExecutionBlockedError(verdict.refusal)
@@ -210,7 +210,7 @@ class ExecutionService:
         graph = self.catalog.graph(source.namespace, source.flow_id, revision or source.flow_revision)
         if graph.flow.disabled:
             raise FlowDisabledError(f"Cannot execute a disabled flow '{source.namespace}.{source.flow_id}'")
-        typed = resolve_inputs(graph.flow, inputs) if inputs is not None else None
+        typed = self.engine.typed_inputs(graph.flow, inputs) if inputs is not None else None
         new = replay(
             graph, source, self.ids.new_id(), self.clock.now(), from_task_run=task_run_id, inputs=typed
         )

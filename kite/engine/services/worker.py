@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kite.engine.config import EngineConfig
+from kite.engine.encryption import reveal_secrets
 from kite.engine.executor.variables import from_json_value
 from kite.engine.expressions import Renderer
 from kite.engine.model.serde import task_run_from_json
@@ -36,6 +37,11 @@ class Worker:
         if not isinstance(task, RunnableTask):
             raise TypeError(f"task '{task.id}' of type {task.type} is not runnable on a worker")
         variables = {**self.config.variables(), **from_json_value(body["variables"])}
+        if "inputs" in variables:
+            # The message carries SECRET inputs encrypted, as stored.
+            variables["inputs"] = reveal_secrets(
+                graph.flow.inputs, variables["inputs"], self.config.encryption_key
+            )
         execution_id = body["executionId"]
         services = PortServices(
             self.clock,

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from kite.engine.config import EngineConfig
+from kite.engine.encryption import value_at
 from kite.engine.expressions.errors import EvalError
 from kite.engine.files import belongs_to, execution_prefix, namespace_file_uri
 from kite.engine.flow import Input
@@ -66,17 +67,9 @@ class PortServices:
     @staticmethod
     def secret_inputs(declared: Sequence[Input] | None, inputs: Mapping[str, Any] | None) -> set[str]:
         """The values of the SECRET inputs among an execution's `inputs` (nested by dotted ids)."""
-        found = set()
-        for spec in declared or ():
-            if spec.type != "SECRET":
-                continue
-            value: Any = inputs
-            for part in spec.id.split("."):
-                value = value.get(part) if isinstance(value, Mapping) else None
-            # An empty value would mask between every character.
-            if isinstance(value, str) and value:
-                found.add(value)
-        return found
+        values = (value_at(inputs or {}, spec.id) for spec in declared or () if spec.type == "SECRET")
+        # An empty value would mask between every character.
+        return {value for value in values if isinstance(value, str) and value}
 
     # --- randomness and time ------------------------------------------------------------------------
 

@@ -161,6 +161,8 @@ class EmbeddedStack:
             name = self.physical_name(logical_id)
             self.session.scheduler.create_schedule_group(Name=name)
             self._resolved[logical_id] = {"Ref": name}
+        for name, default in self.template.parameters.items():
+            self._resolved[name] = {"Ref": default}
         for logical_id in self.template.roles:
             # Nothing checks IAM locally; the role only needs a well-formed ARN to pass around.
             name = self.physical_name(logical_id)

@@ -91,6 +91,8 @@ class StackTemplate:
     functions: list[FunctionSpec]
     environment: dict[str, Any]
     """The functions' shared environment variables, still with their intrinsic functions."""
+    parameters: dict[str, str]
+    """Each template parameter's default: what a `!Ref` to it stands for locally."""
 
 
 def load_template(path: Path | None = None) -> StackTemplate:
@@ -113,6 +115,7 @@ def _load(path: str) -> StackTemplate:
         buckets=[lid for lid, _ in of_type("AWS::S3::Bucket")],
         schedule_groups=[lid for lid, _ in of_type("AWS::Scheduler::ScheduleGroup")],
         roles=[lid for lid, _ in of_type("AWS::IAM::Role")],
+        parameters={n: str(p.get("Default", "")) for n, p in (document.get("Parameters") or {}).items()},
         functions=[
             _function(lid, function_globals | props) for lid, props in of_type("AWS::Serverless::Function")
         ],

@@ -1,11 +1,18 @@
-"""SECRET inputs: clear when rendered in a task, masked in every log line (spec part 1 §6.2)."""
+"""SECRET inputs: encrypted at rest, clear when rendered in a task, masked in every log line (spec part 1
+§6.2)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from kite.engine.config import ConfigError, EngineConfig
+from kite.engine.encryption import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
 from kite.engine.flow import Input
-from kite.engine.memory.runner import InMemoryRunner
+from kite.engine.inputs import InvalidInputsError
+from kite.engine.memory.runner import TEST_KEY, InMemoryRunner
+from kite.engine.model.serde import execution_to_json
 from kite.engine.worker.services import PortServices
 
 FLOW = """
@@ -46,6 +53,51 @@ def test_secret_inputs_are_masked_in_task_logs_but_clear_when_rendered(runner: I
     assert logs["log"] == "ada ****** ****** HUNTER2-AND-MORE"
     assert logs["fail"] == "bad ******"
     assert execution.task_runs.of_task("echo")[0].outputs == {"value": "t0k3n"}
+    # At rest, and in every message, the execution's inputs are ciphertext (task outputs are the task's own).
+    stored = json.dumps(execution_to_json(runner.services.executions.get(execution.id))["inputs"])
+    assert "t0k3n" not in stored and "hunter2" not in stored
+    assert decrypt(TEST_KEY, execution.inputs["token"]) == "t0k3n"
+    assert execution.inputs["user"] == "ada"
+
+
+def test_without_a_key_a_secret_input_is_refused_as_kestra_does() -> None:
+    runner = InMemoryRunner(config=EngineConfig())
+    runner.deploy(FLOW)
+    with pytest.raises(InvalidInputsError) as refused:
+        runner.services.executions.create("demo", "secrets", {"token": "t", "user": "u"})
+    assert str(refused.value).splitlines() == [NOT_CONFIGURED, NOT_CONFIGURED]
+
+
+def test_a_secret_passed_to_a_subflow_is_encrypted_in_the_child_too() -> None:
+    runner = InMemoryRunner()
+    runner.deploy(FLOW)
+    runner.deploy(
+        "id: parent\nnamespace: demo\ninputs:\n  - {id: pw, type: SECRET}\ntasks:\n  - id: call\n"
+        "    type: io.kestra.plugin.core.flow.Subflow\n    namespace: demo\n    flowId: secrets\n"
+        "    inputs: {token: '{{ inputs.pw }}', user: bob}\n"
+    )
+    parent = runner.run("demo", "parent", {"pw": "s3cr3t"})
+    (child,) = [e for e in runner.store.search() if e.id != parent.id]
+    child = runner.services.executions.get(child.id)
+    assert "s3cr3t" not in json.dumps(execution_to_json(child)["inputs"])
+    assert child.task_runs.of_task("echo")[0].outputs == {"value": "s3cr3t"}
+
+
+def test_seal_and_reveal_round_trip_on_dotted_ids_only() -> None:
+    declared = [Input.model_validate({"id": i, "type": t}) for i, t in (("a.b", "SECRET"), ("c", "STRING"))]
+    inputs = {"a": {"b": "x", "other": "y"}, "c": "z"}
+    sealed = seal_secrets(declared, inputs, TEST_KEY, bytes)
+    assert sealed["a"]["b"] == encrypt(TEST_KEY, "x", bytes(12)) and sealed["a"]["other"] == "y"
+    assert sealed["c"] == "z" and inputs["a"]["b"] == "x"
+    assert reveal_secrets(declared, sealed, TEST_KEY) == inputs
+
+
+@pytest.mark.parametrize(
+    ("key", "message"), [("not base64!", "must be base64"), ("YWJj", "16, 24 or 32 bytes, not 3")]
+)
+def test_a_bad_encryption_key_is_refused(key: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        EngineConfig.from_environ({"KITE_ENCRYPTION_KEY": key})
 
 
 def test_secret_input_values_follow_dotted_ids_and_skip_what_cannot_be_masked() -> None:
