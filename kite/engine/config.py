@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from kite.engine.encryption import KEY_LENGTHS
+from kite.engine.aes import KEY_LENGTHS
 from kite.engine.flow import PluginDefault
 from kite.engine.loader.plugin_defaults import ConfiguredDefaults
 

@@ -12,32 +12,20 @@ import binascii
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from kite.engine.aes import IV_LENGTH, DecryptionError, encrypt, open_sealed
 from kite.engine.flow import Input
 from kite.engine.inputs import InputError, InvalidInputsError
 
-IV_LENGTH = 12
-KEY_LENGTHS = (16, 24, 32)
 NOT_CONFIGURED = "Unable to use a `SECRET` input/output as encryption is not configured"
-
-
-class DecryptionError(ValueError):
-    pass
-
-
-def encrypt(key: bytes, text: str, iv: bytes) -> str:
-    return base64.b64encode(iv + AESGCM(key).encrypt(iv, text.encode("utf-8"), None)).decode("ascii")
 
 
 def decrypt(key: bytes, text: str) -> str:
     try:
-        data = base64.b64decode(text, validate=True)
-        return AESGCM(key).decrypt(data[:IV_LENGTH], data[IV_LENGTH:], None).decode("utf-8")
-    except (binascii.Error, ValueError, InvalidTag) as exc:
-        # A wrong key and tampered data are indistinguishable, as in Java.
-        raise DecryptionError("Unable to decrypt a SECRET input: wrong key or altered value") from exc
+        return open_sealed(key, base64.b64decode(text, validate=True)).decode("utf-8")
+    except (binascii.Error, DecryptionError) as exc:
+        raise DecryptionError(
+            f"Unable to decrypt a SECRET input (wrong key or altered value): {exc}"
+        ) from exc
 
 
 def seal_secrets(

@@ -12,14 +12,10 @@ import binascii
 import re
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from kite.engine.aes import IV_LENGTH, KEY_LENGTHS, TAG_LENGTH, DecryptionError, encrypt, open_sealed
 from kite.engine.expressions.errors import EvalError
 from kite.engine.expressions.state import RenderState
 
-IV_LENGTH = 12
-TAG_LENGTH = 16
 _MISSING: Any = object()
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
@@ -33,13 +29,12 @@ def fn_encrypt(state: RenderState, key: Any = _MISSING, plaintext: Any = _MISSIN
     text = _string(plaintext, "encrypt", "plaintext")
     if not text:
         return text
-    cipher = _cipher(secret, "encrypt")
-    data = text.encode("utf-8")
-    state.budget.check_size((IV_LENGTH + len(data) + TAG_LENGTH + 2) // 3 * 4)
+    aes_key = _key(secret, "encrypt")
+    state.budget.check_size((IV_LENGTH + len(text.encode("utf-8")) + TAG_LENGTH + 2) // 3 * 4)
     iv = _hook(state, "random_bytes", "encrypt")(IV_LENGTH)
     if not isinstance(iv, bytes) or len(iv) != IV_LENGTH:
         raise EvalError("Function [encrypt]: the random_bytes service returned an invalid value")
-    return base64.b64encode(iv + cipher.encrypt(iv, data, None)).decode("ascii")
+    return encrypt(aes_key, text, iv)
 
 
 def fn_decrypt(state: RenderState, key: Any = _MISSING, encrypted: Any = _MISSING) -> Any:
@@ -49,15 +44,11 @@ def fn_decrypt(state: RenderState, key: Any = _MISSING, encrypted: Any = _MISSIN
     text = _string(encrypted, "decrypt", "encrypted")
     if not text:
         return text
-    cipher = _cipher(secret, "decrypt")
-    data = _base64(text, "decrypt", "encrypted value")
-    if len(data) < IV_LENGTH + TAG_LENGTH:
-        raise EvalError("Input data too short to contain an expected tag length of 16bytes")
+    aes_key = _key(secret, "decrypt")
     try:
-        plain = cipher.decrypt(data[:IV_LENGTH], data[IV_LENGTH:], None)
-    except InvalidTag as exc:
-        # A wrong key and tampered data are indistinguishable, as in Java.
-        raise EvalError("Tag mismatch") from exc
+        plain = open_sealed(aes_key, _base64(text, "decrypt", "encrypted value"))
+    except DecryptionError as exc:
+        raise EvalError(str(exc)) from exc
     return plain.decode("utf-8", errors="replace")
 
 
@@ -67,13 +58,13 @@ def _string(value: Any, function: str, name: str) -> str | None:
     return value
 
 
-def _cipher(key: str | None, function: str) -> AESGCM:
+def _key(key: str | None, function: str) -> bytes:
     if key is None:
         raise EvalError(f"The '{function}' function expects a key, got null.")
     secret = _base64(key, function, "key")
-    if len(secret) not in (16, 24, 32):
+    if len(secret) not in KEY_LENGTHS:
         raise EvalError(f"Invalid AES key length: {len(secret)} bytes")
-    return AESGCM(secret)
+    return secret
 
 
 def _base64(text: str, function: str, what: str) -> bytes:
