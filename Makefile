@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/kite run examples/hello.yaml --fast-forward --input user=Kite
 
 lint: $(STAMP)
-	$(BIN)/ruff check kite tests bench
-	$(BIN)/ruff format --check kite tests bench
+	$(BIN)/ruff check engine infra functions tests bench
+	$(BIN)/ruff format --check engine infra functions tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,9 +37,12 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-# `sam build` (BuildMethod: makefile): the functions' shared artifact, built for Lambda's python3.12/arm64
-# with pip's cross-platform flags, so any local Python works.
+# `sam build` (BuildMethod: makefile): the functions' shared artifact is this package without extras (so
+# neither moto nor time-machine), installed with its dependencies for Lambda's python3.12/arm64 by pip's
+# cross-platform flags, so any local Python builds it. The dependencies are pyproject.toml's own.
 build-DispatcherFunction build-WorkerFunction:
+	rm -rf "$(ARTIFACTS_DIR)/.wheel"
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
 	$(PYTHON) -m pip install --quiet --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
-		--only-binary=:all: --target "$(ARTIFACTS_DIR)" -r requirements-lambda.txt
-	cp -r kite "$(ARTIFACTS_DIR)/"
+		--only-binary=:all: --target "$(ARTIFACTS_DIR)" "$(ARTIFACTS_DIR)"/.wheel/kite-*.whl
+	rm -rf "$(ARTIFACTS_DIR)/.wheel" "$(ARTIFACTS_DIR)/bin"

@@ -4,7 +4,7 @@
 
 For each flow: task runs per second (moto in-process, so this measures the engine plus moto, not AWS),
 AWS requests and DynamoDB capacity units per task run, and the estimated dollars per million task runs
-at AWS list prices. Lambda time is an assumption (see kite/infra/cost.py), invocations are counted.
+at AWS list prices. Lambda time is an assumption (see infra/cost.py), invocations are counted.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from kite.infra.cost import PER_MILLION, LambdaUsage, cost_of
-from kite.infra.local import LocalKite
+from infra.cost import PER_MILLION, LambdaUsage, cost_of
+from infra.local import LocalKite
 
 LOG = "io.kestra.plugin.core.log.Log"
 

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from kite.engine.expressions import Renderer
+from engine.expressions import Renderer
 
 
 class _Clock:

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from kite.engine.model.execution import Execution
-from kite.engine.ports import LogEntry, QueueName
-from kite.engine.services.app import Services
-from kite.engine.uploads import Upload
+from engine.model.execution import Execution
+from engine.ports import LogEntry, QueueName
+from engine.services.app import Services
+from engine.uploads import Upload
 
 # Wall-clock budget per execution (README: 60 s covers every case).
 TIMEOUT_S = 60.0
@@ -133,7 +133,7 @@ class MotoBackend(_Common):
         return record.namespace, record.id
 
     def wait_until(self, condition: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
-        from kite.infra.embedded.pump import PumpTimeoutError
+        from infra.embedded.pump import PumpTimeoutError
 
         pump = self.kite.pump
         stats = self.kite.stack.stats
@@ -216,12 +216,12 @@ class MemoryBackend(_Common):
 @contextlib.contextmanager
 def open_backend(name: str) -> Iterator[Backend]:
     if name == "moto":
-        from kite.infra.local import LocalKite
+        from infra.local import LocalKite
 
         with LocalKite(fast_forward=True) as kite:
             yield MotoBackend(kite)
     elif name == "memory":
-        from kite.engine.memory.runner import InMemoryRunner
+        from engine.memory.runner import InMemoryRunner
 
         yield MemoryBackend(InMemoryRunner())
     else:

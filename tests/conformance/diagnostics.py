@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 
 # The handlers' loggers (aws_lambda_powertools uses the service name) and the pump's.
-_LOGGERS = ("kite-dispatcher", "kite-worker", "kite.infra.embedded.pump")
+_LOGGERS = ("kite-dispatcher", "kite-worker", "infra.embedded.pump")
 
 
 class _Collect(logging.Handler):
@@ -50,7 +50,7 @@ def handler_errors() -> Iterator[list[str]]:
     errors: list[str] = []
     collect = _Collect(errors)
     # The handler modules attach their own stderr handler when first imported: import them before.
-    for module in ("kite.functions.dispatcher", "kite.functions.worker"):
+    for module in ("functions.dispatcher", "functions.worker"):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     saved = []

@@ -11,14 +11,14 @@ import inspect
 
 # (module, class) of every rejection the brief names.
 _NAMED = [
-    ("kite.engine.inputs", "InvalidInputsError"),
-    ("kite.engine.loader.flow_loader", "InvalidFlowError"),
-    ("kite.engine.services.executions", "FlowDisabledError"),
-    ("kite.engine.services.executions", "InvalidLabelError"),
-    ("kite.engine.ports", "NotFoundError"),
+    ("engine.inputs", "InvalidInputsError"),
+    ("engine.loader.flow_loader", "InvalidFlowError"),
+    ("engine.services.executions", "FlowDisabledError"),
+    ("engine.services.executions", "InvalidLabelError"),
+    ("engine.ports", "NotFoundError"),
 ]
 # Errors the execution service declares itself are refusals of that service (e.g. flow `checks`).
-_SERVICE_MODULE = "kite.engine.services.executions"
+_SERVICE_MODULE = "engine.services.executions"
 
 
 def rejection_errors() -> tuple[type[Exception], ...]:

@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 from contract_support import START, Harness
 
-from kite.engine.memory import (
+from engine.memory import (
     InMemoryExecutionStore,
     InMemoryFlowRepository,
     InMemoryMessageBus,
     InMemoryStorage,
     ManualClock,
 )
-from kite.engine.ports import QueueName
-from kite.infra.embedded.clock import VirtualClock
-from kite.infra.embedded.scheduler import LocalScheduler
-from kite.infra.embedded.stack import EmbeddedStack
+from engine.ports import QueueName
+from infra.embedded.clock import VirtualClock
+from infra.embedded.scheduler import LocalScheduler
+from infra.embedded.stack import EmbeddedStack
 
 
 def _memory() -> Iterator[Harness]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kite.engine.model.execution import (
+from engine.model.execution import (
     Execution,
     ExecutionMetadata,
     Label,
@@ -15,8 +15,8 @@ from kite.engine.model.execution import (
     TaskRunAttempt,
     TaskRuns,
 )
-from kite.engine.model.state import State, StateType
-from kite.engine.ports import ExecutionStore, FlowRepository, MessageBus, QueueName, Storage
+from engine.model.state import State, StateType
+from engine.ports import ExecutionStore, FlowRepository, MessageBus, QueueName, Storage
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

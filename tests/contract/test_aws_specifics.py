@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from contract_support import START, make_execution, make_task_run
 
-from kite.engine.ports import Commit, FlowRecord, Message, QueueName
-from kite.infra.aws.executions import SPILL_BYTES
-from kite.infra.embedded.clock import VirtualClock
-from kite.infra.embedded.stack import EmbeddedStack
+from engine.ports import Commit, FlowRecord, Message, QueueName
+from infra.aws.executions import SPILL_BYTES
+from infra.embedded.clock import VirtualClock
+from infra.embedded.stack import EmbeddedStack
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from contract_support import START
 
-from kite.engine.memory.concurrency import InMemoryConcurrencyStore
-from kite.engine.ports import ConcurrencyStore
-from kite.infra.aws.concurrency import DynamoConcurrencyStore
-from kite.infra.embedded.stack import EmbeddedStack
+from engine.memory.concurrency import InMemoryConcurrencyStore
+from engine.ports import ConcurrencyStore
+from infra.aws.concurrency import DynamoConcurrencyStore
+from infra.embedded.stack import EmbeddedStack
 
 FLOW = "demo#flow"
 

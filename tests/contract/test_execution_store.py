@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from contract_support import START, Harness, make_execution, make_task_run
 
-from kite.engine.model import serde
-from kite.engine.model.execution import Execution
-from kite.engine.model.state import StateType
-from kite.engine.ports import (
+from engine.model import serde
+from engine.model.execution import Execution
+from engine.model.state import StateType
+from engine.ports import (
     Commit,
     ConcurrentModificationError,
     LogEntry,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from contract_support import Harness
 
-from kite.engine.ports import FlowRecord, NotFoundError
+from engine.ports import FlowRecord, NotFoundError
 
 SOURCE = "id: hello\nnamespace: company.team\ntasks: []\n"
 CHANGED = SOURCE + "description: changed\n"

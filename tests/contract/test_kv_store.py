@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from contract_support import START
 
-from kite.engine.kv import KVError, NamespaceKV
-from kite.engine.memory import ManualClock
-from kite.engine.memory.kv import InMemoryKVStore
-from kite.engine.ports import KVEntry, KVStore
-from kite.infra.aws.kv import DynamoKVStore
-from kite.infra.embedded.stack import EmbeddedStack
+from engine.kv import KVError, NamespaceKV
+from engine.memory import ManualClock
+from engine.memory.kv import InMemoryKVStore
+from engine.ports import KVEntry, KVStore
+from infra.aws.kv import DynamoKVStore
+from infra.embedded.stack import EmbeddedStack
 
 NS = "company.team"
 

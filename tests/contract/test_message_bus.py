@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from contract_support import Harness
 
-from kite.engine.ports import Message, QueueName
+from engine.ports import Message, QueueName
 
 
 def test_dispatch_messages_arrive_in_order_per_group(harness: Harness) -> None:

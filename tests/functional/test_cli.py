@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kite.infra.cli.main import main
+from infra.cli.main import main
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -103,7 +103,7 @@ def test_flows_dir_and_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_json_stdout_stays_clean_when_a_handler_logs_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kite.engine.services.dispatcher import Dispatcher
+    from engine.services.dispatcher import Dispatcher
 
     original = Dispatcher.handle
     failures: list[str] = []

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from kite.engine.model.execution import Execution
-from kite.engine.model.state import StateType
-from kite.engine.services.concurrency import flow_key
-from kite.infra.aws.concurrency import DynamoConcurrencyStore
-from kite.infra.local import LocalKite
+from engine.model.execution import Execution
+from engine.model.state import StateType
+from engine.services.concurrency import flow_key
+from infra.aws.concurrency import DynamoConcurrencyStore
+from infra.local import LocalKite
 from tests.functional.faults import twice
 
 LIMIT = 2

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from kite.engine.model.execution import Execution
-from kite.engine.ports import Commit
-from kite.infra.aws.bus import SqsMessageBus
-from kite.infra.aws.executions import DynamoExecutionStore
-from kite.infra.local import Handler, LocalKite
+from engine.model.execution import Execution
+from engine.ports import Commit
+from infra.aws.bus import SqsMessageBus
+from infra.aws.executions import DynamoExecutionStore
+from infra.local import Handler, LocalKite
 from tests.functional.faults import twice
 
 FLOW = """id: faults
@@ -76,7 +76,7 @@ def test_racing_dispatchers_end_consistent(monkeypatch: pytest.MonkeyPatch, refe
         if captured and not raced and change.changed:
             raced.append(change.execution.id)
             event, context = captured[0]
-            from kite.functions import dispatcher
+            from functions import dispatcher
 
             dispatcher.handler(event, context)  # the other invocation, delivered concurrently
         return original(self, change)
@@ -150,7 +150,7 @@ def test_a_worker_that_never_reports_times_out_and_its_late_result_is_ignored(
     with LocalKite(inline_budget=0, wrap_worker=lose_first_attempt) as kite:
         kite.deploy(RETRY_FLOW if timeout else RETRY_FLOW.replace("    timeout: PT1M\n", ""))
         execution = kite.run("demo", "retried")
-        from kite.functions import worker
+        from functions import worker
 
         event, context = swallowed[0]
         worker.handler(event, context)  # the lost attempt reports at last

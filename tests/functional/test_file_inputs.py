@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kite.engine.inputs import InvalidInputsError
-from kite.engine.uploads import Upload
-from kite.infra.cli.main import main
-from kite.infra.local import LocalKite
+from engine.inputs import InvalidInputsError
+from engine.uploads import Upload
+from infra.cli.main import main
+from infra.local import LocalKite
 
 FLOW = """
 id: files

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.engine.services.executions import ExecutionTerminatedError
-from kite.infra.local import LocalKite
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.services.executions import ExecutionTerminatedError
+from infra.local import LocalKite
 
 FLOW = """
 id: long

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.engine.ports import LogEntry
-from kite.engine.services.app import Services
-from kite.engine.tasks.base import RunnableTask
-from kite.engine.tasks.registry import task_class
-from kite.infra.cli.main import main
-from kite.infra.local import LocalKite
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.ports import LogEntry
+from engine.services.app import Services
+from engine.tasks.base import RunnableTask
+from engine.tasks.registry import task_class
+from infra.cli.main import main
+from infra.local import LocalKite
 
 KV_TYPES = [f"io.kestra.plugin.core.kv.{name}" for name in ("Set", "Get", "Delete", "GetKeys", "PurgeKV")]
 

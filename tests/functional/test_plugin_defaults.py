@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kite.infra.cli.main import main
-from kite.infra.local import LocalKite
+from infra.cli.main import main
+from infra.local import LocalKite
 
 FLOW = """
 id: defaults

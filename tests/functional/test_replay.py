@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.executor.replay import ReplayError
-from kite.engine.inputs import InvalidInputsError
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.infra.local import LocalKite
+from engine.executor.replay import ReplayError
+from engine.inputs import InvalidInputsError
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from infra.local import LocalKite
 
 FLOW = """
 id: replayed

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.engine.model.state import StateType
-from kite.engine.services.executions import ExecutionStateError
-from kite.infra.local import LocalKite
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.model.state import StateType
+from engine.services.executions import ExecutionStateError
+from infra.local import LocalKite
 
 FLOW = """
 id: restart_demo

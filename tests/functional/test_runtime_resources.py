@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kite.engine.config import EngineConfig
-from kite.engine.memory import in_memory_resources
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.infra.cli.main import main
-from kite.infra.local import LocalKite
+from engine.config import EngineConfig
+from engine.memory import in_memory_resources
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from infra.cli.main import main
+from infra.local import LocalKite
 
 FLOW = """
 id: resources

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from kite.engine.model.serde import execution_to_json
-from kite.infra.local import LocalKite
+from engine.model.serde import execution_to_json
+from infra.local import LocalKite
 
 FLOW = """
 id: secrets

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.loader.flow_loader import InvalidFlowError
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.engine.ports import QueueName
-from kite.infra.local import LocalKite
+from engine.loader.flow_loader import InvalidFlowError
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.ports import QueueName
+from infra.local import LocalKite
 from tests.functional.faults import twice
 
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"

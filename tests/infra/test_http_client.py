@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from kite.engine.ports import HttpError
-from kite.infra.http import UrllibHttpClient, refusal
+from engine.ports import HttpError
+from infra.http import UrllibHttpClient, refusal
 
 TIMEOUT = 5.0
 

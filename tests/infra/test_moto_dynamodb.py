@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from kite.infra.embedded.stack import EmbeddedStack
+from infra.embedded.stack import EmbeddedStack
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from kite.engine.ports import Message, QueueName
-from kite.infra.embedded.clock import VirtualClock
-from kite.infra.embedded.pump import Pump, PumpTimeoutError
-from kite.infra.embedded.stack import EmbeddedStack
+from engine.ports import Message, QueueName
+from infra.embedded.clock import VirtualClock
+from infra.embedded.pump import Pump, PumpTimeoutError
+from infra.embedded.stack import EmbeddedStack
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 RECORD_KEYS = {

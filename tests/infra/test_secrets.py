@@ -4,8 +4,8 @@ import base64
 
 import pytest
 
-from kite.engine.memory import InMemorySecretStore
-from kite.infra.secrets import ChainedSecretStore, EnvSecretStore, SecretConfigError
+from engine.memory import InMemorySecretStore
+from infra.secrets import ChainedSecretStore, EnvSecretStore, SecretConfigError
 
 
 def _b64(text: str) -> str:

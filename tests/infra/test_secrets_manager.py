@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from kite.engine.memory import ManualClock
-from kite.infra.aws.secrets_manager import SecretsManagerSecretStore, secret_names
-from kite.infra.aws.session import AwsSession
+from engine.memory import ManualClock
+from infra.aws.secrets_manager import SecretsManagerSecretStore, secret_names
+from infra.aws.session import AwsSession
 
 PREFIX = "kite/"
 

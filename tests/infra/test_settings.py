@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kite.infra.aws.settings import AwsSettings, MissingSettingError
+from infra.aws.settings import AwsSettings, MissingSettingError
 
 SETTINGS = AwsSettings(
     flows_table="flows",

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from cfnlint.decode.decode import decode_str
 
-import kite
-from kite.infra.aws.settings import AwsSettings
-from kite.infra.embedded.stack import EmbeddedStack
-from kite.infra.embedded.template import template_path
+import infra
+from infra.aws.settings import AwsSettings
+from infra.embedded.stack import EmbeddedStack
+from infra.embedded.template import template_path
 
-TEMPLATE = Path(kite.__file__).parent.parent / "template.yaml"
+TEMPLATE = Path(infra.__file__).parent.parent / "template.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from cfnlint.api import lint
 
-import kite
+import infra
 
-TEMPLATE = Path(kite.__file__).parent.parent / "template.yaml"
+TEMPLATE = Path(infra.__file__).parent.parent / "template.yaml"
 
 
 def errors(text: str) -> list[str]:

@@ -6,17 +6,17 @@ import ast
 import re
 from pathlib import Path
 
-import kite.engine
+import engine
 
-ENGINE = Path(kite.engine.__file__).parent
+ENGINE = Path(engine.__file__).parent
 FORBIDDEN_IMPORTS = (
     "boto3",
     "botocore",
     "aws_lambda_powertools",
     "moto",
     "time_machine",
-    "kite.infra",
-    "kite.functions",
+    "infra",
+    "functions",
 )
 FORBIDDEN_CALLS = re.compile(
     r"\b(datetime\.now|datetime\.utcnow|date\.today|time\.time|time\.monotonic|os\.environ|os\.getenv|uuid\.uuid[14])\b"
@@ -56,6 +56,6 @@ def test_engine_reads_no_clock_randomness_or_environment() -> None:
 
 def test_the_check_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import boto3\nfrom kite.infra.local import LocalKite\nx = datetime.now()\n")
-    assert [n for n in _imports(bad) if n in ("boto3", "kite.infra.local")] == ["boto3", "kite.infra.local"]
+    bad.write_text("import boto3\nfrom infra.local import LocalKite\nx = datetime.now()\n")
+    assert [n for n in _imports(bad) if n in ("boto3", "infra.local")] == ["boto3", "infra.local"]
     assert FORBIDDEN_CALLS.search(bad.read_text())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
 
 RETURN = "io.kestra.plugin.core.debug.Return"
 FAIL = "io.kestra.plugin.core.execution.Fail"

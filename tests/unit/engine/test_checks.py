@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.services.executions import ExecutionBlockedError
+from engine.memory.runner import InMemoryRunner
+from engine.services.executions import ExecutionBlockedError
 
 FLOW = """
 id: guarded

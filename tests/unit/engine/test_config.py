@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.config import ConfigError, EngineConfig
+from engine.config import ConfigError, EngineConfig
 
 
 def test_envs_keep_only_the_prefix_lower_cased() -> None:

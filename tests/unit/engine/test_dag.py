@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.engine.tasks.dag import Dag
+from engine.loader.flow_loader import InvalidFlowError, parse_flow
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.tasks.dag import Dag
 
 RETURN = "io.kestra.plugin.core.debug.Return"
 

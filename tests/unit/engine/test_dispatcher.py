@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.ports import Commit, QueueName, StoredExecution
-from kite.engine.services import messages
+from engine.memory.runner import InMemoryRunner
+from engine.ports import Commit, QueueName, StoredExecution
+from engine.services import messages
 
 FLOW = """id: steps
 namespace: demo

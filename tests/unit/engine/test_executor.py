@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
-from kite.engine.ports import Commit
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.ports import Commit
 
 LOG = "io.kestra.plugin.core.log.Log"
 RETURN = "io.kestra.plugin.core.debug.Return"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from kite.engine.flow import Input
-from kite.engine.inputs import InvalidInputsError, parse_input, resolve_declared
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.serde import execution_to_json
+from engine.flow import Input
+from engine.inputs import InvalidInputsError, parse_input, resolve_declared
+from engine.memory.runner import InMemoryRunner
+from engine.model.serde import execution_to_json
 
 
 def declare(**fields: Any) -> Input:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
-from kite.engine.tasks.log import Log
-from kite.engine.tasks.sequential import Sequential
+from engine.loader.flow_loader import InvalidFlowError, parse_flow
+from engine.tasks.log import Log
+from engine.tasks.sequential import Sequential
 
 
 def problems(source: str) -> list[str]:

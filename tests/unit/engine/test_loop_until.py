@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
+from engine.memory.runner import InMemoryRunner
 
 
 def _flow(condition: str, extra: str = "") -> str:

@@ -10,10 +10,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kite.engine.config import ConfigError, EngineConfig
-from kite.engine.flow import PluginDefault
-from kite.engine.loader.flow_loader import InvalidFlowError, parse_flow
-from kite.engine.loader.plugin_defaults import ConfiguredDefaults, deep_merge, inject
+from engine.config import ConfigError, EngineConfig
+from engine.flow import PluginDefault
+from engine.loader.flow_loader import InvalidFlowError, parse_flow
+from engine.loader.plugin_defaults import ConfiguredDefaults, deep_merge, inject
 
 RETURN = "io.kestra.plugin.core.debug.Return"
 LOG = "io.kestra.plugin.core.log.Log"

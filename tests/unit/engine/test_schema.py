@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kite.engine.schema import flow_json_schema
-from kite.infra.cli.main import main
+from engine.schema import flow_json_schema
+from infra.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 PUBLISHED = ROOT / "docs" / "kite-flow.schema.json"

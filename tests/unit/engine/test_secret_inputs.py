@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from kite.engine.config import ConfigError, EngineConfig
-from kite.engine.encryption import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
-from kite.engine.flow import Input
-from kite.engine.inputs import InvalidInputsError
-from kite.engine.memory.runner import TEST_KEY, InMemoryRunner
-from kite.engine.model.serde import execution_to_json
-from kite.engine.worker.services import PortServices
+from engine.config import ConfigError, EngineConfig
+from engine.encryption import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
+from engine.flow import Input
+from engine.inputs import InvalidInputsError
+from engine.memory.runner import TEST_KEY, InMemoryRunner
+from engine.model.serde import execution_to_json
+from engine.worker.services import PortServices
 
 FLOW = """
 id: secrets

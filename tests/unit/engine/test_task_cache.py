@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from kite.engine.memory.runner import InMemoryRunner
-from kite.engine.model.execution import Execution
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
 
 FLOW = """
 id: cached

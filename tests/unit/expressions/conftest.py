@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from kite.engine.expressions import Renderer
+from engine.expressions import Renderer
 
 
 class FixedClock:

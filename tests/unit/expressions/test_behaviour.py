@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kite.engine.expressions import ExpressionError, Renderer, is_truthy, to_pebble_string
+from engine.expressions import ExpressionError, Renderer, is_truthy, to_pebble_string
 
 from .conftest import FixedClock
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kite.engine.expressions import ExpressionError, Renderer
+from engine.expressions import ExpressionError, Renderer
 
 
 def _context() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kite.engine.expressions import ExpressionError, Renderer
+from engine.expressions import ExpressionError, Renderer
 
 KESTRA_KEY = "I6EGNzRESu3X3pKZidrqCGOHQFUFC0yK"  # EncryptionServiceTest's key (AES-192)
 ZERO_KEY = "AAAAAAAAAAAAAAAAAAAAAA=="  # 16 zero bytes

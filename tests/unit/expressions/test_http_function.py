@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kite.engine.config import EngineConfig
-from kite.engine.expressions import ExpressionError, Renderer
-from kite.engine.memory import CannedHttpClient, RandomIds, in_memory_resources
-from kite.engine.ports import HttpError, HttpResponse
-from kite.engine.worker.services import PortServices, Scope
+from engine.config import EngineConfig
+from engine.expressions import ExpressionError, Renderer
+from engine.memory import CannedHttpClient, RandomIds, in_memory_resources
+from engine.ports import HttpError, HttpResponse
+from engine.worker.services import PortServices, Scope
 
 URL = "https://api.test/todos"
 JSON = {"Content-Type": "application/json"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kite.engine.expressions import ExpressionError, Renderer
+from engine.expressions import ExpressionError, Renderer
 
 
 def _context() -> dict[str, Any]:

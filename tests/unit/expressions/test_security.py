@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kite.engine.expressions import ExpressionError, Renderer
+from engine.expressions import ExpressionError, Renderer
 
 PAYLOADS = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kite.engine.expressions import ExpressionError, Renderer
+from engine.expressions import ExpressionError, Renderer
 
 OK: list[tuple[str, str]] = [
     ("Hello {{ inputs.name | upper }}!", "Hello WORLD!"),

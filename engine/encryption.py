@@ -1,0 +1,82 @@
+"""SECRET inputs at rest (spec part 1 §6): Kestra's `EncryptionService` (AES/GCM, a 12-byte IV before the
+ciphertext, base64 text) under the configured key.
+
+An execution stores a SECRET input's ciphertext only, so its JSON, its messages and its stored copy never
+show the value; expressions see it decrypted, and task logs mask it (PortServices.masked).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from engine.aes import IV_LENGTH, DecryptionError, encrypt, open_sealed
+from engine.flow import Input
+from engine.inputs import InputError, InvalidInputsError
+
+NOT_CONFIGURED = "Unable to use a `SECRET` input/output as encryption is not configured"
+
+
+def decrypt(key: bytes, text: str) -> str:
+    try:
+        return open_sealed(key, base64.b64decode(text, validate=True)).decode("utf-8")
+    except (binascii.Error, DecryptionError) as exc:
+        raise DecryptionError(
+            f"Unable to decrypt a SECRET input (wrong key or altered value): {exc}"
+        ) from exc
+
+
+def seal_secrets(
+    declared: Sequence[Input] | None,
+    inputs: Mapping[str, Any],
+    key: bytes | None,
+    random_bytes: Callable[[int], bytes],
+) -> dict[str, Any]:
+    """Typed inputs with each SECRET value encrypted; refused, as Kestra does, when there is no key."""
+    secret_ids = [spec.id for spec in declared or () if spec.type == "SECRET"]
+    if key is None:
+        present = [i for i in secret_ids if isinstance(value_at(inputs, i), str)]
+        if present:
+            raise InvalidInputsError([InputError(i, NOT_CONFIGURED) for i in present])
+        return dict(inputs)
+    return _replace(
+        inputs, secret_ids, lambda text: encrypt(key, text, random_bytes(IV_LENGTH)) if text else text
+    )
+
+
+def reveal_secrets(
+    declared: Sequence[Input] | None, inputs: Mapping[str, Any], key: bytes | None
+) -> dict[str, Any]:
+    """Stored inputs with each SECRET value decrypted (what expressions see)."""
+    secret_ids = [spec.id for spec in declared or () if spec.type == "SECRET"]
+    if key is None or not secret_ids:
+        return dict(inputs)
+    return _replace(inputs, secret_ids, lambda text: decrypt(key, text) if text else text)
+
+
+def value_at(inputs: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = inputs
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _replace(
+    inputs: Mapping[str, Any], dotted_ids: list[str], change: Callable[[str], str]
+) -> dict[str, Any]:
+    """A copy with the string at each dotted id changed (inputs nest by dots); the original is untouched."""
+    result = dict(inputs)
+    for dotted in dotted_ids:
+        node = result
+        *parents, last = dotted.split(".")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, Mapping):
+                break
+            node[part] = node = dict(child)
+        else:
+            if isinstance(node.get(last), str):
+                node[last] = change(node[last])
+    return result

@@ -1,0 +1,187 @@
+"""What `advance()` consumes (events) and produces (effects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.model.execution import Execution, TaskRun
+from engine.model.state import StateType
+from engine.ports import LogEntry
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """Run executor passes: the execution was created, or a step was cut short and continues."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerResult:
+    """A worker's report on one attempt of a task run: the whole task run as the worker left it."""
+
+    task_run: TaskRun
+    logs: tuple[LogEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    kind: str
+    task_run_id: str | None = None
+    attempt: int | None = None
+    sla_id: str | None = None  # the SLA a MAX_DURATION timer checks
+
+
+@dataclass(frozen=True, slots=True)
+class Kill:
+    """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Resume the paused task run `task_run_id` with its validated `onResume` inputs; None resumes an
+    execution paused by hand (no task run paused)."""
+
+    task_run_id: str | None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Pause a running execution by hand: nothing new starts until it is resumed."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartExecution:
+    """As an event: store this new execution unless it exists, then run it. As an effect: send that event,
+    at `at` (a retry with CREATE_NEW_EXECUTION) or at once (a subflow)."""
+
+    execution: Execution
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetTaskRunState:
+    """Give a task run of an ended execution a state by hand, and go on from there (spec part 2 §14.3)."""
+
+    task_run_id: str
+    state: StateType
+
+
+@dataclass(frozen=True, slots=True)
+class SubflowEnded:
+    """Child execution `child_id`, started by task run `task_run_id`, is over (spec part 1 §12.2).
+
+    `outputs` are the child's flow outputs (or the task's legacy `outputs`, rendered in the child);
+    `error` says why they could not be extracted."""
+
+    task_run_id: str
+    child_id: str
+    state: StateType
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The flow's concurrency limit answered (spec part 2 §4.2): a slot was `granted`, or not and then
+    `behavior` says what happens; `running` is how many executions hold a slot."""
+
+    granted: bool
+    behavior: str = "QUEUE"
+    running: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSlot:
+    """The execution is over: give its concurrency slot back and hand free slots to the oldest waiting.
+    Handled by the dispatcher, never by `advance()`."""
+
+
+Event = (
+    Admission
+    | ReleaseSlot
+    | Wake
+    | WorkerResult
+    | TimerFired
+    | Kill
+    | Resume
+    | Pause
+    | Restart
+    | SetTaskRunState
+    | StartExecution
+    | SubflowEnded
+)
+
+# --- effects --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunTask:
+    """Send attempt `attempt` (1-based) of a runnable task run to a worker."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    kind: str
+    fire_at: datetime
+    task_run_id: str | None = None
+    attempt: int | None = None
+    sla_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    """The step stopped before a fixpoint (work bound reached): run another step."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionEnded:
+    """The execution is fully terminated (terminal state, afterExecution done)."""
+
+    state: StateType
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Deliver `event` to another execution: a child's end to its parent, a kill or a restart to a child.
+    `key` tells one notice from another, so that a re-sent one is recognised."""
+
+    execution_id: str
+    event: Kill | Restart | SubflowEnded
+    key: str
+
+
+Effect = RunTask | StartTimer | Continue | ExecutionEnded | StartExecution | Notify
+
+TIMER_WAIT = "WAIT"  # a waiting task (Sleep) is done
+TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt
+TIMER_TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
+TIMER_LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
+TIMER_PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
+TIMER_NEXT_ITERATION = "NEXT_ITERATION"  # a LoopUntil waited its interval
+TIMER_SLA = "SLA"  # a MAX_DURATION SLA's deadline
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceResult:
+    execution: Execution
+    effects: tuple[Effect, ...]
+    logs: tuple[LogEntry, ...]
+    changed: frozenset[str]
+    removed: frozenset[str]
+    header_changed: bool = False
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.header_changed or self.changed or self.removed or self.effects or self.logs)

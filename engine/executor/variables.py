@@ -1,0 +1,123 @@
+"""The expression context of a task run (Kestra's RunVariables, spec part 1 §15.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.flow import FlowGraph
+from engine.model.execution import Execution, TaskRun
+from engine.model.serde import format_instant
+
+
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """`{"a.b": 1}` → `{"a": {"b": 1}}` (dotted input ids and label keys nest)."""
+    result: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = result
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def execution_variables(graph: FlowGraph, execution: Execution) -> dict[str, Any]:
+    """Everything that does not depend on the task run being rendered."""
+    variables: dict[str, Any] = {
+        "flow": {
+            "id": execution.flow_id,
+            "namespace": execution.namespace,
+            "revision": execution.flow_revision,
+        },
+        "execution": {
+            "id": execution.id,
+            "startDate": execution.state.start_date,
+            "state": execution.state.current.value,
+            "originalId": execution.original_id or execution.id,
+        },
+        "outputs": execution.task_runs.outputs_view(),
+        "tasks": execution.task_runs.states_view(),
+        "labels": nest(execution.label_map()),
+    }
+    if execution.outputs is not None:
+        variables["execution"]["outputs"] = execution.outputs
+    if execution.inputs:
+        variables["inputs"] = execution.inputs
+    if execution.variables:
+        variables["vars"] = execution.variables
+    if execution.trigger is not None:
+        variables["trigger"] = execution.trigger.get("variables") or {}
+    return variables
+
+
+def task_run_variables(
+    graph: FlowGraph, execution: Execution, run: TaskRun, base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    variables = dict(base if base is not None else execution_variables(graph, execution))
+    task = graph.task(run.task_id)
+    variables["task"] = {"id": task.id, "type": task.type}
+    variables["taskrun"] = _taskrun(run)
+    # Only ancestors that carry a loop value or outputs count (Kestra's RunVariables): a loop task run
+    # itself is skipped, so `parents[i].taskrun.value` walks the loop values outward.
+    parents = [
+        _parent(graph, p) for p in execution.task_runs.ancestors(run) if p.value is not None or p.outputs
+    ]
+    if parents:
+        variables["parent"] = parents[0]
+        variables["parents"] = parents
+    return variables
+
+
+def _taskrun(run: TaskRun) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": run.id,
+        "startDate": run.state.start_date,
+        "attemptsCount": max(run.attempt_number - 1, 0) if run.state.current.running else run.attempt_number,
+    }
+    if run.parent_task_run_id is not None:
+        data["parentId"] = run.parent_task_run_id
+    if run.value is not None:
+        data["value"] = run.value
+    if run.iteration is not None:
+        data["iteration"] = run.iteration
+    return data
+
+
+def _parent(graph: FlowGraph, run: TaskRun) -> dict[str, Any]:
+    task = graph.task(run.task_id)
+    data: dict[str, Any] = {"task": {"id": task.id, "type": task.type}, "taskrun": {"id": run.id}}
+    if run.value is not None:
+        data["taskrun"]["value"] = run.value
+    if run.iteration is not None:
+        data["taskrun"]["iteration"] = run.iteration
+    if run.outputs:
+        data["outputs"] = run.outputs
+    return data
+
+
+def to_json_value(value: Any) -> Any:
+    """Materialise lazy views and dates so a context can travel in a message."""
+    if isinstance(value, Mapping):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
+    if hasattr(value, "isoformat") and hasattr(value, "tzinfo"):
+        return {"$date": format_instant(value)}
+    return value
+
+
+def from_json_value(value: Any) -> Any:
+    """Inverse of `to_json_value`."""
+    if isinstance(value, dict):
+        if len(value) == 1 and "$date" in value:
+            from engine.model.serde import parse_instant
+
+            return parse_instant(value["$date"])
+        return {k: from_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json_value(v) for v in value]
+    return value

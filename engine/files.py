@@ -1,0 +1,40 @@
+"""Where Kestra puts things in internal storage (`kestra:///…`), and who may read them."""
+
+from __future__ import annotations
+
+from engine.expressions.filters import slugify
+
+SCHEME = "kestra:///"
+
+
+def kestra_uri(path: str) -> str:
+    return SCHEME + path.lstrip("/")
+
+
+def kestra_path(uri: str) -> str:
+    """The path inside internal storage, without a leading slash."""
+    if not uri.startswith(SCHEME) or len(uri) == len(SCHEME):
+        raise ValueError(f"not an internal storage URI: {uri!r}")
+    return uri[len(SCHEME) :]
+
+
+def namespace_path(namespace: str) -> str:
+    return namespace.replace(".", "/")
+
+
+def namespace_file_uri(namespace: str, path: str) -> str:
+    """A namespace file's URI (`fileURI()`); the path may not climb out of the namespace."""
+    relative = path.lstrip("/")
+    if ".." in relative.split("/"):
+        raise ValueError("Path must not contain '../'")
+    return f"{SCHEME}{namespace_path(namespace)}/_files/{relative}"
+
+
+def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
+    """Every file an execution writes lives under this URI prefix."""
+    return f"{SCHEME}{namespace_path(namespace)}/{slugify(flow_id)}/executions/{execution_id}/"
+
+
+def belongs_to(uri: str, prefix: str) -> bool:
+    """True when `uri` is under `prefix` without any `..` segment to climb out of it."""
+    return uri.startswith(prefix) and ".." not in uri[len(SCHEME) :].split("/")

@@ -1,0 +1,31 @@
+"""Execution label rules shared by execution creation and the Labels task (spec part 1 §10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.model.execution import Label
+
+SYSTEM_PREFIX = "system."
+
+
+class InvalidLabelError(ValueError):
+    pass
+
+
+def merge_labels(*groups: Iterable[tuple[str, str]]) -> tuple[Label, ...]:
+    """Later groups win, first-seen key order kept, empty keys and values dropped (`Label.deduplicate`)."""
+    merged: dict[str, str] = {}
+    for group in groups:
+        for key, value in group:
+            merged[key] = value
+    return tuple(Label(k, v) for k, v in merged.items() if k != "" and v != "")
+
+
+def check_user_labels(labels: Iterable[tuple[str, str]]) -> None:
+    """Only Kestra sets `system.*` labels; the first offending one is named."""
+    for key, value in labels:
+        if key.startswith(SYSTEM_PREFIX):
+            raise InvalidLabelError(
+                f"System labels can only be set by Kestra itself, offending label: {key}={value}"
+            )

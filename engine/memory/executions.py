@@ -1,0 +1,95 @@
+"""Executions in dicts, stored as JSON text so that callers and the store never share mutable state."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.model import serde
+from engine.model.execution import Execution
+from engine.ports import (
+    Commit,
+    ConcurrentModificationError,
+    LogEntry,
+    Message,
+    StoredExecution,
+)
+
+
+@dataclass(slots=True)
+class _Row:
+    header: str
+    task_runs: dict[str, str]
+    outbox: list[Message]
+    logs: list[LogEntry] = field(default_factory=list)
+
+
+class InMemoryExecutionStore:
+    def __init__(self) -> None:
+        self._rows: dict[str, _Row] = {}
+
+    def create(self, execution: Execution, outbox: Sequence[Message] = ()) -> int:
+        if execution.id in self._rows:
+            raise ConcurrentModificationError(f"execution {execution.id} exists")
+        runs = {run.id: json.dumps(serde.task_run_to_json(run, internal=True)) for run in execution.task_runs}
+        self._rows[execution.id] = _Row(_header(execution, 1), runs, copy.deepcopy(list(outbox)))
+        return 1
+
+    def load(self, execution_id: str) -> StoredExecution | None:
+        row = self._rows.get(execution_id)
+        if row is None:
+            return None
+        runs = [serde.task_run_from_json(json.loads(text)) for text in row.task_runs.values()]
+        execution = serde.execution_from_json(json.loads(row.header), task_runs=runs)
+        return StoredExecution(execution, copy.deepcopy(row.outbox))
+
+    def version(self, execution_id: str) -> int | None:
+        row = self._rows.get(execution_id)
+        return int(json.loads(row.header)["version"]) if row is not None else None
+
+    def commit(self, commit: Commit) -> int:
+        execution = commit.execution
+        row = self._rows.get(execution.id)
+        stored_version = json.loads(row.header)["version"] if row is not None else None
+        if row is None or stored_version != execution.version:
+            raise ConcurrentModificationError(
+                f"execution {execution.id}: expected version {execution.version}, found {stored_version}"
+            )
+        version = execution.version + 1
+        for run_id in commit.removed:
+            row.task_runs.pop(run_id, None)
+        for run_id in commit.changed - commit.removed:
+            row.task_runs[run_id] = json.dumps(
+                serde.task_run_to_json(execution.task_runs.get(run_id), internal=True)
+            )
+        row.header = _header(execution, version)
+        row.outbox = copy.deepcopy(list(commit.outbox))
+        row.logs.extend(commit.logs)
+        return version
+
+    def logs(self, execution_id: str) -> list[LogEntry]:
+        row = self._rows.get(execution_id)
+        return list(row.logs) if row is not None else []
+
+    def search(
+        self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
+    ) -> list[Execution]:
+        found = []
+        for row in self._rows.values():
+            execution = serde.execution_from_json(json.loads(row.header), task_runs=[])
+            if (
+                (namespace is None or execution.namespace == namespace)
+                and (flow_id is None or execution.flow_id == flow_id)
+                and (state is None or execution.state.current.value == state)
+            ):
+                found.append(execution)
+        found.sort(key=lambda e: (e.state.start_date, e.id), reverse=True)
+        return found
+
+
+def _header(execution: Execution, version: int) -> str:
+    data = serde.header_to_json(execution, internal=True)
+    data["version"] = version
+    return json.dumps(data)

@@ -1,0 +1,22 @@
+"""HTTP answered from a table of canned responses, so tests of http() never touch the network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.ports import HttpError, HttpResponse
+
+
+class CannedHttpClient:
+    def __init__(self, responses: Mapping[tuple[str, str], HttpResponse] | None = None) -> None:
+        self._responses = dict(responses or {})
+        self.requests: list[tuple[str, str, dict[str, str], bytes | None]] = []
+
+    def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> HttpResponse:
+        self.requests.append((method, url, headers, body))
+        try:
+            return self._responses[(method, url)]
+        except KeyError:
+            raise HttpError(f"no canned response for {method} {url}") from None

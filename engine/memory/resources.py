@@ -1,0 +1,22 @@
+"""Every Resources port answered in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.memory.http import CannedHttpClient
+from engine.memory.kv import InMemoryKVStore
+from engine.memory.secrets import InMemorySecretStore
+from engine.memory.storage import InMemoryStorage
+from engine.ports import HttpClient, Resources
+
+
+def in_memory_resources(
+    secrets: Mapping[str, str] | None = None, http: HttpClient | None = None
+) -> Resources:
+    return Resources(
+        secrets=InMemorySecretStore(secrets),
+        kv=InMemoryKVStore(),
+        storage=InMemoryStorage(),
+        http=http or CannedHttpClient(),
+    )

@@ -1,0 +1,28 @@
+"""Internal storage in a dict."""
+
+from __future__ import annotations
+
+from engine.files import kestra_path, kestra_uri
+from engine.ports import NotFoundError
+
+
+class InMemoryStorage:
+    def __init__(self) -> None:
+        self._objects: dict[str, bytes] = {}
+
+    def put(self, path: str, data: bytes) -> str:
+        uri = kestra_uri(path)
+        self._objects[kestra_path(uri)] = bytes(data)
+        return uri
+
+    def get(self, uri: str) -> bytes:
+        try:
+            return self._objects[kestra_path(uri)]
+        except KeyError:
+            raise NotFoundError(uri) from None
+
+    def exists(self, uri: str) -> bool:
+        return kestra_path(uri) in self._objects
+
+    def size(self, uri: str) -> int:
+        return len(self.get(uri))

@@ -1,0 +1,64 @@
+"""The services wired together over a set of adapters: the same object in Lambda, locally and in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.config import EngineConfig
+from engine.executor.advance import EngineContext
+from engine.expressions import Renderer
+from engine.ports import (
+    Clock,
+    ConcurrencyStore,
+    ExecutionStore,
+    FlowRepository,
+    IdGenerator,
+    MessageBus,
+    Resources,
+)
+from engine.services.catalog import FlowCatalog
+from engine.services.concurrency import ConcurrencyGate
+from engine.services.dispatcher import Dispatcher
+from engine.services.executions import ExecutionService
+from engine.services.flows import FlowService
+from engine.services.worker import Worker
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    flows: FlowService
+    executions: ExecutionService
+    dispatcher: Dispatcher
+    worker: Worker
+    store: ExecutionStore
+    bus: MessageBus
+    clock: Clock
+    resources: Resources
+
+    @staticmethod
+    def build(  # noqa: PLR0917 - the ports, in the order the composition roots hold them
+        flows: FlowRepository,
+        store: ExecutionStore,
+        bus: MessageBus,
+        clock: Clock,
+        ids: IdGenerator,
+        resources: Resources,
+        concurrency: ConcurrencyStore,
+        *,
+        config: EngineConfig | None = None,
+        inline_budget: int = 500,
+    ) -> Services:
+        renderer = Renderer()
+        config = config or EngineConfig()
+        catalog = FlowCatalog(flows, config.plugin_defaults)
+        engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
+        return Services(
+            flows=FlowService(flows, config.plugin_defaults),
+            executions=ExecutionService(catalog, store, bus, clock, ids, engine),
+            dispatcher=Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus)),
+            worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store),
+            store=store,
+            bus=bus,
+            clock=clock,
+            resources=resources,
+        )

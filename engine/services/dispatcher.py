@@ -1,0 +1,189 @@
+"""The step dispatcher: load an execution, advance it, write it conditionally, then send the effects.
+
+Faults it is built for (design §4): a message delivered twice (results merge idempotently), a crash
+between the write and the send (the outbox is re-sent when the message comes back), and two steps racing
+on one execution (the conditional write fails for the loser, which reloads and applies its events again).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from engine.executor.advance import EngineContext, advance
+from engine.executor.events import (
+    Continue,
+    Event,
+    ExecutionEnded,
+    Notify,
+    ReleaseSlot,
+    RunTask,
+    StartExecution,
+    StartTimer,
+    TimerFired,
+)
+from engine.executor.variables import task_run_variables, to_json_value
+from engine.flow import FlowGraph
+from engine.model.execution import Execution
+from engine.model.serde import task_run_to_json
+from engine.ports import (
+    Commit,
+    ConcurrentModificationError,
+    ExecutionStore,
+    Message,
+    MessageBus,
+    QueueName,
+    StoredExecution,
+)
+from engine.services import messages
+from engine.services.catalog import FlowCatalog
+from engine.services.concurrency import ConcurrencyGate
+
+MAX_CONFLICT_RETRIES = 8
+
+
+@dataclass(slots=True)
+class StepReport:
+    """What one step did, for logs and tests."""
+
+    execution_id: str
+    version: int | None = None
+    sent: int = 0
+    ended: list[ExecutionEnded] = field(default_factory=list)
+    conflicts: int = 0
+    resent_outbox: int = 0
+
+
+class _Recent:
+    """The executions this process committed last. A step that finds the stored version unchanged reuses
+    its copy instead of reading every task run again, so a step reads what changed, not the execution's
+    whole history (design §3). Lambda keeps it between invocations of a warm container."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._entries: OrderedDict[str, StoredExecution] = OrderedDict()
+        self._size = size
+
+    def get(self, execution_id: str, version: int | None) -> StoredExecution | None:
+        entry = self._entries.get(execution_id)
+        if entry is None or version is None or entry.execution.version != version:
+            self._entries.pop(execution_id, None)
+            return None
+        self._entries.move_to_end(execution_id)
+        # advance() never mutates its input, so sharing the execution is safe; the outbox list is copied.
+        return StoredExecution(entry.execution, list(entry.outbox))
+
+    def put(self, stored: StoredExecution) -> None:
+        self._entries[stored.execution.id] = stored
+        self._entries.move_to_end(stored.execution.id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, execution_id: str) -> None:
+        self._entries.pop(execution_id, None)
+
+
+@dataclass(slots=True)
+class Dispatcher:
+    catalog: FlowCatalog
+    store: ExecutionStore
+    bus: MessageBus
+    engine: EngineContext
+    gate: ConcurrencyGate
+    recent: _Recent = field(default_factory=_Recent)
+
+    def _load(self, execution_id: str) -> StoredExecution:
+        stored = self.recent.get(execution_id, self.store.version(execution_id)) or self.store.load(
+            execution_id
+        )
+        if stored is None:
+            raise LookupError(f"execution '{execution_id}' not found")
+        return stored
+
+    def handle(self, execution_id: str, events: Sequence[Event], *, redelivered: bool = False) -> StepReport:
+        report = StepReport(execution_id)
+        for event in events:
+            if isinstance(event, StartExecution):
+                self._create(event.execution)
+        if any(isinstance(event, ReleaseSlot) for event in events):
+            ended = self._load(execution_id).execution
+            self.gate.release(self._graph(ended), ended)
+            events = [event for event in events if not isinstance(event, ReleaseSlot)]
+            if not events:
+                return report
+        for _ in range(MAX_CONFLICT_RETRIES):
+            stored = self._load(execution_id)
+            if redelivered and stored.outbox:
+                # The step that wrote this outbox may have died before sending it: receivers deduplicate.
+                self.bus.send(stored.outbox)
+                report.resent_outbox += len(stored.outbox)
+            try:
+                self._step(stored.execution, events, report)
+                return report
+            except ConcurrentModificationError:
+                self.recent.forget(execution_id)
+                report.conflicts += 1
+        raise ConcurrentModificationError(f"execution '{execution_id}': too many concurrent writers")
+
+    def _create(self, execution: Execution) -> None:
+        """A start sent twice finds the execution there: the first one created it."""
+        with suppress(ConcurrentModificationError):
+            self.store.create(execution)
+
+    def _graph(self, execution: Execution) -> FlowGraph:
+        return self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+
+    def _step(self, execution: Execution, events: Sequence[Event], report: StepReport) -> None:
+        graph = self._graph(execution)
+        admission = self.gate.admit(graph, execution)
+        result = advance(graph, execution, [*events, admission] if admission else events, self.engine)
+        if not result.modified:
+            return
+        outbox: list[Message] = []
+        for effect in result.effects:
+            if isinstance(effect, RunTask):
+                outbox.append(run_task_message(graph, result.execution, effect))
+            elif isinstance(effect, StartTimer):
+                fired = TimerFired(effect.kind, effect.task_run_id, effect.attempt, effect.sla_id)
+                outbox.append(messages.timer(execution.id, fired, effect.fire_at))
+            elif isinstance(effect, Continue):
+                outbox.append(messages.wake(execution.id, f"continue-{execution.version}"))
+            elif isinstance(effect, ExecutionEnded):
+                report.ended.append(effect)
+                if graph.flow.concurrency is not None:
+                    attempt = result.execution.metadata.attempt_number
+                    outbox.append(messages.release_slot(execution.id, attempt))
+            elif isinstance(effect, StartExecution):
+                outbox.append(messages.start_execution(effect))
+            elif isinstance(effect, Notify):
+                outbox.append(messages.notify(effect))
+        new = result.execution
+        new.version = execution.version
+        report.version = self.store.commit(
+            Commit(new, result.changed, result.removed, tuple(outbox), result.logs)
+        )
+        new.version = report.version
+        self.recent.put(StoredExecution(new, list(outbox)))
+        self.bus.send(outbox)
+        report.sent += len(outbox)
+
+
+def run_task_message(graph: FlowGraph, execution: Execution, effect: RunTask) -> Message:
+    run = execution.task_runs.get(effect.task_run_id)
+    variables = to_json_value(task_run_variables(graph, execution, run))
+    return Message(
+        QueueName.WORKER,
+        {
+            "kind": "RunTask",
+            "executionId": execution.id,
+            "flow": {
+                "namespace": execution.namespace,
+                "id": execution.flow_id,
+                "revision": execution.flow_revision,
+            },
+            "taskRun": task_run_to_json(run, internal=True),
+            "variables": variables,
+        },
+        dedup_id=f"run-{run.id}-{effect.attempt}",
+    )

@@ -1,0 +1,245 @@
+"""Creating and reading executions: what the CLI and the REST API call (spec part 1 §4.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine import checks
+from engine.executions import new_execution
+from engine.executor.advance import EngineContext, advance, fully_terminated
+from engine.executor.events import Restart, SetTaskRunState
+from engine.executor.replay import remapped, replay
+from engine.executor.variables import to_json_value
+from engine.inputs import InputError, InvalidInputsError, resolve_declared
+from engine.labels import InvalidLabelError
+from engine.model.execution import Execution, TaskRuns
+from engine.model.state import StateType
+from engine.ports import (
+    Clock,
+    Commit,
+    ExecutionStore,
+    IdGenerator,
+    LogEntry,
+    MessageBus,
+    NotFoundError,
+)
+from engine.services import messages
+from engine.services.catalog import FlowCatalog
+from engine.tasks.pause import on_resume_inputs
+from engine.uploads import Upload, place
+
+
+class FlowDisabledError(Exception):
+    pass
+
+
+class ExecutionBlockedError(Exception):
+    """A BLOCK_EXECUTION check failed: nothing is created (the API's 422)."""
+
+
+class ExecutionStateError(Exception):
+    """The execution is not in a state that allows the command (the API's 409)."""
+
+
+class ExecutionTerminatedError(ExecutionStateError):
+    """The execution has already ended: there is nothing to kill."""
+
+
+@dataclass(slots=True)
+class ExecutionService:
+    catalog: FlowCatalog
+    store: ExecutionStore
+    bus: MessageBus
+    clock: Clock
+    ids: IdGenerator
+    engine: EngineContext
+
+    def create(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        labels: Sequence[tuple[str, str]] = (),
+        *,
+        revision: int | None = None,
+        files: Mapping[str, Upload] | None = None,
+    ) -> Execution:
+        """`files` are the uploads of FILE inputs, by input id; stored only if the execution is created."""
+        record = self.catalog.record(namespace, flow_id, revision)
+        flow = self.catalog.graph(namespace, flow_id, record.revision).flow
+        if flow.disabled:
+            raise FlowDisabledError(f"Cannot execute a disabled flow '{namespace}.{flow_id}'")
+        for key, value in labels:
+            if key.startswith("system.") and key not in ("system.correlationId", "system.from"):
+                raise InvalidLabelError(
+                    f"System labels can only be set by Kestra itself, offending label: {key}={value}"
+                )
+        execution_id = self.ids.new_id()
+        uploads = place(files or {}, namespace, flow_id, execution_id)
+        typed = self.engine.typed_inputs(flow, {**(inputs or {}), **uploads.uris})
+        verdict = self.engine.check(flow, record.revision, execution_id, typed)
+        if verdict.behavior == "BLOCK_EXECUTION":
+            raise ExecutionBlockedError(verdict.refusal)
+        uploads.store(self.engine.resources.storage)
+        now = self.clock.now()
+        execution = new_execution(flow, record.revision, execution_id, now, inputs=typed, labels=labels)
+        if verdict.behavior != "FAIL_EXECUTION":
+            return self._start(execution, "created")
+        # Created FAILED, with its reason logged before anything may process it.
+        execution.with_state(StateType.FAILED, now)
+        wake = messages.wake(execution_id, "created")
+        execution.version = self.store.create(execution)
+        log = LogEntry(execution_id, "ERROR", checks.FAILED_MESSAGE, now)
+        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (wake,), (log,)))
+        self.bus.send([wake])
+        return execution
+
+    def kill(self, execution_id: str) -> Execution:
+        """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped."""
+        execution = self.get(execution_id)
+        if execution.state.current.terminated:
+            raise ExecutionTerminatedError("Cannot kill execution: execution is already terminated.")
+        self.bus.send([messages.kill(execution_id)])
+        return execution
+
+    def resume(
+        self,
+        execution_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        files: Mapping[str, Upload] | None = None,
+    ) -> Execution:
+        """Resume the first paused task run with its `onResume` inputs, validated like flow inputs;
+        `files` are the uploads of its FILE inputs."""
+        execution = self.get(execution_id)
+        if execution.state.current != StateType.PAUSED:
+            raise ExecutionStateError("Cannot resume execution: the execution is not paused.")
+        paused = execution.task_runs.in_state(StateType.PAUSED)
+        if not paused:
+            self.bus.send([messages.resume(execution_id, None, {})])
+            return execution
+        run = paused[0]
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        declared = on_resume_inputs(graph.task(run.task_id))
+        uploads = place(files or {}, execution.namespace, execution.flow_id, execution_id)
+        supplied = {**(inputs or {}), **uploads.uris}
+        missing = [i.id for i in declared if i.required and i.defaults is None and supplied.get(i.id) is None]
+        if missing:
+            raise InvalidInputsError([InputError(name, f"Missing required input:{name}") for name in missing])
+        typed = resolve_declared(declared, supplied) if declared else {}
+        uploads.store(self.engine.resources.storage)
+        self.bus.send([messages.resume(execution_id, run.id, to_json_value(typed))])
+        return execution
+
+    def restart(self, execution_id: str, revision: int | None = None) -> Execution:
+        """Run a failed (or paused) execution again from its failed task runs: in place, or with
+        `revision` as a new execution of that flow revision whose `parentId` is this one."""
+        execution = self.get(execution_id)
+        state = execution.state.current
+        if state not in (StateType.FAILED, StateType.PAUSED):
+            raise ExecutionStateError(
+                f"Cannot restart execution: current state is '{state.value}', expected terminated or paused."
+            )
+        runs = list(execution.task_runs)
+        if runs and not any(r.state.current in (StateType.FAILED, StateType.PAUSED) for r in runs):
+            raise ExecutionStateError("No task found to restart execution from!")
+        if revision is not None:
+            graph = self.catalog.graph(execution.namespace, execution.flow_id, revision)
+            copy = execution.copy()
+            copy.id = self.ids.new_id()
+            copy.task_runs = TaskRuns(remapped(list(execution.task_runs), copy.id))
+            copy.flow_revision, copy.parent_id, copy.version = graph.revision, execution.id, 0
+            result = advance(graph, copy, [Restart()], self.engine, passes=False)
+            return self._start(result.execution, f"restart-of-{execution.id}")
+        return self._apply_now(execution, Restart(), f"restart-{execution.version}")
+
+    def set_task_run_state(self, execution_id: str, task_run_id: str, state: StateType) -> Execution:
+        """Give a task run of an ended execution a state and go on from there (spec part 2 §14.3)."""
+        execution = self._ended(execution_id)
+        if execution.task_runs.find(task_run_id) is None:
+            raise NotFoundError(f"Task run '{task_run_id}' not found in execution '{execution_id}'")
+        event = SetTaskRunState(task_run_id, state)
+        return self._apply_now(execution, event, f"state-{execution.version}")
+
+    def change_status(self, execution_id: str, state: StateType) -> Execution:
+        """Replace the final state of an ended execution; nothing runs (spec part 2 §14.3)."""
+        if not state.terminated:
+            raise ExecutionStateError(
+                f"Cannot change the status to '{state.value}': only a terminal state is allowed."
+            )
+        execution = self._ended(execution_id)
+        execution.with_state(state, self.clock.now())
+        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (), ()))
+        return execution
+
+    def _ended(self, execution_id: str) -> Execution:
+        execution = self.get(execution_id)
+        state = execution.state.current
+        if not state.terminated or state == StateType.KILLED:
+            raise ExecutionStateError(
+                f"Cannot change the state of execution '{execution_id}': it is {state.value}, "
+                "expected terminated and not KILLED."
+            )
+        return execution
+
+    def _apply_now(self, execution: Execution, event: Restart | SetTaskRunState, reason: str) -> Execution:
+        """Applied here, like Kestra's API, so the caller gets the execution RESTARTED; a write that loses a
+        race with a step of the dispatcher fails instead of applying it twice."""
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        result = advance(graph, execution, [event], self.engine, passes=False)
+        changed = result.execution
+        wake = messages.wake(execution.id, reason)
+        changed.version = execution.version
+        changed.version = self.store.commit(
+            Commit(changed, result.changed, result.removed, (wake,), result.logs)
+        )
+        self.bus.send([wake])
+        return changed
+
+    def replay(
+        self,
+        execution_id: str,
+        task_run_id: str | None = None,
+        revision: int | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Execution:
+        """A new execution from this one (spec part 2 §14.2), in any state: from the start, or from
+        `task_run_id` with what ran before it kept; `inputs` replaces the inputs (validated again)."""
+        source = self.get(execution_id)
+        graph = self.catalog.graph(source.namespace, source.flow_id, revision or source.flow_revision)
+        if graph.flow.disabled:
+            raise FlowDisabledError(f"Cannot execute a disabled flow '{source.namespace}.{source.flow_id}'")
+        typed = self.engine.typed_inputs(graph.flow, inputs) if inputs is not None else None
+        new = replay(
+            graph, source, self.ids.new_id(), self.clock.now(), from_task_run=task_run_id, inputs=typed
+        )
+        return self._start(new, "replayed")
+
+    def _start(self, execution: Execution, reason: str) -> Execution:
+        wake = messages.wake(execution.id, reason)
+        execution.version = self.store.create(execution, [wake])
+        self.bus.send([wake])
+        return execution
+
+    def pause(self, execution_id: str) -> Execution:
+        """Pause a running execution by hand: what runs finishes, nothing new starts until resumed."""
+        execution = self.get(execution_id)
+        if execution.state.current != StateType.RUNNING:
+            raise ExecutionStateError("Cannot pause execution: the execution is not running.")
+        self.bus.send([messages.pause(execution_id, execution.version)])
+        return execution
+
+    def get(self, execution_id: str) -> Execution:
+        stored = self.store.load(execution_id)
+        if stored is None:
+            raise NotFoundError(f"Execution '{execution_id}' not found")
+        return stored.execution
+
+    def fully_terminated(self, execution: Execution) -> bool:
+        """Terminal, and its afterExecution tasks are done too."""
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        return fully_terminated(graph, execution)
+
+    def logs(self, execution_id: str) -> list[LogEntry]:
+        return self.store.logs(execution_id)

@@ -1,0 +1,151 @@
+"""Queue message bodies ↔ engine events. Dedup ids say what a message is for, so re-sends are recognised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.executor.events import (
+    Event,
+    Kill,
+    Notify,
+    Pause,
+    ReleaseSlot,
+    Restart,
+    Resume,
+    StartExecution,
+    SubflowEnded,
+    TimerFired,
+    Wake,
+    WorkerResult,
+)
+from engine.executor.variables import from_json_value, to_json_value
+from engine.model.serde import (
+    execution_from_json,
+    execution_to_json,
+    log_from_json,
+    log_to_json,
+    task_run_from_json,
+    task_run_to_json,
+)
+from engine.model.state import StateType
+from engine.ports import Message, QueueName
+
+
+def _for(
+    execution_id: str,
+    kind: str,
+    dedup_id: str,
+    fields: dict[str, Any] | None = None,
+    deliver_at: datetime | None = None,
+) -> Message:
+    """A message for one execution's dispatcher: grouped by execution, delayed through the timer queue."""
+    return Message(
+        QueueName.DISPATCH if deliver_at is None else QueueName.TIMER,
+        {"kind": kind, "executionId": execution_id, **(fields or {})},
+        dedup_id=dedup_id,
+        group_id=execution_id,
+        deliver_at=deliver_at,
+    )
+
+
+def wake(execution_id: str, reason: str) -> Message:
+    return _for(execution_id, "Wake", f"wake-{execution_id}-{reason}")
+
+
+def release_slot(execution_id: str, attempt: int) -> Message:
+    return _for(execution_id, "ReleaseSlot", f"release-{execution_id}-{attempt}")
+
+
+def kill(execution_id: str) -> Message:
+    return _for(execution_id, "Kill", f"kill-{execution_id}")
+
+
+def resume(execution_id: str, task_run_id: str | None, inputs: dict[str, Any]) -> Message:
+    fields = {"taskRunId": task_run_id, "inputs": inputs}
+    return _for(execution_id, "Resume", f"resume-{execution_id}-{task_run_id}", fields)
+
+
+def pause(execution_id: str, version: int) -> Message:
+    return _for(execution_id, "Pause", f"pause-{execution_id}-{version}")
+
+
+def notify(effect: Notify) -> Message:
+    """An event for another execution: a child's end for its parent, a kill or a restart for a child."""
+    event = effect.event
+    if isinstance(event, Kill):
+        return kill(effect.execution_id)
+    if isinstance(event, Restart):
+        return _for(effect.execution_id, "Restart", effect.key)
+    fields = {
+        "taskRunId": event.task_run_id,
+        "childId": event.child_id,
+        "state": event.state.value,
+        "outputs": to_json_value(event.outputs),
+        "error": event.error,
+    }
+    return _for(effect.execution_id, "SubflowEnded", effect.key, fields)
+
+
+def start_execution(effect: StartExecution) -> Message:
+    execution = effect.execution
+    fields = {"execution": execution_to_json(execution, internal=True)}
+    return _for(execution.id, "StartExecution", f"start-{execution.id}", fields, effect.at)
+
+
+def worker_result(result: WorkerResult) -> Message:
+    run = result.task_run
+    fields = {
+        "taskRun": task_run_to_json(run, internal=True),
+        "logs": [log_to_json(entry) for entry in result.logs],
+    }
+    dedup_id = f"result-{run.id}-{run.attempt_number}-{run.state.current.value}"
+    return _for(run.execution_id, "WorkerResult", dedup_id, fields)
+
+
+def timer(execution_id: str, event: TimerFired, deliver_at: datetime) -> Message:
+    spec = {
+        "kind": event.kind,
+        "taskRunId": event.task_run_id,
+        "attempt": event.attempt,
+        "slaId": event.sla_id,
+    }
+    subject = event.sla_id if event.sla_id is not None else event.task_run_id
+    dedup_id = f"timer-{execution_id}-{event.kind}-{subject}-{event.attempt}"
+    fields = {"timer": spec}
+    return _for(execution_id, "TimerFired", dedup_id, fields, deliver_at)
+
+
+def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
+    """A dispatch or timer message → (execution id, event)."""
+    kind = body.get("kind")
+    execution_id = body["executionId"]
+    if kind == "Wake":
+        return execution_id, Wake()
+    if kind == "Kill":
+        return execution_id, Kill()
+    if kind == "ReleaseSlot":
+        return execution_id, ReleaseSlot()
+    if kind == "Resume":
+        return execution_id, Resume(body.get("taskRunId"), from_json_value(body.get("inputs") or {}))
+    if kind == "Pause":
+        return execution_id, Pause()
+    if kind == "Restart":
+        return execution_id, Restart()
+    if kind == "SubflowEnded":
+        outputs = from_json_value(body.get("outputs"))
+        ended = SubflowEnded(
+            body["taskRunId"], body["childId"], StateType(body["state"]), outputs, body.get("error")
+        )
+        return execution_id, ended
+    if kind == "StartExecution":
+        return execution_id, StartExecution(execution_from_json(body["execution"], []))
+    if kind == "WorkerResult":
+        logs = tuple(log_from_json(entry) for entry in body.get("logs") or ())
+        return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)
+    if kind == "TimerFired":
+        spec = body["timer"]
+        return execution_id, TimerFired(
+            spec["kind"], spec.get("taskRunId"), spec.get("attempt"), spec.get("slaId")
+        )
+    raise ValueError(f"unknown message kind {kind!r}")

@@ -1,0 +1,56 @@
+"""The worker: run one attempt of a task run and report the result to the dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.encryption import reveal_secrets
+from engine.executor.variables import from_json_value
+from engine.expressions import Renderer
+from engine.model.serde import task_run_from_json
+from engine.ports import Clock, ExecutionStore, IdGenerator, MessageBus, Resources
+from engine.services import messages
+from engine.services.catalog import FlowCatalog
+from engine.tasks.base import RunnableTask
+from engine.worker.run import run_attempt
+from engine.worker.services import PortServices, Scope
+
+
+@dataclass(slots=True)
+class Worker:
+    catalog: FlowCatalog
+    bus: MessageBus
+    clock: Clock
+    ids: IdGenerator
+    renderer: Renderer
+    resources: Resources
+    config: EngineConfig
+    store: ExecutionStore
+
+    def handle(self, body: dict[str, Any]) -> None:
+        flow = body["flow"]
+        graph = self.catalog.graph(flow["namespace"], flow["id"], int(flow["revision"]))
+        run = task_run_from_json(body["taskRun"])
+        task = graph.task(run.task_id)
+        if not isinstance(task, RunnableTask):
+            raise TypeError(f"task '{task.id}' of type {task.type} is not runnable on a worker")
+        variables = {**self.config.variables(), **from_json_value(body["variables"])}
+        if "inputs" in variables:
+            # The message carries SECRET inputs encrypted, as stored.
+            variables["inputs"] = reveal_secrets(
+                graph.flow.inputs, variables["inputs"], self.config.encryption_key
+            )
+        execution_id = body["executionId"]
+        services = PortServices(
+            self.clock,
+            self.ids,
+            self.resources,
+            self.config,
+            Scope.of(flow["namespace"], flow["id"], execution_id, variables.get("trigger")),
+            lambda: self.store.logs(execution_id),
+            masked=PortServices.secret_inputs(graph.flow.inputs, variables.get("inputs")),
+        )
+        result = run_attempt(task, run, variables, self.renderer, services)
+        self.bus.send([messages.worker_result(result)])

@@ -1,0 +1,25 @@
+"""io.kestra.plugin.core.debug.Return: renders `format` into the output `value` (always a string)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from engine.tasks.base import RunnableTask
+from engine.tasks.registry import task_type
+from engine.worker.context import RunContext
+
+
+@task_type(
+    "io.kestra.plugin.core.debug.Return",
+    "io.kestra.core.tasks.debugs.Return",
+    "io.kestra.plugin.core.debug.Echo",
+    "io.kestra.core.tasks.debugs.Echo",
+)
+class Return(RunnableTask):
+    inline: ClassVar[bool] = True
+
+    format: str | None = None
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        return {"value": ctx.render(self.format, "format") if self.format is not None else None}

@@ -1,0 +1,86 @@
+"""io.kestra.plugin.core.kv.PurgeKV (Kestra 1.x): delete the keys of namespaces, expired ones by default.
+
+Kestra purges the namespaces its flows live in, picked by `namespaces` (and their children) or by
+`namespacePattern`. The KVStore port reads one namespace at a time and cannot list them, so Kite purges
+the namespaces named in `namespaces`: a pattern, or no namespaces at all (every namespace), fail the task,
+and child namespaces are left alone with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field
+
+from engine.tasks.base import Model, TaskFailedError
+from engine.tasks.kv_base import KVTask
+from engine.tasks.properties import render_bool
+from engine.tasks.registry import task_type
+from engine.worker.context import RunContext
+
+
+class KeyBehavior(Model):
+    """Kestra's `key` purge behavior; `version` needs KV versions, which Kite does not keep."""
+
+    type: Literal["key"] = "key"
+    expired_only: bool = Field(True, alias="expiredOnly")
+
+
+@task_type("io.kestra.plugin.core.kv.PurgeKV")
+class PurgeKV(KVTask):
+    namespaces: list[str] | None = None
+    namespace_pattern: str | None = Field(None, alias="namespacePattern")
+    include_child_namespaces: bool | str = Field(True, alias="includeChildNamespaces")
+    key_pattern: str | None = Field(None, alias="keyPattern")
+    behavior: KeyBehavior = KeyBehavior()
+    # Deprecated since Kestra 1.1; when set, it overrides `behavior`.
+    expired_only: bool | str | None = Field(None, alias="expiredOnly")
+
+    def use_kv(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        namespaces = self._namespaces(ctx)
+        expired_only = (
+            self.behavior.expired_only
+            if self.expired_only is None
+            else render_bool(ctx, self.expired_only, "expiredOnly")
+        )
+        pattern = ctx.render(self.key_pattern, "keyPattern") if self.key_pattern else ""
+        matches = _wildcard(pattern) if pattern.strip() else None
+        ctx.log("INFO", f"purging {len(namespaces)} namespaces: [{', '.join(namespaces)}]")
+        size = 0
+        for namespace in namespaces:
+            kv = ctx.services.namespace_kv(namespace)
+            for key, entry in kv.entries():
+                if expired_only and not kv.expired(entry):
+                    continue
+                if matches is not None and not matches.fullmatch(key):
+                    continue
+                size += int(kv.delete(key))
+        ctx.log("INFO", f"purged {size} keys")
+        return {"size": size}
+
+    def _namespaces(self, ctx: RunContext) -> list[str]:
+        names = list(dict.fromkeys(ctx.render(name, "namespaces") for name in self.namespaces or []))
+        pattern = ctx.render(self.namespace_pattern, "namespacePattern") if self.namespace_pattern else ""
+        if names and pattern.strip():
+            raise TaskFailedError(
+                "Properties `namespaces` and `namespacePattern` can't be used at the same time "
+                "— use one or the other."
+            )
+        if not names:
+            raise TaskFailedError(
+                "PurgeKV needs `namespaces` in Kite: it cannot list namespaces, so `namespacePattern` "
+                "and purging every namespace are not supported"
+            )
+        if render_bool(ctx, self.include_child_namespaces, "includeChildNamespaces"):
+            ctx.log(
+                "WARN",
+                f"Child namespaces of {', '.join(names)} are not purged: Kite cannot list namespaces",
+            )
+        return names
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """Commons IO's wildcardMatch, as Kestra uses it: `*` any run, `?` one character, case-sensitive."""
+    return re.compile(".*".join(".".join(map(re.escape, part.split("?"))) for part in pattern.split("*")))

@@ -1,0 +1,92 @@
+"""io.kestra.plugin.core.flow.Pause (spec part 2 §13.1): wait for a resume, a duration or a timeout.
+
+The executor holds the pause (the task run and the execution go PAUSED, a timer is set); this module
+says how long, what the timer ends it with, and what runs once it is resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field
+
+from engine.executor.scope import FlowableScope, NewTaskRun, apply_allow
+from engine.flow import Input
+from engine.model.state import StateType
+from engine.tasks.base import FlowableTask, TaskBase, TaskList, TaskRef, duration_property
+from engine.tasks.registry import task_type
+
+S = StateType
+_BEHAVIOR = {"RESUME": S.RUNNING, "WARN": S.WARNING, "FAIL": S.FAILED, "CANCEL": S.CANCELLED}
+
+
+@task_type("io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause")
+class Pause(FlowableTask):
+    # `delay` is the deprecated spelling (removed in Kestra 2.0).
+    pause_duration: str | None = Field(None, validation_alias=AliasChoices("pauseDuration", "delay"))
+    behavior: str = "RESUME"
+    on_resume: list[Input] | None = Field(None, alias="onResume")
+    on_pause: Annotated[TaskBase, TaskRef] | None = Field(None, alias="onPause")
+    # Deprecated: run after the resume (removed in Kestra 2.0).
+    tasks: TaskList | None = None
+
+    def main_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:
+        if self.tasks:
+            yield "tasks", self.tasks
+        if self.on_pause is not None:
+            yield "onPause", [self.on_pause]
+
+    @property
+    def ends_alone(self) -> bool:
+        """Without children to run after the resume, the resume itself ends the task run."""
+        return not (self.tasks or self.errors or self.finally_)
+
+    def start(self, scope: FlowableScope) -> Mapping[str, Any]:
+        wait = self.pause_duration or self.timeout
+        scope.pause(
+            duration_property(scope.render(wait, "pauseDuration"), "pause duration") if wait else None
+        )
+        return {}
+
+    def timer_target(self, scope: FlowableScope) -> StateType:
+        """Where the timer takes the pause: `behavior` after `pauseDuration`, a failure after `timeout`."""
+        if self.pause_duration is None:
+            return apply_allow(S.FAILED, self.allow_failure, self.allow_warning)
+        behavior = scope.render(self.behavior, "behavior").strip().upper()
+        if behavior not in _BEHAVIOR:
+            raise ValueError(f"Invalid behavior '{behavior}', expected one of {', '.join(_BEHAVIOR)}")
+        return _BEHAVIOR[behavior]
+
+    def resolve_nexts(self, scope: FlowableScope) -> list[NewTaskRun]:
+        run = scope.run
+        assert run is not None
+        if run.state.current == S.PAUSED:
+            started = self.on_pause is not None and scope.runs_of([self.on_pause])
+            return [NewTaskRun(self.on_pause)] if self.on_pause is not None and not started else []
+        target = _resumed_to(run.outputs)
+        if target is None:
+            return []
+        return scope.next_sequential(
+            scope.active_branch(self.tasks, self.errors, self.finally_, main_failed=target == S.FAILED)
+        )
+
+    def resolve_state(self, scope: FlowableScope) -> StateType | None:
+        run = scope.run
+        assert run is not None
+        target = _resumed_to(run.outputs)
+        if run.state.current == S.PAUSED or target is None:
+            return None
+        current = scope.active_branch(self.tasks, self.errors, self.finally_, main_failed=target == S.FAILED)
+        if not scope.all_terminated(current):
+            return None
+        return scope.final_state(self.tasks or [], terminal=target)
+
+
+def _resumed_to(outputs: Mapping[str, Any]) -> StateType | None:
+    resumed = outputs.get("resumed")
+    return S(resumed["to"]) if isinstance(resumed, Mapping) and resumed.get("to") else None
+
+
+def on_resume_inputs(task: TaskBase) -> list[Input]:
+    return list(task.on_resume or []) if isinstance(task, Pause) else []

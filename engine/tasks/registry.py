@@ -1,0 +1,94 @@
+"""The task registry: Kestra type name (and legacy aliases, spec part 1 §2.7) → task class.
+
+Every module of `engine.tasks` is imported on first use, so adding a task type means adding one
+module that decorates its class with `@task_type(...)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any, TypeVar, Union
+
+from pydantic import Discriminator, Tag
+
+from engine.tasks.base import TaskBase
+
+_TYPES: dict[str, type[TaskBase]] = {}
+_ALIASES: dict[str, str] = {}
+
+T = TypeVar("T", bound=type[TaskBase])
+
+
+def task_type(name: str, *aliases: str) -> Callable[[T], T]:
+    def register(cls: T) -> T:
+        _TYPES[name] = cls
+        for alias in aliases:
+            _ALIASES[alias] = name
+        return cls
+
+    return register
+
+
+@cache
+def _discover() -> None:
+    import engine.tasks as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+def canonical_type(name: str) -> str:
+    _discover()
+    return _ALIASES.get(name, name)
+
+
+def task_class(name: str) -> type[TaskBase] | None:
+    _discover()
+    return _TYPES.get(canonical_type(name))
+
+
+@cache
+def property_names(name: str) -> frozenset[str] | None:
+    """The YAML properties a task of this type accepts, or None when it is not a known task type."""
+    cls = task_class(name)
+    if cls is None:
+        return None
+    return frozenset(n for field, info in cls.model_fields.items() for n in (field, info.alias) if n)
+
+
+def type_names() -> dict[type[TaskBase], list[str]]:
+    """Every task class with the names that select it: the Kestra type first, then its legacy aliases."""
+    _discover()
+    names: dict[type[TaskBase], list[str]] = {cls: [name] for name, cls in sorted(_TYPES.items())}
+    for alias, name in sorted(_ALIASES.items()):
+        names[_TYPES[name]].append(alias)
+    return names
+
+
+def known_types() -> list[str]:
+    _discover()
+    return sorted(_TYPES)
+
+
+def _discriminator(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if not isinstance(kind, str):
+        return None
+    name = canonical_type(kind)
+    return name if name in _TYPES else None
+
+
+@cache
+def any_task_annotation() -> Any:
+    """The tagged union of every registered task class (a recursive schema: flowables contain tasks)."""
+    _discover()
+    members = tuple(Annotated[cls, Tag(name)] for name, cls in sorted(_TYPES.items()))
+    return Annotated[
+        Union[members],  # noqa: UP007 - built at runtime from the registry
+        Discriminator(
+            _discriminator, custom_error_type="unknown_task_type", custom_error_message="unknown type"
+        ),
+    ]

@@ -1,0 +1,17 @@
+"""io.kestra.plugin.core.flow.Sleep: waits on a timer, never in a running Lambda (decision 0004)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.tasks.base import WaitingTask, duration_property
+from engine.tasks.registry import task_type
+from engine.worker.context import RunContext
+
+
+@task_type("io.kestra.plugin.core.flow.Sleep")
+class Sleep(WaitingTask):
+    duration: str
+
+    def wait_duration(self, ctx: RunContext) -> timedelta:
+        return duration_property(ctx.render(self.duration, "duration"), "duration")

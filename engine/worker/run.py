@@ -1,0 +1,85 @@
+"""One attempt of a runnable task run: the worker contract (spec part 2 §12.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from engine.executor.events import WorkerResult
+from engine.executor.retries import next_retry_date
+from engine.expressions import ExpressionError, Renderer
+from engine.model.execution import TaskRun
+from engine.model.state import StateType
+from engine.ports import IdGenerator
+from engine.tasks.base import RunnableTask, TaskBase, TaskFailedError
+from engine.worker import cache
+from engine.worker.context import PropertyRenderError, RunContext
+from engine.worker.services import PortServices
+
+S = StateType
+
+
+def run_attempt(
+    task: RunnableTask, run: TaskRun, variables: Mapping[str, Any], renderer: Renderer, services: PortServices
+) -> WorkerResult:
+    clock = services.clock
+    now = clock.now()
+    ctx = RunContext(run, variables, renderer, services)
+    try:
+        cached = cache.entry_for(task, run, variables, renderer, services)
+    except ExpressionError:
+        ctx.log("ERROR", f"Unable to create the cache key for the task '{task.id}'")
+        cached = None
+    hit = cache.lookup(cached, services) if cached else None
+    if hit is not None:
+        ctx.log(
+            "INFO", f"Skipping task execution for task '{task.id}' as there is an existing cache entry for it"
+        )
+        reused = replace(run.with_state(S.RUNNING, now), outputs=hit).with_new_attempt(S.SUCCESS, now)
+        return WorkerResult(reused.with_state(S.SUCCESS, now), tuple(ctx.logs))
+    running = run.start_attempt(now)
+    ctx.task_run = running
+    outputs: Mapping[str, Any] = {}
+    try:
+        outputs = task.run(ctx) or {}
+        state = S.SUCCESS
+    except (TaskFailedError, PropertyRenderError) as exc:
+        ctx.log("ERROR", str(exc))
+        state = S.FAILED
+    except Exception as exc:  # a task's bug must fail its attempt, not the worker
+        ctx.log("ERROR", f"{type(exc).__name__}: {exc}")
+        state = S.FAILED
+    end = clock.now()
+    finished = replace(running, outputs=dict(outputs)).with_attempt_state(state, end)
+    final = final_state(task, finished, state, services.ids)
+    if cached is not None and final in (S.SUCCESS, S.WARNING):
+        ctx.log("INFO", f"Uploading a cache entry for task '{task.id}'")
+        cache.store(cached, outputs, end, services)
+    return WorkerResult(finished.with_state(final, end), tuple(ctx.logs))
+
+
+def final_state(task: TaskBase, run: TaskRun, state: StateType, ids: IdGenerator) -> StateType:
+    """The attempt keeps its real state; the task run's is mapped (spec part 2 §1.3, §12.7)."""
+    if (
+        task.retry is not None
+        and task.retry.warning_on_retry
+        and run.attempt_number > 1
+        and state == S.SUCCESS
+    ):
+        state = S.WARNING
+    # allowFailure turns only the last failure into a warning: the task's own retry comes first.
+    if task.allow_failure and state == S.FAILED and not _own_retry_left(task, run, ids):
+        state = S.WARNING
+    if task.allow_warning and state == S.WARNING:
+        state = S.SUCCESS
+    return state
+
+
+def _own_retry_left(task: TaskBase, run: TaskRun, ids: IdGenerator) -> bool:
+    retry = task.retry
+    return (
+        retry is not None
+        and retry.behavior == "RETRY_FAILED_TASK"
+        and next_retry_date(retry, run, ids) is not None
+    )

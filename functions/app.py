@@ -1,0 +1,91 @@
+"""Composition root of the Lambda functions: settings from the environment → AWS adapters → services.
+
+Built once per container and reused across invocations. The embedded stack installs its own (same
+adapters, on moto, with its clock) through `install`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from engine.config import EngineConfig
+from engine.ports import Clock, Resources, SecretStore
+from engine.services.app import Services
+from infra.aws.blobs import S3Blobs
+from infra.aws.bus import SqsMessageBus
+from infra.aws.concurrency import DynamoConcurrencyStore
+from infra.aws.executions import DynamoExecutionStore
+from infra.aws.flows import DynamoFlowRepository
+from infra.aws.kv import DynamoKVStore
+from infra.aws.secrets_manager import SecretsManagerSecretStore
+from infra.aws.session import AwsSession, process_session
+from infra.aws.settings import AwsSettings
+from infra.aws.storage import S3Storage
+from infra.clock import SystemClock
+from infra.http import UrllibHttpClient
+from infra.ids import SecureIds
+from infra.secrets import ChainedSecretStore, EnvSecretStore
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    services: Services
+    bus: SqsMessageBus
+
+
+def build(
+    settings: AwsSettings,
+    session: AwsSession,
+    clock: Clock,
+    environ: Mapping[str, str],
+    *,
+    inline_budget: int = 500,
+    allow_loopback: bool = False,
+    encryption_key: bytes | None = None,
+) -> App:
+    """`allow_loopback` lets http() reach 127.0.0.1: for a laptop, never in Lambda (the runtime API).
+    `encryption_key` is the key of SECRET inputs when the environment gives none (KITE_ENCRYPTION_KEY)."""
+    config = EngineConfig.from_environ(environ)
+    if config.encryption_key is None:
+        config = replace(config, encryption_key=encryption_key)
+    blobs = S3Blobs(session, settings.bucket)
+    bus = SqsMessageBus(session, settings, blobs, clock)
+    secrets: list[SecretStore] = [EnvSecretStore(environ)]
+    if settings.secrets_prefix:
+        secrets.append(SecretsManagerSecretStore(session, settings.secrets_prefix, clock))
+    resources = Resources(
+        secrets=ChainedSecretStore(secrets),
+        kv=DynamoKVStore(session, settings.state_table),
+        storage=S3Storage(blobs),
+        http=UrllibHttpClient(allow_loopback=allow_loopback),
+    )
+    services = Services.build(
+        DynamoFlowRepository(session, settings.flows_table),
+        DynamoExecutionStore(session, settings.executions_table, blobs),
+        bus,
+        clock,
+        SecureIds(),
+        resources,
+        DynamoConcurrencyStore(session, settings.state_table),
+        config=config,
+        inline_budget=inline_budget,
+    )
+    return App(services, bus)
+
+
+_installed: App | None = None
+
+
+def install(app: App | None) -> None:
+    """Use `app` for the handlers of this process (the embedded stack), or go back to the environment."""
+    global _installed  # noqa: PLW0603
+    _installed = app
+
+
+def current() -> App:
+    global _installed  # noqa: PLW0603
+    if _installed is None:
+        _installed = build(AwsSettings.from_env(), process_session(), SystemClock(), os.environ)
+    return _installed

@@ -1,0 +1,47 @@
+"""Lambda entry point of the step dispatcher (dispatch FIFO queue and timer queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from engine.executor.events import Event
+from engine.services import messages
+from functions import app
+from functions.logs import log_handler
+from functions.sqs import Record, batch_response, receive_count
+
+logger = Logger(service="kite-dispatcher", logger_handler=log_handler())
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    current = app.current()
+    groups: dict[str, list[tuple[Record, Event]]] = {}
+    failed: list[Record] = []
+    for record in event.get("Records", []):
+        try:
+            execution_id, decoded = messages.decode_event(current.bus.decode_body(record["body"]))
+        except Exception:
+            logger.exception("undecodable message", extra={"message_id": record.get("messageId")})
+            failed.append(record)
+            continue
+        groups.setdefault(execution_id, []).append((record, decoded))
+    for execution_id, items in groups.items():
+        records = [record for record, _ in items]
+        with logger.append_context_keys(execution_id=execution_id):
+            try:
+                report = current.services.dispatcher.handle(
+                    execution_id,
+                    [decoded for _, decoded in items],
+                    redelivered=any(receive_count(r) > 1 for r in records),
+                )
+            except Exception:
+                # The whole group is retried, which keeps its FIFO order.
+                logger.exception("step failed")
+                failed.extend(records)
+                continue
+            logger.debug(
+                "step", extra={"version": report.version, "sent": report.sent, "conflicts": report.conflicts}
+            )
+    return batch_response(failed)

@@ -1,0 +1,25 @@
+"""Lambda entry point of the worker (worker queue): one task-run attempt per record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from functions import app
+from functions.logs import log_handler
+from functions.sqs import Record, each_record
+
+logger = Logger(service="kite-worker", logger_handler=log_handler())
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    current = app.current()
+
+    def handle(record: Record) -> None:
+        body = current.bus.decode_body(record["body"])
+        run = body.get("taskRun", {})
+        with logger.append_context_keys(execution_id=body.get("executionId"), task_run_id=run.get("id")):
+            current.services.worker.handle(body)
+
+    return each_record(event.get("Records", []), handle, logger)

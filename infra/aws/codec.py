@@ -1,0 +1,28 @@
+"""JSON for the outbox messages DynamoDB stores with an execution (log entries use the engine's serde)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.model.serde import format_instant, parse_instant
+from engine.ports import Message, QueueName
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    return {
+        "queue": message.queue.value,
+        "body": message.body,
+        "dedupId": message.dedup_id,
+        "groupId": message.group_id,
+        "deliverAt": format_instant(message.deliver_at) if message.deliver_at else None,
+    }
+
+
+def message_from_json(data: dict[str, Any]) -> Message:
+    return Message(
+        queue=QueueName(data["queue"]),
+        body=data["body"],
+        dedup_id=data["dedupId"],
+        group_id=data.get("groupId"),
+        deliver_at=parse_instant(data["deliverAt"]) if data.get("deliverAt") else None,
+    )

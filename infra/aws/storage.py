@@ -1,0 +1,31 @@
+"""Internal storage in S3: `kestra:///<path>` is the object `storage/<path>` of the stack's bucket."""
+
+from __future__ import annotations
+
+from engine.files import kestra_path, kestra_uri
+from engine.ports import NotFoundError
+from infra.aws.blobs import S3Blobs
+
+_PREFIX = "storage/"
+
+
+class S3Storage:
+    def __init__(self, blobs: S3Blobs) -> None:
+        self._blobs = blobs
+
+    def put(self, path: str, data: bytes) -> str:
+        uri = kestra_uri(path)
+        self._blobs.put(_PREFIX + kestra_path(uri), data)
+        return uri
+
+    def get(self, uri: str) -> bytes:
+        return self._blobs.get(_PREFIX + kestra_path(uri))
+
+    def exists(self, uri: str) -> bool:
+        return self._blobs.exists(_PREFIX + kestra_path(uri))
+
+    def size(self, uri: str) -> int:
+        size = self._blobs.size(_PREFIX + kestra_path(uri))
+        if size is None:
+            raise NotFoundError(uri)
+        return size

@@ -1,0 +1,200 @@
+"""The `kite` command (design §6): validate and run flows on the embedded stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.config import ConfigError, EngineConfig
+from engine.flow import Flow
+from engine.inputs import InvalidInputsError
+from engine.labels import InvalidLabelError
+from engine.loader.flow_loader import InvalidFlowError, parse_flow
+from engine.model.serde import execution_to_json
+from engine.model.state import StateType
+from engine.ports import NotFoundError
+from engine.schema import flow_json_schema
+from engine.services.executions import ExecutionBlockedError, FlowDisabledError
+from engine.uploads import Upload
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.command(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"kite: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kite", description="Kestra flows, run serverless on AWS.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check flow files; print file:line:col: path: message")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    validate.set_defaults(command=_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the flow format (for editors)")
+    schema.set_defaults(command=_schema)
+
+    run = commands.add_parser("run", help="run a flow on the embedded stack (moto, in-process)")
+    run.add_argument("flow", type=Path, metavar="FLOW.yaml")
+    run.add_argument(
+        "--flows", action="append", type=Path, default=[], metavar="DIR", help="load every flow in DIR"
+    )
+    run.add_argument("--input", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--inputs", type=Path, metavar="FILE.json", help="inputs as a JSON object")
+    run.add_argument(
+        "--file", action="append", default=[], metavar="KEY=PATH", help="upload a local file for a FILE input"
+    )
+    run.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument(
+        "--namespace-files",
+        type=Path,
+        metavar="DIR",
+        help="store DIR's files as namespace files of the flow's namespace (read(), fileURI())",
+    )
+    run.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
+    run.add_argument("--json", action="store_true", help="print the final execution as JSON on stdout")
+    run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
+    run.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
+    run.set_defaults(command=_run)
+    return parser
+
+
+def _flow_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    return files
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(flow_json_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    invalid = False
+    for path in _flow_files(args.paths):
+        try:
+            _parse(path.read_text(), str(path))
+        except InvalidFlowError as exc:
+            invalid = True
+            for problem in exc.problems:
+                print(problem)
+    return EXIT_FAILED if invalid else EXIT_OK
+
+
+def _parse(source: str, filename: str) -> Flow:
+    """As a deployment would: with the global plugin defaults of the configuration (the environment)."""
+    return parse_flow(source, filename, EngineConfig.from_environ(os.environ).plugin_defaults)
+
+
+def _pairs(items: Sequence[str], what: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} must be KEY=VALUE, got '{item}'")
+        pairs.append((key, value))
+    return pairs
+
+
+def _inputs(args: argparse.Namespace) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    if args.inputs is not None:
+        try:
+            loaded = json.loads(args.inputs.read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read inputs from {args.inputs}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.inputs} must hold a JSON object")
+        inputs.update(loaded)
+    inputs.update(_pairs(args.input, "--input"))
+    return inputs
+
+
+def _files(args: argparse.Namespace) -> dict[str, Upload]:
+    files = {}
+    for key, value in _pairs(args.file, "--file"):
+        path = Path(value)
+        try:
+            files[key] = Upload(path.name, path.read_bytes())
+        except OSError as exc:
+            raise UsageError(f"cannot read --file {key}={value}: {exc.strerror}") from None
+    return files
+
+
+def _run(args: argparse.Namespace) -> int:
+    from infra.cli.progress import Progress
+    from infra.cli.report import print_stats, print_summary
+    from infra.local import LocalKite
+
+    if not args.flow.is_file():
+        raise UsageError(f"no such file: {args.flow}")
+    source = args.flow.read_text()
+    try:
+        flow = _parse(source, str(args.flow))
+    except InvalidFlowError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    inputs, files, labels = _inputs(args), _files(args), _pairs(args.label, "--label")
+    if args.namespace_files is not None and not args.namespace_files.is_dir():
+        raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
+
+    with LocalKite(fast_forward=args.fast_forward) as kite:
+        try:
+            for directory in args.flows:
+                if not directory.is_dir():
+                    raise UsageError(f"--flows needs a directory: {directory}")
+                kite.deploy_dir(directory)
+            kite.deploy(source, str(args.flow))
+            if args.namespace_files is not None:
+                kite.upload_namespace_files(flow.namespace, args.namespace_files)
+            assert kite.stack is not None
+            kite.stack.stats.reset()
+            kite.invocations = 0
+            execution = kite.start_execution(flow.namespace, flow.id, inputs, labels, files)
+        except InvalidFlowError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_USAGE
+        except InvalidInputsError as exc:
+            for line in str(exc).splitlines():
+                print(f"kite: {line}", file=sys.stderr)
+            return EXIT_USAGE
+        except (InvalidLabelError, FlowDisabledError, ExecutionBlockedError, NotFoundError) as exc:
+            print(f"kite: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        progress = Progress(sys.stderr)
+        final = kite.wait(execution.id, args.timeout, lambda e: progress.update(e, kite.clock.now()))
+        progress.update(final, kite.clock.now())
+        print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
+        if args.stats:
+            print_stats(kite.stack.stats.snapshot(), final, sys.stderr, kite.invocations)
+    if args.json:
+        print(json.dumps(execution_to_json(final), indent=2))
+    return EXIT_OK if final.state.current in (StateType.SUCCESS, StateType.WARNING) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

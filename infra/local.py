@@ -1,0 +1,175 @@
+"""Kite on one machine: the embedded stack (moto), the real Lambda handlers and the pump.
+
+This is what `kite run` and the functional tests drive: the same dispatcher and worker handlers, the same
+DynamoDB/SQS/S3/Scheduler adapters as in the cloud, with moto in place of AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from engine.files import kestra_path, namespace_file_uri
+from engine.flow import Flow
+from engine.model.execution import Execution
+from engine.ports import Clock, FlowRecord
+from engine.services.app import Services
+from engine.uploads import Upload
+from functions import app, dispatcher, worker
+from infra.embedded.clock import SystemClock, VirtualClock
+from infra.embedded.pump import Pump
+from infra.embedded.stack import EmbeddedStack
+
+FLOW_SUFFIXES = (".yaml", ".yml")
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Wrapper = Callable[[Handler], Handler]
+
+
+def _same(handler: Handler) -> Handler:
+    return handler
+
+
+class LocalKite:
+    """`wrap_dispatcher`/`wrap_worker` let fault tests stand between the pump and the real handlers."""
+
+    def __init__(
+        self,
+        *,
+        fast_forward: bool = True,
+        start: datetime | None = None,
+        inline_budget: int = 500,
+        wrap_dispatcher: Wrapper = _same,
+        wrap_worker: Wrapper = _same,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.fast_forward = fast_forward
+        # Where secrets (`SECRET_*`), `envs` and globals come from, as in Lambda: the process environment.
+        self.environ = os.environ if environ is None else environ
+        self.start = start
+        self.inline_budget = inline_budget
+        self.wrap_dispatcher = wrap_dispatcher
+        self.wrap_worker = wrap_worker
+        self.invocations = 0
+        self._exit = ExitStack()
+        self.clock: Clock = SystemClock()
+        self.stack: EmbeddedStack | None = None
+        self.pump: Pump | None = None
+
+    def __enter__(self) -> LocalKite:
+        try:
+            if self.fast_forward:
+                self.clock = self._exit.enter_context(VirtualClock(self.start or datetime.now(UTC)))
+            self.stack = self._exit.enter_context(EmbeddedStack(clock=self.clock))
+            app.install(
+                app.build(
+                    self.stack.settings,
+                    self.stack.session,
+                    self.clock,
+                    self.environ,
+                    inline_budget=self.inline_budget,
+                    allow_loopback=True,
+                    # The embedded stack lives and dies with the process, and so does this key.
+                    encryption_key=os.urandom(32),
+                )
+            )
+            self._exit.callback(app.install, None)
+            self.pump = Pump(
+                self.stack,
+                self.clock,
+                self._counted(self.wrap_dispatcher(dispatcher.handler)),
+                self._counted(self.wrap_worker(worker.handler)),
+            )
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._exit.close()
+
+    def _counted(self, handler: Handler) -> Handler:
+        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            self.invocations += 1
+            return handler(event, context)
+
+        return invoke
+
+    @property
+    def services(self) -> Services:
+        return app.current().services
+
+    def deploy(self, source: str, filename: str = "<flow>") -> tuple[FlowRecord, Flow]:
+        return self.services.flows.deploy(source, filename)
+
+    def deploy_dir(self, directory: Path) -> list[FlowRecord]:
+        return [
+            self.deploy(path.read_text(), str(path))[0]
+            for path in sorted(directory.iterdir())
+            if path.suffix in FLOW_SUFFIXES and path.is_file()
+        ]
+
+    def upload_namespace_files(self, namespace: str, directory: Path) -> list[str]:
+        """Store every file under `directory` as a namespace file (what `read()` and `fileURI()` see)."""
+        storage = self.services.resources.storage
+        return [
+            storage.put(
+                kestra_path(namespace_file_uri(namespace, path.relative_to(directory).as_posix())),
+                path.read_bytes(),
+            )
+            for path in sorted(directory.rglob("*"))
+            if path.is_file()
+        ]
+
+    def start_execution(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        labels: Sequence[tuple[str, str]] = (),
+        files: Mapping[str, Upload] | None = None,
+    ) -> Execution:
+        return self.services.executions.create(namespace, flow_id, inputs, labels, files=files)
+
+    def wait(
+        self,
+        execution_id: str,
+        timeout_s: float = 120.0,
+        on_change: Callable[[Execution], None] | None = None,
+    ) -> Execution:
+        """Pump until the execution is fully terminated (afterExecution included)."""
+        assert self.pump is not None, "use LocalKite as a context manager"
+        latest: list[Execution] = []
+
+        stack = self.stack
+        assert stack is not None
+
+        def done() -> bool:
+            with stack.stats.paused():
+                execution = self.services.executions.get(execution_id)
+            if on_change is not None and (not latest or latest[0].version != execution.version):
+                on_change(execution)
+            latest[:] = [execution]
+            return self.services.executions.fully_terminated(execution)
+
+        self.pump.run_until(done, timeout_s)
+        return latest[0]
+
+    def run(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        labels: Sequence[tuple[str, str]] = (),
+        timeout_s: float = 120.0,
+    ) -> Execution:
+        execution = self.start_execution(namespace, flow_id, inputs, labels)
+        return self.wait(execution.id, timeout_s)

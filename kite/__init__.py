@@ -1,1 +1,0 @@
-"""Kite: Kestra flows, run serverless on AWS."""
