@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from engine.aes import KEY_LENGTHS
 from engine.flow import PluginDefault
 from engine.loader.plugin_defaults import ConfiguredDefaults
+from engine.model.aes import KEY_LENGTHS
 
 DEFAULT_ENV_PREFIX = "ENV_"
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.flow import Flow
-from engine.labels import SYSTEM_PREFIX, merge_labels
 from engine.model.execution import Execution, ExecutionMetadata, TaskRuns
+from engine.model.labels import SYSTEM_PREFIX, merge_labels
 from engine.model.state import State, StateType
 
 CORRELATION_ID = "system.correlationId"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from engine.durations import parse_duration
+from engine.model.durations import parse_duration
 from engine.model.serde import format_duration, format_instant, parse_instant
-from engine.ports import Clock, KVEntry, KVStore
+from engine.resources import Clock, KVEntry, KVStore
 
 KV_TYPES = ("STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON")
 _KEY = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]*")

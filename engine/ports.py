@@ -1,4 +1,5 @@
-"""Ports: everything the engine needs from the outside world comes through these Protocols.
+"""Ports: what the dispatcher, the worker and the API services keep and send through — flows, executions,
+concurrency slots, queues. (What a running task may reach is in `engine.resources`.)
 
 Adapters live in `engine.memory` (in-memory, for fast tests) and `infra.aws` (DynamoDB, SQS,
 S3, EventBridge Scheduler). The same contract test suite runs against both.
@@ -14,36 +15,11 @@ from typing import Any, Protocol
 
 from engine.flow import FlowGraph
 from engine.model.execution import Execution
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """Current instant, timezone-aware UTC."""
-        ...
-
-
-class IdGenerator(Protocol):
-    """All the randomness the engine gets."""
-
-    def new_id(self) -> str:
-        """A new random id (22-char base62, Kestra's format)."""
-        ...
-
-    def random_below(self, bound: int) -> int:
-        """A random integer in [0, bound)."""
-        ...
-
-    def random_bytes(self, size: int) -> bytes:
-        """`size` random bytes, fit for keys and IVs."""
-        ...
+from engine.model.logs import LogEntry
 
 
 class ConcurrentModificationError(Exception):
     """A conditional write lost a race: reload and apply the events again."""
-
-
-class NotFoundError(LookupError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +106,6 @@ class MessageBus(Protocol):
     def send(self, messages: Sequence[Message]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    execution_id: str
-    level: str
-    message: str
-    timestamp: datetime
-    task_run_id: str | None = None
-    task_id: str | None = None
-    attempt_number: int | None = None
-
-
 @dataclass(slots=True)
 class StoredExecution:
     execution: Execution
@@ -183,80 +148,3 @@ class ExecutionStore(Protocol):
     ) -> list[Execution]:
         """Executions without their task runs, newest first."""
         ...
-
-
-class Storage(Protocol):
-    """Internal storage; `kestra:///…` URIs."""
-
-    def put(self, path: str, data: bytes) -> str:
-        """Store and return the kestra:// URI."""
-        ...
-
-    def get(self, uri: str) -> bytes: ...
-
-    def exists(self, uri: str) -> bool: ...
-
-    def size(self, uri: str) -> int:
-        """Size in bytes; NotFoundError when absent."""
-        ...
-
-
-class SecretStore(Protocol):
-    def get(self, namespace: str, key: str) -> str | None:
-        """The secret visible from `namespace` under `key`, or None."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class KVEntry:
-    """One KV pair: the value as JSON text with Kestra's KV type, and when it expires."""
-
-    type: str
-    json_value: str
-    updated: datetime
-    expiration_date: datetime | None = None
-
-
-class KVStore(Protocol):
-    def get(self, namespace: str, key: str) -> KVEntry | None:
-        """The entry, expired or not (the caller compares with its clock)."""
-        ...
-
-    def put(self, namespace: str, key: str, entry: KVEntry, *, overwrite: bool = True) -> bool:
-        """Store; False (and nothing written) when the key exists and `overwrite` is false."""
-        ...
-
-    def delete(self, namespace: str, key: str) -> bool:
-        """Remove; False when there was nothing to remove."""
-        ...
-
-    def list(self, namespace: str) -> list[tuple[str, KVEntry]]:
-        """Every key of the namespace with its entry, sorted by key."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-class HttpError(Exception):
-    """The request could not be made (refused address, network error, timeout)."""
-
-
-class HttpClient(Protocol):
-    def request(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
-    ) -> HttpResponse: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Resources:
-    """The outside world a running task and its expressions may reach."""
-
-    secrets: SecretStore
-    kv: KVStore
-    storage: Storage
-    http: HttpClient

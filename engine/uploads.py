@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from engine.files import execution_prefix, kestra_path
 from engine.inputs import InputError, InvalidInputsError
-from engine.ports import Storage
+from engine.model.files import execution_prefix, kestra_path
+from engine.resources import Storage
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from engine.config import EngineConfig
-from engine.ports import Clock, Resources, SecretStore
+from engine.resources import Clock, Resources, SecretStore
 from engine.services.app import Services
 from infra.aws.blobs import S3Blobs
 from infra.aws.bus import SqsMessageBus

@@ -17,7 +17,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from engine.ports import HttpError, HttpResponse
+from engine.resources import HttpError, HttpResponse
 
 MAX_REDIRECTS = 5
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from engine.ids import from_bytes
+from engine.model.ids import from_bytes
 
 
 class SecureIds:

@@ -14,10 +14,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from engine.files import kestra_path, namespace_file_uri
 from engine.flow import Flow
 from engine.model.execution import Execution
-from engine.ports import Clock, FlowRecord
+from engine.model.files import kestra_path, namespace_file_uri
+from engine.ports import FlowRecord
+from engine.resources import Clock
 from engine.services.app import Services
 from engine.uploads import Upload
 from functions import app, dispatcher, worker

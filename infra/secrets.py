@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 
-from engine.ports import SecretStore
+from engine.resources import SecretStore
 
 _PREFIX = "SECRET_"
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from engine import checks
 from engine.config import EngineConfig
-from engine.durations import parse_duration
 from engine.encryption import reveal_secrets, seal_secrets
 from engine.executor import sla, subflows
 from engine.executor.events import (
@@ -46,11 +45,10 @@ from engine.executor.events import (
 )
 from engine.executor.retries import next_attempt_date, next_retry_date, policy_for
 from engine.executor.scope import FlowableScope, NewTaskRun, enabled
-from engine.executor.variables import execution_variables, nest, task_run_variables
 from engine.expressions import ExpressionError, Renderer, is_truthy
 from engine.flow import Flow, FlowGraph, Input
-from engine.ids import derived_id, task_run_id
 from engine.inputs import InputError, parse_input, resolve_inputs
+from engine.model.durations import parse_duration
 from engine.model.execution import (
     Execution,
     ExecutionMetadata,
@@ -58,9 +56,14 @@ from engine.model.execution import (
     TaskRun,
     TaskRuns,
 )
+from engine.model.ids import derived_id, task_run_id
+from engine.model.logs import LogEntry
 from engine.model.serde import format_duration, format_hms
 from engine.model.state import State, StateType
-from engine.ports import Clock, FlowGraphs, IdGenerator, LogEntry, Resources
+from engine.model.values import nest
+from engine.ports import FlowGraphs
+from engine.resources import Clock, IdGenerator, Resources
+from engine.runtime.variables import execution_variables, task_run_variables
 from engine.tasks.base import (
     ExecutableTask,
     ExecutionChange,

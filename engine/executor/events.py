@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.model.execution import Execution, TaskRun
+from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.ports import LogEntry
 
 # --- events ---------------------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from engine.flow import FlowGraph
-from engine.ids import task_run_id
-from engine.labels import merge_labels
 from engine.model.execution import Execution, ExecutionMetadata, TaskRun, TaskRuns
+from engine.model.ids import task_run_id
+from engine.model.labels import merge_labels
 from engine.model.state import State, StateType
 from engine.tasks.base import FlowableTask
 

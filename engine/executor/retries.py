@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from engine.durations import parse_duration
 from engine.flow import FlowGraph
+from engine.model.durations import parse_duration
 from engine.model.execution import TaskRun
-from engine.ports import IdGenerator
+from engine.resources import IdGenerator
 from engine.tasks.base import Retry, TaskBase
 
 

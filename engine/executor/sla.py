@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.durations import parse_duration
 from engine.executor import subflows
 from engine.executor.events import TIMER_SLA, StartTimer
 from engine.expressions import ExpressionError, is_truthy
 from engine.flow import Sla, label_pairs
-from engine.labels import merge_labels
+from engine.model.durations import parse_duration
+from engine.model.labels import merge_labels
 from engine.model.serde import format_duration
 from engine.model.state import StateType
 

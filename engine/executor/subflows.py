@@ -15,12 +15,12 @@ from engine import checks
 from engine.executions import new_execution
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from engine.expressions import ExpressionError
-from engine.ids import derived_id
 from engine.inputs import InvalidInputsError
-from engine.labels import SYSTEM_PREFIX
 from engine.model.execution import Execution, TaskRun
+from engine.model.ids import derived_id
+from engine.model.labels import SYSTEM_PREFIX
 from engine.model.state import StateType
-from engine.ports import NotFoundError
+from engine.resources import NotFoundError
 from engine.tasks.base import ExecutableTask, SubflowCall, TaskFailedError
 from engine.worker.context import PropertyRenderError
 from engine.worker.run import final_state

@@ -12,17 +12,15 @@ import binascii
 import re
 from typing import Any
 
-from engine.aes import IV_LENGTH, KEY_LENGTHS, TAG_LENGTH, DecryptionError, encrypt, open_sealed
 from engine.expressions.errors import EvalError
-from engine.expressions.state import RenderState
+from engine.expressions.state import RenderState, service_hook
+from engine.model.aes import IV_LENGTH, KEY_LENGTHS, TAG_LENGTH, DecryptionError, encrypt, open_sealed
 
 _MISSING: Any = object()
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
 def fn_encrypt(state: RenderState, key: Any = _MISSING, plaintext: Any = _MISSING) -> Any:
-    from engine.expressions.functions import _hook  # functions.py imports this module
-
     if key is _MISSING or plaintext is _MISSING:
         raise EvalError("The 'encrypt' function expects two arguments 'key' and 'plaintext'.")
     secret = _string(key, "encrypt", "key")
@@ -31,7 +29,7 @@ def fn_encrypt(state: RenderState, key: Any = _MISSING, plaintext: Any = _MISSIN
         return text
     aes_key = _key(secret, "encrypt")
     state.budget.check_size((IV_LENGTH + len(text.encode("utf-8")) + TAG_LENGTH + 2) // 3 * 4)
-    iv = _hook(state, "random_bytes", "encrypt")(IV_LENGTH)
+    iv = service_hook(state, "random_bytes", "encrypt")(IV_LENGTH)
     if not isinstance(iv, bytes) or len(iv) != IV_LENGTH:
         raise EvalError("Function [encrypt]: the random_bytes service returned an invalid value")
     return encrypt(aes_key, text, iv)

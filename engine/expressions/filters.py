@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import re
-import unicodedata
 import urllib.parse
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -27,6 +26,7 @@ from engine.expressions.values import (
     pebble_string,
     to_json,
 )
+from engine.model.files import slugify
 
 Filter = Callable[..., Any]
 
@@ -107,13 +107,6 @@ def f_abbreviate(state: RenderState, value: Any, length: Any) -> Any:
     if size < 3:
         raise EvalError("Filter [abbreviate]: the maximum width must be at least 3")
     return text[: size - 3] + "..."
-
-
-def slugify(text: str) -> str:
-    """Kestra's Slugify: accents dropped, lower case, every other run of characters a single `-`."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 def f_slugify(state: RenderState, value: Any) -> Any:

@@ -28,7 +28,7 @@ from engine.expressions.errors import EvalError
 from engine.expressions.http_function import fn_http
 from engine.expressions.ion import fn_from_ion
 from engine.expressions.runtime import compare, make_range
-from engine.expressions.state import RenderState
+from engine.expressions.state import RenderState, service_hook
 from engine.expressions.values import JavaLong, is_number, java_string
 
 Function = Callable[..., Any]
@@ -38,13 +38,6 @@ MAX_RENDER_DEPTH = 16
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def _hook(state: RenderState, hook: str, function: str) -> Callable[..., Any]:
-    method = getattr(state.services, hook, None) if state.services is not None else None
-    if not callable(method):
-        raise EvalError(f"Function [{function}] is not available: the runtime provides no '{hook}' service")
-    return method  # type: ignore[no-any-return]
-
-
 def fn_now(
     state: RenderState,
     format: Any = None,
@@ -52,7 +45,7 @@ def fn_now(
     existingFormat: Any = None,
     locale: Any = None,
 ) -> str:
-    now = _hook(state, "now", "now")()
+    now = service_hook(state, "now", "now")()
     if not isinstance(now, datetime):
         raise EvalError("Function [now]: the clock service returned an invalid value")
     zone = dates.zone_of(None if timeZone is None else java_string(timeZone))
@@ -203,13 +196,13 @@ def fn_tasks_with_state(state: RenderState, state_name: Any = None) -> list[Any]
 
 
 def fn_secret(state: RenderState, key: Any = None) -> Any:
-    return _hook(state, "secret", "secret")(java_string(key))
+    return service_hook(state, "secret", "secret")(java_string(key))
 
 
 def fn_kv(state: RenderState, key: Any = None, namespace: Any = None, errorOnMissing: Any = True) -> Any:
     name = java_string(key)
     where = None if namespace is None else java_string(namespace)
-    found, value = _hook(state, "kv", "kv")(name, where)
+    found, value = service_hook(state, "kv", "kv")(name, where)
     if not found and errorOnMissing is not False:
         wording = where or (state.context.get("flow") or {}).get("namespace")
         raise EvalError(f"The key '{name}' does not exist in the namespace '{wording}'.")
@@ -217,16 +210,16 @@ def fn_kv(state: RenderState, key: Any = None, namespace: Any = None, errorOnMis
 
 
 def fn_read(state: RenderState, path: Any = None) -> Any:
-    return _hook(state, "read", "read")(java_string(path))
+    return service_hook(state, "read", "read")(java_string(path))
 
 
 def fn_error_logs(state: RenderState) -> Any:
-    return _hook(state, "error_logs", "errorLogs")()
+    return service_hook(state, "error_logs", "errorLogs")()
 
 
 def _file_hook(hook: str, function: str) -> Function:
     def _apply(state: RenderState, path: Any = None) -> Any:
-        return _hook(state, hook, function)(java_string(path))
+        return service_hook(state, hook, function)(java_string(path))
 
     return _apply
 

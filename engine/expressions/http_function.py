@@ -18,18 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import yaml
 
 from engine.expressions.errors import EvalError
 from engine.expressions.formatting import to_yaml
-from engine.expressions.state import RenderState
+from engine.expressions.state import RenderState, service_hook
 from engine.expressions.values import java_string, to_json
-
-if TYPE_CHECKING:
-    from engine.ports import HttpResponse
+from engine.resources import HttpResponse
 
 DEFAULT_MEDIA_TYPE = "application/json"
 USER_AGENT = "Kestra"
@@ -50,8 +48,6 @@ def fn_http(  # noqa: PLR0917 - Pebble maps positional arguments by name, in thi
     options: Any = None,
     accept: Any = None,
 ) -> Any:
-    from engine.expressions.functions import _hook  # functions.py imports this module
-
     if uri is None:
         raise EvalError("The 'http' function expects an argument 'uri'.")
     settings = _Options.of(options)
@@ -63,7 +59,9 @@ def fn_http(  # noqa: PLR0917 - Pebble maps positional arguments by name, in thi
         payload = _encode(state, body, media_type)
         request_headers["Content-Type"] = media_type
     verb = java_string(method).upper()
-    response: HttpResponse = _hook(state, "http", "http")(verb, _url(uri, query), request_headers, payload)
+    response: HttpResponse = service_hook(state, "http", "http")(
+        verb, _url(uri, query), request_headers, payload
+    )
     state.budget.check_size(len(response.body))
     if settings.failed(response.status):
         raise EvalError(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.expressions.errors import LimitExceededError
+from engine.expressions.errors import EvalError, LimitExceededError
 
 
 @dataclass(slots=True)
@@ -63,3 +63,11 @@ class RenderState:
             render_value=self.render_value,
             tags=tags,
         )
+
+
+def service_hook(state: RenderState, hook: str, function: str) -> Callable[..., Any]:
+    """The runtime's answer to `hook` (see RenderServices), or the error that `function` cannot run here."""
+    method = getattr(state.services, hook, None) if state.services is not None else None
+    if not callable(method):
+        raise EvalError(f"Function [{function}] is not available: the runtime provides no '{hook}' service")
+    return method  # type: ignore[no-any-return]

@@ -9,13 +9,8 @@ from dataclasses import dataclass, field
 
 from engine.model import serde
 from engine.model.execution import Execution
-from engine.ports import (
-    Commit,
-    ConcurrentModificationError,
-    LogEntry,
-    Message,
-    StoredExecution,
-)
+from engine.model.logs import LogEntry
+from engine.ports import Commit, ConcurrentModificationError, Message, StoredExecution
 
 
 @dataclass(slots=True)

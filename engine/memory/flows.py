@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.ports import FlowRecord, NotFoundError
+from engine.ports import FlowRecord
+from engine.resources import NotFoundError
 
 
 class InMemoryFlowRepository:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.ports import HttpError, HttpResponse
+from engine.resources import HttpError, HttpResponse
 
 
 class CannedHttpClient:

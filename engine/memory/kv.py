@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.ports import KVEntry
+from engine.resources import KVEntry
 
 
 class InMemoryKVStore:

@@ -8,7 +8,7 @@ from engine.memory.http import CannedHttpClient
 from engine.memory.kv import InMemoryKVStore
 from engine.memory.secrets import InMemorySecretStore
 from engine.memory.storage import InMemoryStorage
-from engine.ports import HttpClient, Resources
+from engine.resources import HttpClient, Resources
 
 
 def in_memory_resources(

@@ -20,7 +20,8 @@ from engine.memory.flows import InMemoryFlowRepository
 from engine.memory.ids import RandomIds
 from engine.memory.resources import in_memory_resources
 from engine.model.execution import Execution
-from engine.ports import QueueName, Resources
+from engine.ports import QueueName
+from engine.resources import Resources
 from engine.services import messages
 from engine.services.app import Services
 

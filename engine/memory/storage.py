@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.files import kestra_path, kestra_uri
-from engine.ports import NotFoundError
+from engine.model.files import kestra_path, kestra_uri
+from engine.resources import NotFoundError
 
 
 class InMemoryStorage:

@@ -17,8 +17,8 @@ from engine.model.execution import (
     TaskRunAttempt,
     TaskRuns,
 )
+from engine.model.logs import LogEntry
 from engine.model.state import History, State, StateType
-from engine.ports import LogEntry
 
 
 def format_instant(value: datetime) -> str:

@@ -7,15 +7,8 @@ from dataclasses import dataclass
 from engine.config import EngineConfig
 from engine.executor.advance import EngineContext
 from engine.expressions import Renderer
-from engine.ports import (
-    Clock,
-    ConcurrencyStore,
-    ExecutionStore,
-    FlowRepository,
-    IdGenerator,
-    MessageBus,
-    Resources,
-)
+from engine.ports import ConcurrencyStore, ExecutionStore, FlowRepository, MessageBus
+from engine.resources import Clock, IdGenerator, Resources
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency import ConcurrencyGate
 from engine.services.dispatcher import Dispatcher

@@ -7,7 +7,8 @@ from collections import OrderedDict
 from engine.flow import FlowGraph
 from engine.loader.flow_loader import parse_flow
 from engine.loader.plugin_defaults import ConfiguredDefaults
-from engine.ports import FlowRecord, FlowRepository, NotFoundError
+from engine.ports import FlowRecord, FlowRepository
+from engine.resources import NotFoundError
 
 
 class FlowCatalog:

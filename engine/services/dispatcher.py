@@ -24,10 +24,10 @@ from engine.executor.events import (
     StartTimer,
     TimerFired,
 )
-from engine.executor.variables import task_run_variables, to_json_value
 from engine.flow import FlowGraph
 from engine.model.execution import Execution
 from engine.model.serde import task_run_to_json
+from engine.model.values import to_json_value
 from engine.ports import (
     Commit,
     ConcurrentModificationError,
@@ -37,6 +37,7 @@ from engine.ports import (
     QueueName,
     StoredExecution,
 )
+from engine.runtime.variables import task_run_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency import ConcurrencyGate

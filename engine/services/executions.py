@@ -11,20 +11,14 @@ from engine.executions import new_execution
 from engine.executor.advance import EngineContext, advance, fully_terminated
 from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.replay import remapped, replay
-from engine.executor.variables import to_json_value
 from engine.inputs import InputError, InvalidInputsError, resolve_declared
-from engine.labels import InvalidLabelError
 from engine.model.execution import Execution, TaskRuns
+from engine.model.labels import InvalidLabelError
+from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.ports import (
-    Clock,
-    Commit,
-    ExecutionStore,
-    IdGenerator,
-    LogEntry,
-    MessageBus,
-    NotFoundError,
-)
+from engine.model.values import to_json_value
+from engine.ports import Commit, ExecutionStore, MessageBus
+from engine.resources import Clock, IdGenerator, NotFoundError
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.tasks.pause import on_resume_inputs

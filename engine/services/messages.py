@@ -19,7 +19,6 @@ from engine.executor.events import (
     Wake,
     WorkerResult,
 )
-from engine.executor.variables import from_json_value, to_json_value
 from engine.model.serde import (
     execution_from_json,
     execution_to_json,
@@ -29,6 +28,7 @@ from engine.model.serde import (
     task_run_to_json,
 )
 from engine.model.state import StateType
+from engine.model.values import from_json_value, to_json_value
 from engine.ports import Message, QueueName
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from engine.config import EngineConfig
 from engine.encryption import reveal_secrets
-from engine.executor.variables import from_json_value
 from engine.expressions import Renderer
 from engine.model.serde import task_run_from_json
-from engine.ports import Clock, ExecutionStore, IdGenerator, MessageBus, Resources
+from engine.model.values import from_json_value
+from engine.ports import ExecutionStore, MessageBus
+from engine.resources import Clock, IdGenerator, Resources
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.tasks.base import RunnableTask

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from engine.durations import parse_duration
+from engine.model.durations import parse_duration
 
 if TYPE_CHECKING:
     from engine.executor.scope import FlowableScope, NewTaskRun

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.expressions.values import java_string, to_json
-from engine.labels import InvalidLabelError, check_user_labels, merge_labels
+from engine.model.labels import InvalidLabelError, check_user_labels, merge_labels
 from engine.tasks.base import ExecutionChange, ExecutionTask, TaskFailedError
 from engine.tasks.registry import task_type
 from engine.worker.context import RunContext

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.labels import InvalidLabelError, check_user_labels
+from engine.model.labels import InvalidLabelError, check_user_labels
 from engine.tasks.base import ExecutableTask, SubflowCall, TaskFailedError
 from engine.tasks.labels import render_labels
 from engine.tasks.properties import render_bool, render_map

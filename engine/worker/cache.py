@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.durations import parse_duration
-from engine.executor.variables import from_json_value, to_json_value
 from engine.expressions import Renderer
-from engine.files import kestra_uri, namespace_path
+from engine.model.durations import parse_duration
 from engine.model.execution import TaskRun
+from engine.model.files import kestra_uri, namespace_path
 from engine.model.serde import format_instant, parse_instant
+from engine.model.values import from_json_value, to_json_value
 from engine.tasks.base import RunnableTask
 from engine.worker.services import PortServices
 

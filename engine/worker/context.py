@@ -8,7 +8,8 @@ from typing import Any
 
 from engine.expressions import ExpressionError, Renderer
 from engine.model.execution import TaskRun
-from engine.ports import Clock, LogEntry
+from engine.model.logs import LogEntry
+from engine.resources import Clock
 from engine.worker.services import PortServices
 
 

@@ -11,7 +11,7 @@ from engine.executor.retries import next_retry_date
 from engine.expressions import ExpressionError, Renderer
 from engine.model.execution import TaskRun
 from engine.model.state import StateType
-from engine.ports import IdGenerator
+from engine.resources import IdGenerator
 from engine.tasks.base import RunnableTask, TaskBase, TaskFailedError
 from engine.worker import cache
 from engine.worker.context import PropertyRenderError, RunContext

@@ -15,19 +15,12 @@ from typing import Any
 from engine.config import EngineConfig
 from engine.encryption import value_at
 from engine.expressions.errors import EvalError
-from engine.files import belongs_to, execution_prefix, namespace_file_uri
 from engine.flow import Input
 from engine.kv import KVError, NamespaceKV
+from engine.model.files import belongs_to, execution_prefix, namespace_file_uri
+from engine.model.logs import LogEntry
 from engine.model.serde import log_to_json
-from engine.ports import (
-    Clock,
-    HttpError,
-    HttpResponse,
-    IdGenerator,
-    LogEntry,
-    NotFoundError,
-    Resources,
-)
+from engine.resources import Clock, HttpError, HttpResponse, IdGenerator, NotFoundError, Resources
 
 MASK = "******"
 # Per connection attempt and per read: one http() call must not hold a worker for long.

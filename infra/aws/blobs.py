@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from engine.ports import NotFoundError
+from engine.resources import NotFoundError
 from infra.aws.session import AwsSession
 
 

@@ -17,7 +17,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.ports import Clock, Message, QueueName
+from engine.ports import Message, QueueName
+from engine.resources import Clock
 from infra.aws.blobs import S3Blobs
 from infra.aws.session import AwsSession
 from infra.aws.settings import AwsSettings

@@ -21,14 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.model import serde
 from engine.model.execution import Execution, TaskRun
+from engine.model.logs import LogEntry
 from engine.model.serde import log_from_json, log_to_json
-from engine.ports import (
-    Commit,
-    ConcurrentModificationError,
-    LogEntry,
-    Message,
-    StoredExecution,
-)
+from engine.ports import Commit, ConcurrentModificationError, Message, StoredExecution
 from infra.aws.blobs import S3Blobs
 from infra.aws.codec import message_from_json, message_to_json
 from infra.aws.session import AwsSession, item_size

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.ports import ConcurrentModificationError, FlowRecord, NotFoundError
+from engine.ports import ConcurrentModificationError, FlowRecord
+from engine.resources import NotFoundError
 from infra.aws.session import AwsSession
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.model.serde import format_instant, parse_instant
-from engine.ports import KVEntry
+from engine.resources import KVEntry
 from infra.aws.session import AwsSession
 
 if TYPE_CHECKING:

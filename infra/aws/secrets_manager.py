@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from engine.ports import Clock
+from engine.resources import Clock
 from infra.aws.session import AwsSession
 
 # A secret marked for deletion answers InvalidRequestException until its recovery window ends (up to 30

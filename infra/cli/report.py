@@ -6,8 +6,8 @@ import json
 from typing import TextIO
 
 from engine.model.execution import Execution
+from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.ports import LogEntry
 from infra.aws.session import StatsSnapshot
 from infra.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage, billed, cost_of
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.ports import Clock
+from engine.resources import Clock
 from infra.aws.session import AwsSession, RequestStats
 from infra.embedded.clock import VirtualClock
 from infra.embedded.lambda_shapes import LambdaContext, sqs_event

@@ -17,7 +17,7 @@ import boto3
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from engine.ports import Clock
+from engine.resources import Clock
 from infra.aws.blobs import S3Blobs
 from infra.aws.bus import SqsMessageBus
 from infra.aws.executions import DynamoExecutionStore

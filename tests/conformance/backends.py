@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from engine.model.execution import Execution
-from engine.ports import LogEntry, QueueName
+from engine.model.logs import LogEntry
+from engine.ports import QueueName
 from engine.services.app import Services
 from engine.uploads import Upload
 

@@ -16,7 +16,8 @@ from engine.model.execution import (
     TaskRuns,
 )
 from engine.model.state import State, StateType
-from engine.ports import ExecutionStore, FlowRepository, MessageBus, QueueName, Storage
+from engine.ports import ExecutionStore, FlowRepository, MessageBus, QueueName
+from engine.resources import Storage
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -11,14 +11,9 @@ from contract_support import START, Harness, make_execution, make_task_run
 
 from engine.model import serde
 from engine.model.execution import Execution
+from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.ports import (
-    Commit,
-    ConcurrentModificationError,
-    LogEntry,
-    Message,
-    QueueName,
-)
+from engine.ports import Commit, ConcurrentModificationError, Message, QueueName
 
 
 def as_json(execution: Execution) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from contract_support import Harness
 
-from engine.ports import FlowRecord, NotFoundError
+from engine.ports import FlowRecord
+from engine.resources import NotFoundError
 
 SOURCE = "id: hello\nnamespace: company.team\ntasks: []\n"
 CHANGED = SOURCE + "description: changed\n"

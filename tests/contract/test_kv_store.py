@@ -12,7 +12,7 @@ from contract_support import START
 from engine.kv import KVError, NamespaceKV
 from engine.memory import ManualClock
 from engine.memory.kv import InMemoryKVStore
-from engine.ports import KVEntry, KVStore
+from engine.resources import KVEntry, KVStore
 from infra.aws.kv import DynamoKVStore
 from infra.embedded.stack import EmbeddedStack
 

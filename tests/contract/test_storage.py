@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from contract_support import Harness
 
-from engine.ports import NotFoundError
+from engine.resources import NotFoundError
 
 
 def test_put_get_exists(harness: Harness) -> None:

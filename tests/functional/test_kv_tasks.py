@@ -12,7 +12,7 @@ import pytest
 
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
-from engine.ports import LogEntry
+from engine.model.logs import LogEntry
 from engine.services.app import Services
 from engine.tasks.base import RunnableTask
 from engine.tasks.registry import task_class

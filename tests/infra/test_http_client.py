@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine.ports import HttpError
+from engine.resources import HttpError
 from infra.http import UrllibHttpClient, refusal
 
 TIMEOUT = 5.0

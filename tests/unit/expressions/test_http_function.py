@@ -12,7 +12,7 @@ import pytest
 from engine.config import EngineConfig
 from engine.expressions import ExpressionError, Renderer
 from engine.memory import CannedHttpClient, RandomIds, in_memory_resources
-from engine.ports import HttpError, HttpResponse
+from engine.resources import HttpError, HttpResponse
 from engine.worker.services import PortServices, Scope
 
 URL = "https://api.test/todos"

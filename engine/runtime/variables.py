@@ -7,22 +7,7 @@ from typing import Any
 
 from engine.flow import FlowGraph
 from engine.model.execution import Execution, TaskRun
-from engine.model.serde import format_instant
-
-
-def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """`{"a.b": 1}` → `{"a": {"b": 1}}` (dotted input ids and label keys nest)."""
-    result: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = result
-        parts = key.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[parts[-1]] = value
-    return result
+from engine.model.values import nest
 
 
 def execution_variables(graph: FlowGraph, execution: Execution) -> dict[str, Any]:
@@ -97,27 +82,3 @@ def _parent(graph: FlowGraph, run: TaskRun) -> dict[str, Any]:
     if run.outputs:
         data["outputs"] = run.outputs
     return data
-
-
-def to_json_value(value: Any) -> Any:
-    """Materialise lazy views and dates so a context can travel in a message."""
-    if isinstance(value, Mapping):
-        return {str(k): to_json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json_value(v) for v in value]
-    if hasattr(value, "isoformat") and hasattr(value, "tzinfo"):
-        return {"$date": format_instant(value)}
-    return value
-
-
-def from_json_value(value: Any) -> Any:
-    """Inverse of `to_json_value`."""
-    if isinstance(value, dict):
-        if len(value) == 1 and "$date" in value:
-            from engine.model.serde import parse_instant
-
-            return parse_instant(value["$date"])
-        return {k: from_json_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [from_json_value(v) for v in value]
-    return value

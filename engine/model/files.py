@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from engine.expressions.filters import slugify
+import re
+import unicodedata
 
 SCHEME = "kestra:///"
 
@@ -16,6 +17,13 @@ def kestra_path(uri: str) -> str:
     if not uri.startswith(SCHEME) or len(uri) == len(SCHEME):
         raise ValueError(f"not an internal storage URI: {uri!r}")
     return uri[len(SCHEME) :]
+
+
+def slugify(text: str) -> str:
+    """Kestra's Slugify: accents dropped, lower case, every other run of characters a single `-`."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 def namespace_path(namespace: str) -> str:

@@ -1,0 +1,113 @@
+"""What a task and its expressions may reach outside the engine: time, randomness, secrets, KV pairs,
+internal storage and HTTP. Adapters implement these Protocols in `engine.memory` (fast tests) and in
+`infra` (AWS, the process); one contract suite runs against both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Current instant, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    """All the randomness the engine gets."""
+
+    def new_id(self) -> str:
+        """A new random id (22-char base62, Kestra's format)."""
+        ...
+
+    def random_below(self, bound: int) -> int:
+        """A random integer in [0, bound)."""
+        ...
+
+    def random_bytes(self, size: int) -> bytes:
+        """`size` random bytes, fit for keys and IVs."""
+        ...
+
+
+class NotFoundError(LookupError):
+    pass
+
+
+class SecretStore(Protocol):
+    def get(self, namespace: str, key: str) -> str | None:
+        """The secret visible from `namespace` under `key`, or None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class KVEntry:
+    """One KV pair: the value as JSON text with Kestra's KV type, and when it expires."""
+
+    type: str
+    json_value: str
+    updated: datetime
+    expiration_date: datetime | None = None
+
+
+class KVStore(Protocol):
+    def get(self, namespace: str, key: str) -> KVEntry | None:
+        """The entry, expired or not (the caller compares with its clock)."""
+        ...
+
+    def put(self, namespace: str, key: str, entry: KVEntry, *, overwrite: bool = True) -> bool:
+        """Store; False (and nothing written) when the key exists and `overwrite` is false."""
+        ...
+
+    def delete(self, namespace: str, key: str) -> bool:
+        """Remove; False when there was nothing to remove."""
+        ...
+
+    def list(self, namespace: str) -> list[tuple[str, KVEntry]]:
+        """Every key of the namespace with its entry, sorted by key."""
+        ...
+
+
+class Storage(Protocol):
+    """Internal storage; `kestra:///…` URIs."""
+
+    def put(self, path: str, data: bytes) -> str:
+        """Store and return the kestra:// URI."""
+        ...
+
+    def get(self, uri: str) -> bytes: ...
+
+    def exists(self, uri: str) -> bool: ...
+
+    def size(self, uri: str) -> int:
+        """Size in bytes; NotFoundError when absent."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class HttpError(Exception):
+    """The request could not be made (refused address, network error, timeout)."""
+
+
+class HttpClient(Protocol):
+    def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> HttpResponse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """The outside world a running task and its expressions may reach."""
+
+    secrets: SecretStore
+    kv: KVStore
+    storage: Storage
+    http: HttpClient
