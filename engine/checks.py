@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
-from engine.flow import Check, Flow
+from engine.flow.model import Check, Flow
 
 # Among the failed checks the most restrictive behaviour wins.
 _ORDER = ("BLOCK_EXECUTION", "FAIL_EXECUTION", "CREATE_EXECUTION")

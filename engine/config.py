@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from engine.flow import PluginDefault
-from engine.loader.plugin_defaults import ConfiguredDefaults
+from engine.flow.model import PluginDefault
+from engine.flow.plugin_defaults import ConfiguredDefaults
 from engine.model.aes import KEY_LENGTHS
 
 DEFAULT_ENV_PREFIX = "ENV_"

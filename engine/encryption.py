@@ -12,9 +12,9 @@ import binascii
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.flow import Input
 from engine.inputs import InputError, InvalidInputsError
 from engine.model.aes import IV_LENGTH, DecryptionError, encrypt, open_sealed
+from engine.task_api import Input
 
 NOT_CONFIGURED = "Unable to use a `SECRET` input/output as encryption is not configured"
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from engine.flow import Flow
+from engine.flow.model import Flow
 from engine.model.execution import Execution, ExecutionMetadata, TaskRuns
 from engine.model.labels import SYSTEM_PREFIX, merge_labels
 from engine.model.state import State, StateType

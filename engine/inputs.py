@@ -17,10 +17,11 @@ from typing import Any
 import yaml
 
 from engine.expressions.values import iso_instant, java_string
-from engine.flow import Flow, Input
+from engine.flow.model import Flow
 from engine.model.durations import parse_duration
 from engine.model.serde import format_duration, parse_instant
 from engine.model.values import nest
+from engine.task_api import Input
 
 URI_PATTERN = re.compile(
     r"^[a-z]+://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*)$"

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from engine.flow import FlowGraph
+from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from engine.flow import Flow
+from engine.flow.model import Flow
 from engine.model.execution import Execution
 from engine.model.files import kestra_path, namespace_file_uri
 from engine.ports import FlowRecord

@@ -1,16 +1,31 @@
-"""What `advance()` consumes (events) and produces (effects)."""
+"""What `advance()` consumes (events) and produces (effects). A worker's report, `WorkerResult`, is defined
+where it is made (`engine.worker.attempt`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from engine.model.execution import Execution, TaskRun
+from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
+from engine.worker.attempt import WorkerResult
 
 # --- events ---------------------------------------------------------------------------------------
+
+
+class TimerKind(StrEnum):
+    """What a timer is for; it acts only if what it was set for is still pending."""
+
+    WAIT = "WAIT"  # a waiting task (Sleep) is done
+    RETRY = "RETRY"  # a RETRYING task run gets its next attempt
+    TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
+    LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
+    PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
+    NEXT_ITERATION = "NEXT_ITERATION"  # a loop waited between iterations (LoopUntil)
+    SLA = "SLA"  # a MAX_DURATION SLA's deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,16 +34,8 @@ class Wake:
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerResult:
-    """A worker's report on one attempt of a task run: the whole task run as the worker left it."""
-
-    task_run: TaskRun
-    logs: tuple[LogEntry, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class TimerFired:
-    kind: str
+    kind: TimerKind
     task_run_id: str | None = None
     attempt: int | None = None
     sla_id: str | None = None  # the SLA a MAX_DURATION timer checks
@@ -133,7 +140,7 @@ class RunTask:
 
 @dataclass(frozen=True, slots=True)
 class StartTimer:
-    kind: str
+    kind: TimerKind
     fire_at: datetime
     task_run_id: str | None = None
     attempt: int | None = None
@@ -163,14 +170,6 @@ class Notify:
 
 
 Effect = RunTask | StartTimer | Continue | ExecutionEnded | StartExecution | Notify
-
-TIMER_WAIT = "WAIT"  # a waiting task (Sleep) is done
-TIMER_RETRY = "RETRY"  # a RETRYING task run gets its next attempt
-TIMER_TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
-TIMER_LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
-TIMER_PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
-TIMER_NEXT_ITERATION = "NEXT_ITERATION"  # a LoopUntil waited its interval
-TIMER_SLA = "SLA"  # a MAX_DURATION SLA's deadline
 
 
 @dataclass(frozen=True, slots=True)

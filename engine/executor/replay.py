@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from engine.flow import FlowGraph
+from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution, ExecutionMetadata, TaskRun, TaskRuns
 from engine.model.ids import task_run_id
 from engine.model.labels import merge_labels
 from engine.model.state import State, StateType
-from engine.tasks.base import FlowableTask
+from engine.task_api import FlowableTask
 
 S = StateType
 

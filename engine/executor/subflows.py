@@ -9,11 +9,13 @@ to the parent; the parent maps the child's state onto the task run and may retry
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine import checks
 from engine.executions import new_execution
+from engine.executor import attempts
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
+from engine.executor.step import Step
 from engine.expressions import ExpressionError
 from engine.inputs import InvalidInputsError
 from engine.model.execution import Execution, TaskRun
@@ -21,60 +23,56 @@ from engine.model.ids import derived_id
 from engine.model.labels import SYSTEM_PREFIX
 from engine.model.state import StateType
 from engine.resources import NotFoundError
-from engine.tasks.base import ExecutableTask, SubflowCall, TaskFailedError
-from engine.worker.context import PropertyRenderError
-from engine.worker.run import final_state
-
-if TYPE_CHECKING:
-    from engine.executor.advance import Executor
+from engine.task_api import ExecutableTask, PropertyRenderError, SubflowCall, TaskFailedError
+from engine.worker.attempt import final_state
 
 S = StateType
 # A child's state that reaches the parent task run when `transmitFailed` (else the run succeeds).
 _TRANSMITTED = (S.FAILED, S.KILLED, S.WARNING, S.PAUSED)
 
 
-def start(ex: Executor, run: TaskRun, task: ExecutableTask) -> None:
+def start(step: Step, run: TaskRun, task: ExecutableTask) -> None:
     """Start the child execution; the task run waits for it unless `wait` is false."""
-    now = ex.now()
+    now = step.now()
     restarted = run.state.current == S.RESTARTED
-    started = ex.put(run.start_attempt(now))
+    started = step.put(run.start_attempt(now))
     child_id = run.outputs.get("executionId")
     if restarted and task.restart_behavior == "RETRY_FAILED" and isinstance(child_id, str):
-        _restart_child(ex, started, child_id)
+        _restart_child(step, started, child_id)
         return
     try:
-        call = task.call(ex.run_context(started))
-        child = _child_execution(ex, started, task, call)
+        call = task.call(step.run_context(started))
+        child = _child_execution(step, started, task, call)
     except (TaskFailedError, PropertyRenderError, InvalidInputsError, NotFoundError, ValueError) as exc:
-        ex.log("ERROR", str(exc), started)
-        failed = ex.put(started.terminate(S.FAILED, ex.now()))
-        ex.retry_or_stay_failed(failed)
+        step.log("ERROR", str(exc), started)
+        failed = step.put(started.terminate(S.FAILED, step.now()))
+        attempts.retry_or_stay_failed(step, failed)
         return
-    ex.effects.append(StartExecution(child, call.schedule_date))
-    waiting = ex.put(replace(started, outputs={"executionId": child.id}))
+    step.effects.append(StartExecution(child, call.schedule_date))
+    waiting = step.put(replace(started, outputs={"executionId": child.id}))
     if not task.wait:
-        ex.put(waiting.terminate(S.SUCCESS, ex.now()))
+        step.put(waiting.terminate(S.SUCCESS, step.now()))
 
 
-def _restart_child(ex: Executor, run: TaskRun, child_id: str) -> None:
+def _restart_child(step: Step, run: TaskRun, child_id: str) -> None:
     """RETRY_FAILED: a failed child is restarted in place and waited for again; any other is left alone
     and the task run succeeds at once (Kestra's `ExecutableUtils.subflowExecution`)."""
     if run.outputs.get("state") != S.FAILED.value:
-        ex.put(run.terminate(S.SUCCESS, ex.now()))
+        step.put(run.terminate(S.SUCCESS, step.now()))
         return
-    ex.effects.append(Notify(child_id, Restart(), f"restart-{child_id}-{run.id}-{run.attempt_number}"))
+    step.effects.append(Notify(child_id, Restart(), f"restart-{child_id}-{run.id}-{run.attempt_number}"))
 
 
-def _child_execution(ex: Executor, run: TaskRun, task: ExecutableTask, call: SubflowCall) -> Execution:
+def _child_execution(step: Step, run: TaskRun, task: ExecutableTask, call: SubflowCall) -> Execution:
     try:
-        graph = ex.ctx.flows.graph(call.namespace, call.flow_id, call.revision)
+        graph = step.ctx.flows.graph(call.namespace, call.flow_id, call.revision)
     except NotFoundError:
         revision = call.revision if call.revision is not None else 0
         raise NotFoundError(
             f"Unable to find flow '{call.namespace}'.'{call.flow_id}' with revision '{revision}'"
         ) from None
     flow = graph.flow
-    parent = ex.execution
+    parent = step.execution
     if (flow.namespace, flow.id) == (parent.namespace, parent.flow_id):
         raise TaskFailedError(f"Recursive call to flow [{flow.namespace}.{flow.id}]")
     if flow.disabled:
@@ -98,15 +96,15 @@ def _child_execution(ex: Executor, run: TaskRun, task: ExecutableTask, call: Sub
     if run.iteration is not None:
         variables["taskRunIteration"] = run.iteration
     child_id = derived_id(parent.id, f"subflow/{run.id}/{run.attempt_number}")
-    inputs = ex.ctx.typed_inputs(flow, call.inputs)
-    verdict = ex.ctx.check(flow, graph.revision, child_id, inputs)
+    inputs = step.ctx.typed_inputs(flow, call.inputs)
+    verdict = step.ctx.check(flow, graph.revision, child_id, inputs)
     if verdict.behavior == "BLOCK_EXECUTION":
         raise TaskFailedError(verdict.refusal)
     child = new_execution(
         flow,
         graph.revision,
         child_id,
-        ex.now(),
+        step.now(),
         inputs=inputs,
         labels=[*handed, *call.labels],
         trigger={"id": task.id, "type": task.type, "variables": variables},
@@ -115,61 +113,61 @@ def _child_execution(ex: Executor, run: TaskRun, task: ExecutableTask, call: Sub
     if verdict.behavior == "FAIL_EXECUTION":
         # The child exists, FAILED, as one created through the API; the reason goes to the parent's task
         # run, where its failure shows (a child's log lines are written by the child's own steps).
-        child.with_state(S.FAILED, ex.now())
-        ex.log("ERROR", f"{checks.FAILED_MESSAGE} (subflow execution {child_id})", run)
+        child.with_state(S.FAILED, step.now())
+        step.log("ERROR", f"{checks.FAILED_MESSAGE} (subflow execution {child_id})", run)
     return child
 
 
-def waiting_child(ex: Executor, run: TaskRun) -> str | None:
+def waiting_child(step: Step, run: TaskRun) -> str | None:
     """The child a RUNNING executable task run waits for."""
     child = run.outputs.get("executionId")
-    waits = isinstance(ex.graph.task(run.task_id), ExecutableTask) and run.state.current == S.RUNNING
+    waits = isinstance(step.graph.task(run.task_id), ExecutableTask) and run.state.current == S.RUNNING
     return child if waits and isinstance(child, str) else None
 
 
-def kill_child(ex: Executor, run: TaskRun) -> None:
+def kill_child(step: Step, run: TaskRun) -> None:
     """The kill cascades (spec part 2 §13.3 step 3): the child is told to stop too."""
-    child = waiting_child(ex, run)
+    child = waiting_child(step, run)
     if child is not None:
-        ex.effects.append(Notify(child, Kill(), f"kill-{child}"))
+        step.effects.append(Notify(child, Kill(), f"kill-{child}"))
 
 
-def child_ended(ex: Executor, event: SubflowEnded) -> None:
+def child_ended(step: Step, event: SubflowEnded) -> None:
     """The parent side: the child's final state onto the waiting task run (`ExecutableUtils.guessState`)."""
-    run = ex.execution.task_runs.find(event.task_run_id)
-    if run is None or waiting_child(ex, run) != event.child_id:
+    run = step.execution.task_runs.find(event.task_run_id)
+    if run is None or waiting_child(step, run) != event.child_id:
         return  # a duplicate notice, or the run was killed meanwhile
-    task = ex.graph.task(run.task_id)
+    task = step.graph.task(run.task_id)
     assert isinstance(task, ExecutableTask)
     outputs: dict[str, Any] = {"executionId": event.child_id, "state": event.state.value}
     if event.outputs is not None:
         outputs["outputs"] = event.outputs
     if event.error is not None:
-        ex.log("WARN", event.error, run)
+        step.log("WARN", event.error, run)
         state = S.FAILED
     else:
         state = event.state if task.transmit_failed and event.state in _TRANSMITTED else S.SUCCESS
     if state in (S.FAILED, S.WARNING):
         level = "ERROR" if state == S.FAILED else "WARN"
-        ex.log(level, f"Subflow execution '{event.child_id}' ends in {event.state.value} state", run)
-    now = ex.now()
+        step.log(level, f"Subflow execution '{event.child_id}' ends in {event.state.value} state", run)
+    now = step.now()
     ended = replace(run, outputs=outputs).with_attempt_state(state, now)
-    final = final_state(task, ended, state, ex.ctx.ids)
-    ended = ex.put(ended.with_state(final, now))
+    final = final_state(task, ended, state, step.ctx.ids)
+    ended = step.put(ended.with_state(final, now))
     if final == S.FAILED:
-        ex.retry_or_stay_failed(ended)
+        attempts.retry_or_stay_failed(step, ended)
 
 
-def ended_notice(ex: Executor) -> Notify | None:
+def ended_notice(step: Step) -> Notify | None:
     """The child side, once fully terminated: the notice for the parent that waits for it, if any."""
-    execution = ex.execution
+    execution = step.execution
     trigger = execution.trigger or {}
     variables = trigger.get("variables") or {}
     parent_id, run_id = variables.get("executionId"), variables.get("taskRunId")
     if not (isinstance(parent_id, str) and isinstance(run_id, str)):
         return None
     try:
-        graph = ex.ctx.flows.graph(variables["namespace"], variables["flowId"], variables["flowRevision"])
+        graph = step.ctx.flows.graph(variables["namespace"], variables["flowId"], variables["flowRevision"])
         task = graph.task(trigger["id"])
     except (NotFoundError, KeyError):
         return None  # not started by an executable task, or its flow is gone: nobody waits
@@ -177,9 +175,9 @@ def ended_notice(ex: Executor) -> Notify | None:
         return None
     outputs, error = execution.outputs, None
     legacy = task.legacy_outputs()
-    if not ex.flow.outputs and legacy:
+    if not step.flow.outputs and legacy:
         try:
-            outputs = ex.ctx.renderer.render_value(dict(legacy), ex.execution_variables(), ex.services)
+            outputs = step.ctx.renderer.render_value(dict(legacy), step.execution_variables(), step.services)
         except ExpressionError as exc:
             outputs, error = None, f"Failed to extract outputs with the error: '{exc}'"
     state = execution.state.current

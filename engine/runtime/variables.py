@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.flow import FlowGraph
+from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution, TaskRun
 from engine.model.values import nest
 

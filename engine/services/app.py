@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.config import EngineConfig
-from engine.executor.advance import EngineContext
+from engine.executor.context import EngineContext
 from engine.expressions import Renderer
 from engine.ports import ConcurrencyStore, ExecutionStore, FlowRepository, MessageBus
 from engine.resources import Clock, IdGenerator, Resources

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from engine.flow import FlowGraph
-from engine.loader.flow_loader import parse_flow
-from engine.loader.plugin_defaults import ConfiguredDefaults
+from engine.flow.graph import FlowGraph
+from engine.flow.loader import parse_flow
+from engine.flow.plugin_defaults import ConfiguredDefaults
 from engine.ports import FlowRecord, FlowRepository
 from engine.resources import NotFoundError
 

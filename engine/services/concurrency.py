@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.executor.events import Admission
-from engine.flow import FlowGraph
+from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.state import StateType
 from engine.ports import ConcurrencyStore, ExecutionStore, MessageBus

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from engine.executor.advance import EngineContext, advance
+from engine.executor.advance import advance
+from engine.executor.context import EngineContext
 from engine.executor.events import (
     Continue,
     Event,
@@ -24,7 +25,7 @@ from engine.executor.events import (
     StartTimer,
     TimerFired,
 )
-from engine.flow import FlowGraph
+from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.serde import task_run_to_json
 from engine.model.values import to_json_value

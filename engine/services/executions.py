@@ -8,9 +8,11 @@ from typing import Any
 
 from engine import checks
 from engine.executions import new_execution
-from engine.executor.advance import EngineContext, advance, fully_terminated
+from engine.executor.advance import advance
+from engine.executor.context import EngineContext
 from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.replay import remapped, replay
+from engine.executor.step import fully_terminated
 from engine.inputs import InputError, InvalidInputsError, resolve_declared
 from engine.model.execution import Execution, TaskRuns
 from engine.model.labels import InvalidLabelError
@@ -21,7 +23,6 @@ from engine.ports import Commit, ExecutionStore, MessageBus
 from engine.resources import Clock, IdGenerator, NotFoundError
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
-from engine.tasks.pause import on_resume_inputs
 from engine.uploads import Upload, place
 
 
@@ -115,7 +116,7 @@ class ExecutionService:
             return execution
         run = paused[0]
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
-        declared = on_resume_inputs(graph.task(run.task_id))
+        declared = graph.task(run.task_id).resume_inputs()
         uploads = place(files or {}, execution.namespace, execution.flow_id, execution_id)
         supplied = {**(inputs or {}), **uploads.uris}
         missing = [i.id for i in declared if i.required and i.defaults is None and supplied.get(i.id) is None]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.flow import Flow
-from engine.loader.flow_loader import parse_flow
-from engine.loader.plugin_defaults import ConfiguredDefaults
+from engine.flow.loader import parse_flow
+from engine.flow.model import Flow
+from engine.flow.plugin_defaults import ConfiguredDefaults
 from engine.ports import FlowRecord, FlowRepository
 
 

@@ -16,8 +16,8 @@ from engine.executor.events import (
     StartExecution,
     SubflowEnded,
     TimerFired,
+    TimerKind,
     Wake,
-    WorkerResult,
 )
 from engine.model.serde import (
     execution_from_json,
@@ -30,6 +30,7 @@ from engine.model.serde import (
 from engine.model.state import StateType
 from engine.model.values import from_json_value, to_json_value
 from engine.ports import Message, QueueName
+from engine.worker.attempt import WorkerResult
 
 
 def _for(
@@ -146,6 +147,6 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "TimerFired":
         spec = body["timer"]
         return execution_id, TimerFired(
-            spec["kind"], spec.get("taskRunId"), spec.get("attempt"), spec.get("slaId")
+            TimerKind(spec["kind"]), spec.get("taskRunId"), spec.get("attempt"), spec.get("slaId")
         )
     raise ValueError(f"unknown message kind {kind!r}")

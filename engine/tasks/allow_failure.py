@@ -3,9 +3,8 @@ Sequential whose failure ends WARNING once its `errors` and `finally` have run (
 
 from __future__ import annotations
 
-from engine.executor.scope import FlowableScope
 from engine.model.state import StateType
-from engine.tasks.registry import task_type
+from engine.task_api import FlowableScope, task_type
 from engine.tasks.sequential import Sequential
 
 

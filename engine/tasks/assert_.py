@@ -8,9 +8,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from engine.expressions import ExpressionError, is_truthy
-from engine.tasks.base import RunnableTask, TaskFailedError
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
+from engine.task_api import RunContext, RunnableTask, TaskFailedError, task_type
 
 
 @task_type("io.kestra.plugin.core.execution.Assert")
@@ -24,8 +22,8 @@ class Assert(RunnableTask):
         failed = 0
         for condition in self.conditions:
             try:
-                # The renderer itself, not ctx.render: Kestra logs the bare expression error.
-                holds = is_truthy(ctx.renderer.render(condition, ctx.variables, ctx.services))
+                # Not ctx.render: Kestra logs the bare expression error.
+                holds = is_truthy(ctx.evaluate(condition))
             except ExpressionError as exc:
                 ctx.log("ERROR", f"Assertion `{condition}` failed, failed to render `{exc}`")
                 failed += 1

@@ -12,10 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from engine.executor.scope import FlowableScope, NewTaskRun
 from engine.model.state import StateType
-from engine.tasks.base import FlowableTask, Model, TaskBase, TaskRef
-from engine.tasks.registry import task_type
+from engine.task_api import FlowableScope, FlowableTask, Model, NewTaskRun, TaskBase, TaskRef, task_type
 
 
 class DagTask(Model):

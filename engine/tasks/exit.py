@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from engine.model.state import StateType
-from engine.tasks.base import ExecutionChange, ExecutionTask
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
+from engine.task_api import ExecutionChange, ExecutionTask, RunContext, task_type
 
 
 @task_type("io.kestra.plugin.core.execution.Exit")

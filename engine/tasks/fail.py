@@ -8,9 +8,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from engine.expressions import is_truthy
-from engine.tasks.base import RunnableTask, TaskFailedError
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
+from engine.task_api import RunContext, RunnableTask, TaskFailedError, task_type
 
 
 @task_type("io.kestra.plugin.core.execution.Fail", "io.kestra.core.tasks.executions.Fail")

@@ -15,12 +15,20 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.executor.scope import FlowableScope, NewTaskRun, enabled, worst_state
 from engine.expressions import to_pebble_string
 from engine.model.execution import TaskRun
 from engine.model.state import StateType
-from engine.tasks.base import FlowableTask, TaskBase, TaskFailedError, TaskList
-from engine.tasks.registry import task_type
+from engine.task_api import (
+    FlowableScope,
+    FlowableTask,
+    NewTaskRun,
+    TaskBase,
+    TaskFailedError,
+    TaskList,
+    enabled,
+    task_type,
+    worst_state,
+)
 
 S = StateType
 
@@ -70,13 +78,13 @@ class _Loop(FlowableTask):
     def _progress(self, scope: FlowableScope, body: list[TaskBase]) -> _Progress:
         assert scope.run is not None
         loop = scope.run.id
-        runs = scope.executor.execution.task_runs
+        runs = scope.task_runs
         values = scope.run.loop_values or ()
         started = runs.values_started(loop)
-        done = scope.executor.loop_cursors.get(loop, 0)
+        done = scope.loop_cursor()
         while done < started and _group_done(runs.with_value(loop, values[done]), body):
             done += 1
-        scope.executor.loop_cursors[loop] = done
+        scope.set_loop_cursor(done)
         progress = _Progress(values, done, started, states=Counter(runs.state_counts(loop)))
         progress.active = {value: runs.with_value(loop, value) for value in values[done:started]}
         for handler in scope.runs_of([*enabled(self.errors), *enabled(self.finally_)]):
@@ -113,10 +121,10 @@ class _Loop(FlowableTask):
         free = len(progress.values) if limit == 0 else limit - in_flight
         waiting = progress.values[progress.started :]
         wanted = min(max(free, 0), len(waiting))
-        room = scope.executor.inline_room(body[0])
+        room = scope.inline_room(body[0])
         if room is not None and room < wanted:
             wanted = room
-            scope.executor.defer()
+            scope.defer()
         for value in waiting[:wanted]:
             new.append(NewTaskRun(body[0], value, index[value]))
         return new

@@ -7,11 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.executor.scope import FlowableScope, NewTaskRun
 from engine.expressions import is_truthy
 from engine.model.state import StateType
-from engine.tasks.base import FlowableTask, TaskBase, TaskList
-from engine.tasks.registry import task_type
+from engine.task_api import FlowableScope, FlowableTask, NewTaskRun, TaskBase, TaskList, task_type
 
 
 @task_type("io.kestra.plugin.core.flow.If", "io.kestra.core.tasks.flows.If")

@@ -12,9 +12,8 @@ from typing import Any
 from pydantic import Field
 
 from engine.kv import KVError, NamespaceKV
-from engine.tasks.base import RunnableTask, TaskFailedError
+from engine.task_api import RunContext, RunnableTask, TaskFailedError
 from engine.tasks.properties import render_bool
-from engine.worker.context import RunContext
 
 
 class KVTask(RunnableTask):
@@ -36,7 +35,7 @@ class NamespaceKVTask(KVTask):
     namespace: str = "{{ flow.namespace }}"
 
     def namespace_kv(self, ctx: RunContext) -> NamespaceKV:
-        return ctx.services.namespace_kv(ctx.render(self.namespace, "namespace"))
+        return ctx.kv(ctx.render(self.namespace, "namespace"))
 
 
 class KeyLookupTask(NamespaceKVTask):

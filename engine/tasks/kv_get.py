@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.model.serde import format_instant
+from engine.task_api import RunContext, task_type
 from engine.tasks.kv_base import KeyLookupTask
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 @task_type("io.kestra.plugin.core.kv.Get")

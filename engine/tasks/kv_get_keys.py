@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.task_api import RunContext, task_type
 from engine.tasks.kv_base import NamespaceKVTask
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 @task_type("io.kestra.plugin.core.kv.GetKeys")

@@ -14,11 +14,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from engine.tasks.base import Model, TaskFailedError
+from engine.task_api import Model, RunContext, TaskFailedError, task_type
 from engine.tasks.kv_base import KVTask
 from engine.tasks.properties import render_bool
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 class KeyBehavior(Model):
@@ -50,7 +48,7 @@ class PurgeKV(KVTask):
         ctx.log("INFO", f"purging {len(namespaces)} namespaces: [{', '.join(namespaces)}]")
         size = 0
         for namespace in namespaces:
-            kv = ctx.services.namespace_kv(namespace)
+            kv = ctx.kv(namespace)
             for key, entry in kv.entries():
                 if expired_only and not kv.expired(entry):
                     continue

@@ -7,11 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.tasks.base import duration_property
+from engine.task_api import RunContext, duration_property, task_type
 from engine.tasks.kv_base import NamespaceKVTask
 from engine.tasks.properties import render_bool
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 @task_type("io.kestra.plugin.core.kv.Set")

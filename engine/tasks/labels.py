@@ -12,9 +12,7 @@ from typing import Any
 
 from engine.expressions.values import java_string, to_json
 from engine.model.labels import InvalidLabelError, check_user_labels, merge_labels
-from engine.tasks.base import ExecutionChange, ExecutionTask, TaskFailedError
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
+from engine.task_api import ExecutionChange, ExecutionTask, RunContext, TaskFailedError, task_type
 
 
 @task_type("io.kestra.plugin.core.execution.Labels", "io.kestra.core.tasks.executions.Labels")

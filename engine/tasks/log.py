@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from engine.tasks.base import RunnableTask
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
+from engine.task_api import RunContext, RunnableTask, task_type
 
 
 @task_type("io.kestra.plugin.core.log.Log", "io.kestra.core.tasks.log.Log")

@@ -11,11 +11,18 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.executor.scope import FlowableScope, NewTaskRun
 from engine.expressions import is_truthy
 from engine.model.state import StateType
-from engine.tasks.base import FlowableTask, Model, TaskBase, TaskList, duration_property
-from engine.tasks.registry import task_type
+from engine.task_api import (
+    FlowableScope,
+    FlowableTask,
+    Model,
+    NewTaskRun,
+    TaskBase,
+    TaskList,
+    duration_property,
+    task_type,
+)
 
 S = StateType
 
@@ -63,6 +70,9 @@ class LoopUntil(FlowableTask):
         scope.pause(interval, next_iteration=True)
         return None
 
+    def next_iteration(self, outputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**outputs, "iterationCount": int(outputs.get("iterationCount", 0)) + 1}
+
     def _count(self, scope: FlowableScope) -> int:
         assert scope.run is not None
         return int(scope.run.outputs.get("iterationCount", 1))
@@ -74,5 +84,5 @@ class LoopUntil(FlowableTask):
         if self.check_frequency.max_duration is None:
             return False
         assert scope.run is not None
-        elapsed = scope.executor.now() - scope.run.state.start_date
+        elapsed = scope.now() - scope.run.state.start_date
         return elapsed >= duration_property(self.check_frequency.max_duration, "checkFrequency.maxDuration")

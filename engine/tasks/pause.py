@@ -11,11 +11,19 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field
 
-from engine.executor.scope import FlowableScope, NewTaskRun, apply_allow
-from engine.flow import Input
 from engine.model.state import StateType
-from engine.tasks.base import FlowableTask, TaskBase, TaskList, TaskRef, duration_property
-from engine.tasks.registry import task_type
+from engine.task_api import (
+    FlowableScope,
+    FlowableTask,
+    Input,
+    NewTaskRun,
+    TaskBase,
+    TaskList,
+    TaskRef,
+    apply_allow,
+    duration_property,
+    task_type,
+)
 
 S = StateType
 _BEHAVIOR = {"RESUME": S.RUNNING, "WARN": S.WARNING, "FAIL": S.FAILED, "CANCEL": S.CANCELLED}
@@ -37,10 +45,12 @@ class Pause(FlowableTask):
         if self.on_pause is not None:
             yield "onPause", [self.on_pause]
 
-    @property
-    def ends_alone(self) -> bool:
+    def continues_after_pause(self) -> bool:
         """Without children to run after the resume, the resume itself ends the task run."""
-        return not (self.tasks or self.errors or self.finally_)
+        return bool(self.tasks or self.errors or self.finally_)
+
+    def resume_inputs(self) -> list[Input]:
+        return list(self.on_resume or [])
 
     def start(self, scope: FlowableScope) -> Mapping[str, Any]:
         wait = self.pause_duration or self.timeout
@@ -49,8 +59,8 @@ class Pause(FlowableTask):
         )
         return {}
 
-    def timer_target(self, scope: FlowableScope) -> StateType:
-        """Where the timer takes the pause: `behavior` after `pauseDuration`, a failure after `timeout`."""
+    def pause_elapsed(self, scope: FlowableScope) -> StateType:
+        """`behavior` after `pauseDuration`, a failure after `timeout`."""
         if self.pause_duration is None:
             return apply_allow(S.FAILED, self.allow_failure, self.allow_warning)
         behavior = scope.render(self.behavior, "behavior").strip().upper()
@@ -86,7 +96,3 @@ class Pause(FlowableTask):
 def _resumed_to(outputs: Mapping[str, Any]) -> StateType | None:
     resumed = outputs.get("resumed")
     return S(resumed["to"]) if isinstance(resumed, Mapping) and resumed.get("to") else None
-
-
-def on_resume_inputs(task: TaskBase) -> list[Input]:
-    return list(task.on_resume or []) if isinstance(task, Pause) else []

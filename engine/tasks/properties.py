@@ -12,8 +12,7 @@ import json
 from typing import Any
 
 from engine.expressions import to_pebble_string
-from engine.tasks.base import TaskFailedError
-from engine.worker.context import RunContext
+from engine.task_api import RunContext, TaskFailedError
 
 
 def render_map(ctx: RunContext, value: str | dict[str, Any], prop: str) -> dict[str, Any]:

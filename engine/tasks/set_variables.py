@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.tasks.base import ExecutionChange, ExecutionTask, TaskFailedError
+from engine.task_api import ExecutionChange, ExecutionTask, RunContext, TaskFailedError, task_type
 from engine.tasks.properties import render_bool, render_map
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 @task_type("io.kestra.plugin.core.execution.SetVariables")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.tasks.base import WaitingTask, duration_property
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
+from engine.task_api import RunContext, WaitingTask, duration_property, task_type
 
 
 @task_type("io.kestra.plugin.core.flow.Sleep")

@@ -13,11 +13,9 @@ from typing import Any
 from pydantic import Field
 
 from engine.model.labels import InvalidLabelError, check_user_labels
-from engine.tasks.base import ExecutableTask, SubflowCall, TaskFailedError
+from engine.task_api import ExecutableTask, RunContext, SubflowCall, TaskFailedError, task_type
 from engine.tasks.labels import render_labels
 from engine.tasks.properties import render_bool, render_map
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 @task_type(

@@ -7,10 +7,8 @@ from typing import Any
 
 from pydantic import field_validator, model_validator
 
-from engine.executor.scope import FlowableScope, NewTaskRun
 from engine.model.state import StateType
-from engine.tasks.base import FlowableTask, TaskBase, TaskList
-from engine.tasks.registry import task_type
+from engine.task_api import FlowableScope, FlowableTask, NewTaskRun, TaskBase, TaskList, task_type
 
 
 @task_type("io.kestra.plugin.core.flow.Switch", "io.kestra.core.tasks.flows.Switch")
@@ -57,11 +55,8 @@ class Switch(FlowableTask):
     def resolve_state(self, scope: FlowableScope) -> StateType | None:
         branch = self._branch(scope)
         if branch is None:
-            scope.executor.log(
-                "ERROR",
-                f"No task found on flow for switch value '{scope.run and scope.run.outputs.get('value')}'",
-                scope.run,
-            )
+            value = scope.run and scope.run.outputs.get("value")
+            scope.log("ERROR", f"No task found on flow for switch value '{value}'")
             return scope.resolve_state_from(StateType.FAILED)
         return scope.resolve_state(branch, self.errors, self.finally_)
 

@@ -9,10 +9,8 @@ from typing import Any
 from pydantic import Field
 
 from engine.expressions.values import java_string
-from engine.tasks.base import ExecutionChange, ExecutionTask, TaskFailedError
+from engine.task_api import ExecutionChange, ExecutionTask, RunContext, TaskFailedError, task_type
 from engine.tasks.properties import render_bool, render_list
-from engine.tasks.registry import task_type
-from engine.worker.context import RunContext
 
 
 @task_type("io.kestra.plugin.core.execution.UnsetVariables")

@@ -16,8 +16,8 @@ from engine.model.execution import TaskRun
 from engine.model.files import kestra_uri, namespace_path
 from engine.model.serde import format_instant, parse_instant
 from engine.model.values import from_json_value, to_json_value
-from engine.tasks.base import RunnableTask
-from engine.worker.services import PortServices
+from engine.runtime.port_services import PortServices
+from engine.task_api import RunnableTask
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, EngineConfig
-from engine.flow import Flow
+from engine.flow.loader import InvalidFlowError, parse_flow
+from engine.flow.model import Flow
+from engine.flow.schema import flow_json_schema
 from engine.inputs import InvalidInputsError
-from engine.loader.flow_loader import InvalidFlowError, parse_flow
 from engine.model.labels import InvalidLabelError
 from engine.model.serde import execution_to_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
-from engine.schema import flow_json_schema
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
 from engine.uploads import Upload
 

@@ -14,8 +14,8 @@ from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.services.app import Services
-from engine.tasks.base import RunnableTask
-from engine.tasks.registry import task_class
+from engine.task_api import RunnableTask
+from engine.task_api.registry import task_class
 from infra.cli.main import main
 from infra.local import LocalKite
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.loader.flow_loader import InvalidFlowError
+from engine.flow.loader import InvalidFlowError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.ports import QueueName

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from engine.flow import Input
 from engine.inputs import InvalidInputsError, parse_input, resolve_declared
 from engine.memory.runner import InMemoryRunner
 from engine.model.serde import execution_to_json
+from engine.task_api import Input
 
 
 def declare(**fields: Any) -> Input:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.loader.flow_loader import InvalidFlowError, parse_flow
+from engine.flow.loader import InvalidFlowError, parse_flow
 from engine.tasks.log import Log
 from engine.tasks.sequential import Sequential
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.config import ConfigError, EngineConfig
-from engine.flow import PluginDefault
-from engine.loader.flow_loader import InvalidFlowError, parse_flow
-from engine.loader.plugin_defaults import ConfiguredDefaults, deep_merge, inject
+from engine.flow.loader import InvalidFlowError, parse_flow
+from engine.flow.model import PluginDefault
+from engine.flow.plugin_defaults import ConfiguredDefaults, deep_merge, inject
 
 RETURN = "io.kestra.plugin.core.debug.Return"
 LOG = "io.kestra.plugin.core.log.Log"

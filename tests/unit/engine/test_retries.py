@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from engine.executor.retries import delay, next_attempt_date, policy_for
-from engine.flow import FlowGraph
-from engine.loader.flow_loader import parse_flow
+from engine.flow.graph import FlowGraph
+from engine.flow.loader import parse_flow
 from engine.memory import RandomIds
 from engine.memory.runner import InMemoryRunner
 from engine.ports import QueueName
-from engine.tasks.base import Retry
+from engine.runtime.retries import delay, next_attempt_date, policy_for
+from engine.task_api import Retry
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 IDS = RandomIds(random.Random(1))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.schema import flow_json_schema
+from engine.flow.schema import flow_json_schema
 from infra.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[3]

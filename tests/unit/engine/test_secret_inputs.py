@@ -9,11 +9,11 @@ import pytest
 
 from engine.config import ConfigError, EngineConfig
 from engine.encryption import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
-from engine.flow import Input
 from engine.inputs import InvalidInputsError
 from engine.memory.runner import TEST_KEY, InMemoryRunner
 from engine.model.serde import execution_to_json
-from engine.worker.services import PortServices
+from engine.runtime.port_services import PortServices
+from engine.task_api import Input
 
 FLOW = """
 id: secrets

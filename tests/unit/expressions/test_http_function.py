@@ -13,7 +13,7 @@ from engine.config import EngineConfig
 from engine.expressions import ExpressionError, Renderer
 from engine.memory import CannedHttpClient, RandomIds, in_memory_resources
 from engine.resources import HttpError, HttpResponse
-from engine.worker.services import PortServices, Scope
+from engine.runtime.port_services import PortServices, Scope
 
 URL = "https://api.test/todos"
 JSON = {"Content-Type": "application/json"}

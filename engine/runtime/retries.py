@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from engine.flow import FlowGraph
+from engine.flow.graph import FlowGraph
 from engine.model.durations import parse_duration
 from engine.model.execution import TaskRun
 from engine.resources import IdGenerator
-from engine.tasks.base import Retry, TaskBase
+from engine.task_api import Retry, TaskBase
 
 
 def policy_for(graph: FlowGraph, task: TaskBase) -> Retry | None:

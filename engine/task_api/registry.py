@@ -1,20 +1,20 @@
 """The task registry: Kestra type name (and legacy aliases, spec part 1 §2.7) → task class.
 
-Every module of `engine.tasks` is imported on first use, so adding a task type means adding one
-module that decorates its class with `@task_type(...)`.
+A task type registers itself with `@task_type(...)`. The built-in ones register when `engine.tasks` is
+imported (its package imports every module in it), which the flow layer does before reading any flow: the
+lookups below answer for every built-in type from then on.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, TypeVar, Union
 
-from pydantic import Discriminator, Tag
+from pydantic import Discriminator, GetCoreSchemaHandler, Tag
+from pydantic_core import core_schema
 
-from engine.tasks.base import TaskBase
+from engine.task_api.task import TaskBase
 
 _TYPES: dict[str, type[TaskBase]] = {}
 _ALIASES: dict[str, str] = {}
@@ -32,21 +32,11 @@ def task_type(name: str, *aliases: str) -> Callable[[T], T]:
     return register
 
 
-@cache
-def _discover() -> None:
-    import engine.tasks as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
-
-
 def canonical_type(name: str) -> str:
-    _discover()
     return _ALIASES.get(name, name)
 
 
 def task_class(name: str) -> type[TaskBase] | None:
-    _discover()
     return _TYPES.get(canonical_type(name))
 
 
@@ -61,7 +51,6 @@ def property_names(name: str) -> frozenset[str] | None:
 
 def type_names() -> dict[type[TaskBase], list[str]]:
     """Every task class with the names that select it: the Kestra type first, then its legacy aliases."""
-    _discover()
     names: dict[type[TaskBase], list[str]] = {cls: [name] for name, cls in sorted(_TYPES.items())}
     for alias, name in sorted(_ALIASES.items()):
         names[_TYPES[name]].append(alias)
@@ -69,7 +58,6 @@ def type_names() -> dict[type[TaskBase], list[str]]:
 
 
 def known_types() -> list[str]:
-    _discover()
     return sorted(_TYPES)
 
 
@@ -84,7 +72,6 @@ def _discriminator(value: Any) -> str | None:
 @cache
 def any_task_annotation() -> Any:
     """The tagged union of every registered task class (a recursive schema: flowables contain tasks)."""
-    _discover()
     members = tuple(Annotated[cls, Tag(name)] for name, cls in sorted(_TYPES.items()))
     return Annotated[
         Union[members],  # noqa: UP007 - built at runtime from the registry
@@ -92,3 +79,17 @@ def any_task_annotation() -> Any:
             _discriminator, custom_error_type="unknown_task_type", custom_error_message="unknown type"
         ),
     ]
+
+
+class TaskRef:
+    """Marks a field as "any registered task". Its schema is built with the first flowable's (models defer
+    their build), by which time `engine.tasks` has registered every built-in type."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return handler.generate_schema(any_task_annotation())
+
+
+TaskList = list[Annotated[TaskBase, TaskRef]]

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from engine.flow import Flow
-from engine.tasks.registry import type_names
+from engine.flow.model import Flow
+from engine.task_api.registry import type_names
 
 SCHEMA_ID = "https://kite.dev/schemas/flow.json"
 

@@ -1,68 +1,16 @@
-"""The Flow model (spec part 1 §1) and its static task graph."""
+"""The Flow model (spec part 1 §1): what a flow's YAML may say."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import Field, model_validator
 
-from engine.tasks.base import ExecutableTask, FlowableTask, Model, Retry, TaskBase, TaskList
-from engine.tasks.registry import property_names
-
-InputType = Literal[
-    "STRING",
-    "ENUM",
-    "SELECT",
-    "MULTISELECT",
-    "INT",
-    "FLOAT",
-    "BOOLEAN",
-    "BOOL",
-    "DATETIME",
-    "DATE",
-    "TIME",
-    "DURATION",
-    "FILE",
-    "JSON",
-    "YAML",
-    "URI",
-    "SECRET",
-    "ARRAY",
-    "EMAIL",
-]
-
-
-class DependsOn(Model):
-    inputs: list[str] = Field(default_factory=list)
-    condition: str | None = None
-
-
-class Input(Model):
-    # `name` is the deprecated spelling of `id`.
-    id: str = Field(pattern=r"^[a-zA-Z0-9][.a-zA-Z0-9_-]*$", validation_alias=AliasChoices("id", "name"))
-    type: InputType
-    required: bool = True
-    defaults: Any = None
-    prefill: Any = None
-    display_name: str | None = Field(None, alias="displayName", max_length=64)
-    description: str | None = None
-    depends_on: DependsOn | None = Field(None, alias="dependsOn")
-    validator: str | None = None
-    min: Any = None
-    max: Any = None
-    values: list[Any] | None = None
-    options: list[Any] | None = None
-    expression: str | None = None
-    allow_custom_value: bool = Field(False, alias="allowCustomValue")
-    is_radio: bool = Field(False, alias="isRadio")
-    auto_select_first: bool = Field(False, alias="autoSelectFirst")
-    item_type: InputType | None = Field(None, alias="itemType")
-    after: Any = None
-    before: Any = None
-    allowed_file_extensions: list[str] | None = Field(None, alias="allowedFileExtensions")
-    extension: str | None = None
+import engine.tasks  # noqa: F401 - registers every built-in task type before a flow is read
+from engine.task_api import ExecutableTask, Input, Model, Retry, TaskBase, TaskList
+from engine.task_api.definitions import InputType
+from engine.task_api.registry import property_names
 
 
 class FlowOutput(Model):
@@ -220,36 +168,3 @@ def iter_tasks(lists: Iterator[tuple[str, list[TaskBase]]]) -> Iterator[TaskBase
         for task in tasks:
             yield task
             yield from iter_tasks(task.child_lists())
-
-
-@dataclass(frozen=True, slots=True)
-class FlowGraph:
-    """Static lookups over a flow's task tree: a task by id and the flowable that contains it."""
-
-    flow: Flow
-    # The stored revision this graph was parsed from (0 for a flow that was never stored).
-    revision: int = 0
-    tasks: dict[str, TaskBase] = field(default_factory=dict)
-    parents: dict[str, FlowableTask | None] = field(default_factory=dict)
-    # Tasks listed directly in an `errors`, `finally` or `afterExecution` list: a restart drops their runs.
-    handlers: set[str] = field(default_factory=set)
-
-    @staticmethod
-    def of(flow: Flow, revision: int = 0) -> FlowGraph:
-        graph = FlowGraph(flow, revision)
-
-        def walk(lists: Iterator[tuple[str, list[TaskBase]]], parent: FlowableTask | None) -> None:
-            for name, tasks in lists:
-                for task in tasks:
-                    graph.tasks[task.id] = task
-                    graph.parents[task.id] = parent
-                    if name in ("errors", "finally", "afterExecution"):
-                        graph.handlers.add(task.id)
-                    if isinstance(task, FlowableTask):
-                        walk(task.child_lists(), task)
-
-        walk(flow.root_lists(), None)
-        return graph
-
-    def task(self, task_id: str) -> TaskBase:
-        return self.tasks[task_id]

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from engine.flow import Flow
-from engine.loader.plugin_defaults import ConfiguredDefaults, inject
-from engine.loader.yaml_source import Path, Position, YamlSource, load_yaml
+from engine.flow.model import Flow
+from engine.flow.plugin_defaults import ConfiguredDefaults, inject
+from engine.flow.yaml_source import Path, Position, YamlSource, load_yaml
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,33 +1,32 @@
-"""RunContext: what a runnable task sees while it runs (rendering, logging, time)."""
+"""TaskRunContext: the task API's RunContext for one task run, over its variables and the port services."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from engine.expressions import ExpressionError, Renderer
+from engine.expressions.errors import EvalError
+from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
+from engine.model.files import execution_prefix, kestra_path
 from engine.model.logs import LogEntry
-from engine.resources import Clock
-from engine.worker.services import PortServices
-
-
-class PropertyRenderError(Exception):
-    """An expression failed: names the task, the property and the expression (Kestra's wording)."""
+from engine.runtime.port_services import PortServices
+from engine.task_api import PropertyRenderError, TaskFailedError
 
 
 @dataclass(slots=True)
-class RunContext:
+class TaskRunContext:
     task_run: TaskRun
     variables: Mapping[str, Any]
     renderer: Renderer
     services: PortServices
     logs: list[LogEntry] = field(default_factory=list)
 
-    @property
-    def clock(self) -> Clock:
-        return self.services.clock
+    def now(self) -> datetime:
+        return self.services.now()
 
     def render(self, template: str, prop: str) -> str:
         try:
@@ -47,6 +46,9 @@ class RunContext:
         except ExpressionError as exc:
             raise self._error(prop, exc) from None
 
+    def evaluate(self, expression: str) -> str:
+        return self.renderer.render(expression, self.variables, self.services)
+
     def _error(self, prop: str, exc: ExpressionError) -> PropertyRenderError:
         return PropertyRenderError(
             f"Unable to render property '{prop}' of task '{self.task_run.task_id}': {exc}"
@@ -58,9 +60,34 @@ class RunContext:
                 execution_id=self.task_run.execution_id,
                 level=level,
                 message=self.services.mask(message),
-                timestamp=self.clock.now(),
+                timestamp=self.now(),
                 task_run_id=self.task_run.id,
                 task_id=self.task_run.task_id,
                 attempt_number=max(self.task_run.attempt_number - 1, 0),
             )
         )
+
+    def kv(self, namespace: str) -> NamespaceKV:
+        return self.services.namespace_kv(namespace)
+
+    def secret(self, key: str) -> str:
+        try:
+            return self.services.secret(key)
+        except EvalError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def put_file(self, name: str, data: bytes) -> str:
+        """Under the task run's folder, as Kestra's `storage().putFile`: one name, one file per task run."""
+        if not name or "/" in name or name in (".", ".."):
+            raise TaskFailedError(f"Invalid file name '{name}'")
+        run = self.task_run
+        folder = execution_prefix(run.namespace, run.flow_id, run.execution_id)
+        return self.services.resources.storage.put(
+            kestra_path(f"{folder}tasks/{run.task_id}/{run.id}/{name}"), data
+        )
+
+    def read_file(self, uri: str) -> bytes:
+        try:
+            return self.services.read_bytes(uri)
+        except EvalError as exc:
+            raise TaskFailedError(str(exc)) from None

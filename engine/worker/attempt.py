@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.executor.events import WorkerResult
-from engine.executor.retries import next_retry_date
 from engine.expressions import ExpressionError, Renderer
 from engine.model.execution import TaskRun
+from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from engine.resources import IdGenerator
-from engine.tasks.base import RunnableTask, TaskBase, TaskFailedError
+from engine.runtime.port_services import PortServices
+from engine.runtime.retries import next_retry_date
+from engine.runtime.run_context import TaskRunContext
+from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
 from engine.worker import cache
-from engine.worker.context import PropertyRenderError, RunContext
-from engine.worker.services import PortServices
 
 S = StateType
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerResult:
+    """A worker's report on one attempt of a task run: the whole task run as the worker left it."""
+
+    task_run: TaskRun
+    logs: tuple[LogEntry, ...] = ()
 
 
 def run_attempt(
@@ -25,7 +33,7 @@ def run_attempt(
 ) -> WorkerResult:
     clock = services.clock
     now = clock.now()
-    ctx = RunContext(run, variables, renderer, services)
+    ctx = TaskRunContext(run, variables, renderer, services)
     try:
         cached = cache.entry_for(task, run, variables, renderer, services)
     except ExpressionError:

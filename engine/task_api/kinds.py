@@ -1,13 +1,11 @@
-"""What every task type is: the common properties (spec part 1 §2.1) and the four kinds of task.
+"""The kinds of task, each handled its own way:
 
 * RunnableTask: does work in a worker (`run`); `inline` ones are cheap and pure, so the dispatcher may
   run them in-process instead of paying for a queue round trip.
-* FlowableTask: handled by the executor; creates child task runs and derives its state from them.
 * WaitingTask: runnable in Kestra, but here it waits on a timer instead of holding a Lambda (Sleep).
 * ExecutionTask: changes the execution itself (Exit, Labels…), applied by the executor.
 * ExecutableTask: starts another execution and waits for its end (Subflow).
-
-A task type is one module in this package, registered with `@task_type(...)`.
+* FlowableTask: handled by the executor; creates child task runs and derives its state from them.
 """
 
 from __future__ import annotations
@@ -16,84 +14,15 @@ from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
-from pydantic_core import core_schema
+from pydantic import Field
 
-from engine.model.durations import parse_duration
-
-if TYPE_CHECKING:
-    from engine.executor.scope import FlowableScope, NewTaskRun
-    from engine.model.state import StateType
-    from engine.worker.context import RunContext
-
-TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
-
-
-class TaskRef:
-    """Marks a field as "any registered task": the schema is the registry's tagged union, built when the
-    first flow is validated, after every task module has registered."""
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        from engine.tasks.registry import any_task_annotation
-
-        return handler.generate_schema(any_task_annotation())
-
-
-class Model(BaseModel):
-    """Flow YAML objects: unknown properties are errors, values are frozen, YAML keeps Kestra's names."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-
-class Retry(Model):
-    type: Literal["constant", "exponential", "random"]
-    behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] = "RETRY_FAILED_TASK"
-    max_attempts: int | None = Field(None, alias="maxAttempts", ge=1)
-    max_attempt: int | None = Field(None, alias="maxAttempt", ge=1)
-    max_duration: str | None = Field(None, alias="maxDuration")
-    warning_on_retry: bool = Field(False, alias="warningOnRetry")
-    interval: str | None = None
-    max_interval: str | None = Field(None, alias="maxInterval")
-    min_interval: str | None = Field(None, alias="minInterval")
-    delay_factor: float | None = Field(None, alias="delayFactor")
-
-
-class TaskCache(Model):
-    enabled: bool
-    ttl: str | None = None
-
-
-class TaskBase(Model):
-    """Common task properties."""
-
-    kind: ClassVar[str] = "abstract"
-
-    id: str = Field(pattern=TASK_ID_PATTERN, max_length=256)
-    type: str
-    description: str | None = None
-    disabled: bool = False
-    timeout: str | None = None
-    retry: Retry | None = None
-    allow_failure: bool = Field(False, alias="allowFailure")
-    allow_warning: bool = Field(False, alias="allowWarning")
-    run_if: str | bool | None = Field(None, alias="runIf")
-    log_level: Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] | None = Field(None, alias="logLevel")
-    log_to_file: bool = Field(False, alias="logToFile")
-    worker_group: dict[str, Any] | None = Field(None, alias="workerGroup")
-    task_cache: TaskCache | None = Field(None, alias="taskCache")
-    version: str | None = None
-    assets: dict[str, Any] | None = None
-    # Left in place only when the named plugin defaults did not resolve: the task run then fails.
-    plugin_defaults_ref: str | None = Field(None, alias="pluginDefaultsRef")
-
-    def child_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:
-        """Named lists of child tasks (static structure), for lookups and validation."""
-        return iter(())
+from engine.model.state import StateType
+from engine.task_api.context import RunContext
+from engine.task_api.registry import TaskList
+from engine.task_api.scope import FlowableScope, NewTaskRun
+from engine.task_api.task import TaskBase
 
 
 class RunnableTask(TaskBase):
@@ -170,9 +99,6 @@ class ExecutableTask(TaskBase):
         return None
 
 
-TaskList = list[Annotated[TaskBase, TaskRef]]
-
-
 class FlowableTask(TaskBase):
     kind: ClassVar[str] = "flowable"
 
@@ -202,13 +128,16 @@ class FlowableTask(TaskBase):
     def resolve_state(self, scope: FlowableScope) -> StateType | None:
         """The flowable's terminal state once its children allow it, else None."""
 
+    # --- pauses (spec part 2 §13.1): what happens when a `scope.pause` ends -------------------------
 
-class TaskFailedError(Exception):
-    """A task's own failure: the message is logged at ERROR and the attempt ends FAILED."""
+    def pause_elapsed(self, scope: FlowableScope) -> StateType:
+        """Where the pause's timer takes the task run: RUNNING resumes it, any other state ends it."""
+        return StateType.RUNNING
 
+    def continues_after_pause(self) -> bool:
+        """Whether a resumed task run goes on RUNNING (children to run after the pause), or ends."""
+        return False
 
-def duration_property(value: str, what: str) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise TaskFailedError(f"Invalid {what} '{value}': {exc}") from exc
+    def next_iteration(self, outputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The task run's outputs once a `pause(next_iteration=True)` wait is over."""
+        return outputs

@@ -15,12 +15,12 @@ from typing import Any
 from engine.config import EngineConfig
 from engine.encryption import value_at
 from engine.expressions.errors import EvalError
-from engine.flow import Input
 from engine.kv import KVError, NamespaceKV
 from engine.model.files import belongs_to, execution_prefix, namespace_file_uri
 from engine.model.logs import LogEntry
 from engine.model.serde import log_to_json
 from engine.resources import Clock, HttpError, HttpResponse, IdGenerator, NotFoundError, Resources
+from engine.task_api import Input
 
 MASK = "******"
 # Per connection attempt and per read: one http() call must not hold a worker for long.
@@ -121,14 +121,19 @@ class PortServices:
         """A kestra:// URI of this execution, or the URI of a namespace file."""
         return self._readable(path) if path.startswith("kestra://") else self.file_uri(path)
 
-    def read(self, path: str) -> str:
+    def read_bytes(self, path: str) -> bytes:
         uri = self._resolve(path)
         try:
-            return self.resources.storage.get(uri).decode("utf-8")
+            return self.resources.storage.get(uri)
         except NotFoundError:
             raise EvalError(f"File not found: {uri}") from None
+
+    def read(self, path: str) -> str:
+        data = self.read_bytes(path)
+        try:
+            return data.decode("utf-8")
         except UnicodeDecodeError:
-            raise EvalError(f"Unable to read the file '{uri}' as text (not UTF-8)") from None
+            raise EvalError(f"Unable to read the file '{self._resolve(path)}' as text (not UTF-8)") from None
 
     def file_uri(self, path: str) -> str:
         try:

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.flow import PluginDefault
-from engine.tasks.registry import canonical_type, property_names
+from engine.flow.model import PluginDefault
+from engine.task_api.registry import canonical_type, property_names
 
 PLUGIN_DEFAULTS_REF = "pluginDefaultsRef"
 # The flow's own declarations, not plugins to default.

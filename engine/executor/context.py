@@ -1,0 +1,48 @@
+"""EngineContext: what `advance()` is given besides the execution — the ports it may read, the renderer and
+the configuration — and the two checks every creation path shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine import checks
+from engine.config import EngineConfig
+from engine.encryption import reveal_secrets, seal_secrets
+from engine.expressions import Renderer
+from engine.flow.model import Flow
+from engine.inputs import resolve_inputs
+from engine.model.logs import LogEntry
+from engine.ports import FlowGraphs
+from engine.resources import Clock, IdGenerator, Resources
+from engine.runtime.port_services import PortServices, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    clock: Clock
+    ids: IdGenerator
+    renderer: Renderer
+    resources: Resources
+    config: EngineConfig
+    # The stored log lines of an execution (errorLogs()); read only when a template asks.
+    stored_logs: Callable[[str], list[LogEntry]]
+    flows: FlowGraphs
+    # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
+    inline_budget: int = 0
+
+    def typed_inputs(self, flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
+        """A new execution's inputs, on every creation path (the API, replay, a Subflow task): typed and
+        validated, then SECRET values encrypted."""
+        typed = resolve_inputs(flow, supplied)
+        return seal_secrets(flow.inputs, typed, self.config.encryption_key, self.ids.random_bytes)
+
+    def check(
+        self, flow: Flow, revision: int, execution_id: str, inputs: Mapping[str, Any]
+    ) -> checks.Verdict:
+        """The flow's `checks` on the typed inputs of an execution about to be created."""
+        scope = Scope.of(flow.namespace, flow.id, execution_id, None)
+        services = PortServices(self.clock, self.ids, self.resources, self.config, scope, list)
+        revealed = reveal_secrets(flow.inputs, inputs, self.config.encryption_key)
+        return checks.evaluate(flow, revision, revealed, self.renderer, services)

@@ -1,0 +1,126 @@
+"""The execution's own life: admission under a concurrency limit (spec part 2 §4.2), kill (§13.3), Exit
+(§1.5) and the end of the flow with its outputs (part 1 §7.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.executor import subflows
+from engine.executor.events import Admission
+from engine.executor.scope import StepScope
+from engine.executor.step import Step
+from engine.expressions import ExpressionError
+from engine.inputs import InputError, parse_input
+from engine.model.execution import TaskRun
+from engine.model.serde import format_duration
+from engine.model.state import StateType
+from engine.model.values import nest
+from engine.task_api import FlowableTask, Input, PropertyRenderError
+
+S = StateType
+
+
+def admit(step: Step, event: Admission) -> None:
+    """The concurrency gate's answer, asked before an execution starts or starts again."""
+    state = step.execution.state.current
+    if event.granted:
+        if state == S.QUEUED:
+            step.set_execution_state(S.RUNNING)
+        return
+    if state not in (S.CREATED, S.RESTARTED):
+        return
+    if event.behavior == "QUEUE":
+        step.set_execution_state(S.QUEUED)
+        step.log("INFO", f"Execution is queued due to concurrency limit exceeded, {event.running} running(s)")
+    elif event.behavior == "CANCEL":
+        step.set_execution_state(S.CANCELLED)
+    else:
+        step.set_execution_state(S.FAILED)
+        step.log("ERROR", "Execution is FAILED due to concurrency limit exceeded")
+
+
+def created_ended(step: Step) -> bool:
+    """Created already ended (a FAIL_EXECUTION check), before any task run."""
+    return step.execution.state.current.terminated and not step.execution.task_runs
+
+
+def kill(step: Step) -> None:
+    """The passes that follow kill what is left, then the execution."""
+    state = step.execution.state.current
+    if state.terminated or state == S.KILLING:
+        return
+    step.set_execution_state(S.KILLING)
+
+
+def kill_pass(step: Step) -> None:
+    """Kill every task run that is not done, innermost first; the execution is KILLED once all are.
+
+    A worker cannot be interrupted mid-attempt here: its run is KILLED now and its result, when it comes,
+    is ignored like any late result."""
+    now = step.now()
+    runs = step.execution.task_runs
+    open_runs = [run for run in runs if not run.state.current.terminated]
+    for run in reversed(open_runs):  # children come after their parent: innermost first
+        if isinstance(step.graph.task(run.task_id), FlowableTask) and run.state.current.running:
+            if runs.open_children(run.id):
+                if run.state.current != S.KILLING:
+                    step.put(run.with_state(S.KILLING, now))
+                continue
+            step.put(run.terminate(S.KILLED, now))
+        elif run.attempts and run.state.current in (S.SUBMITTED, S.RUNNING, S.PAUSED):
+            subflows.kill_child(step, run)
+            step.put(run.terminate(S.KILLED, now))
+        else:
+            step.put(run.with_state(S.KILLED, now))
+    if all(runs.get(run.id).state.current.terminated for run in open_runs):
+        step.set_execution_state(S.KILLED)
+
+
+def exit_with(step: Step, run: TaskRun, state: StateType) -> None:
+    """Exit: the run and its ancestors take `state` and so does the execution, at once; KILLED goes
+    through KILLING so that the rest is killed too."""
+    now = step.now()
+    for target in (run, *step.execution.task_runs.ancestors(run)):
+        step.put(target.terminate(state, now))
+    if state == S.KILLED:
+        kill(step)
+    else:
+        step.set_execution_state(state)
+
+
+def end(step: Step, root: StepScope) -> None:
+    """Every task of the flow's active branch is done: the execution takes its final state."""
+    ex = step.execution
+    if ex.state.current == S.CREATED:
+        step.set_execution_state(S.RUNNING)
+    final = root.final_state(step.flow.tasks)
+    try:
+        ex.outputs = _flow_outputs(step)
+    except (PropertyRenderError, InputError) as exc:
+        step.log("ERROR", f"Failed to render output values: {exc}")
+        final = S.FAILED
+    step.set_execution_state(final)
+    step.log(
+        "INFO",
+        f"Flow completed with state {final.value} in {format_duration(step.now() - ex.state.start_date)}",
+    )
+
+
+def _flow_outputs(step: Step) -> dict[str, Any] | None:
+    """Flow `outputs`, rendered once at the end whatever the state, typed like inputs. An optional output
+    that fails to render is left out; a required one fails the execution."""
+    values: dict[str, Any] = {}
+    variables = step.execution_variables()
+    for output in step.flow.outputs or ():
+        try:
+            value = step.ctx.renderer.render_value(output.value, variables, step.services)
+        except ExpressionError as exc:
+            if output.required:
+                raise PropertyRenderError(f"output '{output.id}': {exc}") from None
+            continue
+        if value is None:
+            if output.required:
+                raise PropertyRenderError(f"output '{output.id}' is required but has no value")
+            continue
+        values[output.id] = parse_input(Input(id=output.id, type=output.type), value, "output")
+    return nest(values) if values else None

@@ -1,0 +1,42 @@
+"""FlowGraph: static lookups over a flow's task tree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from engine.flow.model import Flow
+from engine.task_api import FlowableTask, TaskBase
+
+
+@dataclass(frozen=True, slots=True)
+class FlowGraph:
+    """Static lookups over a flow's task tree: a task by id and the flowable that contains it."""
+
+    flow: Flow
+    # The stored revision this graph was parsed from (0 for a flow that was never stored).
+    revision: int = 0
+    tasks: dict[str, TaskBase] = field(default_factory=dict)
+    parents: dict[str, FlowableTask | None] = field(default_factory=dict)
+    # Tasks listed directly in an `errors`, `finally` or `afterExecution` list: a restart drops their runs.
+    handlers: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def of(flow: Flow, revision: int = 0) -> FlowGraph:
+        graph = FlowGraph(flow, revision)
+
+        def walk(lists: Iterator[tuple[str, list[TaskBase]]], parent: FlowableTask | None) -> None:
+            for name, tasks in lists:
+                for task in tasks:
+                    graph.tasks[task.id] = task
+                    graph.parents[task.id] = parent
+                    if name in ("errors", "finally", "afterExecution"):
+                        graph.handlers.add(task.id)
+                    if isinstance(task, FlowableTask):
+                        walk(task.child_lists(), task)
+
+        walk(flow.root_lists(), None)
+        return graph
+
+    def task(self, task_id: str) -> TaskBase:
+        return self.tasks[task_id]

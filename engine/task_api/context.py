@@ -1,0 +1,55 @@
+"""RunContext: what a task sees while it runs — on a worker, inline in the dispatcher, or applied by the
+executor (execution tasks). `engine.runtime.run_context` implements it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.kv import NamespaceKV
+from engine.model.execution import TaskRun
+
+
+class RunContext(Protocol):
+    @property
+    def task_run(self) -> TaskRun:
+        """The task run this attempt belongs to."""
+        ...
+
+    def now(self) -> datetime: ...
+
+    def render(self, template: str, prop: str) -> str:
+        """A property rendered as text; a failure raises PropertyRenderError naming the task and `prop`."""
+        ...
+
+    def render_typed(self, template: str, prop: str) -> Any:
+        """A property that is one expression keeps its value's type (a list stays a list)."""
+        ...
+
+    def render_value(self, value: Any, prop: str) -> Any:
+        """A map or list property rendered element by element."""
+        ...
+
+    def evaluate(self, expression: str) -> str:
+        """Render `expression` and let its ExpressionError through, unwrapped (Assert logs it as is)."""
+        ...
+
+    def log(self, level: str, message: str) -> None:
+        """A line in the task run's logs; secrets and SECRET inputs are masked."""
+        ...
+
+    def kv(self, namespace: str) -> NamespaceKV:
+        """The KV pairs of `namespace`."""
+        ...
+
+    def secret(self, key: str) -> str:
+        """The secret visible from the flow's namespace; masked in every later log line."""
+        ...
+
+    def put_file(self, name: str, data: bytes) -> str:
+        """Store a file in the task run's internal storage; returns its kestra:// URI."""
+        ...
+
+    def read_file(self, uri: str) -> bytes:
+        """A file of this execution, of its namespace or of the execution that triggered it."""
+        ...
