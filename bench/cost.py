@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from infra.cost import PER_MILLION, LambdaUsage, cost_of
-from infra.local import LocalKite
+from infra.aws.cost import PER_MILLION, LambdaUsage, cost_of
+from infra.embedded.local import LocalKite
 
 LOG = "io.kestra.plugin.core.log.Log"
 

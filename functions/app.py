@@ -14,19 +14,19 @@ from engine.config import EngineConfig
 from engine.resources import Clock, Resources, SecretStore
 from engine.services.app import Services
 from infra.aws.blobs import S3Blobs
-from infra.aws.bus import SqsMessageBus
-from infra.aws.concurrency import DynamoConcurrencyStore
-from infra.aws.executions import DynamoExecutionStore
-from infra.aws.flows import DynamoFlowRepository
-from infra.aws.kv import DynamoKVStore
+from infra.aws.concurrency_store import DynamoConcurrencyStore
+from infra.aws.execution_store import DynamoExecutionStore
+from infra.aws.flow_repository import DynamoFlowRepository
+from infra.aws.kv_store import DynamoKVStore
+from infra.aws.message_bus import SqsMessageBus
 from infra.aws.secrets_manager import SecretsManagerSecretStore
 from infra.aws.session import AwsSession, process_session
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
-from infra.clock import SystemClock
-from infra.http import UrllibHttpClient
-from infra.ids import SecureIds
-from infra.secrets import ChainedSecretStore, EnvSecretStore
+from infra.system.clock import SystemClock
+from infra.system.http import UrllibHttpClient
+from infra.system.ids import SecureIds
+from infra.system.secrets import ChainedSecretStore, EnvSecretStore
 
 
 @dataclass(frozen=True, slots=True)

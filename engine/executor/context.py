@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine import checks
 from engine.config import EngineConfig
-from engine.encryption import reveal_secrets, seal_secrets
+from engine.creation import checks
+from engine.creation.inputs import resolve_inputs
+from engine.creation.secret_inputs import reveal_secrets, seal_secrets
 from engine.expressions import Renderer
 from engine.flow.model import Flow
-from engine.inputs import resolve_inputs
 from engine.model.logs import LogEntry
 from engine.ports import FlowGraphs
 from engine.resources import Clock, IdGenerator, Resources

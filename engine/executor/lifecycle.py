@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.creation.inputs import InputError, parse_input
 from engine.executor import subflows
 from engine.executor.events import Admission
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
 from engine.expressions import ExpressionError
-from engine.inputs import InputError, parse_input
 from engine.model.execution import TaskRun
 from engine.model.serde import format_duration
 from engine.model.state import StateType

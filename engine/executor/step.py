@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.encryption import reveal_secrets
+from engine.creation.secret_inputs import reveal_secrets
 from engine.executor.context import EngineContext
 from engine.executor.events import Effect, StartTimer, TimerKind
 from engine.expressions import ExpressionError

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from engine import checks
-from engine.executions import new_execution
+from engine.creation import checks
+from engine.creation.inputs import InvalidInputsError
+from engine.creation.new_execution import new_execution
 from engine.executor import attempts
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from engine.executor.step import Step
 from engine.expressions import ExpressionError
-from engine.inputs import InvalidInputsError
 from engine.model.execution import Execution, TaskRun
 from engine.model.ids import derived_id
 from engine.model.labels import SYSTEM_PREFIX

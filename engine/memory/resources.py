@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.memory.http import CannedHttpClient
-from engine.memory.kv import InMemoryKVStore
-from engine.memory.secrets import InMemorySecretStore
+from engine.memory.http_client import CannedHttpClient
+from engine.memory.kv_store import InMemoryKVStore
+from engine.memory.secret_store import InMemorySecretStore
 from engine.memory.storage import InMemoryStorage
 from engine.resources import HttpClient, Resources
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.config import EngineConfig
-from engine.memory.bus import InMemoryMessageBus
 from engine.memory.clock import ManualClock
-from engine.memory.concurrency import InMemoryConcurrencyStore
-from engine.memory.executions import InMemoryExecutionStore
-from engine.memory.flows import InMemoryFlowRepository
+from engine.memory.concurrency_store import InMemoryConcurrencyStore
+from engine.memory.execution_store import InMemoryExecutionStore
+from engine.memory.flow_repository import InMemoryFlowRepository
 from engine.memory.ids import RandomIds
+from engine.memory.message_bus import InMemoryMessageBus
 from engine.memory.resources import in_memory_resources
 from engine.model.execution import Execution
 from engine.ports import QueueName

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.config import EngineConfig
-from engine.encryption import value_at
+from engine.creation.secret_inputs import value_at
 from engine.expressions.errors import EvalError
 from engine.kv import KVError, NamespaceKV
 from engine.model.files import belongs_to, execution_prefix, namespace_file_uri

@@ -10,7 +10,7 @@ from engine.expressions import Renderer
 from engine.ports import ConcurrencyStore, ExecutionStore, FlowRepository, MessageBus
 from engine.resources import Clock, IdGenerator, Resources
 from engine.services.catalog import FlowCatalog
-from engine.services.concurrency import ConcurrencyGate
+from engine.services.concurrency_gate import ConcurrencyGate
 from engine.services.dispatcher import Dispatcher
 from engine.services.executions import ExecutionService
 from engine.services.flows import FlowService

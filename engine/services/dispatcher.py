@@ -41,7 +41,7 @@ from engine.ports import (
 from engine.runtime.variables import task_run_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
-from engine.services.concurrency import ConcurrencyGate
+from engine.services.concurrency_gate import ConcurrencyGate
 
 MAX_CONFLICT_RETRIES = 8
 

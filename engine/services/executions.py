@@ -6,14 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine import checks
-from engine.executions import new_execution
+from engine.creation import checks
+from engine.creation.inputs import InputError, InvalidInputsError, resolve_declared
+from engine.creation.new_execution import new_execution
+from engine.creation.uploads import Upload, place
 from engine.executor.advance import advance
 from engine.executor.context import EngineContext
 from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.replay import remapped, replay
 from engine.executor.step import fully_terminated
-from engine.inputs import InputError, InvalidInputsError, resolve_declared
 from engine.model.execution import Execution, TaskRuns
 from engine.model.labels import InvalidLabelError
 from engine.model.logs import LogEntry
@@ -23,7 +24,6 @@ from engine.ports import Commit, ExecutionStore, MessageBus
 from engine.resources import Clock, IdGenerator, NotFoundError
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
-from engine.uploads import Upload, place
 
 
 class FlowDisabledError(Exception):

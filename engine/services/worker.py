@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.config import EngineConfig
-from engine.encryption import reveal_secrets
+from engine.creation.secret_inputs import reveal_secrets
 from engine.expressions import Renderer
 from engine.model.serde import task_run_from_json
 from engine.model.values import from_json_value

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import ConfigError, EngineConfig
+from engine.creation.inputs import InvalidInputsError
+from engine.creation.uploads import Upload
 from engine.flow.loader import InvalidFlowError, parse_flow
 from engine.flow.model import Flow
 from engine.flow.schema import flow_json_schema
-from engine.inputs import InvalidInputsError
 from engine.model.labels import InvalidLabelError
 from engine.model.serde import execution_to_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
-from engine.uploads import Upload
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -148,7 +148,7 @@ def _files(args: argparse.Namespace) -> dict[str, Upload]:
 def _run(args: argparse.Namespace) -> int:
     from infra.cli.progress import Progress
     from infra.cli.report import print_stats, print_summary
-    from infra.local import LocalKite
+    from infra.embedded.local import LocalKite
 
     if not args.flow.is_file():
         raise UsageError(f"no such file: {args.flow}")

@@ -8,8 +8,8 @@ from typing import TextIO
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
+from infra.aws.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage, billed, cost_of
 from infra.aws.session import StatsSnapshot
-from infra.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage, billed, cost_of
 
 
 def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> None:

@@ -12,7 +12,7 @@ from types import TracebackType
 
 import time_machine
 
-from infra.clock import SystemClock
+from infra.system.clock import SystemClock
 
 __all__ = ["SystemClock", "VirtualClock"]
 

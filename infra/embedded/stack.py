@@ -19,15 +19,15 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from engine.resources import Clock
 from infra.aws.blobs import S3Blobs
-from infra.aws.bus import SqsMessageBus
-from infra.aws.executions import DynamoExecutionStore
-from infra.aws.flows import DynamoFlowRepository
+from infra.aws.execution_store import DynamoExecutionStore
+from infra.aws.flow_repository import DynamoFlowRepository
+from infra.aws.message_bus import SqsMessageBus
 from infra.aws.session import AwsSession, RequestStats
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
-from infra.clock import SystemClock
 from infra.embedded import moto_dynamodb
 from infra.embedded.template import QueueSpec, StackTemplate, load_template
+from infra.system.clock import SystemClock
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeNameType

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from engine.creation.uploads import Upload
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.ports import QueueName
 from engine.services.app import Services
-from engine.uploads import Upload
 
 # Wall-clock budget per execution (README: 60 s covers every case).
 TIMEOUT_S = 60.0
@@ -217,7 +217,7 @@ class MemoryBackend(_Common):
 @contextlib.contextmanager
 def open_backend(name: str) -> Iterator[Backend]:
     if name == "moto":
-        from infra.local import LocalKite
+        from infra.embedded.local import LocalKite
 
         with LocalKite(fast_forward=True) as kite:
             yield MotoBackend(kite)

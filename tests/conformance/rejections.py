@@ -1,42 +1,25 @@
-"""Which exceptions mean "Kite refused to create the execution", and the message Kestra's API would show.
-
-Some of these errors are still being written; the runner takes whichever exist, so a missing one makes the
-cases that need it fail (creation raised something else) instead of crashing the runner.
-"""
+"""Which exceptions mean "Kite refused to create the execution", and the message Kestra's API would show."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 
-# (module, class) of every rejection the brief names.
-_NAMED = [
-    ("engine.inputs", "InvalidInputsError"),
-    ("engine.loader.flow_loader", "InvalidFlowError"),
-    ("engine.services.executions", "FlowDisabledError"),
-    ("engine.services.executions", "InvalidLabelError"),
-    ("engine.ports", "NotFoundError"),
-]
+from engine.creation.inputs import InvalidInputsError
+from engine.flow.loader import InvalidFlowError
+from engine.model.labels import InvalidLabelError
+from engine.resources import NotFoundError
+from engine.services import executions
+
 # Errors the execution service declares itself are refusals of that service (e.g. flow `checks`).
-_SERVICE_MODULE = "engine.services.executions"
+_SERVICE_ERRORS = tuple(
+    member
+    for _, member in inspect.getmembers(executions, inspect.isclass)
+    if issubclass(member, Exception) and member.__module__ == executions.__name__
+)
 
 
 def rejection_errors() -> tuple[type[Exception], ...]:
-    found: list[type[Exception]] = []
-    for module_name, class_name in _NAMED:
-        try:
-            error = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError):
-            continue
-        found.append(error)
-    try:
-        service = importlib.import_module(_SERVICE_MODULE)
-    except ImportError:
-        return tuple(found)
-    for _, member in inspect.getmembers(service, inspect.isclass):
-        if issubclass(member, Exception) and member.__module__ == _SERVICE_MODULE and member not in found:
-            found.append(member)
-    return tuple(found)
+    return (InvalidInputsError, InvalidFlowError, InvalidLabelError, NotFoundError, *_SERVICE_ERRORS)
 
 
 def rejection_texts(error: Exception) -> tuple[str, list[str]]:

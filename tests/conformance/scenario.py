@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from engine.creation.uploads import Upload
 from engine.model.execution import Execution
 from engine.model.serde import execution_to_json, log_to_json
 from engine.model.state import StateType
 from engine.services.executions import ExecutionService
-from engine.uploads import Upload
 from tests.conformance import checks
 from tests.conformance.backends import TIMEOUT_S, Backend, NotTerminatedError
 from tests.conformance.checks import AGGREGATE_CHECKS, TERMINAL, CaseContext, Json, Verdict

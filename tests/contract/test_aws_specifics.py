@@ -13,7 +13,7 @@ import pytest
 from contract_support import START, make_execution, make_task_run
 
 from engine.ports import Commit, FlowRecord, Message, QueueName
-from infra.aws.executions import SPILL_BYTES
+from infra.aws.execution_store import SPILL_BYTES
 from infra.embedded.clock import VirtualClock
 from infra.embedded.stack import EmbeddedStack
 

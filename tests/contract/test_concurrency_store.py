@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from contract_support import START
 
-from engine.memory.concurrency import InMemoryConcurrencyStore
+from engine.memory.concurrency_store import InMemoryConcurrencyStore
 from engine.ports import ConcurrencyStore
-from infra.aws.concurrency import DynamoConcurrencyStore
+from infra.aws.concurrency_store import DynamoConcurrencyStore
 from infra.embedded.stack import EmbeddedStack
 
 FLOW = "demo#flow"

@@ -11,9 +11,9 @@ from contract_support import START
 
 from engine.kv import KVError, NamespaceKV
 from engine.memory import ManualClock
-from engine.memory.kv import InMemoryKVStore
+from engine.memory.kv_store import InMemoryKVStore
 from engine.resources import KVEntry, KVStore
-from infra.aws.kv import DynamoKVStore
+from infra.aws.kv_store import DynamoKVStore
 from infra.embedded.stack import EmbeddedStack
 
 NS = "company.team"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from infra.local import Handler
+from infra.embedded.local import Handler
 
 
 def twice(handler: Handler) -> Handler:

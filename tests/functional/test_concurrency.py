@@ -8,9 +8,9 @@ import pytest
 
 from engine.model.execution import Execution
 from engine.model.state import StateType
-from engine.services.concurrency import flow_key
-from infra.aws.concurrency import DynamoConcurrencyStore
-from infra.local import LocalKite
+from engine.services.concurrency_gate import flow_key
+from infra.aws.concurrency_store import DynamoConcurrencyStore
+from infra.embedded.local import LocalKite
 from tests.functional.faults import twice
 
 LIMIT = 2

@@ -9,9 +9,9 @@ import pytest
 
 from engine.model.execution import Execution
 from engine.ports import Commit
-from infra.aws.bus import SqsMessageBus
-from infra.aws.executions import DynamoExecutionStore
-from infra.local import Handler, LocalKite
+from infra.aws.execution_store import DynamoExecutionStore
+from infra.aws.message_bus import SqsMessageBus
+from infra.embedded.local import Handler, LocalKite
 from tests.functional.faults import twice
 
 FLOW = """id: faults

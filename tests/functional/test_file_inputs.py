@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.inputs import InvalidInputsError
-from engine.uploads import Upload
+from engine.creation.inputs import InvalidInputsError
+from engine.creation.uploads import Upload
 from infra.cli.main import main
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: files

@@ -7,7 +7,7 @@ import pytest
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.services.executions import ExecutionTerminatedError
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: long

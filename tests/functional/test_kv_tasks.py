@@ -17,7 +17,7 @@ from engine.services.app import Services
 from engine.task_api import RunnableTask
 from engine.task_api.registry import task_class
 from infra.cli.main import main
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 KV_TYPES = [f"io.kestra.plugin.core.kv.{name}" for name in ("Set", "Get", "Delete", "GetKeys", "PurgeKV")]
 

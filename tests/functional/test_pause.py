@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.inputs import InvalidInputsError
+from engine.creation.inputs import InvalidInputsError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.services.executions import ExecutionStateError
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 
 def _flow(pause: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.cli.main import main
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: defaults

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from engine.creation.inputs import InvalidInputsError
 from engine.executor.replay import ReplayError
-from engine.inputs import InvalidInputsError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: replayed

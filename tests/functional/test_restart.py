@@ -8,7 +8,7 @@ from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.model.state import StateType
 from engine.services.executions import ExecutionStateError
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: restart_demo

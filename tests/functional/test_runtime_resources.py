@@ -13,7 +13,7 @@ from engine.memory import in_memory_resources
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from infra.cli.main import main
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: resources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from engine.model.serde import execution_to_json
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 
 FLOW = """
 id: secrets

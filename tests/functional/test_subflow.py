@@ -8,7 +8,7 @@ from engine.flow.loader import InvalidFlowError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.ports import QueueName
-from infra.local import LocalKite
+from infra.embedded.local import LocalKite
 from tests.functional.faults import twice
 
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from engine.resources import HttpError
-from infra.http import UrllibHttpClient, refusal
+from infra.system.http import UrllibHttpClient, refusal
 
 TIMEOUT = 5.0
 

@@ -5,7 +5,7 @@ import base64
 import pytest
 
 from engine.memory import InMemorySecretStore
-from infra.secrets import ChainedSecretStore, EnvSecretStore, SecretConfigError
+from infra.system.secrets import ChainedSecretStore, EnvSecretStore, SecretConfigError
 
 
 def _b64(text: str) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata as metadata
+from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from infra.embedded.template import load_template
+import infra
+import infra.embedded.template
+from infra.embedded.template import load_template, template_path
 
 LAYERS = ("engine", "infra", "functions")
 # What Lambda's python3.12 on arm64 evaluates dependency markers with.
@@ -73,3 +76,10 @@ def test_the_local_extra_brings_the_embedded_stack() -> None:
     extras = [Requirement(text) for text in metadata.requires("kite") or []]
     local = {_canonical(r.name) for r in extras if r.marker and r.marker.evaluate({"extra": "local"})}
     assert local >= LOCAL_ONLY
+
+
+def test_the_packaged_template_is_the_root_template() -> None:
+    """`infra/embedded/template.yaml` links to the root's, so an installed kite builds the same stack."""
+    packaged = Path(infra.embedded.template.__file__).with_name("template.yaml")
+    assert packaged.resolve() == (Path(infra.__file__).parent.parent / "template.yaml").resolve()
+    assert template_path() == packaged

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.inputs import InvalidInputsError, parse_input, resolve_declared
+from engine.creation.inputs import InvalidInputsError, parse_input, resolve_declared
 from engine.memory.runner import InMemoryRunner
 from engine.model.serde import execution_to_json
 from engine.task_api import Input

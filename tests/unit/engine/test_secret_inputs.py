@@ -8,8 +8,8 @@ import json
 import pytest
 
 from engine.config import ConfigError, EngineConfig
-from engine.encryption import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
-from engine.inputs import InvalidInputsError
+from engine.creation.inputs import InvalidInputsError
+from engine.creation.secret_inputs import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
 from engine.memory.runner import TEST_KEY, InMemoryRunner
 from engine.model.serde import execution_to_json
 from engine.runtime.port_services import PortServices

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from engine.inputs import InputError, InvalidInputsError
+from engine.creation.inputs import InputError, InvalidInputsError
 from engine.model.files import execution_prefix, kestra_path
 from engine.resources import Storage
 

@@ -12,7 +12,7 @@ import binascii
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.inputs import InputError, InvalidInputsError
+from engine.creation.inputs import InputError, InvalidInputsError
 from engine.model.aes import IV_LENGTH, DecryptionError, encrypt, open_sealed
 from engine.task_api import Input
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from engine.creation.uploads import Upload
 from engine.flow.model import Flow
 from engine.model.execution import Execution
 from engine.model.files import kestra_path, namespace_file_uri
 from engine.ports import FlowRecord
 from engine.resources import Clock
 from engine.services.app import Services
-from engine.uploads import Upload
 from functions import app, dispatcher, worker
 from infra.embedded.clock import SystemClock, VirtualClock
 from infra.embedded.pump import Pump
