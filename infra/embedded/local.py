@@ -21,24 +21,20 @@ from engine.model.files import kestra_path, namespace_file_uri
 from engine.ports import FlowRecord
 from engine.resources import Clock
 from engine.services.app import Services
-from functions import app, dispatcher, worker
+from functions import app
 from infra.embedded.clock import SystemClock, VirtualClock
-from infra.embedded.pump import Pump
+from infra.embedded.pump import Handler, Pump, template_handler
 from infra.embedded.stack import EmbeddedStack
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Wrapper = Callable[[Handler], Handler]
 
 
-def _same(handler: Handler) -> Handler:
-    return handler
-
-
 class LocalKite:
-    """`wrap_dispatcher`/`wrap_worker` let fault tests stand between the pump and the real handlers."""
+    """`wrap` lets fault tests stand between the pump and a function's real handler, by the function's
+    logical id in template.yaml (`{"DispatcherFunction": twice}`)."""
 
     def __init__(
         self,
@@ -46,8 +42,7 @@ class LocalKite:
         fast_forward: bool = True,
         start: datetime | None = None,
         inline_budget: int = 500,
-        wrap_dispatcher: Wrapper = _same,
-        wrap_worker: Wrapper = _same,
+        wrap: Mapping[str, Wrapper] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.fast_forward = fast_forward
@@ -55,8 +50,7 @@ class LocalKite:
         self.environ = os.environ if environ is None else environ
         self.start = start
         self.inline_budget = inline_budget
-        self.wrap_dispatcher = wrap_dispatcher
-        self.wrap_worker = wrap_worker
+        self.wrap = dict(wrap or {})
         self.invocations = 0
         self._exit = ExitStack()
         self.clock: Clock = SystemClock()
@@ -81,12 +75,15 @@ class LocalKite:
                 )
             )
             self._exit.callback(app.install, None)
-            self.pump = Pump(
-                self.stack,
-                self.clock,
-                self._counted(self.wrap_dispatcher(dispatcher.handler)),
-                self._counted(self.wrap_worker(worker.handler)),
-            )
+            handlers: dict[str, Handler] = {}
+            for function in self.stack.template.functions:
+                handler = template_handler(function)
+                wrap = self.wrap.get(function.logical_id)
+                handlers[function.logical_id] = self._counted(wrap(handler) if wrap else handler)
+            unknown = set(self.wrap) - set(handlers)
+            if unknown:
+                raise ValueError(f"template.yaml declares no {', '.join(sorted(unknown))}")
+            self.pump = Pump(self.stack, self.clock, handlers)
         except BaseException:
             self._exit.close()
             raise
@@ -98,7 +95,7 @@ class LocalKite:
         self._exit.close()
 
     def _counted(self, handler: Handler) -> Handler:
-        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        def invoke(event: dict[str, Any], context: Any) -> Any:
             self.invocations += 1
             return handler(event, context)
 

@@ -8,12 +8,13 @@ the due one-time schedules to their queues.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.resources import Clock
 from infra.aws.session import AwsSession, RequestStats
@@ -34,8 +35,6 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 logger = logging.getLogger(__name__)
 
-DISPATCHER = "DispatcherFunction"
-WORKER = "WorkerFunction"
 # moto compares visibility times strictly, so a jump lands just past the due instant.
 _PAST_DUE = timedelta(milliseconds=1)
 _REAL_TIME_POLL_S = 0.05
@@ -54,23 +53,44 @@ class _Source:
     handler: Handler
 
 
+def template_handler(function: FunctionSpec) -> Handler:
+    """The function's code, found as Lambda finds it: template.yaml's `Handler`, `module.attribute`."""
+    module, _, attribute = function.handler.rpartition(".")
+    handler = getattr(importlib.import_module(module), attribute, None)
+    if not callable(handler):
+        raise ValueError(f"{function.logical_id}: Handler {function.handler} is not a callable")
+    return cast(Handler, handler)
+
+
 class Pump:
-    def __init__(self, stack: EmbeddedStack, clock: Clock, dispatcher: Handler, worker: Handler) -> None:
+    """Feeds every function of template.yaml from its SQS event sources: adding a function to the template
+    is all it takes for the pump to run it. `handlers` stand in for some functions' own (tests), keyed by
+    logical id."""
+
+    def __init__(
+        self, stack: EmbeddedStack, clock: Clock, handlers: Mapping[str, Handler] | None = None
+    ) -> None:
         self._stack = stack
         self._clock = clock
         # The pump's own calls are what Lambda and Scheduler do in the cloud, not the engine's: they are
         # counted apart from `stack.stats`.
         self.stats = RequestStats()
         self._session = AwsSession(stack.session.session, self.stats)
-        handlers = {DISPATCHER: dispatcher, WORKER: worker}
-        functions = {f.logical_id: f for f in stack.template.functions}
-        missing = set(handlers) - set(functions)
-        if missing:
-            raise ValueError(f"template.yaml declares no {', '.join(sorted(missing))}")
+        given = dict(handlers or {})
+        functions = stack.template.functions
+        unknown = set(given) - {f.logical_id for f in functions}
+        if unknown:
+            raise ValueError(f"template.yaml declares no {', '.join(sorted(unknown))}")
         self._sources = [
-            _Source(stack.queue_urls[queue], stack.queue_arn(queue), batch, functions[name], handler)
-            for name, handler in handlers.items()
-            for queue, batch in functions[name].queues.items()
+            _Source(
+                stack.queue_urls[queue],
+                stack.queue_arn(queue),
+                batch,
+                function,
+                given.get(function.logical_id) or template_handler(function),
+            )
+            for function in functions
+            for queue, batch in function.queues.items()
         ]
         self._scheduler = LocalScheduler(
             self._session,

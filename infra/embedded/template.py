@@ -99,10 +99,16 @@ def load_template(path: Path | None = None) -> StackTemplate:
     return _load(str((path or template_path()).resolve()))
 
 
+def read_document(path: Path) -> dict[str, Any]:
+    """The template as data, CloudFormation's short tags (`!Ref X`) read as their long form."""
+    with open(path, encoding="utf-8") as stream:
+        document: dict[str, Any] = yaml.load(stream, Loader=_CfnLoader)  # a SafeLoader subclass
+    return document
+
+
 @lru_cache(maxsize=4)
 def _load(path: str) -> StackTemplate:
-    with open(path, encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=_CfnLoader)  # a SafeLoader subclass
+    document = read_document(Path(path))
     resources: dict[str, dict[str, Any]] = document["Resources"]
     function_globals: dict[str, Any] = document.get("Globals", {}).get("Function", {})
 

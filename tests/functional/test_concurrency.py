@@ -11,7 +11,7 @@ from engine.model.state import StateType
 from engine.services.concurrency_gate import flow_key
 from infra.aws.concurrency_store import DynamoConcurrencyStore
 from infra.embedded.local import LocalKite
-from tests.functional.faults import twice
+from tests.functional.faults import on_every_function, twice
 
 LIMIT = 2
 FLOW = f"""
@@ -63,7 +63,7 @@ HOLDING = {StateType.RUNNING, StateType.PAUSED, StateType.RETRYING, StateType.KI
 @pytest.mark.parametrize("duplicated", [False, True], ids=["once", "every-message-twice"])
 def test_many_starts_never_exceed_the_limit_and_the_queue_drains(duplicated: bool) -> None:
     wrap = twice if duplicated else (lambda handler: handler)
-    with LocalKite(wrap_dispatcher=wrap, wrap_worker=wrap) as kite:
+    with LocalKite(wrap=on_every_function(wrap)) as kite:
         kite.deploy(FLOW)
         executions = kite.services.executions
         started = [executions.create("demo", "limited", {"end": end}) for end in ENDS]

@@ -12,7 +12,7 @@ from engine.ports import Commit
 from infra.aws.execution_store import DynamoExecutionStore
 from infra.aws.message_bus import SqsMessageBus
 from infra.embedded.local import Handler, LocalKite
-from tests.functional.faults import twice
+from tests.functional.faults import on_every_function, twice
 
 FLOW = """id: faults
 namespace: demo
@@ -50,7 +50,7 @@ def reference() -> list[tuple[str, str, int, dict[str, Any]]]:
 
 
 def test_duplicated_delivery_of_every_dispatch_message_changes_nothing(reference: list[Any]) -> None:
-    with LocalKite(inline_budget=0, wrap_dispatcher=twice, wrap_worker=twice) as kite:
+    with LocalKite(inline_budget=0, wrap=on_every_function(twice)) as kite:
         execution = run(kite)
         logs = kite.services.executions.logs(execution.id)
     assert summary(execution) == reference
@@ -82,7 +82,7 @@ def test_racing_dispatchers_end_consistent(monkeypatch: pytest.MonkeyPatch, refe
         return original(self, change)
 
     monkeypatch.setattr(DynamoExecutionStore, "commit", commit)
-    with LocalKite(inline_budget=0, wrap_dispatcher=capture) as kite:
+    with LocalKite(inline_budget=0, wrap={"DispatcherFunction": capture}) as kite:
         execution = run(kite)
     assert raced
     assert summary(execution) == reference
@@ -147,7 +147,7 @@ def test_a_worker_that_never_reports_times_out_and_its_late_result_is_ignored(
 
         return deliver
 
-    with LocalKite(inline_budget=0, wrap_worker=lose_first_attempt) as kite:
+    with LocalKite(inline_budget=0, wrap={"WorkerFunction": lose_first_attempt}) as kite:
         kite.deploy(RETRY_FLOW if timeout else RETRY_FLOW.replace("    timeout: PT1M\n", ""))
         execution = kite.run("demo", "retried")
         from functions import worker
@@ -203,7 +203,7 @@ tasks:
 
         return deliver
 
-    with LocalKite(wrap_dispatcher=timers_twice) as kite:
+    with LocalKite(wrap={"DispatcherFunction": timers_twice}) as kite:
         kite.deploy(flow)
         execution = kite.run("demo", "twice")
     failing = next(iter(execution.task_runs))

@@ -9,7 +9,7 @@ from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.ports import QueueName
 from infra.embedded.local import LocalKite
-from tests.functional.faults import twice
+from tests.functional.faults import on_every_function, twice
 
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
 LOG = "io.kestra.plugin.core.log.Log"
@@ -99,7 +99,7 @@ def test_parent_waits_for_the_child_on_the_embedded_stack() -> None:
 
 
 def test_every_message_delivered_twice_still_makes_one_child() -> None:
-    with LocalKite(inline_budget=0, wrap_dispatcher=twice, wrap_worker=twice) as kite:
+    with LocalKite(inline_budget=0, wrap=on_every_function(twice)) as kite:
         kite.deploy(CHILD)
         kite.deploy(PARENT)
         parent = kite.run("demo", "parent")

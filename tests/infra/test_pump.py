@@ -6,16 +6,20 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from engine.ports import Message, QueueName
 from infra.embedded.clock import VirtualClock
 from infra.embedded.pump import Pump, PumpTimeoutError
 from infra.embedded.stack import EmbeddedStack
+from infra.embedded.template import load_template, read_document, template_path
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+DISPATCHER, WORKER = "DispatcherFunction", "WorkerFunction"
 RECORD_KEYS = {
     "messageId",
     "receiptHandle",
@@ -69,7 +73,7 @@ def test_dispatch_message_reaches_the_dispatcher_in_lambda_shape(
     stack: EmbeddedStack, clock: VirtualClock
 ) -> None:
     dispatcher, worker = Recorder(), Recorder()
-    pump = Pump(stack, clock, dispatcher, worker)
+    pump = Pump(stack, clock, {DISPATCHER: dispatcher, WORKER: worker})
     stack.message_bus().send([Message(QueueName.DISPATCH, {"type": "ExecutionCreated"}, "e1-created", "e1")])
 
     assert pump.step() == 1
@@ -100,7 +104,7 @@ def test_batch_item_failures_are_redelivered_then_dead_lettered(
     stack: EmbeddedStack, clock: VirtualClock
 ) -> None:
     worker = Recorder()
-    pump = Pump(stack, clock, Recorder(), worker)
+    pump = Pump(stack, clock, {DISPATCHER: Recorder(), WORKER: worker})
     stack.message_bus().send([Message(QueueName.WORKER, {"n": n, "fail": n == 1}, f"w{n}") for n in range(3)])
 
     pump.run_until(pump.idle, timeout_s=10)
@@ -114,7 +118,7 @@ def test_batch_item_failures_are_redelivered_then_dead_lettered(
 
 def test_a_raising_handler_fails_the_whole_batch(stack: EmbeddedStack, clock: VirtualClock) -> None:
     dispatcher = Recorder(raise_error=True)
-    pump = Pump(stack, clock, dispatcher, Recorder())
+    pump = Pump(stack, clock, {DISPATCHER: dispatcher, WORKER: Recorder()})
     stack.message_bus().send([Message(QueueName.DISPATCH, {"n": n}, f"d{n}", "e1") for n in range(2)])
 
     pump.step()
@@ -128,7 +132,7 @@ def test_virtual_time_releases_delayed_messages_and_fires_schedules(
     stack: EmbeddedStack, clock: VirtualClock
 ) -> None:
     dispatcher = Recorder()
-    pump = Pump(stack, clock, dispatcher, Recorder())
+    pump = Pump(stack, clock, {DISPATCHER: dispatcher, WORKER: Recorder()})
     stack.message_bus().send(
         [
             Message(QueueName.TIMER, {"timer": "2h"}, "t-2h", deliver_at=START + timedelta(hours=2)),
@@ -149,13 +153,13 @@ def test_virtual_time_releases_delayed_messages_and_fires_schedules(
 
 
 def test_run_until_stops_when_nothing_is_left(stack: EmbeddedStack, clock: VirtualClock) -> None:
-    pump = Pump(stack, clock, Recorder(), Recorder())
+    pump = Pump(stack, clock, {DISPATCHER: Recorder(), WORKER: Recorder()})
     with pytest.raises(PumpTimeoutError, match="nothing left"):
         pump.run_until(lambda: False, timeout_s=5)
 
 
 def test_pump_calls_are_not_counted_as_the_engine_s(stack: EmbeddedStack, clock: VirtualClock) -> None:
-    pump = Pump(stack, clock, Recorder(), Recorder())
+    pump = Pump(stack, clock, {DISPATCHER: Recorder(), WORKER: Recorder()})
     stack.message_bus().send([Message(QueueName.WORKER, {"n": 1}, "w1")])
     stack.stats.reset()
 
@@ -163,3 +167,42 @@ def test_pump_calls_are_not_counted_as_the_engine_s(stack: EmbeddedStack, clock:
 
     assert stack.stats.snapshot().total_calls == 0
     assert pump.stats.snapshot().calls[("sqs", "ReceiveMessage")] == 3
+
+
+ECHOED: list[dict[str, Any]] = []
+
+
+def echo_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A function declared only in a template (see the test below)."""
+    ECHOED.extend(json.loads(record["body"]) for record in event["Records"])
+    return {"batchItemFailures": []}
+
+
+def test_a_function_added_to_the_template_is_pumped(tmp_path: Path, clock: VirtualClock) -> None:
+    """Adding a function is the template plus one module: the pump imports its Handler and feeds it."""
+    document = read_document(template_path())
+    document["Resources"]["EchoQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 30}}
+    document["Resources"]["EchoFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "Handler": f"{__name__}.echo_handler",
+            "Events": {
+                "Echo": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["EchoQueue", "Arn"]}}}
+            },
+        },
+    }
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(document))
+    ECHOED.clear()
+    with EmbeddedStack(clock=clock, template=load_template(path)) as stack:
+        pump = Pump(stack, clock)
+        stack.session.sqs.send_message(QueueUrl=stack.queue_urls["EchoQueue"], MessageBody='{"hello": 1}')
+        pump.run_until(lambda: bool(ECHOED), timeout_s=10)
+    assert ECHOED == [{"hello": 1}]
+
+
+def test_handlers_for_functions_the_template_lacks_are_refused(
+    stack: EmbeddedStack, clock: VirtualClock
+) -> None:
+    with pytest.raises(ValueError, match=r"template\.yaml declares no NoSuchFunction"):
+        Pump(stack, clock, {"NoSuchFunction": Recorder()})
