@@ -13,8 +13,8 @@ from engine.expressions import nodes as n
 from engine.expressions.errors import TemplateSyntaxError
 from engine.expressions.filters import FILTERS
 from engine.expressions.functions import FUNCTIONS
+from engine.expressions.is_tests import TESTS
 from engine.expressions.parser import ExpressionParser, parse_expression
-from engine.expressions.runtime import TESTS
 from engine.expressions.scanner import Tag, Text, scan
 from engine.expressions.tokens import NAME, Token
 from engine.expressions.undefined import NAME_PREFIX

@@ -9,11 +9,13 @@ from jinja2 import Undefined, pass_context
 from jinja2.runtime import Context, Macro
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.expressions import runtime as rt
+from engine.expressions import attributes
+from engine.expressions import operators as ops
 from engine.expressions.errors import EvalError
 from engine.expressions.errors import ExpressionError as _ExpressionError
 from engine.expressions.filters import FILTERS
 from engine.expressions.functions import FUNCTIONS
+from engine.expressions.is_tests import TESTS
 from engine.expressions.state import RenderState
 from engine.expressions.undefined import NAME_PREFIX, KiteUndefined, missing
 from engine.expressions.values import JavaLong, raise_undefined
@@ -153,19 +155,19 @@ def _k_mark(ctx: KiteContext, tag: int) -> str:
 
 @pass_context
 def _k_out(ctx: KiteContext, value: Any) -> str:
-    return rt.output(ctx.kite_state, value)
+    return ops.output(ctx.kite_state, value)
 
 
 @pass_context
 def _k_collect(ctx: KiteContext, value: Any) -> str:
     """Typed rendering of several parts: hand each printed value to the TypedWriter, print nothing."""
-    rt.typed_writer(ctx.kite_state).write(_k_strict(ctx, value))
+    ops.typed_writer(ctx.kite_state).write(_k_strict(ctx, value))
     return ""
 
 
 @pass_context
 def _k_collect_text(ctx: KiteContext, text: str) -> str:
-    rt.typed_writer(ctx.kite_state).write(text, text=True)
+    ops.typed_writer(ctx.kite_state).write(text, text=True)
     return ""
 
 
@@ -178,12 +180,12 @@ def _k_strict(ctx: KiteContext, value: Any) -> Any:
 
 @pass_context
 def _k_bool(ctx: KiteContext, value: Any) -> bool:
-    return rt.to_bool(value)
+    return ops.to_bool(value)
 
 
 @pass_context
 def _k_iter(ctx: KiteContext, value: Any) -> list[Any]:
-    return rt.iterate(ctx.kite_state, value)
+    return ops.iterate(ctx.kite_state, value)
 
 
 @pass_context
@@ -193,13 +195,13 @@ def _k_long(ctx: KiteContext, value: int) -> JavaLong:
 
 @pass_context
 def _k_get(ctx: KiteContext, obj: Any, key: Any) -> Any:
-    return rt.get_attr(obj, key)
+    return attributes.get_attr(obj, key)
 
 
 @pass_context
 def _k_meth(ctx: KiteContext, obj: Any, name: str, *args: Any) -> Any:
     try:
-        return rt.method_call(obj, name, *args)
+        return attributes.method_call(obj, name, *args)
     except EvalError:
         raise
     except Exception as exc:
@@ -235,7 +237,7 @@ def _k_concat(ctx: KiteContext, _none: Any, *values: Any) -> Any:
     for value in values:
         if isinstance(value, Undefined):
             return value
-    return rt.concat(ctx.kite_state, *values)
+    return ops.concat(ctx.kite_state, *values)
 
 
 @pass_context
@@ -261,15 +263,15 @@ def _k_default(ctx: KiteContext, value: Any, default: Any = None) -> Any:
 def _k_not(ctx: KiteContext, value: Any) -> Any:
     if isinstance(value, Undefined):
         return value
-    return not rt.to_bool(value)
+    return not ops.to_bool(value)
 
 
 def _cmp(name: str, accept: Callable[[int], bool]) -> Callable[[Any, Any], bool]:
-    return lambda a, b: accept(rt.compare(a, b, name))
+    return lambda a, b: accept(ops.compare(a, b, name))
 
 
 def _range(state: RenderState, start: Any, end: Any) -> list[Any]:
-    return rt.make_range(state, start, end, 1)
+    return ops.make_range(state, start, end, 1)
 
 
 def _test(name: str, fn: Callable[..., bool]) -> Callable[..., Any]:
@@ -304,7 +306,7 @@ def build_environment() -> KiteEnvironment:
     env.globals.clear()
     env.tests.clear()
     env.filters.clear()
-    ops: dict[str, Callable[..., Any]] = {
+    internal: dict[str, Callable[..., Any]] = {
         "k_mark": _k_mark,
         "k_out": _k_out,
         "k_collect": _k_collect,
@@ -322,29 +324,29 @@ def build_environment() -> KiteEnvironment:
         "k_defined": _k_defined,
         "k_default": _k_default,
         "k_not": _k_not,
-        "k_neg": _unary(rt.negate),
-        "k_pos": _unary(lambda v: rt.negate(rt.negate(v))),
-        "k_add": _binary_state(rt.add),
-        "k_sub": _binary(rt.subtract),
-        "k_mul": _binary(rt.multiply),
-        "k_div": _binary(rt.divide),
-        "k_mod": _binary(rt.modulo),
-        "k_eq": _binary(rt.java_equals),
-        "k_ne": _binary(lambda a, b: not rt.java_equals(a, b)),
+        "k_neg": _unary(ops.negate),
+        "k_pos": _unary(lambda v: ops.negate(ops.negate(v))),
+        "k_add": _binary_state(ops.add),
+        "k_sub": _binary(ops.subtract),
+        "k_mul": _binary(ops.multiply),
+        "k_div": _binary(ops.divide),
+        "k_mod": _binary(ops.modulo),
+        "k_eq": _binary(ops.java_equals),
+        "k_ne": _binary(lambda a, b: not ops.java_equals(a, b)),
         "k_lt": _binary(_cmp("less than", lambda c: c < 0)),
         "k_gt": _binary(_cmp("greater than", lambda c: c > 0)),
         "k_le": _binary(_cmp("less than or equals", lambda c: c <= 0)),
         "k_ge": _binary(_cmp("greater than or equals", lambda c: c >= 0)),
-        "k_contains": _binary(rt.contains),
-        "k_isin": _binary(rt.is_in),
-        "k_notin": _binary(lambda a, b: not rt.is_in(a, b)),
+        "k_contains": _binary(ops.contains),
+        "k_isin": _binary(ops.is_in),
+        "k_notin": _binary(lambda a, b: not ops.is_in(a, b)),
         "k_range": _binary_state(_range),
     }
-    env.filters.update(ops)
+    env.filters.update(internal)
     for name, fn in FILTERS.items():
         env.filters[f"k_f_{name}"] = _guard("filter", name, fn)
     for name, fn in FUNCTIONS.items():
         env.filters[f"k_fn_{name}"] = _guard("function", name, fn)
-    for name, test in rt.TESTS.items():
+    for name, test in TESTS.items():
         env.filters[f"k_t_{name}"] = _test(name, test)
     return env

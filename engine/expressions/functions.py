@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from engine.expressions import dates
+from engine.expressions import date_format, dates
 from engine.expressions.calendar_functions import (
     fn_day_of_month,
     fn_day_of_week,
@@ -27,7 +27,7 @@ from engine.expressions.crypto import fn_decrypt, fn_encrypt
 from engine.expressions.errors import EvalError
 from engine.expressions.http_function import fn_http
 from engine.expressions.ion import fn_from_ion
-from engine.expressions.runtime import compare, make_range
+from engine.expressions.operators import compare, make_range
 from engine.expressions.state import RenderState, service_hook
 from engine.expressions.values import JavaLong, is_number, java_string
 
@@ -50,7 +50,7 @@ def fn_now(
         raise EvalError("Function [now]: the clock service returned an invalid value")
     zone = dates.zone_of(None if timeZone is None else java_string(timeZone))
     moment = dates.to_datetime(now, zone)
-    return dates.format_datetime(
+    return date_format.format_datetime(
         moment, "iso" if format is None else java_string(format), zone, timeZone is not None
     )
 

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from engine.expressions import dates
+from engine.expressions import date_format, dates
 from engine.expressions.errors import EvalError, LimitExceededError
 from engine.expressions.state import RenderState
 from engine.expressions.values import (
@@ -175,7 +175,7 @@ def _datetime(value: datetime) -> str:
             f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
             f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
         )
-    zoned = dates.format_datetime(value, "iso_zoned_date_time", value.tzinfo, explicit_zone=True)
+    zoned = date_format.format_datetime(value, "iso_zoned_date_time", value.tzinfo, explicit_zone=True)
     return 'ZonedDateTime::"' + zoned + '"'
 
 

@@ -13,7 +13,7 @@ import jinja2
 from engine.expressions.codegen import RESULT_NAME, translate
 from engine.expressions.environment import KiteContext, VarView, build_environment
 from engine.expressions.errors import EvalError, ExpressionError, TemplateSyntaxError
-from engine.expressions.runtime import typed_writer
+from engine.expressions.operators import typed_writer
 from engine.expressions.scanner import extract_raw, restore_raw
 from engine.expressions.state import Budget, RenderState
 from engine.expressions.values import plain

@@ -1,19 +1,17 @@
-"""Operators, attribute access and tests of the Pebble language (called from the generated Jinja2 code)."""
+"""Pebble's operators: equality and comparison (OperatorUtils), arithmetic, ranges, loops and output
+(called from the generated Jinja2 code)."""
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Undefined
-from jinja2.runtime import LoopContext
 
 from engine.expressions.errors import EvalError
 from engine.expressions.state import RenderState
-from engine.expressions.undefined import missing
 from engine.expressions.values import (
     Entry,
     JavaLong,
@@ -25,179 +23,6 @@ from engine.expressions.values import (
     raise_undefined,
     wrap_long,
 )
-
-# ---------------------------------------------------------------------------------------------------------
-# Attribute access (a.b, a['b'], list[0]) — the only way templates reach into values.
-
-
-def get_attr(obj: Any, key: Any) -> Any:
-    if isinstance(obj, Undefined):
-        return obj
-    if isinstance(key, Undefined):
-        return key
-    if isinstance(obj, Mapping):
-        try:
-            return obj[key]
-        except KeyError:
-            pass
-        except TypeError:
-            return missing(f"Unable to find `{java_string(key)}`")
-        if isinstance(key, int) and not isinstance(key, bool):
-            alt = str(int(key))
-            if alt in obj:
-                return obj[alt]
-        return missing(f"Unable to find `{java_string(key)}`")
-    if obj is None:
-        return missing(f"Unable to find `{java_string(key)}` (attribute of a null value)")
-    if isinstance(obj, list | tuple):
-        if isinstance(key, int) and not isinstance(key, bool):
-            if 0 <= key < len(obj):
-                return obj[int(key)]
-            return missing(
-                f"Index out of bounds while accessing array with strict variables on: index [{int(key)}] "
-                f"of a list of size {len(obj)}"
-            )
-        if isinstance(key, str) and key.isdigit():
-            return get_attr(obj, int(key))
-    elif isinstance(obj, Entry):
-        if key == "key":
-            return obj.key
-        if key == "value":
-            return obj.value
-    elif isinstance(obj, LoopContext):
-        if key == "index":
-            return obj.index0
-        if key == "revindex":
-            return obj.revindex0
-        if key in ("first", "last", "length"):
-            return getattr(obj, key)
-    if isinstance(key, str):
-        found, value = call_method(obj, key, (), property_access=True)
-        if found:
-            return value
-    return missing(f"Unable to find `{java_string(key)}`")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Whitelisted Java-like methods ('abc'.length(), list.size(), map.keySet()...).
-
-
-def _str_arg(value: Any) -> str:
-    if not isinstance(value, str):
-        raise EvalError(f"Expected a string argument, got {java_string(value)}")
-    return value
-
-
-def _index_of(items: list[Any] | tuple[Any, ...], needle: Any) -> int:
-    for index, item in enumerate(items):
-        if java_equals_strict(item, needle):
-            return index
-    return -1
-
-
-_STR_METHODS: dict[str, Callable[..., Any]] = {
-    "length": len,
-    "isEmpty": lambda s: not s,
-    "isBlank": lambda s: not s.strip(),
-    "toUpperCase": lambda s: s.upper(),
-    "toLowerCase": lambda s: s.lower(),
-    "trim": lambda s: s.strip(" \t\n\r\x0b\x0c\x00"),
-    "strip": lambda s: s.strip(),
-    "toString": lambda s: s,
-    "contains": lambda s, x: java_string(x) in s,
-    "startsWith": lambda s, x: s.startswith(_str_arg(x)),
-    "endsWith": lambda s, x: s.endswith(_str_arg(x)),
-    "indexOf": lambda s, x: s.find(java_string(x)),
-    "lastIndexOf": lambda s, x: s.rfind(java_string(x)),
-    "equals": lambda s, x: isinstance(x, str) and s == x,
-    "equalsIgnoreCase": lambda s, x: isinstance(x, str) and s.lower() == x.lower(),
-    "concat": lambda s, x: s + _str_arg(x),
-    "replace": lambda s, a, b: s.replace(_str_arg(a), _str_arg(b)),
-}
-_LIST_METHODS: dict[str, Callable[..., Any]] = {
-    "size": len,
-    "isEmpty": lambda v: not v,
-    "contains": lambda v, x: _index_of(v, x) >= 0,
-    "indexOf": _index_of,
-    "toString": java_string,
-}
-_MAP_METHODS: dict[str, Callable[..., Any]] = {
-    "size": len,
-    "isEmpty": lambda m: not m,
-    "keySet": lambda m: list(m.keys()),
-    "values": lambda m: list(m.values()),
-    "entrySet": lambda m: [Entry(k, v) for k, v in m.items()],
-    "containsKey": lambda m, k: k in m,
-    "containsValue": lambda m, x: _index_of(list(m.values()), x) >= 0,
-    "get": lambda m, k: m.get(k),
-    "getOrDefault": lambda m, k, d: m.get(k, d),
-    "toString": java_string,
-}
-_NUMBER_METHODS: dict[str, Callable[..., Any]] = {
-    "toString": java_string,
-    "intValue": int,
-    "longValue": lambda x: JavaLong(int(x)),
-    "doubleValue": float,
-}
-_ENTRY_METHODS: dict[str, Callable[..., Any]] = {
-    "getKey": lambda e: e.key,
-    "getValue": lambda e: e.value,
-}
-_BOOL_METHODS: dict[str, Callable[..., Any]] = {"toString": java_string}
-# Bean-property access without parentheses: `'abc'.length`, `list.empty`, `list.size`.
-_PROPERTY_ALIASES = {"empty": "isEmpty", "blank": "isBlank", "class": ""}
-
-
-def _methods_for(obj: Any) -> dict[str, Callable[..., Any]] | None:
-    if isinstance(obj, str):
-        return _STR_METHODS
-    if isinstance(obj, bool):
-        return _BOOL_METHODS
-    if isinstance(obj, int | float):
-        return _NUMBER_METHODS
-    if isinstance(obj, Mapping):
-        return _MAP_METHODS
-    if isinstance(obj, list | tuple):
-        return _LIST_METHODS
-    if isinstance(obj, Entry):
-        return _ENTRY_METHODS
-    return None
-
-
-def call_method(
-    obj: Any, name: str, args: tuple[Any, ...], property_access: bool = False
-) -> tuple[bool, Any]:
-    table = _methods_for(obj)
-    if table is None:
-        return False, None
-    if property_access:
-        name = _PROPERTY_ALIASES.get(name, name)
-        if name.startswith("get") and name not in table and len(name) > 3:
-            name = name[3].lower() + name[4:]
-    method = table.get(name)
-    if method is None:
-        return False, None
-    try:
-        return True, method(obj, *args)
-    except TypeError:
-        if property_access:
-            return False, None
-        raise EvalError(
-            f"Method [{name}] of [{type(obj).__name__}] cannot be called with these arguments"
-        ) from None
-
-
-def method_call(obj: Any, name: str, *args: Any) -> Any:
-    if isinstance(obj, Undefined):
-        return obj
-    for arg in args:
-        if isinstance(arg, Undefined):
-            return arg
-    found, value = call_method(obj, name, args)
-    if found:
-        return value
-    return missing(f"Unable to find `{name}`")
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Equality / comparison (Pebble OperatorUtils)
@@ -257,6 +82,14 @@ def compare(a: Any, b: Any, name: str) -> int:
     raise EvalError(f"Could not perform {name} comparison between [{java_string(a)}] and [{java_string(b)}]")
 
 
+def index_of(items: list[Any] | tuple[Any, ...], needle: Any) -> int:
+    """Java's List.indexOf: equality without numeric widening."""
+    for index, item in enumerate(items):
+        if java_equals_strict(item, needle):
+            return index
+    return -1
+
+
 def contains(container: Any, item: Any) -> bool:
     if container is None:
         return False
@@ -268,8 +101,8 @@ def contains(container: Any, item: Any) -> bool:
         return _map_has(container, item)
     if isinstance(container, list | tuple):
         if isinstance(item, list | tuple):
-            return all(_index_of(container, x) >= 0 for x in item)
-        return _index_of(container, item) >= 0
+            return all(index_of(container, x) >= 0 for x in item)
+        return index_of(container, item) >= 0
     raise EvalError(f"Contains operator is not supported on [{java_string(container)}]")
 
 
@@ -478,44 +311,3 @@ def output(state: RenderState, value: Any) -> str:
     text = pebble_string(value, state.budget.max_output)
     state.budget.charge_output(len(text))
     return text
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Tests (`x is ...`)
-
-
-def _test_empty(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str | list | tuple | Mapping):
-        return len(value) == 0
-    return False
-
-
-def _integer(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise EvalError(f"Test [{name}] expects an integer, got [{java_string(value)}]")
-    return value
-
-
-def _test_json(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        json.loads(value)
-    except ValueError:
-        return False
-    return True
-
-
-TESTS: dict[str, Callable[..., bool]] = {
-    "null": lambda v: v is None,
-    "empty": _test_empty,
-    "even": lambda v: _integer(v, "even") % 2 == 0,
-    "odd": lambda v: _integer(v, "odd") % 2 == 1,
-    "iterable": lambda v: isinstance(v, list | tuple | Mapping),
-    "map": lambda v: isinstance(v, Mapping),
-    "json": _test_json,
-}
