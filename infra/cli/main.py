@@ -23,6 +23,8 @@ from engine.resources import NotFoundError
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# What the `local` extra installs: the deployed package has neither (decision 0011).
+LOCAL_EXTRA = ("moto", "time_machine")
 
 
 class UsageError(Exception):
@@ -148,7 +150,13 @@ def _files(args: argparse.Namespace) -> dict[str, Upload]:
 def _run(args: argparse.Namespace) -> int:
     from infra.cli.progress import Progress
     from infra.cli.report import print_stats, print_summary
-    from infra.embedded.local import LocalKite
+
+    try:
+        from infra.embedded.local import LocalKite
+    except ModuleNotFoundError as exc:
+        if exc.name not in LOCAL_EXTRA:
+            raise
+        raise UsageError(f"kite run needs the embedded stack ({exc.name}): pip install 'kite[local]'") from None
 
     if not args.flow.is_file():
         raise UsageError(f"no such file: {args.flow}")

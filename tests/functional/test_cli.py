@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import infra.embedded
 from infra.cli.main import main
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -119,3 +121,15 @@ def test_json_stdout_stays_clean_when_a_handler_logs_errors(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["state"]["current"] == "SUCCESS"
     assert failures and "transient failure" in captured.err
+
+
+def test_run_without_the_local_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The deployed package has no moto: `kite run` says so instead of a traceback."""
+    monkeypatch.setattr(infra, "embedded", infra.embedded)  # the import below rebinds it
+    for name in [m for m in sys.modules if m == "infra.embedded" or m.startswith("infra.embedded.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "moto", None)  # as if not installed
+    assert main(["run", str(EXAMPLES / "hello.yaml")]) == 2
+    assert "pip install 'kite[local]'" in capsys.readouterr().err
