@@ -1,0 +1,1 @@
+"""The `kite` command."""

@@ -156,7 +156,9 @@ def _run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         if exc.name not in LOCAL_EXTRA:
             raise
-        raise UsageError(f"kite run needs the embedded stack ({exc.name}): pip install 'kite[local]'") from None
+        raise UsageError(
+            f"kite run needs the embedded stack ({exc.name}): pip install 'kite[local]'"
+        ) from None
 
     if not args.flow.is_file():
         raise UsageError(f"no such file: {args.flow}")
