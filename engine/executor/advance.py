@@ -34,7 +34,7 @@ from engine.executor.step import Step, fully_terminated
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.state import StateType
-from engine.worker.attempt import WorkerResult
+from engine.runtime.attempt import WorkerResult
 
 S = StateType
 

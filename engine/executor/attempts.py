@@ -15,9 +15,9 @@ from engine.model.execution import Execution, ExecutionMetadata, Label, TaskRun,
 from engine.model.ids import derived_id
 from engine.model.serde import format_hms
 from engine.model.state import State, StateType
+from engine.runtime.attempt import WorkerResult, final_state
 from engine.runtime.retries import next_attempt_date, next_retry_date, policy_for
 from engine.task_api import PropertyRenderError, Retry, RunnableTask, TaskBase
-from engine.worker.attempt import WorkerResult, final_state
 
 S = StateType
 # A worker attempt that has not reported after this long is lost (its Lambda timed out or died). The

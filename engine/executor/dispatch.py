@@ -13,6 +13,7 @@ from engine.expressions import is_truthy
 from engine.model.execution import Label, TaskRun
 from engine.model.ids import task_run_id
 from engine.model.state import State, StateType
+from engine.runtime.attempt import run_attempt
 from engine.task_api import (
     ExecutableTask,
     ExecutionChange,
@@ -24,7 +25,6 @@ from engine.task_api import (
     TaskBase,
     WaitingTask,
 )
-from engine.worker.attempt import run_attempt
 
 S = StateType
 

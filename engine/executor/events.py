@@ -1,5 +1,5 @@
 """What `advance()` consumes (events) and produces (effects). A worker's report, `WorkerResult`, is defined
-where it is made (`engine.worker.attempt`)."""
+where it is made (`engine.runtime.attempt`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.worker.attempt import WorkerResult
+from engine.runtime.attempt import WorkerResult
 
 # --- events ---------------------------------------------------------------------------------------
 

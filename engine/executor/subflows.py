@@ -23,8 +23,8 @@ from engine.model.ids import derived_id
 from engine.model.labels import SYSTEM_PREFIX
 from engine.model.state import StateType
 from engine.resources import NotFoundError
+from engine.runtime.attempt import final_state
 from engine.task_api import ExecutableTask, PropertyRenderError, SubflowCall, TaskFailedError
-from engine.worker.attempt import final_state
 
 S = StateType
 # A child's state that reaches the parent task run when `transmitFailed` (else the run succeeds).

@@ -30,7 +30,7 @@ from engine.model.serde import (
 from engine.model.state import StateType
 from engine.model.values import from_json_value, to_json_value
 from engine.ports import Message, QueueName
-from engine.worker.attempt import WorkerResult
+from engine.runtime.attempt import WorkerResult
 
 
 def _for(

@@ -12,11 +12,11 @@ from engine.model.serde import task_run_from_json
 from engine.model.values import from_json_value
 from engine.ports import ExecutionStore, MessageBus
 from engine.resources import Clock, IdGenerator, Resources
+from engine.runtime.attempt import run_attempt
 from engine.runtime.port_services import PortServices, Scope
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.task_api import RunnableTask
-from engine.worker.attempt import run_attempt
 
 
 @dataclass(slots=True)

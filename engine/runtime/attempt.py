@@ -11,11 +11,11 @@ from engine.model.execution import TaskRun
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from engine.resources import IdGenerator
+from engine.runtime import task_cache
 from engine.runtime.port_services import PortServices
 from engine.runtime.retries import next_retry_date
 from engine.runtime.run_context import TaskRunContext
 from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
-from engine.worker import cache
 
 S = StateType
 
@@ -35,11 +35,11 @@ def run_attempt(
     now = clock.now()
     ctx = TaskRunContext(run, variables, renderer, services)
     try:
-        cached = cache.entry_for(task, run, variables, renderer, services)
+        cached = task_cache.entry_for(task, run, variables, renderer, services)
     except ExpressionError:
         ctx.log("ERROR", f"Unable to create the cache key for the task '{task.id}'")
         cached = None
-    hit = cache.lookup(cached, services) if cached else None
+    hit = task_cache.lookup(cached, services) if cached else None
     if hit is not None:
         ctx.log(
             "INFO", f"Skipping task execution for task '{task.id}' as there is an existing cache entry for it"
@@ -63,7 +63,7 @@ def run_attempt(
     final = final_state(task, finished, state, services.ids)
     if cached is not None and final in (S.SUCCESS, S.WARNING):
         ctx.log("INFO", f"Uploading a cache entry for task '{task.id}'")
-        cache.store(cached, outputs, end, services)
+        task_cache.store(cached, outputs, end, services)
     return WorkerResult(finished.with_state(final, end), tuple(ctx.logs))
 
 
