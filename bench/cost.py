@@ -4,7 +4,7 @@
 
 For each flow: task runs per second (moto in-process, so this measures the engine plus moto, not AWS),
 AWS requests and DynamoDB capacity units per task run, and the estimated dollars per million task runs
-at AWS list prices. Lambda time is an assumption (see infra/cost.py), invocations are counted.
+at AWS list prices. Lambda time is an assumption (see infra/aws/cost.py), invocations are counted.
 """
 
 from __future__ import annotations
