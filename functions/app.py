@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from engine.config import EngineConfig
-from engine.resources import Clock, Resources, SecretStore
+from engine.resources import Clock, IdGenerator, Resources, SecretStore
 from engine.services.app import Services
 from infra.aws.blobs import S3Blobs
 from infra.aws.concurrency_store import DynamoConcurrencyStore
@@ -44,9 +44,11 @@ def build(
     inline_budget: int = 500,
     allow_loopback: bool = False,
     encryption_key: bytes | None = None,
+    ids: IdGenerator | None = None,
 ) -> App:
     """`allow_loopback` lets http() reach 127.0.0.1: for a laptop, never in Lambda (the runtime API).
-    `encryption_key` is the key of SECRET inputs when the environment gives none (KITE_ENCRYPTION_KEY)."""
+    `encryption_key` is the key of SECRET inputs when the environment gives none (KITE_ENCRYPTION_KEY).
+    `ids` replaces secure randomness (a seeded simulation replays exactly)."""
     config = EngineConfig.from_environ(environ)
     if config.encryption_key is None:
         config = replace(config, encryption_key=encryption_key)
@@ -66,7 +68,7 @@ def build(
         DynamoExecutionStore(session, settings.executions_table, blobs),
         bus,
         clock,
-        SecureIds(),
+        ids or SecureIds(),
         resources,
         DynamoConcurrencyStore(session, settings.state_table),
         config=config,

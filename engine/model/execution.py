@@ -159,10 +159,10 @@ class TaskRuns:
         self._runs[run.id] = run
         key = (run.task_id, *run.value_path)
         if run.outputs:
-            self._outputs.set(key, run.outputs)
+            self._outputs.set(key, run.outputs, run.seq)
         else:
             self._outputs.discard(key)
-        self._states.set(key, {"state": run.state.current.value})
+        self._states.set(key, {"state": run.state.current.value}, run.seq)
 
     def remove(self, run_id: str) -> None:
         run = self._runs.pop(run_id)

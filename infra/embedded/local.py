@@ -19,7 +19,7 @@ from engine.flow.model import Flow
 from engine.model.execution import Execution
 from engine.model.files import kestra_path, namespace_file_uri
 from engine.ports import FlowRecord
-from engine.resources import Clock
+from engine.resources import Clock, IdGenerator
 from engine.services.app import Services
 from functions import app
 from infra.embedded.clock import SystemClock, VirtualClock
@@ -44,6 +44,7 @@ class LocalKite:
         inline_budget: int = 500,
         wrap: Mapping[str, Wrapper] | None = None,
         environ: Mapping[str, str] | None = None,
+        ids: IdGenerator | None = None,
     ) -> None:
         self.fast_forward = fast_forward
         # Where secrets (`SECRET_*`), `envs` and globals come from, as in Lambda: the process environment.
@@ -51,6 +52,9 @@ class LocalKite:
         self.start = start
         self.inline_budget = inline_budget
         self.wrap = dict(wrap or {})
+        self.ids = ids
+        # The embedded stack lives and dies with the process, and so does the key of SECRET inputs.
+        self._encryption_key = os.urandom(32) if ids is None else ids.random_bytes(32)
         self.invocations = 0
         self._exit = ExitStack()
         self.clock: Clock = SystemClock()
@@ -62,18 +66,7 @@ class LocalKite:
             if self.fast_forward:
                 self.clock = self._exit.enter_context(VirtualClock(self.start or datetime.now(UTC)))
             self.stack = self._exit.enter_context(EmbeddedStack(clock=self.clock))
-            app.install(
-                app.build(
-                    self.stack.settings,
-                    self.stack.session,
-                    self.clock,
-                    self.environ,
-                    inline_budget=self.inline_budget,
-                    allow_loopback=True,
-                    # The embedded stack lives and dies with the process, and so does this key.
-                    encryption_key=os.urandom(32),
-                )
-            )
+            self._install_app()
             self._exit.callback(app.install, None)
             handlers: dict[str, Handler] = {}
             for function in self.stack.template.functions:
@@ -88,6 +81,26 @@ class LocalKite:
             self._exit.close()
             raise
         return self
+
+    def _install_app(self) -> None:
+        assert self.stack is not None
+        app.install(
+            app.build(
+                self.stack.settings,
+                self.stack.session,
+                self.clock,
+                self.environ,
+                inline_budget=self.inline_budget,
+                allow_loopback=True,
+                encryption_key=self._encryption_key,
+                ids=self.ids,
+            )
+        )
+
+    def cold_start(self) -> None:
+        """The functions lose what they keep between invocations (a new Lambda container): the same
+        adapters, fresh services."""
+        self._install_app()
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None

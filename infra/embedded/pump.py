@@ -45,7 +45,9 @@ class PumpTimeoutError(TimeoutError):
 
 
 @dataclass(frozen=True, slots=True)
-class _Source:
+class Source:
+    """One event source mapping: a queue feeding a function."""
+
     queue_url: str
     queue_arn: str
     batch_size: int
@@ -81,8 +83,8 @@ class Pump:
         unknown = set(given) - {f.logical_id for f in functions}
         if unknown:
             raise ValueError(f"template.yaml declares no {', '.join(sorted(unknown))}")
-        self._sources = [
-            _Source(
+        self.sources = [
+            Source(
                 stack.queue_urls[queue],
                 stack.queue_arn(queue),
                 batch,
@@ -100,8 +102,8 @@ class Pump:
 
     def step(self) -> int:
         """One round; returns how many messages and schedules it moved."""
-        moved = sum(self._poll(source) for source in self._sources)
-        return moved + self._scheduler.fire_due(self._clock.now())
+        moved = sum(self.deliver(source) for source in self.sources)
+        return moved + self.fire_due()
 
     def run_until(self, predicate: Callable[[], bool], timeout_s: float = 30.0) -> None:
         """Step until `predicate()` holds. When nothing moves, a VirtualClock jumps to the next due message
@@ -125,7 +127,7 @@ class Pump:
 
     def ready(self) -> bool:
         """Some message could be delivered now."""
-        return any(self._visible(source) for source in self._sources)
+        return any(self.visible(source) for source in self.sources)
 
     def idle(self) -> bool:
         """No message in any pumped queue (visible, delayed or in flight) and no pending schedule."""
@@ -133,24 +135,20 @@ class Pump:
 
     def next_due(self) -> datetime | None:
         """When the next hidden message or the next schedule comes due."""
-        names = [url.rsplit("/", 1)[-1] for url in {source.queue_url for source in self._sources}]
+        names = [url.rsplit("/", 1)[-1] for url in {source.queue_url for source in self.sources}]
         candidates = [*self._scheduler.pending()]
         hidden = next_visible(ACCOUNT_ID, self._stack.region, names)
         if hidden is not None:
             candidates.append(hidden)
         return min(candidates, default=None)
 
-    def _visible(self, source: _Source) -> bool:
-        attributes = self._session.sqs.get_queue_attributes(
-            QueueUrl=source.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessages", "0")) > 0
-
-    def _poll(self, source: _Source) -> int:
+    def deliver(self, source: Source, max_messages: int | None = None, *, retry_after_s: int = 0) -> int:
+        """One receive from `source` and one invocation of its function, as Lambda's event source mapping
+        does: what succeeded is deleted, the failures come back after `retry_after_s` seconds."""
         sqs = self._session.sqs
         messages = sqs.receive_message(
             QueueUrl=source.queue_url,
-            MaxNumberOfMessages=source.batch_size,
+            MaxNumberOfMessages=min(max_messages or source.batch_size, source.batch_size),
             WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
@@ -164,7 +162,7 @@ class Pump:
         for index, message in enumerate(messages):
             entry_id, handle = str(index), message["ReceiptHandle"]
             if message["MessageId"] in failed:
-                retry.append({"Id": entry_id, "ReceiptHandle": handle, "VisibilityTimeout": 0})
+                retry.append({"Id": entry_id, "ReceiptHandle": handle, "VisibilityTimeout": retry_after_s})
             else:
                 done.append({"Id": entry_id, "ReceiptHandle": handle})
         if done:
@@ -173,7 +171,17 @@ class Pump:
             sqs.change_message_visibility_batch(QueueUrl=source.queue_url, Entries=retry)
         return len(messages)
 
-    def _invoke(self, source: _Source, event: dict[str, Any]) -> set[str]:
+    def fire_due(self) -> int:
+        """Send the one-time schedules that are due to their queues."""
+        return self._scheduler.fire_due(self._clock.now())
+
+    def visible(self, source: Source) -> bool:
+        attributes = self._session.sqs.get_queue_attributes(
+            QueueUrl=source.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", "0")) > 0
+
+    def _invoke(self, source: Source, event: dict[str, Any]) -> set[str]:
         """Ids of the records the handler failed; all of them when it raised, as Lambda retries the batch."""
         function = source.function
         name = self._stack.physical_name(function.logical_id)
