@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -106,26 +106,45 @@ class MessageBus(Protocol):
     def send(self, messages: Sequence[Message]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A message a step must send, kept with the execution while the delivery that wrote it may still have
+    to send it again (decision 0012): a later step's commit carries it instead of overwriting it."""
+
+    message: Message
+    at: datetime  # when the step wrote it
+    origins: tuple[str, ...] = ()  # the ids of the messages whose step wrote it; none for the API
+    ordered: bool = False  # those messages came from the ordered (FIFO) dispatch queue
+
+
 @dataclass(slots=True)
 class StoredExecution:
     execution: Execution
-    outbox: list[Message] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class Commit:
     """What one dispatcher step writes: the new header, the task runs it changed or removed, the messages
-    to send afterwards (the outbox) and the log lines produced."""
+    to send (the outbox, with those still pending from earlier steps) and the log lines produced."""
 
     execution: Execution
     changed: frozenset[str]
     removed: frozenset[str] = frozenset()
-    outbox: tuple[Message, ...] = ()
+    outbox: tuple[OutboxEntry, ...] = ()
     logs: tuple[LogEntry, ...] = ()
 
 
+class Claim(StrEnum):
+    """What a worker learns when it claims an attempt (design §4: no attempt runs twice)."""
+
+    CLAIMED = "CLAIMED"  # this worker runs the attempt
+    HELD = "HELD"  # another worker claimed it and may still be running it: do nothing
+    LAPSED = "LAPSED"  # claimed by a worker that outlived its lease without a word: the attempt is lost
+
+
 class ExecutionStore(Protocol):
-    def create(self, execution: Execution, outbox: Sequence[Message] = ()) -> int:
+    def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
         """Store a new execution with its task runs and outbox, and return its version (1); raise
         ConcurrentModificationError if the id exists."""
         ...
@@ -142,6 +161,13 @@ class ExecutionStore(Protocol):
         ...
 
     def logs(self, execution_id: str) -> list[LogEntry]: ...
+
+    def claim(
+        self, execution_id: str, task_run_id: str, attempt: int, now: datetime, lease: timedelta
+    ) -> Claim:
+        """Take attempt `attempt` of a task run for one worker, for `lease`, before any side effect. Only
+        the first caller gets CLAIMED; later ones get HELD until the lease runs out, then LAPSED."""
+        ...
 
     def search(
         self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None

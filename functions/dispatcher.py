@@ -8,11 +8,21 @@ from aws_lambda_powertools import Logger
 
 from engine.executor.events import Event
 from engine.services import messages
+from engine.services.dispatcher import Delivery
 from functions import app
 from functions.logs import log_handler
 from functions.sqs import Record, batch_response, receive_count
 
 logger = Logger(service="kite-dispatcher", logger_handler=log_handler())
+
+
+def delivery_of(records: list[Record]) -> Delivery:
+    """What the step needs to know of its messages: which, whether any came back, from which queue."""
+    return Delivery(
+        message_ids=frozenset(r["messageId"] for r in records),
+        redelivered=any(receive_count(r) > 1 for r in records),
+        ordered=all(str(r.get("eventSourceARN", "")).endswith(".fifo") for r in records),
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -32,9 +42,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         with logger.append_context_keys(execution_id=execution_id):
             try:
                 report = current.services.dispatcher.handle(
-                    execution_id,
-                    [decoded for _, decoded in items],
-                    redelivered=any(receive_count(r) > 1 for r in records),
+                    execution_id, [decoded for _, decoded in items], delivery_of(records)
                 )
             except Exception:
                 # The whole group is retried, which keeps its FIFO order.

@@ -14,6 +14,7 @@ from engine.executor.context import EngineContext
 from engine.executor.events import (
     Admission,
     AdvanceResult,
+    AttemptLost,
     Continue,
     Event,
     ExecutionEnded,
@@ -67,6 +68,8 @@ def apply(step: Step, event: Event) -> None:
             lifecycle.admit(step, event)
         case WorkerResult():
             attempts.merge(step, event)
+        case AttemptLost():
+            attempts.lost(step, event)
         case TimerFired():
             _timer(step, event)
         case Kill():
@@ -102,9 +105,7 @@ def _timer(step: Step, event: TimerFired) -> None:
     if run is None:
         return
     # A timer acts only on what it was set for: the same attempt, still in the state it left it in.
-    # A submitted run's attempt exists only once its worker reports it.
-    live = run.attempt_number + (1 if run.state.current == S.SUBMITTED else 0)
-    if live != event.attempt:
+    if attempts.live_attempt(run) != event.attempt:
         return
     match event.kind:
         case TimerKind.WAIT:

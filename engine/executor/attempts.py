@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from engine.executor.events import StartExecution, TimerKind
+from engine.executor.events import AttemptLost, StartExecution, TimerKind
 from engine.executor.step import Step
 from engine.model.durations import parse_duration
 from engine.model.execution import Execution, ExecutionMetadata, Label, TaskRun, TaskRuns
@@ -17,7 +17,7 @@ from engine.model.serde import format_hms
 from engine.model.state import State, StateType
 from engine.runtime.attempt import WorkerResult, final_state
 from engine.runtime.retries import next_attempt_date, next_retry_date, policy_for
-from engine.task_api import PropertyRenderError, Retry, RunnableTask, TaskBase
+from engine.task_api import FlowableTask, PropertyRenderError, Retry, TaskBase
 
 S = StateType
 # A worker attempt that has not reported after this long is lost (its Lambda timed out or died). The
@@ -25,15 +25,20 @@ S = StateType
 WORKER_LIMIT = timedelta(minutes=15)
 
 
+def live_attempt(run: TaskRun) -> int:
+    """The attempt a worker may report on: a submitted run's next one, exists only once reported."""
+    return run.attempt_number + (1 if run.state.current == S.SUBMITTED else 0)
+
+
 def joinable(current: TaskRun, incoming: TaskRun) -> bool:
-    """Kestra's `hasTaskRunJoinable` (spec part 2 §12.9): duplicates and stale results change nothing."""
-    if len(incoming.attempts) > len(current.attempts):
-        return True
-    if current.state.current == incoming.state.current:
+    """Kestra's `hasTaskRunJoinable` (spec part 2 §12.9), stricter: terminal is terminal, and only the
+    live attempt may report. A duplicate, a result for an attempt the engine already closed (timed out,
+    killed, lost) or for an older attempt changes nothing."""
+    if current.state.current.terminated or current.state.current not in (S.SUBMITTED, S.RUNNING):
         return False
-    if current.state.current.terminated and not incoming.state.current.terminated:
+    if incoming.attempt_number != live_attempt(current):
         return False
-    return len(current.state.histories) <= len(incoming.state.histories)
+    return current.state.current != incoming.state.current or len(incoming.attempts) > len(current.attempts)
 
 
 def merge(step: Step, event: WorkerResult) -> None:
@@ -49,6 +54,12 @@ def merge(step: Step, event: WorkerResult) -> None:
     step.logs.extend(event.logs)
     if merged.state.current == S.FAILED:
         retry_or_stay_failed(step, merged)
+
+
+def lost(step: Step, event: AttemptLost) -> None:
+    run = step.execution.task_runs.find(event.task_run_id)
+    if run is not None and live_attempt(run) == event.attempt:
+        time_out(step, run, lost=True)
 
 
 def retry_or_stay_failed(step: Step, run: TaskRun) -> None:
@@ -149,7 +160,9 @@ def time_out(step: Step, run: TaskRun, *, lost: bool) -> None:
     step.log("ERROR", message, run)
     step.log("ERROR", f"Attempt {run.attempt_number} of task '{task.id}' was stopped: {message}", run)
     failed = replace(run, outputs={}).with_attempt_state(S.FAILED, now)
-    state = final_state(task, failed, S.FAILED, step.ctx.ids) if isinstance(task, RunnableTask) else S.FAILED
+    # allowFailure and warningOnRetry apply to any task whose attempt ran out: a Sleep as a runnable.
+    flowable = isinstance(task, FlowableTask)
+    state = S.FAILED if flowable else final_state(task, failed, S.FAILED, step.ctx.ids)
     failed = step.put(failed.with_state(state, now))
     if state == S.FAILED:
         retry_or_stay_failed(step, failed)

@@ -42,6 +42,15 @@ class TimerFired:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptLost:
+    """A worker found attempt `attempt` of a task run claimed by a worker that never reported within its
+    lease: that worker died, and the attempt fails as lost (if it is still the live one)."""
+
+    task_run_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
 class Kill:
     """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs."""
 
@@ -117,6 +126,7 @@ Event = (
     | ReleaseSlot
     | Wake
     | WorkerResult
+    | AttemptLost
     | TimerFired
     | Kill
     | Resume

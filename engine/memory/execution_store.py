@@ -6,26 +6,28 @@ import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from engine.model import serde
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
-from engine.ports import Commit, ConcurrentModificationError, Message, StoredExecution
+from engine.ports import Claim, Commit, ConcurrentModificationError, OutboxEntry, StoredExecution
 
 
 @dataclass(slots=True)
 class _Row:
     header: str
     task_runs: dict[str, str]
-    outbox: list[Message]
+    outbox: list[OutboxEntry]
     logs: list[LogEntry] = field(default_factory=list)
 
 
 class InMemoryExecutionStore:
     def __init__(self) -> None:
         self._rows: dict[str, _Row] = {}
+        self._leases: dict[tuple[str, str, int], datetime] = {}
 
-    def create(self, execution: Execution, outbox: Sequence[Message] = ()) -> int:
+    def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
         if execution.id in self._rows:
             raise ConcurrentModificationError(f"execution {execution.id} exists")
         runs = {run.id: json.dumps(serde.task_run_to_json(run, internal=True)) for run in execution.task_runs}
@@ -67,6 +69,16 @@ class InMemoryExecutionStore:
     def logs(self, execution_id: str) -> list[LogEntry]:
         row = self._rows.get(execution_id)
         return list(row.logs) if row is not None else []
+
+    def claim(
+        self, execution_id: str, task_run_id: str, attempt: int, now: datetime, lease: timedelta
+    ) -> Claim:
+        key = (execution_id, task_run_id, attempt)
+        held_until = self._leases.get(key)
+        if held_until is None:
+            self._leases[key] = now + lease
+            return Claim.CLAIMED
+        return Claim.HELD if now < held_until else Claim.LAPSED
 
     def search(
         self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None

@@ -1,8 +1,10 @@
 """The step dispatcher: load an execution, advance it, write it conditionally, then send the effects.
 
-Faults it is built for (design §4): a message delivered twice (results merge idempotently), a crash
-between the write and the send (the outbox is re-sent when the message comes back), and two steps racing
-on one execution (the conditional write fails for the loser, which reloads and applies its events again).
+Faults it is built for (design §4, decision 0012): a message delivered twice (results merge idempotently),
+a crash between the write and the send (the step's redelivered message sends again what its step wrote),
+another step committing in between (it carries the pending messages instead of overwriting them), and two
+steps racing on one execution (the conditional write fails for the loser, which reloads and applies its
+events again).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from engine.executor.advance import advance
 from engine.executor.context import EngineContext
@@ -35,6 +38,7 @@ from engine.ports import (
     ExecutionStore,
     Message,
     MessageBus,
+    OutboxEntry,
     QueueName,
     StoredExecution,
 )
@@ -44,6 +48,21 @@ from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
 
 MAX_CONFLICT_RETRIES = 8
+# How long a delivery may come back to send what its step wrote: the timer queue's visibility timeout
+# times its maxReceiveCount in template.yaml. Past it, the message was deleted (so its step sent) or
+# dead-lettered (and the dead-letter consumer fails the execution): nobody needs the entry any more.
+PENDING_FOR = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The messages a step handles, as their queue delivered them."""
+
+    message_ids: frozenset[str] = frozenset()
+    redelivered: bool = False
+    # From the FIFO dispatch queue: a first delivery there means every earlier message of the execution's
+    # group was deleted, so whatever their steps wrote was sent.
+    ordered: bool = False
 
 
 @dataclass(slots=True)
@@ -61,7 +80,8 @@ class StepReport:
 class _Recent:
     """The executions this process committed last. A step that finds the stored version unchanged reuses
     its copy instead of reading every task run again, so a step reads what changed, not the execution's
-    whole history (design §3). Lambda keeps it between invocations of a warm container."""
+    whole history (design §3). Lambda keeps it between invocations of a warm container. Its outbox holds
+    only the entries this process did not send itself."""
 
     def __init__(self, size: int = 64) -> None:
         self._entries: OrderedDict[str, StoredExecution] = OrderedDict()
@@ -103,7 +123,9 @@ class Dispatcher:
             raise LookupError(f"execution '{execution_id}' not found")
         return stored
 
-    def handle(self, execution_id: str, events: Sequence[Event], *, redelivered: bool = False) -> StepReport:
+    def handle(
+        self, execution_id: str, events: Sequence[Event], delivery: Delivery = Delivery()
+    ) -> StepReport:
         report = StepReport(execution_id)
         for event in events:
             if isinstance(event, StartExecution):
@@ -116,12 +138,14 @@ class Dispatcher:
                 return report
         for _ in range(MAX_CONFLICT_RETRIES):
             stored = self._load(execution_id)
-            if redelivered and stored.outbox:
-                # The step that wrote this outbox may have died before sending it: receivers deduplicate.
-                self.bus.send(stored.outbox)
-                report.resent_outbox += len(stored.outbox)
+            if delivery.redelivered:
+                # This delivery's step may have died after its write, before its send: send again what it
+                # wrote (receivers deduplicate).
+                mine = [e.message for e in stored.outbox if delivery.message_ids.intersection(e.origins)]
+                self.bus.send(mine)
+                report.resent_outbox += len(mine)
             try:
-                self._step(stored.execution, events, report)
+                self._step(stored, events, delivery, report)
                 return report
             except ConcurrentModificationError:
                 self.recent.forget(execution_id)
@@ -136,7 +160,10 @@ class Dispatcher:
     def _graph(self, execution: Execution) -> FlowGraph:
         return self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
 
-    def _step(self, execution: Execution, events: Sequence[Event], report: StepReport) -> None:
+    def _step(
+        self, stored: StoredExecution, events: Sequence[Event], delivery: Delivery, report: StepReport
+    ) -> None:
+        execution = stored.execution
         graph = self._graph(execution)
         admission = self.gate.admit(graph, execution)
         result = advance(graph, execution, [*events, admission] if admission else events, self.engine)
@@ -160,15 +187,36 @@ class Dispatcher:
                 outbox.append(messages.start_execution(effect))
             elif isinstance(effect, Notify):
                 outbox.append(messages.notify(effect))
+        now = self.engine.clock.now()
+        origins = tuple(sorted(delivery.message_ids))
+        written = [OutboxEntry(message, now, origins, delivery.ordered) for message in outbox]
+        carried = still_pending(stored.outbox, delivery, now)
         new = result.execution
         new.version = execution.version
         report.version = self.store.commit(
-            Commit(new, result.changed, result.removed, tuple(outbox), result.logs)
+            Commit(new, result.changed, result.removed, (*carried, *written), result.logs)
         )
         new.version = report.version
-        self.recent.put(StoredExecution(new, list(outbox)))
+        self.recent.put(StoredExecution(new, [*carried, *written]))
         self.bus.send(outbox)
+        # Sent: this process knows it; another one will carry these entries until it cannot matter.
+        self.recent.put(StoredExecution(new, carried))
         report.sent += len(outbox)
+
+
+def still_pending(outbox: Sequence[OutboxEntry], delivery: Delivery, now: datetime) -> list[OutboxEntry]:
+    """The entries a commit must carry: those whose delivery may still have to send them again. The API's
+    (a Wake) matter no more once any step runs; a first delivery from the ordered queue shows every
+    earlier delivery from it done; this delivery has just sent its own again; and past PENDING_FOR the
+    delivery that wrote an entry is done or dead-lettered."""
+    return [
+        entry
+        for entry in outbox
+        if entry.origins
+        and not (entry.ordered and delivery.ordered and not delivery.redelivered)
+        and not delivery.message_ids.intersection(entry.origins)
+        and now - entry.at < PENDING_FOR
+    ]
 
 
 def run_task_message(graph: FlowGraph, execution: Execution, effect: RunTask) -> Message:

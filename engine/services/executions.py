@@ -20,7 +20,7 @@ from engine.model.labels import InvalidLabelError
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from engine.model.values import to_json_value
-from engine.ports import Commit, ExecutionStore, MessageBus
+from engine.ports import Commit, ExecutionStore, MessageBus, OutboxEntry
 from engine.resources import Clock, IdGenerator, NotFoundError
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
@@ -87,7 +87,8 @@ class ExecutionService:
         wake = messages.wake(execution_id, "created")
         execution.version = self.store.create(execution)
         log = LogEntry(execution_id, "ERROR", checks.FAILED_MESSAGE, now)
-        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (wake,), (log,)))
+        entry = OutboxEntry(wake, now)
+        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (entry,), (log,)))
         self.bus.send([wake])
         return execution
 
@@ -186,8 +187,9 @@ class ExecutionService:
         changed = result.execution
         wake = messages.wake(execution.id, reason)
         changed.version = execution.version
+        entry = OutboxEntry(wake, self.clock.now())
         changed.version = self.store.commit(
-            Commit(changed, result.changed, result.removed, (wake,), result.logs)
+            Commit(changed, result.changed, result.removed, (entry,), result.logs)
         )
         self.bus.send([wake])
         return changed
@@ -213,7 +215,7 @@ class ExecutionService:
 
     def _start(self, execution: Execution, reason: str) -> Execution:
         wake = messages.wake(execution.id, reason)
-        execution.version = self.store.create(execution, [wake])
+        execution.version = self.store.create(execution, [OutboxEntry(wake, self.clock.now())])
         self.bus.send([wake])
         return execution
 

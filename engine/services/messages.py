@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.executor.events import (
+    AttemptLost,
     Event,
     Kill,
     Notify,
@@ -104,6 +105,11 @@ def worker_result(result: WorkerResult) -> Message:
     return _for(run.execution_id, "WorkerResult", dedup_id, fields)
 
 
+def attempt_lost(execution_id: str, task_run_id: str, attempt: int) -> Message:
+    fields = {"taskRunId": task_run_id, "attempt": attempt}
+    return _for(execution_id, "AttemptLost", f"lost-{task_run_id}-{attempt}", fields)
+
+
 def timer(execution_id: str, event: TimerFired, deliver_at: datetime) -> Message:
     spec = {
         "kind": event.kind,
@@ -144,6 +150,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "WorkerResult":
         logs = tuple(log_from_json(entry) for entry in body.get("logs") or ())
         return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)
+    if kind == "AttemptLost":
+        return execution_id, AttemptLost(body["taskRunId"], int(body["attempt"]))
     if kind == "TimerFired":
         spec = body["timer"]
         return execution_id, TimerFired(

@@ -1,4 +1,4 @@
-"""The worker: run one attempt of a task run and report the result to the dispatcher."""
+"""The worker: claim one attempt of a task run, run it and report the result to the dispatcher."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 from engine.config import EngineConfig
 from engine.creation.secret_inputs import reveal_secrets
+from engine.executor.attempts import WORKER_LIMIT
 from engine.expressions import Renderer
 from engine.model.serde import task_run_from_json
 from engine.model.values import from_json_value
-from engine.ports import ExecutionStore, MessageBus
+from engine.ports import Claim, ExecutionStore, MessageBus
 from engine.resources import Clock, IdGenerator, Resources
 from engine.runtime.attempt import run_attempt
 from engine.runtime.port_services import PortServices, Scope
@@ -37,13 +38,22 @@ class Worker:
         task = graph.task(run.task_id)
         if not isinstance(task, RunnableTask):
             raise TypeError(f"task '{task.id}' of type {task.type} is not runnable on a worker")
+        execution_id = body["executionId"]
+        # The attempt is claimed before any side effect: a RunTask delivered twice runs once (design §4).
+        attempt = run.attempt_number + 1
+        claim = self.store.claim(execution_id, run.id, attempt, self.clock.now(), WORKER_LIMIT)
+        if claim is Claim.HELD:
+            return  # another delivery runs it, or ran it and its result is on its way
+        if claim is Claim.LAPSED:
+            # Its worker died (this is the redelivery of its message): the attempt is lost.
+            self.bus.send([messages.attempt_lost(execution_id, run.id, attempt)])
+            return
         variables = {**self.config.variables(), **from_json_value(body["variables"])}
         if "inputs" in variables:
             # The message carries SECRET inputs encrypted, as stored.
             variables["inputs"] = reveal_secrets(
                 graph.flow.inputs, variables["inputs"], self.config.encryption_key
             )
-        execution_id = body["executionId"]
         services = PortServices(
             self.clock,
             self.ids,

@@ -6,6 +6,7 @@ Items of execution X:
 - `pk=EXEC#X, sk=TR#<task run id>`: one task run each, so that a step writes only the runs it changed.
 - `pk=EXEC#X#LOGS, sk=LOG#<version>#<n>`: the log lines of one commit. They live in their own partition
   so that loading an execution (one Query on `EXEC#X`) never reads them.
+- `pk=EXEC#X#CLAIMS, sk=<task run id>#<attempt>`: a worker's claim on an attempt, with its lease.
 
 A JSON document larger than `SPILL_BYTES` is stored in S3 under a content-derived key and the item keeps
 the key (`docRef`/`outboxRef`), so no item approaches DynamoDB's 400 KB limit.
@@ -17,15 +18,16 @@ import json
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.model import serde
 from engine.model.execution import Execution, TaskRun
 from engine.model.logs import LogEntry
 from engine.model.serde import log_from_json, log_to_json
-from engine.ports import Commit, ConcurrentModificationError, Message, StoredExecution
+from engine.ports import Claim, Commit, ConcurrentModificationError, OutboxEntry, StoredExecution
 from infra.aws.blobs import S3Blobs
-from infra.aws.codec import message_from_json, message_to_json
+from infra.aws.codec import entry_from_json, entry_to_json
 from infra.aws.session import AwsSession, item_size
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ class DynamoExecutionStore:
         self._table = table
         self._blobs = blobs
 
-    def create(self, execution: Execution, outbox: Sequence[Message] = ()) -> int:
+    def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
         runs = [self._put_task_run(execution, run.id) for run in execution.task_runs]
         return self._write(execution, 0, runs, outbox, ())
 
@@ -82,7 +84,7 @@ class DynamoExecutionStore:
         if header is None or not ("doc" in header or "docRef" in header):
             return None
         runs = [serde.task_run_from_json(doc) for doc in docs]
-        outbox = [message_from_json(m) for m in json.loads(self._text(header, "outbox"))]
+        outbox = [entry_from_json(m) for m in json.loads(self._text(header, "outbox"))]
         return StoredExecution(self._header_execution(header, runs), outbox)
 
     def version(self, execution_id: str) -> int | None:
@@ -101,6 +103,26 @@ class DynamoExecutionStore:
             for item in self._query(self._partition(_logs_pk(execution_id)))
             for entry in json.loads(self._text(item, "doc"))
         ]
+
+    def claim(
+        self, execution_id: str, task_run_id: str, attempt: int, now: datetime, lease: timedelta
+    ) -> Claim:
+        """One conditional put (1 WCU): the first worker's claim stands, whoever else comes."""
+        ddb = self._session.dynamodb
+        key: Item = {"pk": {"S": f"{_pk(execution_id)}#CLAIMS"}, "sk": {"S": f"{task_run_id}#{attempt}"}}
+        try:
+            ddb.put_item(
+                TableName=self._table,
+                Item=key | {"leaseUntil": {"S": serde.format_instant(now + lease)}},
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ReturnConsumedCapacity="TOTAL",
+            )
+        except ddb.exceptions.ConditionalCheckFailedException as error:
+            old: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
+            held = old.get("leaseUntil", {}).get("S")
+            return Claim.HELD if held is not None and now < serde.parse_instant(held) else Claim.LAPSED
+        return Claim.CLAIMED
 
     def search(
         self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
@@ -150,7 +172,7 @@ class DynamoExecutionStore:
         execution: Execution,
         expected: int,
         writes: list[_Write],
-        outbox: Sequence[Message],
+        outbox: Sequence[OutboxEntry],
         logs: Sequence[LogEntry],
     ) -> int:
         """Write in as few transactions as the limits allow. Each one is conditional on the version the
@@ -181,7 +203,7 @@ class DynamoExecutionStore:
             raise
 
     def _put_header(
-        self, execution: Execution, expected: int, outbox: Sequence[Message]
+        self, execution: Execution, expected: int, outbox: Sequence[OutboxEntry]
     ) -> TransactWriteItemTypeDef:
         item: Item = {
             "pk": {"S": _pk(execution.id)},
@@ -195,7 +217,7 @@ class DynamoExecutionStore:
             "gsi1sk": {"S": f"{serde.format_instant(execution.state.start_date)}#{execution.id}"},
         }
         item |= self._doc(execution.id, "doc", json.dumps(serde.header_to_json(execution, internal=True)))
-        item |= self._doc(execution.id, "outbox", json.dumps([message_to_json(m) for m in outbox]))
+        item |= self._doc(execution.id, "outbox", json.dumps([entry_to_json(m) for m in outbox]))
         condition, values = _expecting(expected)
         put: PutTypeDef = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         if values:

@@ -13,7 +13,7 @@ from engine.model import serde
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.ports import Commit, ConcurrentModificationError, Message, QueueName
+from engine.ports import Claim, Commit, ConcurrentModificationError, Message, OutboxEntry, QueueName
 
 
 def as_json(execution: Execution) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def test_commit_of_250_task_runs(harness: Harness) -> None:
     for seq in range(250):
         execution.task_runs.put(make_task_run(execution, seq))
     execution.next_seq = 250
-    outbox = (Message(QueueName.WORKER, {"run": "run00249"}, "run00249-1"),)
+    outbox = (OutboxEntry(Message(QueueName.WORKER, {"run": "run00249"}, "run00249-1"), START),)
 
     version = harness.store.commit(
         Commit(execution, frozenset(r.id for r in execution.task_runs), outbox=outbox)
@@ -179,7 +179,9 @@ def test_large_documents_round_trip(harness: Harness) -> None:
     execution.inputs["big"] = "i" * 150_000
     execution.task_runs.put(make_task_run(execution, 0, outputs={"blob": "o" * 300_000}))
     execution.next_seq = 1
-    outbox = [Message(QueueName.DISPATCH, {"blob": "m" * 120_000}, "big", group_id="exec1")]
+    outbox = [
+        OutboxEntry(Message(QueueName.DISPATCH, {"blob": "m" * 120_000}, "big", group_id="exec1"), START)
+    ]
     harness.store.create(execution, outbox)
     execution.version = 1
 
@@ -196,15 +198,30 @@ def test_large_documents_round_trip(harness: Harness) -> None:
 
 def test_outbox_round_trips_and_is_replaced_by_each_commit(harness: Harness) -> None:
     outbox = [
-        Message(
-            QueueName.DISPATCH, {"type": "ExecutionCreated", "id": "exec1"}, "exec1-created", group_id="exec1"
+        OutboxEntry(
+            Message(
+                QueueName.DISPATCH,
+                {"type": "ExecutionCreated", "id": "exec1"},
+                "exec1-created",
+                group_id="exec1",
+            ),
+            START,
         ),
-        Message(QueueName.WORKER, {"type": "RunTask", "attempt": 1}, "run00000-1"),
-        Message(
-            QueueName.TIMER,
-            {"type": "TimerFired"},
-            "t-1",
-            deliver_at=START + timedelta(hours=2, microseconds=7),
+        OutboxEntry(
+            Message(QueueName.WORKER, {"type": "RunTask", "attempt": 1}, "run00000-1"),
+            START + timedelta(seconds=1),
+            origins=("m1", "m2"),
+            ordered=True,
+        ),
+        OutboxEntry(
+            Message(
+                QueueName.TIMER,
+                {"type": "TimerFired"},
+                "t-1",
+                deliver_at=START + timedelta(hours=2, microseconds=7),
+            ),
+            START,
+            origins=("m3",),
         ),
     ]
     harness.store.create(make_execution(), outbox)
@@ -238,3 +255,15 @@ def test_search_lists_headers_newest_first(harness: Harness) -> None:
     found = harness.store.search("company.team", "hello")[1]
     assert len(found.task_runs) == 0
     assert as_json(replace(found, task_runs=older.task_runs)) == as_json(older)
+
+
+def test_an_attempt_is_claimed_once_held_during_its_lease_then_lapsed(harness: Harness) -> None:
+    lease = timedelta(minutes=15)
+    now = harness.now()
+    assert harness.store.claim("e1", "run1", 1, now, lease) is Claim.CLAIMED
+    assert harness.store.claim("e1", "run1", 1, now + timedelta(minutes=14), lease) is Claim.HELD
+    assert harness.store.claim("e1", "run1", 1, now + timedelta(minutes=16), lease) is Claim.LAPSED
+    # Another attempt, another task run or another execution is another claim.
+    assert harness.store.claim("e1", "run1", 2, now, lease) is Claim.CLAIMED
+    assert harness.store.claim("e1", "run2", 1, now, lease) is Claim.CLAIMED
+    assert harness.store.claim("e2", "run1", 1, now, lease) is Claim.CLAIMED

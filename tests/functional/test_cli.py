@@ -110,11 +110,11 @@ def test_json_stdout_stays_clean_when_a_handler_logs_errors(
     original = Dispatcher.handle
     failures: list[str] = []
 
-    def flaky(self: Dispatcher, execution_id: str, events: Any, *, redelivered: bool = False) -> Any:
+    def flaky(self: Dispatcher, execution_id: str, events: Any, delivery: Any) -> Any:
         if not failures:
             failures.append(execution_id)
             raise RuntimeError("transient failure")  # logged by the handler, the message is redelivered
-        return original(self, execution_id, events, redelivered=redelivered)
+        return original(self, execution_id, events, delivery)
 
     monkeypatch.setattr(Dispatcher, "handle", flaky)
     assert main(["run", str(EXAMPLES / "branching.yaml"), "--fast-forward", "--json"]) == 0

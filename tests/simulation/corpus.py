@@ -1,0 +1,173 @@
+"""Flows for the simulation: the examples, and random flows drawn from a seed.
+
+A random flow nests Sequential, Parallel, ForEach, If and Switch, with errors and finally, retries, Sleep,
+timeouts, subflows and KV writes that refuse to run twice (`overwrite: false` on a key of their own), so a
+task run twice shows as a failure. Everything it computes is deterministic: a fault-free run and a faulty
+one must agree on it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NAMESPACE = "sim"
+CHILD = f"""id: child
+namespace: {NAMESPACE}
+inputs:
+  - id: n
+    type: INT
+tasks:
+  - id: child_nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT20S
+  - id: child_echo
+    type: io.kestra.plugin.core.debug.Return
+    format: "child {{{{ inputs.n }}}}"
+outputs:
+  - id: echoed
+    type: STRING
+    value: "{{{{ outputs.child_echo.value }}}}"
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One flow to run: its source, the flows it calls, and how to start it."""
+
+    name: str
+    flow_id: str
+    namespace: str
+    source: str
+    others: tuple[str, ...] = ()
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flows(self) -> list[str]:
+        return [*self.others, self.source]
+
+
+def examples() -> list[Case]:
+    cases = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        flow = yaml.safe_load(path.read_text())
+        cases.append(Case(path.stem, flow["id"], flow["namespace"], path.read_text()))
+    return cases
+
+
+def random_case(seed: int) -> Case:
+    generator = _Generator(random.Random(seed))
+    tasks = generator.tasks(depth=0, width=generator.rng.randint(2, 4))
+    flow: dict[str, object] = {"id": f"random{seed}", "namespace": NAMESPACE, "tasks": tasks}
+    if generator.rng.random() < 0.3:
+        flow["errors"] = [generator.leaf()]
+    if generator.rng.random() < 0.3:
+        flow["finally"] = [generator.leaf()]
+    source = yaml.safe_dump(flow, sort_keys=False)
+    return Case(
+        f"random {seed}", f"random{seed}", NAMESPACE, source, (CHILD,) if generator.calls_child else ()
+    )
+
+
+class _Generator:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.count = 0
+        self.calls_child = False
+
+    def _id(self, kind: str) -> str:
+        self.count += 1
+        return f"{kind}{self.count}"
+
+    def tasks(self, depth: int, width: int) -> list[dict[str, object]]:
+        return [self.task(depth) for _ in range(width)]
+
+    def task(self, depth: int) -> dict[str, object]:
+        if depth < 2 and self.rng.random() < 0.4:
+            return self.flowable(depth)
+        return self.leaf()
+
+    def flowable(self, depth: int) -> dict[str, object]:
+        kind = self.rng.choice(["Sequential", "Parallel", "ForEach", "If", "Switch"])
+        task: dict[str, object] = {"id": self._id(kind.lower()), "type": f"io.kestra.plugin.core.flow.{kind}"}
+        children = self.tasks(depth + 1, self.rng.randint(1, 3))
+        if kind == "Parallel":
+            task["concurrent"] = self.rng.choice([0, 1, 2])
+            task["tasks"] = children
+        elif kind == "ForEach":
+            task["values"] = [f"v{i}" for i in range(self.rng.randint(1, 4))]
+            task["concurrencyLimit"] = self.rng.choice([0, 1, 2])
+            task["tasks"] = children
+        elif kind == "If":
+            task["condition"] = self.rng.choice(["{{ true }}", "{{ 1 > 2 }}"])
+            task["then"] = children
+            task["else"] = self.tasks(depth + 1, 1)
+        elif kind == "Switch":
+            task["value"] = self.rng.choice(["a", "b", "z"])
+            task["cases"] = {"a": children, "b": self.tasks(depth + 1, 1)}
+            task["defaults"] = self.tasks(depth + 1, 1)
+        else:
+            task["tasks"] = children
+        if self.rng.random() < 0.2:
+            task["errors"] = [self.leaf()]
+        if self.rng.random() < 0.2:
+            task["finally"] = [self.leaf()]
+        return task
+
+    def leaf(self) -> dict[str, object]:
+        kind = self.rng.choice(
+            ["return", "return", "log", "sleep", "kv", "flaky", "fail", "timeout", "subflow"]
+        )
+        task_id = self._id(kind)
+        if kind == "return":
+            value = "{{ taskrun.value ?? 'none' }}"
+            return {
+                "id": task_id,
+                "type": "io.kestra.plugin.core.debug.Return",
+                "format": f"{task_id} {value}",
+            }
+        if kind == "log":
+            return {"id": task_id, "type": "io.kestra.plugin.core.log.Log", "message": f"{task_id} here"}
+        if kind == "sleep":
+            seconds = self.rng.randint(1, 120)
+            return {"id": task_id, "type": "io.kestra.plugin.core.flow.Sleep", "duration": f"PT{seconds}S"}
+        if kind == "kv":
+            return {
+                "id": task_id,
+                "type": "io.kestra.plugin.core.kv.Set",
+                # One key per attempt of a task run: written twice, it fails.
+                "key": "{{ task.id }}-{{ taskrun.id }}-{{ taskrun.attemptsCount }}",
+                "value": task_id,
+                "overwrite": False,
+            }
+        if kind == "flaky":
+            # Fails on its first attempt, succeeds on its second.
+            return {
+                "id": task_id,
+                "type": "io.kestra.plugin.core.execution.Fail",
+                "condition": "{{ taskrun.attemptsCount == 0 }}",
+                "retry": {"type": "constant", "interval": "PT30S", "maxAttempts": 3},
+            }
+        if kind == "fail":
+            return {"id": task_id, "type": "io.kestra.plugin.core.execution.Fail", "allowFailure": True}
+        if kind == "timeout":
+            # The timeout fires long before the sleep ends, late messages included.
+            return {
+                "id": task_id,
+                "type": "io.kestra.plugin.core.flow.Sleep",
+                "duration": "PT20M",
+                "timeout": "PT2M",
+                "allowFailure": True,
+            }
+        self.calls_child = True
+        return {
+            "id": task_id,
+            "type": "io.kestra.plugin.core.flow.Subflow",
+            "namespace": NAMESPACE,
+            "flowId": "child",
+            "inputs": {"n": self.count},
+        }
