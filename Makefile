@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit conformance bench clean build-DispatcherFunction build-WorkerFunction
+SEEDS ?= 2000
+
+.PHONY: demo test lint typecheck unit conformance bench soak clean build-DispatcherFunction build-WorkerFunction
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,10 @@ test: lint typecheck unit
 
 conformance: $(STAMP)
 	$(BIN)/python -m tests.conformance.run
+
+# Deterministic simulation under faults: seeds run, faults injected, and every failing seed (replayable).
+soak: $(STAMP)
+	$(BIN)/python -m tests.simulation.soak --seeds $(SEEDS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.cost

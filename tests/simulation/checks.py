@@ -1,0 +1,58 @@
+"""One seed: a flow run fault-free and under faults, and what must hold between the two."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.simulation.corpus import Case, examples, random_case
+from tests.simulation.harness import Faults, Report, Simulation, StuckError, outcome
+
+# Half the seeds run every task on workers, half let the dispatcher run the cheap ones itself.
+INLINE_BUDGETS = (0, 500)
+# How faulty a faulty run is: each fault's chance (see Faults.everything).
+LEVEL = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    seed: int
+    case: str
+    report: Report | None
+    failure: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def case_for(seed: int) -> Case:
+    """Mostly random flows; every tenth seed one of the examples."""
+    if seed % 10 == 9:
+        cases = examples()
+        return cases[(seed // 10) % len(cases)]
+    return random_case(seed)
+
+
+def check_seed(seed: int, level: float = LEVEL) -> Verdict:
+    case = case_for(seed)
+    budget = INLINE_BUDGETS[seed % len(INLINE_BUDGETS)]
+    reference = Simulation(seed, Faults(), inline_budget=budget).run(
+        case.flows, case.namespace, case.flow_id, case.inputs
+    )
+    try:
+        report = Simulation(seed, Faults.everything(level), inline_budget=budget).run(
+            case.flows, case.namespace, case.flow_id, case.inputs
+        )
+    except StuckError as stuck:
+        return Verdict(seed, case.name, None, str(stuck))
+    expected, got = outcome(reference.execution), outcome(report.execution)
+    if got != expected:
+        lines = [f"{case.name}, {report.describe()}: the outcome differs from the fault-free run"]
+        lines.append(f"  state: expected {expected[0]}, got {got[0]}")
+        lines += [
+            f"  expected {e}\n       got {g}" for e, g in zip(expected[2], got[2], strict=False) if e != g
+        ]
+        if len(expected[2]) != len(got[2]):
+            lines.append(f"  {len(expected[2])} task runs expected, {len(got[2])} found")
+        return Verdict(seed, case.name, report, "\n".join(lines))
+    return Verdict(seed, case.name, report, None)
