@@ -20,6 +20,7 @@ from engine.executor.events import (
     ExecutionEnded,
     Kill,
     Pause,
+    Poisoned,
     ReleaseSlot,
     Restart,
     Resume,
@@ -55,10 +56,20 @@ def advance(
     """`passes=False` applies the events only: a command the API answers with the changed execution
     (Kestra's restart returns it RESTARTED) before the dispatcher runs it."""
     step = Step(graph, execution, ctx)
+    later: list[Event] = []
     for event in events:
+        if passes and isinstance(event, Resume) and step.execution.state.current == S.RESTARTED:
+            # Sent before a restart of the paused execution, it is for the pause the passes are about to
+            # start again: it applies once they have.
+            later.append(event)
+            continue
         apply(step, event)
     if passes:
         run_passes(step)
+        if later:
+            for event in later:
+                apply(step, event)
+            run_passes(step)
     return _result(step)
 
 
@@ -84,6 +95,8 @@ def apply(step: Step, event: Event) -> None:
             restarts.set_task_run_state(step, event)
         case SubflowEnded():
             subflows.child_ended(step, event)
+        case Poisoned():
+            lifecycle.poisoned(step, event)
         case StartExecution():
             # The dispatcher stored the execution; one created already ended (a FAIL_EXECUTION check) is
             # still news, to a parent waiting on it.

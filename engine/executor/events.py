@@ -106,6 +106,14 @@ class SubflowEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class Poisoned:
+    """A message for this execution failed on every delivery and reached a dead-letter queue: the execution
+    ends FAILED with `reason` in its logs, without running its passes (they may be what fails)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """The flow's concurrency limit answered (spec part 2 §4.2): a slot was `granted`, or not and then
     `behavior` says what happens; `running` is how many executions hold a slot."""
@@ -135,6 +143,7 @@ Event = (
     | SetTaskRunState
     | StartExecution
     | SubflowEnded
+    | Poisoned
 )
 
 # --- effects --------------------------------------------------------------------------------------

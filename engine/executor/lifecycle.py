@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.creation.inputs import InputError, parse_input
 from engine.executor import subflows
-from engine.executor.events import Admission
+from engine.executor.events import Admission, Poisoned
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
 from engine.expressions import ExpressionError
@@ -74,6 +74,24 @@ def kill_pass(step: Step) -> None:
             step.put(run.with_state(S.KILLED, now))
     if all(runs.get(run.id).state.current.terminated for run in open_runs):
         step.set_execution_state(S.KILLED)
+
+
+def poisoned(step: Step, event: Poisoned) -> None:
+    """What does not end ends FAILED, the execution with it; an ended execution only gets the log line."""
+    step.log("ERROR", event.reason)
+    if not step.execution.state.current.terminated:
+        end_open_runs(step, S.FAILED)
+        step.set_execution_state(S.FAILED)
+
+
+def end_open_runs(step: Step, state: StateType) -> None:
+    """Every task run that has not ended takes `state` (a waiting subflow's child is killed); the ended
+    ones are left alone."""
+    now = step.now()
+    for run in list(step.execution.task_runs):
+        if not run.state.current.terminated:
+            subflows.kill_child(step, run)
+            step.put(run.terminate(state, now) if run.attempts else run.with_state(state, now))
 
 
 def exit_with(step: Step, run: TaskRun, state: StateType) -> None:

@@ -51,8 +51,11 @@ def _run_again(step: Step, targets: dict[str, StateType | None]) -> None:
             if target.id in rearmed:
                 continue
             rearmed.add(target.id)
+            # A paused run starts again from its beginning: a Pause pauses again (and a resume sent before
+            # the restart still finds it paused); any other flowable goes on from its children.
             is_flowable = isinstance(step.graph.task(target.task_id), FlowableTask)
-            step.put(target.with_state(S.RUNNING if is_flowable else S.RESTARTED, now))
+            goes_on = is_flowable and target.state.current != S.PAUSED
+            step.put(target.with_state(S.RUNNING if goes_on else S.RESTARTED, now))
     labels = {**ex.label_map(), "system.restarted": "true"}
     ex.labels = tuple(Label(key, value) for key, value in labels.items())
     ex.metadata = replace(ex.metadata, attempt_number=ex.metadata.attempt_number + 1)

@@ -8,7 +8,7 @@ does.
 
 from __future__ import annotations
 
-from engine.executor import subflows
+from engine.executor import lifecycle
 from engine.executor.events import StartTimer, TimerKind
 from engine.executor.step import Step
 from engine.expressions import ExpressionError, is_truthy
@@ -83,10 +83,5 @@ def violated(step: Step, sla: Sla, reason: str, *, quiet: bool = False) -> None:
         return
     if end == S.FAILED:
         step.log("ERROR", f"Execution failed due to SLA '{sla.id}' violated: {reason}")
-    now = step.now()
-    for run in list(execution.task_runs):
-        if run.state.current.terminated:
-            continue
-        subflows.kill_child(step, run)
-        step.put(run.terminate(end, now) if run.attempts else run.with_state(end, now))
+    lifecycle.end_open_runs(step, end)
     step.set_execution_state(end)

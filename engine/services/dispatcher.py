@@ -22,6 +22,7 @@ from engine.executor.events import (
     Event,
     ExecutionEnded,
     Notify,
+    Poisoned,
     ReleaseSlot,
     RunTask,
     StartExecution,
@@ -123,8 +124,18 @@ class Dispatcher:
             raise LookupError(f"execution '{execution_id}' not found")
         return stored
 
+    def poison(self, execution_id: str, reason: str) -> StepReport:
+        """A message of this execution was dead-lettered: it ends FAILED with `reason` (decision 0012),
+        applied without the passes, which may be what kept failing."""
+        return self.handle(execution_id, [Poisoned(reason)], passes=False)
+
     def handle(
-        self, execution_id: str, events: Sequence[Event], delivery: Delivery = Delivery()
+        self,
+        execution_id: str,
+        events: Sequence[Event],
+        delivery: Delivery = Delivery(),
+        *,
+        passes: bool = True,
     ) -> StepReport:
         report = StepReport(execution_id)
         for event in events:
@@ -145,7 +156,7 @@ class Dispatcher:
                 self.bus.send(mine)
                 report.resent_outbox += len(mine)
             try:
-                self._step(stored, events, delivery, report)
+                self._step(stored, events, delivery, report, passes=passes)
                 return report
             except ConcurrentModificationError:
                 self.recent.forget(execution_id)
@@ -161,12 +172,19 @@ class Dispatcher:
         return self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
 
     def _step(
-        self, stored: StoredExecution, events: Sequence[Event], delivery: Delivery, report: StepReport
+        self,
+        stored: StoredExecution,
+        events: Sequence[Event],
+        delivery: Delivery,
+        report: StepReport,
+        *,
+        passes: bool,
     ) -> None:
         execution = stored.execution
         graph = self._graph(execution)
-        admission = self.gate.admit(graph, execution)
-        result = advance(graph, execution, [*events, admission] if admission else events, self.engine)
+        admission = self.gate.admit(graph, execution) if passes else None
+        events = [*events, admission] if admission else events
+        result = advance(graph, execution, events, self.engine, passes=passes)
         if not result.modified:
             return
         outbox: list[Message] = []

@@ -7,6 +7,7 @@ import pytest
 from engine.creation.inputs import InvalidInputsError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
+from engine.services import messages
 from engine.services.executions import ExecutionStateError
 from infra.embedded.local import LocalKite
 
@@ -142,3 +143,29 @@ def test_pause_and_resume_on_the_embedded_stack() -> None:
     assert execution.state.current == "SUCCESS"
     assert _states(execution) == {"pause": "SUCCESS", "last": "SUCCESS"}
     assert list(execution.task_runs)[1].outputs == {"value": "false"}
+
+
+def test_a_restart_while_paused_pauses_again_and_a_resume_sent_before_it_still_applies() -> None:
+    """A resume queued before a restart of the paused execution: the restart re-arms the pause, the
+    resume then ends it (it used to leave the Pause RUNNING forever and lose the resume)."""
+    runner, execution_id = _start(_flow("    timeout: PT1H"))
+    executions = runner.services.executions
+    pause_run = next(r for r in executions.get(execution_id).task_runs if r.task_id == "pause")
+    runner.bus.send([messages.resume(execution_id, pause_run.id, {})])  # queued, not delivered yet
+    restarted = executions.restart(execution_id)
+    assert restarted.state.current == "RESTARTED"
+    assert _states(restarted) == {"pause": "RESTARTED"}
+    runner.drain()
+    execution = executions.get(execution_id)
+    assert execution.state.current == "SUCCESS", _states(execution)
+    assert _states(execution) == {"pause": "SUCCESS", "last": "SUCCESS"}
+
+
+def test_a_restart_while_paused_then_the_timer_ends_it_again() -> None:
+    runner, execution_id = _start(_flow("    pauseDuration: PT1M"))
+    executions = runner.services.executions
+    executions.restart(execution_id)
+    runner.drain_now()
+    assert executions.get(execution_id).state.current == "PAUSED"
+    runner.drain()
+    assert executions.get(execution_id).state.current == "SUCCESS"
