@@ -22,6 +22,15 @@ class ConcurrentModificationError(Exception):
     """A conditional write lost a race: reload and apply the events again."""
 
 
+# Every ExecutionStore writes a commit of up to this many task runs (changed or removed) atomically, in one
+# transaction; the executor never asks for more in one step (design §4, decision 0012).
+MAX_COMMIT_RUNS = 90
+
+
+class CommitTooLargeError(ValueError):
+    """A commit of more than MAX_COMMIT_RUNS task runs: it could not be written atomically."""
+
+
 @dataclass(frozen=True, slots=True)
 class FlowRecord:
     namespace: str

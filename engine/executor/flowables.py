@@ -44,8 +44,8 @@ def resolve(step: Step, run: TaskRun, task: FlowableTask, new: list[Creation]) -
     if final is None:
         return
     current = scope.run or run
-    ended = step.put(current.terminate(final, step.now()))
-    _force_children(step, ended)
+    step.put(current.terminate(final, step.now()))
+    force_orphans(step)
 
 
 def paused_children(step: Step, run: TaskRun, task: FlowableTask, new: list[Creation]) -> None:
@@ -53,8 +53,13 @@ def paused_children(step: Step, run: TaskRun, task: FlowableTask, new: list[Crea
     new += [(n, run, False) for n in task.resolve_nexts(StepScope(step, run, task))]
 
 
-def _force_children(step: Step, parent: TaskRun) -> None:
-    """A flowable that ends first takes its unfinished children with it (F11)."""
-    for child in step.execution.task_runs.open_children(parent.id):
-        forced = step.put(child.with_state(parent.state.current, step.now()))
-        _force_children(step, forced)
+def force_orphans(step: Step) -> None:
+    """A flowable that ends first takes its unfinished children with it (F11), and theirs, as many as the
+    step has room for; the next passes take the rest."""
+    runs = step.execution.task_runs
+    while not step.full and (orphans := runs.orphans()):
+        for child in orphans:
+            if step.full:
+                return
+            parent = runs.get(child.parent_task_run_id or "")
+            step.put(child.with_state(parent.state.current, step.now()))

@@ -61,6 +61,8 @@ def kill_pass(step: Step) -> None:
     runs = step.execution.task_runs
     open_runs = [run for run in runs if not run.state.current.terminated]
     for run in reversed(open_runs):  # children come after their parent: innermost first
+        if step.full:
+            return  # the next step goes on killing
         if isinstance(step.graph.task(run.task_id), FlowableTask) and run.state.current.running:
             if runs.open_children(run.id):
                 if run.state.current != S.KILLING:

@@ -49,19 +49,25 @@ def _pass(step: Step) -> None:
     if ex.state.current == S.KILLING:
         lifecycle.kill_pass(step)
 
+    # Each loop stops once the step is full (Step.full): the next step goes on from a consistent state.
     for run in [*ex.task_runs.in_state(S.CREATED), *ex.task_runs.in_state(S.RESTARTED)]:
+        if step.full:
+            break
         dispatch.dispatch(step, run)
 
     for run in ex.task_runs.in_state(S.RUNNING):
         task = step.graph.task(run.task_id)
-        if isinstance(task, FlowableTask):
+        if isinstance(task, FlowableTask) and not step.full:
             flowables.resolve(step, run, task, new)
     for run in ex.task_runs.in_state(S.PAUSED):
         task = step.graph.task(run.task_id)
-        if isinstance(task, FlowableTask):
+        if isinstance(task, FlowableTask) and not step.full:
             flowables.paused_children(step, run, task, new)
+    flowables.force_orphans(step)
 
     for spec, parent, force in new:
+        if step.full:
+            break
         dispatch.create(step, spec, parent, force)
     if new and ex.state.current == S.CREATED:
         step.set_execution_state(S.RUNNING)

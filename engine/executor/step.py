@@ -171,11 +171,20 @@ class Step:
         """How many more runs of `task` this step could run itself; None when it would not run them."""
         if not (isinstance(task, RunnableTask) and task.inline and self.ctx.inline_budget):
             return None
-        return max(self.inline_left - len(self.execution.task_runs.in_state(S.CREATED)), 0)
+        room = min(self.inline_left, self.ctx.max_writes - len(self.changed | self.removed))
+        return max(room - len(self.execution.task_runs.in_state(S.CREATED)), 0)
 
     def defer(self) -> None:
         """Work was left for the next step."""
         self.cut_short = True
+
+    @property
+    def full(self) -> bool:
+        """This step wrote as many task runs as one commit takes: what is left waits for the next step."""
+        if len(self.changed | self.removed) < self.ctx.max_writes:
+            return False
+        self.cut_short = True
+        return True
 
     def set_loop_values(self, run: TaskRun, values: list[str]) -> TaskRun:
         return self.put(replace(run, loop_values=tuple(values)))

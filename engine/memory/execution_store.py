@@ -11,7 +11,15 @@ from datetime import datetime, timedelta
 from engine.model import serde
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
-from engine.ports import Claim, Commit, ConcurrentModificationError, OutboxEntry, StoredExecution
+from engine.ports import (
+    MAX_COMMIT_RUNS,
+    Claim,
+    Commit,
+    CommitTooLargeError,
+    ConcurrentModificationError,
+    OutboxEntry,
+    StoredExecution,
+)
 
 
 @dataclass(slots=True)
@@ -48,6 +56,8 @@ class InMemoryExecutionStore:
 
     def commit(self, commit: Commit) -> int:
         execution = commit.execution
+        if len(commit.changed | commit.removed) > MAX_COMMIT_RUNS:
+            raise CommitTooLargeError(f"execution {execution.id}: more than {MAX_COMMIT_RUNS} task runs")
         row = self._rows.get(execution.id)
         stored_version = json.loads(row.header)["version"] if row is not None else None
         if row is None or stored_version != execution.version:

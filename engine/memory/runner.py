@@ -37,10 +37,12 @@ class InMemoryRunner:
         seed: int = 0,
         resources: Resources | None = None,
         config: EngineConfig | None = None,
+        max_writes: int | None = None,
+        store: InMemoryExecutionStore | None = None,
     ) -> None:
         self.clock = ManualClock(START)
         self.bus = InMemoryMessageBus()
-        self.store = InMemoryExecutionStore()
+        self.store = store or InMemoryExecutionStore()
         self.repository = InMemoryFlowRepository()
         self.services = Services.build(
             self.repository,
@@ -53,6 +55,7 @@ class InMemoryRunner:
             # A fixed key by default: this runner is for tests, its executions die with it.
             config=config or EngineConfig(encryption_key=TEST_KEY),
             inline_budget=inline_budget,
+            max_writes=max_writes,
         )
 
     def deploy(self, source: str) -> None:

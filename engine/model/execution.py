@@ -217,6 +217,21 @@ class TaskRuns:
             return []
         return sorted((self._runs[i] for i in ids), key=lambda r: r.seq)
 
+    def orphans(self) -> list[TaskRun]:
+        """Non-terminated runs whose parent run has ended, in creation order."""
+        found = [
+            self._runs[i]
+            for parent_id, ids in self._open.items()
+            if parent_id is not None
+            and parent_id in self._runs
+            and self._runs[parent_id].state.current.terminated
+            for i in ids
+        ]
+        return sorted(found, key=lambda r: r.seq)
+
+    def _ended(self, run_id: str) -> bool:
+        return self._runs[run_id].state.current.terminated
+
     def with_value(self, parent_id: str | None, value: str) -> list[TaskRun]:
         """Children of `parent_id` carrying loop value `value`, in creation order."""
         return [self._runs[i] for i in self._by_value.get((parent_id, value), ())]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.config import EngineConfig
 from engine.executor.context import EngineContext
@@ -40,11 +40,14 @@ class Services:
         *,
         config: EngineConfig | None = None,
         inline_budget: int = 500,
+        max_writes: int | None = None,
     ) -> Services:
         renderer = Renderer()
         config = config or EngineConfig()
         catalog = FlowCatalog(flows, config.plugin_defaults)
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
+        if max_writes is not None:
+            engine = replace(engine, max_writes=max_writes)
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
             executions=ExecutionService(catalog, store, bus, clock, ids, engine),

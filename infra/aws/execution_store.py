@@ -4,12 +4,17 @@ Items of execution X:
 - `pk=EXEC#X, sk=H`: the header JSON, `version` (the optimistic lock), `nextSeq`, the outbox, and the
   `gsi1` keys that list a flow's executions newest first.
 - `pk=EXEC#X, sk=TR#<task run id>`: one task run each, so that a step writes only the runs it changed.
-- `pk=EXEC#X#LOGS, sk=LOG#<version>#<n>`: the log lines of one commit. They live in their own partition
-  so that loading an execution (one Query on `EXEC#X`) never reads them.
+- `pk=EXEC#X#LOGS, sk=LOG#<version>`: the log lines of one commit, in one item. They live in their own
+  partition so that loading an execution (one Query on `EXEC#X`) never reads them.
 - `pk=EXEC#X#CLAIMS, sk=<task run id>#<attempt>`: a worker's claim on an attempt, with its lease.
 
-A JSON document larger than `SPILL_BYTES` is stored in S3 under a content-derived key and the item keeps
-the key (`docRef`/`outboxRef`), so no item approaches DynamoDB's 400 KB limit.
+A JSON document larger than `SPILL_BYTES` compressed is stored in S3 under a content-derived key and the
+item keeps the key (`docRef`/`outboxRef`), so no item approaches DynamoDB's 400 KB limit.
+
+A commit is one transaction (design §4: a step is atomic, decision 0012): the header, at most
+MAX_COMMIT_RUNS task runs and one log item fit DynamoDB's 100 items and 4 MB, and the executor never asks
+for more. A create may be larger (a replay copies task runs): its task runs are written first, in as many
+transactions as they need, and are invisible until the last one writes the header.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +29,18 @@ from engine.model import serde
 from engine.model.execution import Execution, TaskRun
 from engine.model.logs import LogEntry
 from engine.model.serde import log_from_json, log_to_json
-from engine.ports import Claim, Commit, ConcurrentModificationError, OutboxEntry, StoredExecution
+from engine.ports import (
+    MAX_COMMIT_RUNS,
+    Claim,
+    Commit,
+    CommitTooLargeError,
+    ConcurrentModificationError,
+    OutboxEntry,
+    StoredExecution,
+)
 from infra.aws.blobs import S3Blobs
 from infra.aws.codec import entry_from_json, entry_to_json
-from infra.aws.session import AwsSession, item_size
+from infra.aws.session import AwsSession
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
@@ -41,19 +53,11 @@ if TYPE_CHECKING:
 
     Item = dict[str, AttributeValueTypeDef]
 
-SPILL_BYTES = 64 * 1024
-# DynamoDB allows 100 items and 4 MB per transaction; leave room for the header and attribute names.
-_TRANSACTION_ITEMS = 95
-_TRANSACTION_BYTES = 3_500_000
-_ITEM_OVERHEAD = 200
+# 100 items of at most this much (plus keys) stay under a transaction's 4 MB.
+SPILL_BYTES = 32 * 1024
+_TRANSACTION_ITEMS = 100
 _HEADER = "H"
 _RETRYABLE_REASONS = ("ConditionalCheckFailed", "TransactionConflict")
-
-
-@dataclass(frozen=True, slots=True)
-class _Write:
-    op: TransactWriteItemTypeDef
-    size: int
 
 
 class DynamoExecutionStore:
@@ -64,13 +68,36 @@ class DynamoExecutionStore:
 
     def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
         runs = [self._put_task_run(execution, run.id) for run in execution.task_runs]
-        return self._write(execution, 0, runs, outbox, ())
+        first, last = runs[: -(_TRANSACTION_ITEMS - 1) or None], runs[-(_TRANSACTION_ITEMS - 1) :]
+        if len(runs) < _TRANSACTION_ITEMS:
+            first, last = [], runs
+        for start in range(0, len(first), _TRANSACTION_ITEMS):
+            # Without a header the execution does not exist: a crash here leaves nothing anyone reads, and
+            # the create sent again writes the same items.
+            self._session.dynamodb.transact_write_items(
+                TransactItems=first[start : start + _TRANSACTION_ITEMS],
+                ReturnConsumedCapacity="TOTAL",
+            )
+        self._transact([self._put_header(execution, 0, outbox), *last], execution.id, 0)
+        return 1
 
     def commit(self, commit: Commit) -> int:
         execution = commit.execution
-        writes = [self._put_task_run(execution, run_id) for run_id in sorted(commit.changed - commit.removed)]
+        runs = sorted(commit.changed - commit.removed)
+        if len(runs) + len(commit.removed) > MAX_COMMIT_RUNS:
+            raise CommitTooLargeError(
+                f"execution {execution.id}: a commit of {len(runs) + len(commit.removed)} task runs, "
+                f"more than the {MAX_COMMIT_RUNS} one transaction takes"
+            )
+        writes = [self._put_task_run(execution, run_id) for run_id in runs]
         writes += [self._delete(_pk(execution.id), f"TR#{run_id}") for run_id in sorted(commit.removed)]
-        return self._write(execution, execution.version, writes, commit.outbox, commit.logs)
+        if commit.logs:
+            writes.append(self._log_write(execution.id, execution.version + 1, commit.logs))
+        expected = execution.version
+        self._transact(
+            [self._put_header(execution, expected, commit.outbox), *writes], execution.id, expected
+        )
+        return expected + 1
 
     def load(self, execution_id: str) -> StoredExecution | None:
         header: Item | None = None
@@ -80,8 +107,8 @@ class DynamoExecutionStore:
                 header = item
             else:
                 docs.append(json.loads(self._text(item, "doc")))
-        # A header without a document is what a crash half-way through a multi-transaction create leaves.
-        if header is None or not ("doc" in header or "docRef" in header):
+        # Task runs without a header are what a crash half-way through a large create leaves.
+        if header is None:
             return None
         runs = [serde.task_run_from_json(doc) for doc in docs]
         outbox = [entry_from_json(m) for m in json.loads(self._text(header, "outbox"))]
@@ -167,29 +194,6 @@ class DynamoExecutionStore:
 
     # Writing
 
-    def _write(
-        self,
-        execution: Execution,
-        expected: int,
-        writes: list[_Write],
-        outbox: Sequence[OutboxEntry],
-        logs: Sequence[LogEntry],
-    ) -> int:
-        """Write in as few transactions as the limits allow. Each one is conditional on the version the
-        previous one left and bumps it, so a concurrent writer fails at its first transaction; only the last
-        one writes the full header and the outbox, which makes the new state visible as a whole."""
-        writes = writes + self._log_writes(execution.id, expected + 1, logs)
-        chunks = list(_chunk(writes))
-        version = expected
-        for index, chunk in enumerate(chunks):
-            if index == len(chunks) - 1:
-                header = self._put_header(execution, version, outbox)
-            else:
-                header = self._bump_header(execution, version)
-            self._transact([header, *(write.op for write in chunk)], execution.id, version)
-            version += 1
-        return version
-
     def _transact(self, ops: list[TransactWriteItemTypeDef], execution_id: str, expected: int) -> None:
         ddb = self._session.dynamodb
         try:
@@ -224,37 +228,23 @@ class DynamoExecutionStore:
             put["ExpressionAttributeValues"] = values
         return {"Put": put}
 
-    def _bump_header(self, execution: Execution, expected: int) -> TransactWriteItemTypeDef:
-        condition, values = _expecting(expected)
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": {"pk": {"S": _pk(execution.id)}, "sk": {"S": _HEADER}},
-                "UpdateExpression": "SET version = :next, nextSeq = :nextSeq",
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": values
-                | {":next": {"N": str(expected + 1)}, ":nextSeq": {"N": str(execution.next_seq)}},
-            }
-        }
-
-    def _put_task_run(self, execution: Execution, run_id: str) -> _Write:
+    def _put_task_run(self, execution: Execution, run_id: str) -> TransactWriteItemTypeDef:
         run = execution.task_runs.get(run_id)
         text = json.dumps(serde.task_run_to_json(run, internal=True))
         item: Item = {"pk": {"S": _pk(execution.id)}, "sk": {"S": f"TR#{run_id}"}, "seq": {"N": str(run.seq)}}
         item |= self._doc(execution.id, "doc", text)
-        return _Write({"Put": {"TableName": self._table, "Item": item}}, _size(item))
+        return {"Put": {"TableName": self._table, "Item": item}}
 
-    def _delete(self, pk: str, sk: str) -> _Write:
+    def _delete(self, pk: str, sk: str) -> TransactWriteItemTypeDef:
         key: Item = {"pk": {"S": pk}, "sk": {"S": sk}}
-        return _Write({"Delete": {"TableName": self._table, "Key": key}}, _ITEM_OVERHEAD)
+        return {"Delete": {"TableName": self._table, "Key": key}}
 
-    def _log_writes(self, execution_id: str, version: int, logs: Sequence[LogEntry]) -> list[_Write]:
-        writes = []
-        for n, batch in enumerate(_log_batches([json.dumps(log_to_json(entry)) for entry in logs])):
-            item: Item = {"pk": {"S": _logs_pk(execution_id)}, "sk": {"S": f"LOG#{version:010d}#{n:04d}"}}
-            item |= self._doc(execution_id, "doc", "[" + ",".join(batch) + "]")
-            writes.append(_Write({"Put": {"TableName": self._table, "Item": item}}, _size(item)))
-        return writes
+    def _log_write(
+        self, execution_id: str, version: int, logs: Sequence[LogEntry]
+    ) -> TransactWriteItemTypeDef:
+        item: Item = {"pk": {"S": _logs_pk(execution_id)}, "sk": {"S": f"LOG#{version:010d}"}}
+        item |= self._doc(execution_id, "doc", json.dumps([log_to_json(entry) for entry in logs]))
+        return {"Put": {"TableName": self._table, "Item": item}}
 
     def _doc(self, execution_id: str, name: str, text: str) -> Item:
         # Compressed, a task run's JSON drops from ~1 KB to ~300 bytes: under the 1 KB that a
@@ -273,8 +263,6 @@ class DynamoExecutionStore:
 
     def _header_execution(self, item: Item, runs: list[TaskRun]) -> Execution:
         data = json.loads(self._text(item, "doc"))
-        # The numeric attributes are authoritative: intermediate transactions of a large commit bump them
-        # without rewriting the document.
         data["version"] = int(item["version"]["N"])
         data["nextSeq"] = int(item["nextSeq"]["N"])
         return serde.execution_from_json(data, task_runs=runs)
@@ -325,34 +313,3 @@ def _expecting(version: int) -> tuple[str, dict[str, AttributeValueTypeDef]]:
     if version == 0:
         return "attribute_not_exists(pk)", {}
     return "version = :expected", {":expected": {"N": str(version)}}
-
-
-def _size(item: Item) -> int:
-    return _ITEM_OVERHEAD + item_size(dict(item))
-
-
-def _chunk(writes: list[_Write]) -> Iterator[list[_Write]]:
-    """Consecutive groups within one transaction's limits; always at least one, for the header."""
-    chunk: list[_Write] = []
-    size = SPILL_BYTES * 2  # the header and its outbox
-    for write in writes:
-        if chunk and (len(chunk) + 1 >= _TRANSACTION_ITEMS or size + write.size > _TRANSACTION_BYTES):
-            yield chunk
-            chunk, size = [], SPILL_BYTES * 2
-        chunk.append(write)
-        size += write.size
-    yield chunk
-
-
-def _log_batches(entries: list[str]) -> Iterator[list[str]]:
-    """Log lines grouped so that each item stays under the spill size (a single huge line spills)."""
-    batch: list[str] = []
-    size = 0
-    for entry in entries:
-        if batch and size + len(entry) + 1 > SPILL_BYTES:
-            yield batch
-            batch, size = [], 0
-        batch.append(entry)
-        size += len(entry) + 1
-    if batch:
-        yield batch

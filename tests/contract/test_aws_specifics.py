@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from contract_support import START, make_execution, make_task_run
 
-from engine.ports import Commit, FlowRecord, Message, QueueName
+from engine.ports import MAX_COMMIT_RUNS, Commit, FlowRecord, Message, QueueName
 from infra.aws.execution_store import SPILL_BYTES
 from infra.embedded.clock import VirtualClock
 from infra.embedded.stack import EmbeddedStack
@@ -49,21 +49,50 @@ def test_large_documents_live_in_s3_and_items_stay_small(stack: EmbeddedStack) -
     assert all(key.startswith("_internal/executions/exec1/") for key in keys)
 
 
-def test_a_commit_of_250_task_runs_takes_three_transactions(stack: EmbeddedStack) -> None:
+def test_a_commit_is_one_transaction(stack: EmbeddedStack) -> None:
     store = stack.execution_store()
     store.create(make_execution())
     execution = make_execution()
     execution.version = 1
-    for seq in range(250):
+    for seq in range(MAX_COMMIT_RUNS):
         execution.task_runs.put(make_task_run(execution, seq))
     stack.stats.reset()
 
-    assert store.commit(Commit(execution, frozenset(r.id for r in execution.task_runs))) == 4
+    assert store.commit(Commit(execution, frozenset(r.id for r in execution.task_runs))) == 2
     snapshot = stack.stats.snapshot()
-    assert snapshot.calls == {("dynamodb", "TransactWriteItems"): 3}
+    assert snapshot.calls == {("dynamodb", "TransactWriteItems"): 1}
     # moto reports no capacity for transactions, so it is estimated: 2 units per KB of each item, for
-    # 250 task runs, two header bumps and one full header, each under 1 KB once compressed.
-    assert snapshot.write_units == 2 * 250 + 2 * 2 + 2
+    # the task runs and the header, each under 1 KB once compressed.
+    assert snapshot.write_units == 2 * MAX_COMMIT_RUNS + 2
+
+
+def test_a_large_create_is_invisible_until_its_last_transaction(
+    stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay may copy more task runs than one transaction takes: they are written first, the header last,
+    so a crash in between leaves nothing a reader sees and the create sent again completes it."""
+    store = stack.execution_store()
+    execution = make_execution(runs=250)
+    ddb = stack.session.dynamodb
+    original = ddb.transact_write_items
+    calls: list[int] = []
+
+    def crash_on_the_last(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["TransactItems"]))
+        if len(calls) == 3:
+            raise RuntimeError("crash before the header")
+        return original(**kwargs)
+
+    monkeypatch.setattr(ddb, "transact_write_items", crash_on_the_last)
+    with pytest.raises(RuntimeError):
+        store.create(execution)
+    assert store.load("exec1") is None
+    monkeypatch.setattr(ddb, "transact_write_items", original)
+
+    assert store.create(execution) == 1
+    stored = store.load("exec1")
+    assert stored is not None
+    assert [r.seq for r in stored.execution.task_runs] == list(range(250))
 
 
 def test_stats_count_calls_and_reported_capacity(stack: EmbeddedStack) -> None:

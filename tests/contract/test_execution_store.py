@@ -13,7 +13,16 @@ from engine.model import serde
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
-from engine.ports import Claim, Commit, ConcurrentModificationError, Message, OutboxEntry, QueueName
+from engine.ports import (
+    MAX_COMMIT_RUNS,
+    Claim,
+    Commit,
+    CommitTooLargeError,
+    ConcurrentModificationError,
+    Message,
+    OutboxEntry,
+    QueueName,
+)
 
 
 def as_json(execution: Execution) -> dict[str, Any]:
@@ -107,13 +116,13 @@ def test_commit_of_unknown_execution_is_a_concurrent_modification(harness: Harne
         harness.store.commit(Commit(execution, frozenset()))
 
 
-def test_commit_of_250_task_runs(harness: Harness) -> None:
+def test_a_commit_of_the_most_task_runs_round_trips(harness: Harness) -> None:
     harness.store.create(make_execution())
     execution = loaded(harness, "exec1")
-    for seq in range(250):
+    for seq in range(MAX_COMMIT_RUNS):
         execution.task_runs.put(make_task_run(execution, seq))
-    execution.next_seq = 250
-    outbox = (OutboxEntry(Message(QueueName.WORKER, {"run": "run00249"}, "run00249-1"), START),)
+    execution.next_seq = MAX_COMMIT_RUNS
+    outbox = (OutboxEntry(Message(QueueName.WORKER, {"run": "run00089"}, "run00089-1"), START),)
 
     version = harness.store.commit(
         Commit(execution, frozenset(r.id for r in execution.task_runs), outbox=outbox)
@@ -121,31 +130,41 @@ def test_commit_of_250_task_runs(harness: Harness) -> None:
 
     stored = harness.store.load("exec1")
     assert stored is not None
-    assert version > 1
+    assert version == 2
     assert stored.execution.version == version
-    assert stored.execution.next_seq == 250
-    assert [r.seq for r in stored.execution.task_runs] == list(range(250))
+    assert stored.execution.next_seq == MAX_COMMIT_RUNS
+    assert [r.seq for r in stored.execution.task_runs] == list(range(MAX_COMMIT_RUNS))
     assert as_json(stored.execution) == as_json(execution)
     assert stored.outbox == list(outbox)
 
-    # Every later writer must start from the returned version.
-    with pytest.raises(ConcurrentModificationError):
-        harness.store.commit(Commit(execution, frozenset()))
-    execution.version = version
-    execution.with_state(StateType.SUCCESS, START)
-    assert harness.store.commit(Commit(execution, frozenset())) == version + 1
+
+def test_a_commit_too_large_for_one_transaction_is_refused_whole(harness: Harness) -> None:
+    """A step is atomic (design §4): a commit that would not fit one transaction writes nothing."""
+    harness.store.create(make_execution(runs=3))
+    execution = loaded(harness, "exec1")
+    for seq in range(3, MAX_COMMIT_RUNS + 4):
+        execution.task_runs.put(make_task_run(execution, seq))
+    with pytest.raises(CommitTooLargeError):
+        harness.store.commit(Commit(execution, frozenset(r.id for r in execution.task_runs)))
+    assert len(loaded(harness, "exec1").task_runs) == 3
 
 
-def test_stale_large_commit_changes_nothing(harness: Harness) -> None:
+def test_a_create_larger_than_a_commit_round_trips(harness: Harness) -> None:
+    execution = make_execution(runs=250)
+    assert harness.store.create(execution) == 1
+    assert [r.seq for r in loaded(harness, "exec1").task_runs] == list(range(250))
+
+
+def test_stale_commit_changes_nothing(harness: Harness) -> None:
     harness.store.create(make_execution(runs=3))
     winner = loaded(harness, "exec1")
     loser = loaded(harness, "exec1")
     harness.store.commit(Commit(winner, frozenset()))
 
-    for seq in range(3, 203):
+    for seq in range(3, 3 + MAX_COMMIT_RUNS):
         loser.task_runs.put(make_task_run(loser, seq))
     with pytest.raises(ConcurrentModificationError):
-        harness.store.commit(Commit(loser, frozenset(r.id for r in loser.task_runs)))
+        harness.store.commit(Commit(loser, frozenset(r.id for r in loser.task_runs if r.seq >= 3)))
 
     assert len(loaded(harness, "exec1").task_runs) == 3
 
