@@ -20,10 +20,11 @@ from engine.model.labels import InvalidLabelError
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from engine.model.values import to_json_value
-from engine.ports import Commit, ExecutionStore, MessageBus, OutboxEntry
+from engine.ports import Commit, ExecutionStore, MessageBus, OutboxEntry, StoredExecution
 from engine.resources import Clock, IdGenerator, NotFoundError
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
+from engine.services.dispatcher import Delivery, still_pending
 
 
 class FlowDisabledError(Exception):
@@ -131,7 +132,8 @@ class ExecutionService:
     def restart(self, execution_id: str, revision: int | None = None) -> Execution:
         """Run a failed (or paused) execution again from its failed task runs: in place, or with
         `revision` as a new execution of that flow revision whose `parentId` is this one."""
-        execution = self.get(execution_id)
+        stored = self._stored(execution_id)
+        execution = stored.execution
         state = execution.state.current
         if state not in (StateType.FAILED, StateType.PAUSED):
             raise ExecutionStateError(
@@ -148,15 +150,15 @@ class ExecutionService:
             copy.flow_revision, copy.parent_id, copy.version = graph.revision, execution.id, 0
             result = advance(graph, copy, [Restart()], self.engine, passes=False)
             return self._start(result.execution, f"restart-of-{execution.id}")
-        return self._apply_now(execution, Restart(), f"restart-{execution.version}")
+        return self._apply_now(stored, Restart(), f"restart-{execution.version}")
 
     def set_task_run_state(self, execution_id: str, task_run_id: str, state: StateType) -> Execution:
         """Give a task run of an ended execution a state and go on from there (spec part 2 §14.3)."""
-        execution = self._ended(execution_id)
-        if execution.task_runs.find(task_run_id) is None:
+        stored = self._ended(execution_id)
+        if stored.execution.task_runs.find(task_run_id) is None:
             raise NotFoundError(f"Task run '{task_run_id}' not found in execution '{execution_id}'")
         event = SetTaskRunState(task_run_id, state)
-        return self._apply_now(execution, event, f"state-{execution.version}")
+        return self._apply_now(stored, event, f"state-{stored.execution.version}")
 
     def change_status(self, execution_id: str, state: StateType) -> Execution:
         """Replace the final state of an ended execution; nothing runs (spec part 2 §14.3)."""
@@ -164,32 +166,43 @@ class ExecutionService:
             raise ExecutionStateError(
                 f"Cannot change the status to '{state.value}': only a terminal state is allowed."
             )
-        execution = self._ended(execution_id)
+        stored = self._ended(execution_id)
+        execution = stored.execution
         execution.with_state(state, self.clock.now())
-        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), (), ()))
+        pending = tuple(still_pending(stored.outbox, Delivery(), self.clock.now()))
+        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), pending, ()))
         return execution
 
-    def _ended(self, execution_id: str) -> Execution:
-        execution = self.get(execution_id)
-        state = execution.state.current
+    def _stored(self, execution_id: str) -> StoredExecution:
+        stored = self.store.load(execution_id)
+        if stored is None:
+            raise NotFoundError(f"Execution '{execution_id}' not found")
+        return stored
+
+    def _ended(self, execution_id: str) -> StoredExecution:
+        stored = self._stored(execution_id)
+        state = stored.execution.state.current
         if not state.terminated or state == StateType.KILLED:
             raise ExecutionStateError(
                 f"Cannot change the state of execution '{execution_id}': it is {state.value}, "
                 "expected terminated and not KILLED."
             )
-        return execution
+        return stored
 
-    def _apply_now(self, execution: Execution, event: Restart | SetTaskRunState, reason: str) -> Execution:
+    def _apply_now(self, stored: StoredExecution, event: Restart | SetTaskRunState, reason: str) -> Execution:
         """Applied here, like Kestra's API, so the caller gets the execution RESTARTED; a write that loses a
-        race with a step of the dispatcher fails instead of applying it twice."""
+        race with a step of the dispatcher fails instead of applying it twice. What earlier steps may still
+        have to send is carried, as every commit does (decision 0012)."""
+        execution = stored.execution
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
         result = advance(graph, execution, [event], self.engine, passes=False)
         changed = result.execution
         wake = messages.wake(execution.id, reason)
         changed.version = execution.version
-        entry = OutboxEntry(wake, self.clock.now())
+        now = self.clock.now()
+        outbox = (*still_pending(stored.outbox, Delivery(), now), OutboxEntry(wake, now))
         changed.version = self.store.commit(
-            Commit(changed, result.changed, result.removed, (entry,), result.logs)
+            Commit(changed, result.changed, result.removed, outbox, result.logs)
         )
         self.bus.send([wake])
         return changed
@@ -228,10 +241,7 @@ class ExecutionService:
         return execution
 
     def get(self, execution_id: str) -> Execution:
-        stored = self.store.load(execution_id)
-        if stored is None:
-            raise NotFoundError(f"Execution '{execution_id}' not found")
-        return stored.execution
+        return self._stored(execution_id).execution
 
     def fully_terminated(self, execution: Execution) -> bool:
         """Terminal, and its afterExecution tasks are done too."""
