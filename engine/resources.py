@@ -5,9 +5,10 @@ internal storage and HTTP. Adapters implement these Protocols in `engine.memory`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -103,6 +104,20 @@ class HttpClient(Protocol):
     ) -> HttpResponse: ...
 
 
+class LimitsExceededError(Exception):
+    """A sandboxed job ran out of its time or memory."""
+
+
+class Sandbox(Protocol):
+    """Runs a job that may not end, or may take all the memory there is — a flow author's jq program —
+    within limits, so that it can hold neither a step nor its Lambda (issue 12)."""
+
+    def run(self, job: Callable[[], Any], *, seconds: float, memory_bytes: int) -> Any:
+        """`job()`'s result (a JSON value); LimitsExceededError when it runs out of time or memory. An
+        exception the job raises comes back as ValueError with its message."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Resources:
     """The outside world a running task and its expressions may reach."""
@@ -111,3 +126,4 @@ class Resources:
     kv: KVStore
     storage: Storage
     http: HttpClient
+    sandbox: Sandbox

@@ -26,6 +26,7 @@ from infra.aws.storage import S3Storage
 from infra.system.clock import SystemClock
 from infra.system.http import UrllibHttpClient
 from infra.system.ids import SecureIds
+from infra.system.sandbox import ForkSandbox
 from infra.system.secrets import ChainedSecretStore, EnvSecretStore
 
 
@@ -62,6 +63,7 @@ def build(
         kv=DynamoKVStore(session, settings.state_table),
         storage=S3Storage(blobs),
         http=UrllibHttpClient(allow_loopback=allow_loopback),
+        sandbox=ForkSandbox(),
     )
     services = Services.build(
         DynamoFlowRepository(session, settings.flows_table),

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from engine.expressions.patterns import pattern
 from engine.expressions.values import iso_instant, java_string
 from engine.flow.model import Flow
 from engine.model.durations import parse_duration
@@ -267,7 +268,7 @@ def _violations(spec: Input, parsed: Any) -> list[str]:
 
 
 def _pattern(spec: Input, text: str) -> list[str]:
-    if spec.validator is None or re.fullmatch(spec.validator, text):
+    if spec.validator is None or pattern(spec.validator).fullmatch(text):
         return []
     return [f"it must match the pattern `{spec.validator}`"]
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from engine.executor import attempts, flowables, lifecycle, subflows
 from engine.executor.events import RunTask, TimerKind
-from engine.executor.step import Step
+from engine.executor.step import Step, runs_inline
 from engine.expressions import is_truthy
 from engine.model.execution import Label, TaskRun
 from engine.model.ids import task_run_id
@@ -149,7 +149,7 @@ def wait_over(step: Step, run: TaskRun) -> None:
 
 def _run(step: Step, run: TaskRun, task: RunnableTask) -> None:
     now = step.now()
-    if task.inline and step.ctx.inline_budget:
+    if runs_inline(task) and step.ctx.inline_budget:
         if step.inline_left <= 0:
             step.defer()  # leave it CREATED; the next step picks it up
             return

@@ -7,6 +7,7 @@ sends exactly that. `moves` counts changes: the passes run until a pass makes no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,29 @@ from engine.runtime.variables import execution_variables, task_run_variables
 from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, enabled
 
 S = StateType
+
+
+# Calls that wait on the outside world: a task whose properties make one never runs inline, where it could
+# hold the dispatcher's step past its time (issue 12); on a worker, its own timeout bounds it.
+_WAITS_OUTSIDE = ("http(",)
+
+
+def runs_inline(task: TaskBase) -> bool:
+    """Cheap and bounded (decision 0003): declared `inline`, and calling nothing that waits outside."""
+    if not (isinstance(task, RunnableTask) and task.inline):
+        return False
+    return not any(call in text for text in _strings(task.model_dump(mode="json")) for call in _WAITS_OUTSIDE)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def fully_terminated(graph: FlowGraph, execution: Execution) -> bool:
@@ -169,7 +193,7 @@ class Step:
 
     def inline_room(self, task: TaskBase) -> int | None:
         """How many more runs of `task` this step could run itself; None when it would not run them."""
-        if not (isinstance(task, RunnableTask) and task.inline and self.ctx.inline_budget):
+        if not (runs_inline(task) and self.ctx.inline_budget):
             return None
         room = min(self.inline_left, self.ctx.max_writes - len(self.changed | self.removed))
         return max(room - len(self.execution.task_runs.in_state(S.CREATED)), 0)

@@ -12,9 +12,10 @@ Differences with Kestra, which runs jackson-jq with jq 1.6 semantics:
   its AWS credentials), the clock (``now``, ``localtime``, ``strflocaltime``), module and search-path
   lookups (``import``, ``include``, ``modulemeta``, ``get_search_list``, ``get_jq_origin``,
   ``get_prog_origin``); ``debug`` and ``stderr`` pass their input through without writing anywhere.
-* The outputs are bounded by the render's loop and output budgets, but libjq cannot be interrupted while
-  it computes one output: a program such as ``[repeat(1)]`` only stops at the Lambda's time or memory
-  limit.
+* The outputs are bounded by the render's loop and output budgets. libjq cannot be interrupted while it
+  computes one output, so where the runtime offers a sandbox (the ``bounded(job)`` service hook) the
+  program runs there, within a time and a memory limit: ``def f: f; f`` or ``[range(100000000)]`` fail
+  the render with a clear error instead of holding the step until its Lambda dies.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import jq
 
-from engine.expressions.errors import EvalError
+from engine.expressions.errors import EvalError, LimitExceededError
 from engine.expressions.state import RenderState
 from engine.expressions.values import class_name, java_string, to_json
 
@@ -55,13 +56,30 @@ def f_jq(state: RenderState, value: Any, expression: Any = None) -> Any:
     if not isinstance(expression, str):
         raise EvalError("The 'jq' filter expects an argument 'expression' with type string.")
     document = _input(state, value)
-    try:
-        return _outputs(state, _compile(expression).input_value(document))
-    except ValueError as exc:
+    budget = state.budget
+    room = (budget.max_loops - budget.loops, budget.max_output)
+
+    def job() -> tuple[str, Any]:
+        """Runs where the sandbox puts it: it answers with plain data, never with an exception."""
+        try:
+            return "ok", _outputs(_compile(expression).input_value(document), *room)
+        except _OverBudgetError as exc:
+            return "limit", str(exc)
+        except ValueError as exc:  # jq's own errors: a syntax error, a runtime error of the program
+            return "jq", _first_line(exc)
+
+    bounded = getattr(state.services, "bounded", None)
+    kind, result = bounded(job) if callable(bounded) else job()
+    if kind == "jq":
         raise EvalError(
-            f"Unable to parse jq value '{java_string(value)}' with type '{class_name(value)}': "
-            f"{_first_line(exc)}"
-        ) from exc
+            f"Unable to parse jq value '{java_string(value)}' with type '{class_name(value)}': {result}"
+        )
+    if kind == "limit":
+        raise LimitExceededError(result)
+    outputs: list[Any] = result
+    budget.charge_loops(len(outputs))
+    budget.check_size(sum(len(to_json(output, budget.max_output)) + 1 for output in outputs))
+    return outputs
 
 
 def _input(state: RenderState, value: Any) -> Any:
@@ -75,15 +93,21 @@ def _input(state: RenderState, value: Any) -> Any:
         ) from exc
 
 
-def _outputs(state: RenderState, results: Any) -> list[Any]:
-    """Collect the outputs one by one, so that an endless stream stops at the render's budget: each
-    output counts as a loop iteration, and all of them together as one rendered value."""
+class _OverBudgetError(Exception):
+    """The program's outputs outgrew what the render has left."""
+
+
+def _outputs(results: Any, max_outputs: int, max_size: int) -> list[Any]:
+    """Collect the outputs one by one, so that an endless stream stops at the render's budget: each output
+    counts as a loop iteration, and all of them together as one rendered value."""
     outputs: list[Any] = []
     size = 0
     for output in results:
-        state.budget.charge_loops(1)
-        size += len(to_json(output, state.budget.max_output)) + 1
-        state.budget.check_size(size)
+        if len(outputs) >= max_outputs:
+            raise _OverBudgetError(f"Loop iterations exceed the maximum of {max_outputs}")
+        size += len(to_json(output, max_size)) + 1
+        if size > max_size:
+            raise _OverBudgetError(f"Rendered value exceeds the maximum of {max_size} characters")
         outputs.append(output)
     return outputs
 

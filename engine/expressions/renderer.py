@@ -23,7 +23,8 @@ class RenderServices(Protocol):
     """I/O some functions need. Only ``now`` is declared; optional hooks are looked up by name when called:
     ``secret(key)``, ``kv(key, namespace)``, ``read(uri)``, ``error_logs()``, ``file_uri(path)``,
     ``file_size(uri)``, ``file_exists(uri)``, ``file_empty(uri)``, ``http(method, url, headers, body)``,
-    ``random_bytes(size)``. engine.runtime.port_services.PortServices answers them all."""
+    ``random_bytes(size)``, and ``bounded(job)``, which runs a jq program within limits (without it, jq
+    runs unbounded in the renderer's process). engine.runtime.port_services.PortServices answers them all."""
 
     def now(self) -> datetime: ...
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from engine.memory.http_client import CannedHttpClient
 from engine.memory.kv_store import InMemoryKVStore
+from engine.memory.sandbox import InlineSandbox
 from engine.memory.secret_store import InMemorySecretStore
 from engine.memory.storage import InMemoryStorage
 from engine.resources import HttpClient, Resources
@@ -19,4 +20,5 @@ def in_memory_resources(
         kv=InMemoryKVStore(),
         storage=InMemoryStorage(),
         http=http or CannedHttpClient(),
+        sandbox=InlineSandbox(),
     )

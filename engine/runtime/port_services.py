@@ -19,12 +19,23 @@ from engine.kv import KVError, NamespaceKV
 from engine.model.files import belongs_to, execution_prefix, namespace_file_uri
 from engine.model.logs import LogEntry
 from engine.model.serde import log_to_json
-from engine.resources import Clock, HttpError, HttpResponse, IdGenerator, NotFoundError, Resources
+from engine.resources import (
+    Clock,
+    HttpError,
+    HttpResponse,
+    IdGenerator,
+    LimitsExceededError,
+    NotFoundError,
+    Resources,
+)
 from engine.task_api import Input
 
 MASK = "******"
 # Per connection attempt and per read: one http() call must not hold a worker for long.
 HTTP_TIMEOUT_SECONDS = 30.0
+# A jq program's time and memory, well inside a step's (issue 12).
+SANDBOX_SECONDS = 5.0
+SANDBOX_MEMORY = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +172,15 @@ class PortServices:
             return self.resources.http.request(method, url, headers, body, timeout=HTTP_TIMEOUT_SECONDS)
         except HttpError as exc:
             raise EvalError(f"Failed to execute HTTP request: {exc}") from None
+
+    # --- work that may not end ------------------------------------------------------------------------
+
+    def bounded(self, job: Callable[[], Any]) -> Any:
+        """A flow author's jq program, run in the sandbox within SANDBOX_SECONDS and SANDBOX_MEMORY."""
+        try:
+            return self.resources.sandbox.run(job, seconds=SANDBOX_SECONDS, memory_bytes=SANDBOX_MEMORY)
+        except LimitsExceededError as exc:
+            raise EvalError(f"The jq program was stopped: it {exc}") from None
 
     # --- logs ---------------------------------------------------------------------------------------
 

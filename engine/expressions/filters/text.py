@@ -9,16 +9,20 @@ import hashlib
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.expressions.errors import EvalError
 from engine.expressions.filters.args import Filter, int_arg, text_arg
+from engine.expressions.patterns import pattern
 from engine.expressions.state import RenderState
 from engine.expressions.values import (
     java_string,
     pebble_string,
 )
 from engine.model.files import slugify
+
+if TYPE_CHECKING:
+    from engine.expressions.patterns import Match
 
 
 def f_upper(state: RenderState, value: Any) -> Any:
@@ -102,15 +106,8 @@ def f_ends_with(state: RenderState, value: Any, suffix: Any) -> bool:
     return value is not None and text_arg(value, "endsWith").endswith(text_arg(suffix, "endsWith"))
 
 
-def _java_regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise EvalError(f"Invalid regular expression [{pattern}]: {exc}") from exc
-
-
-def _java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
-    def _expand(match: re.Match[str]) -> str:
+def _java_replacement(replacement: str) -> Callable[[Match], str]:
+    def _expand(match: Match) -> str:
         out: list[str] = []
         index = 0
         while index < len(replacement):
@@ -144,7 +141,7 @@ def f_replace(state: RenderState, value: Any, replace_pairs: Any, regexp: Any = 
         search_text = java_string(search)
         replacement_text = java_string(replacement)
         if regexp is True:
-            text = _java_regex(search_text).sub(_java_replacement(replacement_text), text)
+            text = pattern(search_text).sub(_java_replacement(replacement_text), text)
         else:
             text = text.replace(search_text, replacement_text)
         state.budget.check_size(len(text))
@@ -155,11 +152,11 @@ def f_split(state: RenderState, value: Any, delimiter: Any, limit: Any = None) -
     if value is None:
         return None
     text = text_arg(value, "split")
-    regex = _java_regex(text_arg(delimiter, "split"))
+    delimiter_pattern = pattern(text_arg(delimiter, "split"))
     max_parts = 0 if limit is None else int_arg(limit, "split")
     parts: list[str] = []
     position = 0
-    for match in regex.finditer(text):
+    for match in delimiter_pattern.finditer(text):
         if 0 < max_parts <= len(parts) + 1:
             break
         if match.end() == 0:
@@ -255,15 +252,15 @@ def f_urldecode(state: RenderState, value: Any) -> Any:
 def f_regex_match(state: RenderState, value: Any, regex: Any) -> bool:
     return (
         value is not None
-        and _java_regex(text_arg(regex, "regexMatch")).fullmatch(text_arg(value, "regexMatch")) is not None
+        and pattern(text_arg(regex, "regexMatch")).fullmatch(text_arg(value, "regexMatch")) is not None
     )
 
 
 def f_regex_replace(state: RenderState, value: Any, regex: Any, replacement: Any) -> Any:
     if value is None:
         return None
-    pattern = _java_regex(text_arg(regex, "regexReplace"))
-    return pattern.sub(
+    compiled = pattern(text_arg(regex, "regexReplace"))
+    return compiled.sub(
         _java_replacement(text_arg(replacement, "regexReplace")), text_arg(value, "regexReplace")
     )
 
@@ -271,7 +268,7 @@ def f_regex_replace(state: RenderState, value: Any, regex: Any, replacement: Any
 def f_regex_extract(state: RenderState, value: Any, regex: Any, group: Any = 0) -> Any:
     if value is None:
         return None
-    match = _java_regex(text_arg(regex, "regexExtract")).search(text_arg(value, "regexExtract"))
+    match = pattern(text_arg(regex, "regexExtract")).search(text_arg(value, "regexExtract"))
     if match is None:
         return None
     return match.group(int_arg(group, "regexExtract"))
