@@ -51,7 +51,8 @@ def _pass(step: Step) -> None:
 
     # Each loop stops once the step is full (Step.full): the next step goes on from a consistent state.
     for run in [*ex.task_runs.in_state(S.CREATED), *ex.task_runs.in_state(S.RESTARTED)]:
-        if step.full:
+        # A run this step wrote already costs nothing more to dispatch (unless it ends its ancestors too).
+        if step.full and run.id not in step.changed:
             break
         dispatch.dispatch(step, run)
 
