@@ -8,6 +8,7 @@ from typing import Any
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution, TaskRun
 from engine.model.values import nest
+from engine.runtime.references import readable_tasks
 
 
 def execution_variables(graph: FlowGraph, execution: Execution) -> dict[str, Any]:
@@ -82,3 +83,15 @@ def _parent(graph: FlowGraph, run: TaskRun) -> dict[str, Any]:
     if run.outputs:
         data["outputs"] = run.outputs
     return data
+
+
+def worker_variables(graph: FlowGraph, execution: Execution, run: TaskRun) -> dict[str, Any]:
+    """What a worker renders the run with: only the outputs and states its task can read, so a message's
+    size does not grow with the execution's (see references.py)."""
+    variables = task_run_variables(graph, execution, run)
+    readable = readable_tasks(graph.task(run.task_id), graph.flow)
+    if readable is not None:
+        for name in ("outputs", "tasks"):
+            view = variables[name]
+            variables[name] = {task_id: view[task_id] for task_id in readable if task_id in view}
+    return variables

@@ -43,7 +43,7 @@ from engine.ports import (
     QueueName,
     StoredExecution,
 )
-from engine.runtime.variables import task_run_variables
+from engine.runtime.variables import worker_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
@@ -239,7 +239,7 @@ def still_pending(outbox: Sequence[OutboxEntry], delivery: Delivery, now: dateti
 
 def run_task_message(graph: FlowGraph, execution: Execution, effect: RunTask) -> Message:
     run = execution.task_runs.get(effect.task_run_id)
-    variables = to_json_value(task_run_variables(graph, execution, run))
+    variables = to_json_value(worker_variables(graph, execution, run))
     return Message(
         QueueName.WORKER,
         {
