@@ -53,6 +53,10 @@ def measure(name: str, source: str, flow_id: str, inline_budget: int) -> None:
         f"${cost.total / runs * PER_MILLION:7.2f} per million task runs",
         flush=True,
     )
+    parts = "  ".join(
+        f"{name} ${dollars / runs * PER_MILLION:.2f}" for name, dollars in cost.by_service().items()
+    )
+    print(f"{'':<28} by service, per million task runs: {parts}", flush=True)
 
 
 def main() -> None:

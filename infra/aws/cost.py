@@ -50,27 +50,56 @@ class LambdaUsage:
     memory_gb: float = 0.5
 
     @property
-    def dollars(self) -> float:
-        seconds = self.invocations * self.average_ms / 1000
-        polling = 2 * self.invocations * SQS_FIFO_REQUEST
-        return self.invocations * LAMBDA_REQUEST + seconds * self.memory_gb * LAMBDA_GB_SECOND_ARM + polling
+    def requests(self) -> float:
+        return self.invocations * LAMBDA_REQUEST
+
+    @property
+    def duration(self) -> float:
+        return self.invocations * self.average_ms / 1000 * self.memory_gb * LAMBDA_GB_SECOND_ARM
+
+    @property
+    def polling(self) -> float:
+        return 2 * self.invocations * SQS_FIFO_REQUEST
 
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    requests: float
+    """Dollars, by what AWS bills them for: the floor of each path shows in its largest part."""
+
+    sqs: float
     dynamodb: float
-    lambda_: float
+    lambda_requests: float
+    lambda_duration: float
+    scheduler: float
+    s3: float
 
     @property
     def total(self) -> float:
-        return self.requests + self.dynamodb + self.lambda_
+        return sum(self.by_service().values())
+
+    def by_service(self) -> dict[str, float]:
+        return {
+            "SQS": self.sqs,
+            "DynamoDB": self.dynamodb,
+            "Lambda requests": self.lambda_requests,
+            "Lambda duration": self.lambda_duration,
+            "Scheduler": self.scheduler,
+            "S3": self.s3,
+        }
 
 
 def cost_of(stats: StatsSnapshot, lambdas: LambdaUsage) -> Cost:
-    requests = sum(n * _PER_REQUEST.get(key, 0.0) for key, n in stats.calls.items())
-    dynamodb = stats.write_units * DYNAMODB_WRITE_UNIT + stats.read_units * DYNAMODB_READ_UNIT
-    return Cost(requests, dynamodb, lambdas.dollars)
+    def service(name: str) -> float:
+        return sum(n * _PER_REQUEST.get(key, 0.0) for key, n in stats.calls.items() if key[0] == name)
+
+    return Cost(
+        sqs=service("sqs") + lambdas.polling,
+        dynamodb=stats.write_units * DYNAMODB_WRITE_UNIT + stats.read_units * DYNAMODB_READ_UNIT,
+        lambda_requests=lambdas.requests,
+        lambda_duration=lambdas.duration,
+        scheduler=service("scheduler"),
+        s3=service("s3"),
+    )
 
 
 def billed(service: str, operation: str) -> bool:

@@ -50,11 +50,11 @@ def print_stats(stats: StatsSnapshot, execution: Execution, out: TextIO, lambda_
     )
     cost = cost_of(stats, LambdaUsage(lambda_invocations))
     per_million = cost.total / runs * PER_MILLION
+    parts = ", ".join(
+        f"{name} ${dollars / runs * PER_MILLION:.2f}" for name, dollars in cost.by_service().items()
+    )
     print(
-        f"  Estimated: ${per_million:.2f} per million task runs "
-        f"(requests ${cost.requests / runs * PER_MILLION:.2f}, "
-        f"DynamoDB ${cost.dynamodb / runs * PER_MILLION:.2f}, "
-        f"Lambda ${cost.lambda_ / runs * PER_MILLION:.2f}); Step Functions: "
+        f"  Estimated: ${per_million:.2f} per million task runs ({parts}); Step Functions: "
         f"${STEP_FUNCTIONS_TRANSITION * PER_MILLION:.2f} per million transitions",
         file=out,
     )
