@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SEEDS ?= 2000
 
-.PHONY: demo test lint typecheck unit conformance bench soak clean build-DispatcherFunction build-WorkerFunction
+.PHONY: demo test lint typecheck unit conformance bench soak clean build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,15 @@ clean:
 
 # `sam build` (BuildMethod: makefile): the functions' shared artifact is this package without extras (so
 # neither moto nor time-machine), installed with its dependencies for Lambda's python3.12/arm64 by pip's
-# cross-platform flags, so any local Python builds it. The dependencies are pyproject.toml's own.
-build-DispatcherFunction build-WorkerFunction:
+# cross-platform flags, so any local Python builds it. The dependencies are pyproject.toml's own, less what
+# the Lambda runtime already has (boto3, botocore, s3transfer) and what Kite never loads (amazon.ion needs
+# jsonconversion, and so numpy, only for its json_encoder): tests/infra/test_artifact.py keeps it small.
+RUNTIME_PROVIDED := boto3 botocore s3transfer
+NEVER_LOADED := numpy numpy.libs jsonconversion
+build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction:
 	rm -rf "$(ARTIFACTS_DIR)/.wheel"
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
 	$(PYTHON) -m pip install --quiet --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
 		--only-binary=:all: --target "$(ARTIFACTS_DIR)" "$(ARTIFACTS_DIR)"/.wheel/kite-*.whl
-	rm -rf "$(ARTIFACTS_DIR)/.wheel" "$(ARTIFACTS_DIR)/bin"
+	cd "$(ARTIFACTS_DIR)" && rm -rf .wheel bin $(RUNTIME_PROVIDED) $(NEVER_LOADED) \
+		$(foreach p,$(RUNTIME_PROVIDED) $(NEVER_LOADED),$(p)-*.dist-info) && find . -name __pycache__ -prune -exec rm -rf {} +
