@@ -54,9 +54,9 @@ class Faults:
     late: float = 0.0  # per message sent to a standard queue: it arrives up to MAX_LATE_S late
     race: float = 0.0  # per AWS call of a function: another delivery runs to its end first
     cold: float = 0.5  # per crash: the functions' warm caches are lost too
-    # Functions whose calls may crash. Crashes of a worker while its task runs cannot be masked (the task
-    # ran, its result is lost), so the comparison with the fault-free run leaves the worker out.
-    crashing: tuple[str, ...] = ("DispatcherFunction",)
+    # Functions whose calls may crash. A worker never crashes between its claim and the send of its result:
+    # the task ran or is running, so its attempt is lost, which no fault-free run shows.
+    crashing: tuple[str, ...] = ("DispatcherFunction", "WorkerFunction")
 
     @staticmethod
     def everything(level: float) -> Faults:
@@ -84,6 +84,7 @@ class Simulation:
         self.injected: Counter[str] = Counter()
         self._active: list[str] = []  # the functions running, innermost last
         self._crash_at: list[int | None] = []  # per running function: the call it dies at
+        self._phase: list[str] = []  # per running function: "" or, for a worker, "claiming"/"task"/"sending"
         self._kite: LocalKite | None = None
         self._pump: Pump | None = None
 
@@ -162,6 +163,7 @@ class Simulation:
         crashes = name in self.faults.crashing and self.rng.random() < self.faults.crash
         # Which of its calls, counting "before" and "after" each one; past its last call it does not crash.
         self._crash_at.append(self.rng.randrange(40) if crashes else None)
+        self._phase.append("")
         try:
             return handler(event, context)
         except SimulatedCrash:
@@ -174,6 +176,7 @@ class Simulation:
         finally:
             self._active.pop()
             self._crash_at.pop()
+            self._phase.pop()
 
     def _hook(self, kite: LocalKite) -> None:
         assert kite.stack is not None
@@ -183,6 +186,18 @@ class Simulation:
             client.meta.events.register("after-call", self._after_call)
         for operation in ("SendMessage", "SendMessageBatch"):
             session.sqs.meta.events.register(f"before-parameter-build.sqs.{operation}", self._lateness)
+            session.sqs.meta.events.register(f"before-parameter-build.sqs.{operation}", self._watch_send)
+        session.dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", self._watch_claim)
+
+    def _watch_claim(self, params: dict[str, Any], **_: Any) -> None:
+        """A worker's claim is about to be made: from its write on, the attempt cannot run again."""
+        if self._active and str(params.get("Item", {}).get("pk", {}).get("S", "")).endswith("#CLAIMS"):
+            self._phase[-1] = "claiming"
+
+    def _watch_send(self, params: dict[str, Any], **_: Any) -> None:
+        """A claimed worker sends its result to the dispatch queue: after that send, it may die again."""
+        if self._active and self._phase[-1] == "task" and str(params.get("QueueUrl", "")).endswith(".fifo"):
+            self._phase[-1] = "sending"
 
     def _lateness(self, params: dict[str, Any], **_: Any) -> None:
         """Some messages to standard queues arrive late; FIFO queues take no per-message delay."""
@@ -207,13 +222,20 @@ class Simulation:
         self._tick("crash before a call")
 
     def _after_call(self, **_: Any) -> None:
-        if self._active:
-            self._tick("crash after a call")
+        if not self._active:
+            return
+        phase = self._phase[-1]
+        if phase == "claiming":
+            self._phase[-1] = "task"  # claimed: from here to its result, the attempt cannot be repeated
+            return
+        if phase == "sending":
+            self._phase[-1] = ""
+        self._tick("crash after a call")
 
     def _tick(self, kind: str) -> None:
         """One more call boundary of the innermost function: it dies here if this is its appointed one."""
         crash_at = self._crash_at[-1]
-        if crash_at is None:
+        if crash_at is None or self._phase[-1] in ("task", "sending"):
             return
         if crash_at == 0:
             self._crash_at[-1] = None
