@@ -123,8 +123,8 @@ def _timer(step: Step, event: TimerFired) -> None:
     match event.kind:
         case TimerKind.WAIT:
             dispatch.wait_over(step, run)
-        case TimerKind.TIMEOUT | TimerKind.LOST:
-            attempts.time_out(step, run, lost=event.kind == TimerKind.LOST)
+        case TimerKind.TIMEOUT:
+            attempts.time_out(step, run, lost=False)
         case TimerKind.PAUSE:
             pauses.pause_elapsed(step, run)
         case TimerKind.NEXT_ITERATION:

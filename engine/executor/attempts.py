@@ -20,8 +20,8 @@ from engine.runtime.retries import next_attempt_date, next_retry_date, policy_fo
 from engine.task_api import FlowableTask, PropertyRenderError, Retry, TaskBase
 
 S = StateType
-# A worker attempt that has not reported after this long is lost (its Lambda timed out or died). The
-# worker function's own timeout is shorter, which leaves time for the queue before it starts.
+# A worker's lease on an attempt: past it without a result, the worker died (its Lambda timed out or
+# crashed). The worker function's own timeout is shorter; the worker queue's visibility timeout is not.
 WORKER_LIMIT = timedelta(minutes=15)
 
 

@@ -167,8 +167,7 @@ def _run(step: Step, run: TaskRun, task: RunnableTask) -> None:
     attempt = run.attempt_number + 1
     step.put(run.with_state(S.SUBMITTED, now))
     step.effects.append(RunTask(run.id, attempt))
-    # A worker that dies or hangs never reports: a timer fails the attempt (spec part 2 §3.3).
+    # The task's own timeout is a timer. A worker that dies or hangs is found by its claim instead: the
+    # redelivery of its RunTask reports the attempt lost (decision 0012), at no cost while workers live.
     if limit is not None and limit <= attempts.WORKER_LIMIT:
         step.start_timer(TimerKind.TIMEOUT, now + limit, run, attempt)
-    else:
-        step.start_timer(TimerKind.LOST, now + attempts.WORKER_LIMIT, run, attempt)

@@ -22,7 +22,6 @@ class TimerKind(StrEnum):
     WAIT = "WAIT"  # a waiting task (Sleep) is done
     RETRY = "RETRY"  # a RETRYING task run gets its next attempt
     TIMEOUT = "TIMEOUT"  # an attempt's `timeout` expired
-    LOST = "LOST"  # a worker attempt never reported (spec part 2 §3.3)
     PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
     NEXT_ITERATION = "NEXT_ITERATION"  # a loop waited between iterations (LoopUntil)
     SLA = "SLA"  # a MAX_DURATION SLA's deadline

@@ -105,9 +105,10 @@ def worker_result(result: WorkerResult) -> Message:
     return _for(run.execution_id, "WorkerResult", dedup_id, fields)
 
 
-def attempt_lost(execution_id: str, task_run_id: str, attempt: int) -> Message:
+def attempt_lost(execution_id: str, task_run_id: str, attempt: int, at: datetime | None = None) -> Message:
+    """Now (a lapsed claim), or at the end of a held claim's lease, through the timer queue."""
     fields = {"taskRunId": task_run_id, "attempt": attempt}
-    return _for(execution_id, "AttemptLost", f"lost-{task_run_id}-{attempt}", fields)
+    return _for(execution_id, "AttemptLost", f"lost-{task_run_id}-{attempt}", fields, at)
 
 
 def timer(execution_id: str, event: TimerFired, deliver_at: datetime) -> Message:

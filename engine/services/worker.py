@@ -43,7 +43,11 @@ class Worker:
         attempt = run.attempt_number + 1
         claim = self.store.claim(execution_id, run.id, attempt, self.clock.now(), WORKER_LIMIT)
         if claim is Claim.HELD:
-            return  # another delivery runs it, or ran it and its result is on its way
+            # Another delivery runs it, or ran it, or died running it: if no result has come by the end
+            # of its lease, the attempt is lost (a result that came makes this notice one to ignore).
+            lease_end = self.clock.now() + WORKER_LIMIT
+            self.bus.send([messages.attempt_lost(execution_id, run.id, attempt, at=lease_end)])
+            return
         if claim is Claim.LAPSED:
             # Its worker died (this is the redelivery of its message): the attempt is lost.
             self.bus.send([messages.attempt_lost(execution_id, run.id, attempt)])
