@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
+from engine.model.state import StateType
 
 
 class ConcurrentModificationError(Exception):
@@ -126,6 +127,12 @@ class OutboxEntry:
     ordered: bool = False  # those messages came from the ordered (FIFO) dispatch queue
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    version: int
+    state: StateType
+
+
 @dataclass(slots=True)
 class StoredExecution:
     execution: Execution
@@ -160,8 +167,9 @@ class ExecutionStore(Protocol):
 
     def load(self, execution_id: str) -> StoredExecution | None: ...
 
-    def version(self, execution_id: str) -> int | None:
-        """The stored version alone: a cheap check that a copy kept in memory is still current."""
+    def head(self, execution_id: str) -> Head | None:
+        """The stored version and state alone: a cheap check that a copy kept in memory is still current,
+        or that an execution has ended."""
         ...
 
     def commit(self, commit: Commit) -> int:

@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 from engine.model import serde
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
+from engine.model.state import StateType
 from engine.ports import (
     MAX_COMMIT_RUNS,
     Claim,
     Commit,
     CommitTooLargeError,
     ConcurrentModificationError,
+    Head,
     OutboxEntry,
     StoredExecution,
 )
@@ -50,9 +52,12 @@ class InMemoryExecutionStore:
         execution = serde.execution_from_json(json.loads(row.header), task_runs=runs)
         return StoredExecution(execution, copy.deepcopy(row.outbox))
 
-    def version(self, execution_id: str) -> int | None:
+    def head(self, execution_id: str) -> Head | None:
         row = self._rows.get(execution_id)
-        return int(json.loads(row.header)["version"]) if row is not None else None
+        if row is None:
+            return None
+        header = json.loads(row.header)
+        return Head(int(header["version"]), StateType(header["state"]["current"]))
 
     def commit(self, commit: Commit) -> int:
         execution = commit.execution

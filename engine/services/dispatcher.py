@@ -117,7 +117,8 @@ class Dispatcher:
     recent: _Recent = field(default_factory=_Recent)
 
     def _load(self, execution_id: str) -> StoredExecution:
-        stored = self.recent.get(execution_id, self.store.version(execution_id)) or self.store.load(
+        head = self.store.head(execution_id)
+        stored = self.recent.get(execution_id, head.version if head else None) or self.store.load(
             execution_id
         )
         if stored is None:

@@ -29,12 +29,14 @@ from engine.model import serde
 from engine.model.execution import Execution, TaskRun
 from engine.model.logs import LogEntry
 from engine.model.serde import log_from_json, log_to_json
+from engine.model.state import StateType
 from engine.ports import (
     MAX_COMMIT_RUNS,
     Claim,
     Commit,
     CommitTooLargeError,
     ConcurrentModificationError,
+    Head,
     OutboxEntry,
     StoredExecution,
 )
@@ -114,15 +116,16 @@ class DynamoExecutionStore:
         outbox = [entry_from_json(m) for m in json.loads(self._text(header, "outbox"))]
         return StoredExecution(self._header_execution(header, runs), outbox)
 
-    def version(self, execution_id: str) -> int | None:
+    def head(self, execution_id: str) -> Head | None:
         item = self._session.dynamodb.get_item(
             TableName=self._table,
             Key={"pk": {"S": _pk(execution_id)}, "sk": {"S": _HEADER}},
-            ProjectionExpression="version",
+            ProjectionExpression="version, #state",
+            ExpressionAttributeNames={"#state": "state"},
             ConsistentRead=True,
             ReturnConsumedCapacity="TOTAL",
         ).get("Item")
-        return int(item["version"]["N"]) if item else None
+        return Head(int(item["version"]["N"]), StateType(item["state"]["S"])) if item else None
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         return [

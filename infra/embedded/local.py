@@ -163,16 +163,24 @@ class LocalKite:
         stack = self.stack
         assert stack is not None
 
+        store = self.services.store
+
         def done() -> bool:
+            # The head alone while the execution runs: loading every task run each round would cost the
+            # observer more than the pipeline it watches (a large ForEach).
             with stack.stats.paused():
+                head = store.head(execution_id)
+                seen = latest[0].version if latest else None
+                if head is None or head.version == seen or (on_change is None and not head.state.terminated):
+                    return False
                 execution = self.services.executions.get(execution_id)
-            if on_change is not None and (not latest or latest[0].version != execution.version):
+            if on_change is not None:
                 on_change(execution)
             latest[:] = [execution]
             return self.services.executions.fully_terminated(execution)
 
         self.pump.run_until(done, timeout_s)
-        return latest[0]
+        return latest[0] if latest else self.services.executions.get(execution_id)
 
     def run(
         self,

@@ -20,7 +20,7 @@ from engine.resources import Clock
 from infra.aws.session import AwsSession, RequestStats
 from infra.embedded.clock import VirtualClock
 from infra.embedded.lambda_shapes import LambdaContext, sqs_event
-from infra.embedded.moto_sqs import next_visible
+from infra.embedded.moto_sqs import has_visible, next_visible
 from infra.embedded.scheduler import LocalScheduler
 from infra.embedded.stack import ACCOUNT_ID, EmbeddedStack
 from infra.embedded.template import FunctionSpec
@@ -176,10 +176,7 @@ class Pump:
         return self._scheduler.fire_due(self._clock.now())
 
     def visible(self, source: Source) -> bool:
-        attributes = self._session.sqs.get_queue_attributes(
-            QueueUrl=source.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessages", "0")) > 0
+        return has_visible(ACCOUNT_ID, self._stack.region, source.queue_url.rsplit("/", 1)[-1])
 
     def _invoke(self, source: Source, event: dict[str, Any]) -> set[str]:
         """Ids of the records the handler failed; all of them when it raised, as Lambda retries the batch."""

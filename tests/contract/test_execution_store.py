@@ -19,6 +19,7 @@ from engine.ports import (
     Commit,
     CommitTooLargeError,
     ConcurrentModificationError,
+    Head,
     Message,
     OutboxEntry,
     QueueName,
@@ -98,15 +99,16 @@ def test_commit_is_conditional_on_the_loaded_version(harness: Harness) -> None:
     assert harness.store.logs("exec1") == []
 
 
-def test_version_follows_commits(harness: Harness) -> None:
-    assert harness.store.version("exec1") is None
+def test_the_head_follows_commits(harness: Harness) -> None:
+    assert harness.store.head("exec1") is None
     harness.store.create(make_execution())
-    assert harness.store.version("exec1") == 1
     execution = loaded(harness, "exec1")
+    assert harness.store.head("exec1") == Head(1, execution.state.current)
     execution.task_runs.put(make_task_run(execution, 0))
     execution.next_seq = 1
+    execution.with_state(StateType.SUCCESS, START)
     harness.store.commit(Commit(execution, frozenset({"run00000"})))
-    assert harness.store.version("exec1") == 2
+    assert harness.store.head("exec1") == Head(2, StateType.SUCCESS)
 
 
 def test_commit_of_unknown_execution_is_a_concurrent_modification(harness: Harness) -> None:
