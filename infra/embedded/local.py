@@ -45,6 +45,7 @@ class LocalKite:
         wrap: Mapping[str, Wrapper] | None = None,
         environ: Mapping[str, str] | None = None,
         ids: IdGenerator | None = None,
+        tick: bool = True,
     ) -> None:
         self.fast_forward = fast_forward
         # Where secrets (`SECRET_*`), `envs` and globals come from, as in Lambda: the process environment.
@@ -53,6 +54,9 @@ class LocalKite:
         self.inline_budget = inline_budget
         self.wrap = dict(wrap or {})
         self.ids = ids
+        # With `tick`, virtual time also runs with real time between jumps; without, only jumps move it
+        # (a seeded simulation replays exactly).
+        self.tick = tick
         # The embedded stack lives and dies with the process, and so does the key of SECRET inputs.
         self._encryption_key = os.urandom(32) if ids is None else ids.random_bytes(32)
         self.invocations = 0
@@ -64,7 +68,8 @@ class LocalKite:
     def __enter__(self) -> LocalKite:
         try:
             if self.fast_forward:
-                self.clock = self._exit.enter_context(VirtualClock(self.start or datetime.now(UTC)))
+                start = self.start or datetime.now(UTC)
+                self.clock = self._exit.enter_context(VirtualClock(start, tick=self.tick))
             self.stack = self._exit.enter_context(EmbeddedStack(clock=self.clock))
             self._install_app()
             self._exit.callback(app.install, None)

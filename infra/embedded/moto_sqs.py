@@ -22,17 +22,23 @@ _MARK = "_kite_lazy"
 
 
 def next_visible(account_id: str, region: str, queue_names: Iterable[str]) -> datetime | None:
+    """When the next message of these queues can be received: now if one can already. A message that
+    becomes visible between a look at the visible ones and this one is counted, not missed (the clock may
+    tick in between); a FIFO message waits while its group has one in flight."""
     backend = sqs_backends[account_id][region]
+    now = unix_time_millis()
     earliest: float | None = None
     for name in queue_names:
         queue = backend.queues.get(name)
-        for message in queue._messages if queue is not None else ():
-            if message.delayed:
-                release = float(message.delayed_until)
-            elif not message.visible:
-                release = float(message.visible_at)
-            else:
-                continue
+        if queue is None:
+            continue
+        blocked: dict[str | None, float] = {}
+        if queue.fifo_queue:
+            for message in queue._messages:
+                if message.visible_at > now:  # in flight: its group waits for it
+                    blocked[message.group_id] = max(blocked.get(message.group_id, 0.0), message.visible_at)
+        for message in queue._messages:
+            release = max(message.delayed_until, message.visible_at, blocked.get(message.group_id, 0.0), now)
             earliest = release if earliest is None else min(earliest, release)
     return None if earliest is None else datetime.fromtimestamp(earliest / 1000, UTC)
 

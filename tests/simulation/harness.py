@@ -103,6 +103,7 @@ class Simulation:
             inline_budget=self.inline_budget,
             wrap=wrap,
             ids=RandomIds(random.Random(self.seed)),
+            tick=False,
         )
         with kite:
             self._kite, self._pump = kite, kite.pump
