@@ -23,15 +23,6 @@ class ConcurrentModificationError(Exception):
     """A conditional write lost a race: reload and apply the events again."""
 
 
-# Every ExecutionStore writes a commit of up to this many task runs (changed or removed) atomically, in one
-# transaction; the executor never asks for more in one step (design §4, decision 0012).
-MAX_COMMIT_RUNS = 90
-
-
-class CommitTooLargeError(ValueError):
-    """A commit of more than MAX_COMMIT_RUNS task runs: it could not be written atomically."""
-
-
 @dataclass(frozen=True, slots=True)
 class FlowRecord:
     namespace: str
@@ -141,14 +132,17 @@ class StoredExecution:
 
 @dataclass(frozen=True, slots=True)
 class Commit:
-    """What one dispatcher step writes: the new header, the task runs it changed or removed, the messages
-    to send (the outbox, with those still pending from earlier steps) and the log lines produced."""
+    """What one step writes, whatever its size, atomically (design §4): the new header, the task runs it
+    changed or removed, the messages to send (the outbox, with those still pending from earlier steps) and
+    the log lines produced. `header_changed` False says the header is the loaded one (only task runs,
+    outbox and logs changed): a store may then leave it out of the write."""
 
     execution: Execution
     changed: frozenset[str]
     removed: frozenset[str] = frozenset()
     outbox: tuple[OutboxEntry, ...] = ()
     logs: tuple[LogEntry, ...] = ()
+    header_changed: bool = True
 
 
 class Claim(StrEnum):
@@ -165,7 +159,10 @@ class ExecutionStore(Protocol):
         ConcurrentModificationError if the id exists."""
         ...
 
-    def load(self, execution_id: str) -> StoredExecution | None: ...
+    def load(self, execution_id: str, known: StoredExecution | None = None) -> StoredExecution | None:
+        """The stored execution. `known`, a copy this caller loaded or committed before (never changed
+        since), lets a store read only what was written after it; the result is the same."""
+        ...
 
     def head(self, execution_id: str) -> Head | None:
         """The stored version and state alone: a cheap check that a copy kept in memory is still current,
@@ -174,7 +171,8 @@ class ExecutionStore(Protocol):
 
     def commit(self, commit: Commit) -> int:
         """Write conditionally on `commit.execution.version` (the version that was loaded) and return the
-        new version; raise ConcurrentModificationError when another writer got there first."""
+        new version; raise ConcurrentModificationError when another writer got there first. Only a loaded
+        execution is committed."""
         ...
 
     def logs(self, execution_id: str) -> list[LogEntry]: ...
@@ -189,5 +187,5 @@ class ExecutionStore(Protocol):
     def search(
         self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
     ) -> list[Execution]:
-        """Executions without their task runs, newest first."""
+        """Executions' headers (no task runs; `version` and `nextSeq` are not kept), newest first."""
         ...

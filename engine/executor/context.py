@@ -14,7 +14,7 @@ from engine.creation.secret_inputs import reveal_secrets, seal_secrets
 from engine.expressions import Renderer
 from engine.flow.model import Flow
 from engine.model.logs import LogEntry
-from engine.ports import MAX_COMMIT_RUNS, FlowGraphs
+from engine.ports import FlowGraphs
 from engine.resources import Clock, IdGenerator, Resources
 from engine.runtime.port_services import PortServices, Scope
 
@@ -31,9 +31,9 @@ class EngineContext:
     flows: FlowGraphs
     # How many attempts of `inline` tasks this step may run itself (decision 0003); 0 sends all to workers.
     inline_budget: int = 0
-    # How many task runs one step may write: past it, the step commits and the next one goes on, so every
-    # commit fits one transaction (MAX_COMMIT_RUNS, with room for what one last action writes).
-    max_writes: int = MAX_COMMIT_RUNS - 10
+    # How many task runs one step may write: past it, the step commits and the next one goes on, so a step's
+    # work and its write stay bounded however large the fan-out (design §4).
+    max_writes: int = 80
 
     def typed_inputs(self, flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
         """A new execution's inputs, on every creation path (the API, replay, a Subflow task): typed and

@@ -31,7 +31,7 @@ from engine.executor.events import (
 )
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
-from engine.model.serde import task_run_to_json
+from engine.model.serde import header_to_json, task_run_to_json
 from engine.model.values import to_json_value
 from engine.ports import (
     Commit,
@@ -79,19 +79,18 @@ class StepReport:
 
 
 class _Recent:
-    """The executions this process committed last. A step that finds the stored version unchanged reuses
-    its copy instead of reading every task run again, so a step reads what changed, not the execution's
-    whole history (design §3). Lambda keeps it between invocations of a warm container. Its outbox holds
-    only the entries this process did not send itself."""
+    """The executions this process committed last. The store reads only what was written after the copy
+    kept here, so a step reads what changed, not the execution's whole history (design §3). Lambda keeps
+    it between invocations of a warm container. Its outbox holds only the entries this process did not send
+    itself."""
 
     def __init__(self, size: int = 64) -> None:
         self._entries: OrderedDict[str, StoredExecution] = OrderedDict()
         self._size = size
 
-    def get(self, execution_id: str, version: int | None) -> StoredExecution | None:
+    def get(self, execution_id: str) -> StoredExecution | None:
         entry = self._entries.get(execution_id)
-        if entry is None or version is None or entry.execution.version != version:
-            self._entries.pop(execution_id, None)
+        if entry is None:
             return None
         self._entries.move_to_end(execution_id)
         # advance() never mutates its input, so sharing the execution is safe; the outbox list is copied.
@@ -102,9 +101,6 @@ class _Recent:
         self._entries.move_to_end(stored.execution.id)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
-
-    def forget(self, execution_id: str) -> None:
-        self._entries.pop(execution_id, None)
 
 
 @dataclass(slots=True)
@@ -117,10 +113,7 @@ class Dispatcher:
     recent: _Recent = field(default_factory=_Recent)
 
     def _load(self, execution_id: str) -> StoredExecution:
-        head = self.store.head(execution_id)
-        stored = self.recent.get(execution_id, head.version if head else None) or self.store.load(
-            execution_id
-        )
+        stored = self.store.load(execution_id, self.recent.get(execution_id))
         if stored is None:
             raise LookupError(f"execution '{execution_id}' not found")
         return stored
@@ -160,7 +153,6 @@ class Dispatcher:
                 self._step(stored, events, delivery, report, passes=passes)
                 return report
             except ConcurrentModificationError:
-                self.recent.forget(execution_id)
                 report.conflicts += 1
         raise ConcurrentModificationError(f"execution '{execution_id}': too many concurrent writers")
 
@@ -213,7 +205,14 @@ class Dispatcher:
         new = result.execution
         new.version = execution.version
         report.version = self.store.commit(
-            Commit(new, result.changed, result.removed, (*carried, *written), result.logs)
+            Commit(
+                new,
+                result.changed,
+                result.removed,
+                (*carried, *written),
+                result.logs,
+                header_changed=header_to_json(new) != header_to_json(execution),
+            )
         )
         new.version = report.version
         self.recent.put(StoredExecution(new, [*carried, *written]))

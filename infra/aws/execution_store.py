@@ -1,24 +1,28 @@
-"""Executions in one DynamoDB table (design §3).
+"""Executions in one DynamoDB table, as a journal of steps (design §3, decision 0013).
 
 Items of execution X:
-- `pk=EXEC#X, sk=H`: the header JSON, `version` (the optimistic lock), `nextSeq`, the outbox, and the
-  `gsi1` keys that list a flow's executions newest first.
-- `pk=EXEC#X, sk=TR#<task run id>`: one task run each, so that a step writes only the runs it changed.
-- `pk=EXEC#X#LOGS, sk=LOG#<version>`: the log lines of one commit, in one item. They live in their own
-  partition so that loading an execution (one Query on `EXEC#X`) never reads them.
+- `pk=EXEC#X, sk=V#<version>`: what the step that made that version wrote, in one item: the task runs it
+  changed (whole), the ones it removed, the header when it changed, the outbox (whole: the messages still
+  to send) and its log lines, plus `state` (for `head`). A step is one conditional PutItem on its own
+  key: two writers that read the same version race for the same key and one loses. Loading folds the
+  entries in order; a reader that holds version v reads only the entries after it.
+- `pk=EXEC#X, sk=H`: the header alone, with the `gsi1` keys that list a flow's executions newest first.
+  It is for listing: written (in one transaction with the entry) only by the steps that change the header,
+  a few per execution.
 - `pk=EXEC#X#CLAIMS, sk=<task run id>#<attempt>`: a worker's claim on an attempt, with its lease.
 
-A JSON document larger than `SPILL_BYTES` compressed is stored in S3 under a content-derived key and the
-item keeps the key (`docRef`/`outboxRef`), so no item approaches DynamoDB's 400 KB limit.
+A document larger than `SPILL_BYTES` compressed is stored in S3 under a content-derived key, written
+before the item that names it (`docRef`): no item approaches DynamoDB's 400 KB, and a step of any size is
+still one write, so atomic (design §4).
 
-A commit is one transaction (design §4: a step is atomic, decision 0012): the header, at most
-MAX_COMMIT_RUNS task runs and one log item fit DynamoDB's 100 items and 4 MB, and the executor never asks
-for more. A create may be larger (a replay copies task runs): its task runs are written first, in as many
-transactions as they need, and are invisible until the last one writes the header.
+Why not one item per task run: a transaction bills 2 WCU per KB of each item, so a step that ends one
+task run and starts the next cost about 10 WCU (header, two task runs, logs); its journal entry, one
+compressed item, costs 1 or 2.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import zlib
 from collections.abc import Iterator, Sequence
@@ -26,15 +30,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.model import serde
-from engine.model.execution import Execution, TaskRun
+from engine.model.execution import Execution, TaskRuns
 from engine.model.logs import LogEntry
 from engine.model.serde import log_from_json, log_to_json
 from engine.model.state import StateType
 from engine.ports import (
-    MAX_COMMIT_RUNS,
     Claim,
     Commit,
-    CommitTooLargeError,
     ConcurrentModificationError,
     Head,
     OutboxEntry,
@@ -47,7 +49,6 @@ from infra.aws.session import AwsSession
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
-        PutTypeDef,
         QueryInputTypeDef,
         ScanInputTypeDef,
         TransactWriteItemTypeDef,
@@ -55,10 +56,10 @@ if TYPE_CHECKING:
 
     Item = dict[str, AttributeValueTypeDef]
 
-# 100 items of at most this much (plus keys) stay under a transaction's 4 MB.
+# Past this size (compressed) a document goes to S3.
 SPILL_BYTES = 32 * 1024
-_TRANSACTION_ITEMS = 100
 _HEADER = "H"
+_ENTRY = "V#"
 _RETRYABLE_REASONS = ("ConditionalCheckFailed", "TransactionConflict")
 
 
@@ -69,69 +70,67 @@ class DynamoExecutionStore:
         self._blobs = blobs
 
     def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
-        runs = [self._put_task_run(execution, run.id) for run in execution.task_runs]
-        first, last = runs[: -(_TRANSACTION_ITEMS - 1) or None], runs[-(_TRANSACTION_ITEMS - 1) :]
-        if len(runs) < _TRANSACTION_ITEMS:
-            first, last = [], runs
-        for start in range(0, len(first), _TRANSACTION_ITEMS):
-            # Without a header the execution does not exist: a crash here leaves nothing anyone reads, and
-            # the create sent again writes the same items.
-            self._session.dynamodb.transact_write_items(
-                TransactItems=first[start : start + _TRANSACTION_ITEMS],
-                ReturnConsumedCapacity="TOTAL",
-            )
-        self._transact([self._put_header(execution, 0, outbox), *last], execution.id, 0)
+        delta = {
+            "header": serde.header_to_json(execution),
+            "nextSeq": execution.next_seq,
+            "runs": [serde.task_run_to_json(run, internal=True) for run in execution.task_runs],
+            "outbox": [entry_to_json(m) for m in outbox],
+        }
+        self._write(execution, 1, delta, header=True)
         return 1
 
     def commit(self, commit: Commit) -> int:
+        """One conditional write on the next version's key. Committing requires a loaded execution: an
+        execution that does not exist has no entries to race with, so its commit is not refused."""
         execution = commit.execution
-        runs = sorted(commit.changed - commit.removed)
-        if len(runs) + len(commit.removed) > MAX_COMMIT_RUNS:
-            raise CommitTooLargeError(
-                f"execution {execution.id}: a commit of {len(runs) + len(commit.removed)} task runs, "
-                f"more than the {MAX_COMMIT_RUNS} one transaction takes"
-            )
-        writes = [self._put_task_run(execution, run_id) for run_id in runs]
-        writes += [self._delete(_pk(execution.id), f"TR#{run_id}") for run_id in sorted(commit.removed)]
+        version = execution.version + 1
+        runs = commit.execution.task_runs
+        delta: dict[str, Any] = {
+            "nextSeq": execution.next_seq,
+            "runs": [
+                serde.task_run_to_json(runs.get(run_id), internal=True)
+                for run_id in sorted(commit.changed - commit.removed, key=lambda i: runs.get(i).seq)
+            ],
+            "outbox": [entry_to_json(m) for m in commit.outbox],
+        }
+        if commit.removed:
+            delta["removed"] = sorted(commit.removed)
+        if commit.header_changed:
+            delta["header"] = serde.header_to_json(execution)
         if commit.logs:
-            writes.append(self._log_write(execution.id, execution.version + 1, commit.logs))
-        expected = execution.version
-        self._transact(
-            [self._put_header(execution, expected, commit.outbox), *writes], execution.id, expected
-        )
-        return expected + 1
+            delta["logs"] = [log_to_json(entry) for entry in commit.logs]
+        self._write(execution, version, delta, header=commit.header_changed)
+        return version
 
-    def load(self, execution_id: str) -> StoredExecution | None:
-        header: Item | None = None
-        docs: list[dict[str, Any]] = []
-        for item in self._query(self._partition(_pk(execution_id))):
-            if item["sk"]["S"] == _HEADER:
-                header = item
-            else:
-                docs.append(json.loads(self._text(item, "doc")))
-        # Task runs without a header are what a crash half-way through a large create leaves.
-        if header is None:
+    def load(self, execution_id: str, known: StoredExecution | None = None) -> StoredExecution | None:
+        after = known.execution.version if known is not None else 0
+        entries = [self._entry(item) for item in self._query(self._entries(execution_id, after))]
+        if known is not None and not entries:
+            return StoredExecution(known.execution, list(known.outbox))
+        if not entries:
             return None
-        runs = [serde.task_run_from_json(doc) for doc in docs]
-        outbox = [entry_from_json(m) for m in json.loads(self._text(header, "outbox"))]
-        return StoredExecution(self._header_execution(header, runs), outbox)
+        return _fold(known, entries)
 
     def head(self, execution_id: str) -> Head | None:
-        item = self._session.dynamodb.get_item(
-            TableName=self._table,
-            Key={"pk": {"S": _pk(execution_id)}, "sk": {"S": _HEADER}},
-            ProjectionExpression="version, #state",
-            ExpressionAttributeNames={"#state": "state"},
-            ConsistentRead=True,
-            ReturnConsumedCapacity="TOTAL",
-        ).get("Item")
-        return Head(int(item["version"]["N"]), StateType(item["state"]["S"])) if item else None
+        request: QueryInputTypeDef = {
+            **self._entries(execution_id, 0),
+            "ScanIndexForward": False,
+            "Limit": 1,
+            "ProjectionExpression": "version, #state",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        page = self._session.dynamodb.query(**request)
+        items = page.get("Items", [])
+        if not items:
+            return None
+        return Head(int(items[0]["version"]["N"]), StateType(items[0]["state"]["S"]))
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         return [
             log_from_json(entry)
-            for item in self._query(self._partition(_logs_pk(execution_id)))
-            for entry in json.loads(self._text(item, "doc"))
+            for item in self._query(self._entries(execution_id, 0))
+            for entry in self._entry(item).get("logs", ())
         ]
 
     def claim(
@@ -193,88 +192,88 @@ class DynamoExecutionStore:
             if names:
                 scan["ExpressionAttributeNames"] = names
             items = sorted(self._scan(scan), key=lambda item: item["gsi1sk"]["S"], reverse=True)
-        return [self._header_execution(item, []) for item in items]
+        return [self._listed(item) for item in items]
 
     # Writing
 
-    def _transact(self, ops: list[TransactWriteItemTypeDef], execution_id: str, expected: int) -> None:
+    def _write(self, execution: Execution, version: int, delta: dict[str, Any], *, header: bool) -> None:
+        """The entry of `version`, on condition that nobody wrote it; with the listing header when the step
+        changed it, in one transaction with the entry."""
+        pk = _pk(execution.id)
+        entry: Item = {
+            "pk": {"S": pk},
+            "sk": {"S": _entry_key(version)},
+            "version": {"N": str(version)},
+            "state": {"S": execution.state.current.value},
+        }
+        entry |= self._doc(execution.id, json.dumps(delta, separators=(",", ":")))
+        condition = "attribute_not_exists(pk)"
         ddb = self._session.dynamodb
         try:
+            if not header:
+                ddb.put_item(
+                    TableName=self._table,
+                    Item=entry,
+                    ConditionExpression=condition,
+                    ReturnConsumedCapacity="TOTAL",
+                )
+                return
+            listing: Item = {
+                "pk": {"S": pk},
+                "sk": {"S": _HEADER},
+                "version": {"N": str(version)},
+                "state": {"S": execution.state.current.value},
+                "namespace": {"S": execution.namespace},
+                "flowId": {"S": execution.flow_id},
+                "gsi1pk": {"S": _gsi1pk(execution.namespace, execution.flow_id)},
+                "gsi1sk": {"S": f"{serde.format_instant(execution.state.start_date)}#{execution.id}"},
+            }
+            listing |= self._doc(execution.id, json.dumps(serde.header_to_json(execution)))
+            ops: list[TransactWriteItemTypeDef] = [
+                {"Put": {"TableName": self._table, "Item": entry, "ConditionExpression": condition}},
+                {"Put": {"TableName": self._table, "Item": listing}},
+            ]
             ddb.transact_write_items(TransactItems=ops, ReturnConsumedCapacity="TOTAL")
+        except ddb.exceptions.ConditionalCheckFailedException as error:
+            raise _conflict(execution.id, version) from error
         except ddb.exceptions.TransactionCanceledException as error:
             reasons = error.response.get("CancellationReasons") or [{}]
             if reasons[0].get("Code") in _RETRYABLE_REASONS:
-                raise ConcurrentModificationError(
-                    f"execution {execution_id}: version {expected} is no longer current"
-                ) from error
+                raise _conflict(execution.id, version) from error
             raise
 
-    def _put_header(
-        self, execution: Execution, expected: int, outbox: Sequence[OutboxEntry]
-    ) -> TransactWriteItemTypeDef:
-        item: Item = {
-            "pk": {"S": _pk(execution.id)},
-            "sk": {"S": _HEADER},
-            "version": {"N": str(expected + 1)},
-            "nextSeq": {"N": str(execution.next_seq)},
-            "state": {"S": execution.state.current.value},
-            "namespace": {"S": execution.namespace},
-            "flowId": {"S": execution.flow_id},
-            "gsi1pk": {"S": _gsi1pk(execution.namespace, execution.flow_id)},
-            "gsi1sk": {"S": f"{serde.format_instant(execution.state.start_date)}#{execution.id}"},
-        }
-        item |= self._doc(execution.id, "doc", json.dumps(serde.header_to_json(execution, internal=True)))
-        item |= self._doc(execution.id, "outbox", json.dumps([entry_to_json(m) for m in outbox]))
-        condition, values = _expecting(expected)
-        put: PutTypeDef = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
-        if values:
-            put["ExpressionAttributeValues"] = values
-        return {"Put": put}
-
-    def _put_task_run(self, execution: Execution, run_id: str) -> TransactWriteItemTypeDef:
-        run = execution.task_runs.get(run_id)
-        text = json.dumps(serde.task_run_to_json(run, internal=True))
-        item: Item = {"pk": {"S": _pk(execution.id)}, "sk": {"S": f"TR#{run_id}"}, "seq": {"N": str(run.seq)}}
-        item |= self._doc(execution.id, "doc", text)
-        return {"Put": {"TableName": self._table, "Item": item}}
-
-    def _delete(self, pk: str, sk: str) -> TransactWriteItemTypeDef:
-        key: Item = {"pk": {"S": pk}, "sk": {"S": sk}}
-        return {"Delete": {"TableName": self._table, "Key": key}}
-
-    def _log_write(
-        self, execution_id: str, version: int, logs: Sequence[LogEntry]
-    ) -> TransactWriteItemTypeDef:
-        item: Item = {"pk": {"S": _logs_pk(execution_id)}, "sk": {"S": f"LOG#{version:010d}"}}
-        item |= self._doc(execution_id, "doc", json.dumps([log_to_json(entry) for entry in logs]))
-        return {"Put": {"TableName": self._table, "Item": item}}
-
-    def _doc(self, execution_id: str, name: str, text: str) -> Item:
-        # Compressed, a task run's JSON drops from ~1 KB to ~300 bytes: under the 1 KB that a
-        # transactional write bills as 2 WCU instead of 4 (decision 0002).
+    def _doc(self, execution_id: str, text: str) -> Item:
         packed = zlib.compress(text.encode(), 6)
         if len(packed) <= SPILL_BYTES:
-            return {name: {"B": packed}}
-        return {f"{name}Ref": {"S": self._blobs.put_addressed(f"_internal/executions/{execution_id}", text)}}
+            return {"doc": {"B": packed}}
+        return {"docRef": {"S": self._blobs.put_addressed(f"_internal/executions/{execution_id}", text)}}
 
     # Reading
 
-    def _text(self, item: Item, name: str) -> str:
-        if name in item:
-            return zlib.decompress(item[name]["B"]).decode()
-        return self._blobs.get(item[f"{name}Ref"]["S"]).decode()
+    def _text(self, item: Item) -> str:
+        if "doc" in item:
+            return zlib.decompress(item["doc"]["B"]).decode()
+        return self._blobs.get(item["docRef"]["S"]).decode()
 
-    def _header_execution(self, item: Item, runs: list[TaskRun]) -> Execution:
-        data = json.loads(self._text(item, "doc"))
-        data["version"] = int(item["version"]["N"])
-        data["nextSeq"] = int(item["nextSeq"]["N"])
-        return serde.execution_from_json(data, task_runs=runs)
+    def _entry(self, item: Item) -> dict[str, Any]:
+        delta: dict[str, Any] = json.loads(self._text(item))
+        delta["version"] = int(item["version"]["N"])
+        return delta
 
-    def _partition(self, pk: str) -> QueryInputTypeDef:
+    def _listed(self, item: Item) -> Execution:
+        execution = serde.execution_from_json(json.loads(self._text(item)), task_runs=[])
+        execution.version = int(item["version"]["N"])
+        return execution
+
+    def _entries(self, execution_id: str, after: int) -> QueryInputTypeDef:
         return {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :after AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": _pk(execution_id)},
+                ":after": {"S": _entry_key(after + 1)},
+                ":last": {"S": _entry_key(_LAST_VERSION)},
+            },
             "ConsistentRead": True,
         }
 
@@ -299,20 +298,46 @@ class DynamoExecutionStore:
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+_LAST_VERSION = 10**10 - 1
+
+
+def _entry_key(version: int) -> str:
+    return f"{_ENTRY}{version:010d}"
+
+
+def _fold(known: StoredExecution | None, entries: list[dict[str, Any]]) -> StoredExecution:
+    """The execution after `entries` (in version order), from `known` (which is not changed) or from
+    nothing. Each entry holds whole task runs and the whole outbox: the latest one wins."""
+    runs = known.execution.task_runs.copy() if known is not None else TaskRuns()
+    header: dict[str, Any] | None = None
+    for delta in entries:
+        for run_id in delta.get("removed", ()):
+            runs.remove(run_id)
+        for doc in delta["runs"]:
+            runs.put(serde.task_run_from_json(doc))
+        header = delta.get("header", header)
+    if header is not None:
+        execution = serde.execution_from_json(header, task_runs=[])
+    elif known is not None:
+        execution = copy.copy(known.execution)
+    else:
+        raise ValueError(f"a journal without its first entry (version {entries[0]['version']})")
+    last = entries[-1]
+    execution.task_runs = runs
+    execution.version = last["version"]
+    execution.next_seq = int(last["nextSeq"])
+    return StoredExecution(execution, [entry_from_json(m) for m in last["outbox"]])
+
+
+def _conflict(execution_id: str, version: int) -> ConcurrentModificationError:
+    return ConcurrentModificationError(
+        f"execution {execution_id}: version {version} was written by another step"
+    )
+
+
 def _pk(execution_id: str) -> str:
     return f"EXEC#{execution_id}"
 
 
-def _logs_pk(execution_id: str) -> str:
-    return f"EXEC#{execution_id}#LOGS"
-
-
 def _gsi1pk(namespace: str, flow_id: str) -> str:
     return f"FLOW#{namespace}#{flow_id}"
-
-
-def _expecting(version: int) -> tuple[str, dict[str, AttributeValueTypeDef]]:
-    """The header condition for a writer that read `version` (0: the execution must not exist)."""
-    if version == 0:
-        return "attribute_not_exists(pk)", {}
-    return "version = :expected", {":expected": {"N": str(version)}}

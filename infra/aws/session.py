@@ -50,6 +50,7 @@ class RequestStats:
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._estimate)
+        client.meta.events.register("before-parameter-build.dynamodb.PutItem", self._estimate)
         client.meta.events.register("before-call", self._before_call)
         client.meta.events.register("after-call", self._after_call)
 
@@ -72,7 +73,10 @@ class RequestStats:
             return StatsSnapshot(dict(self._calls), self._read_units, self._write_units)
 
     def _estimate(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[_ESTIMATE] = _transaction_write_units(params)
+        if "TransactItems" in params:
+            context[_ESTIMATE] = _transaction_write_units(params)
+        else:
+            context[_ESTIMATE] = _units(params["Item"], per_kb=1)
 
     def _before_call(self, event_name: str, **_: Any) -> None:
         if self._paused:
@@ -91,13 +95,15 @@ class RequestStats:
             with self._lock:
                 self._read_units += _read_units(parsed)
             return
+        if _ESTIMATE in context:
+            # moto reports no capacity for a transaction and 1 unit for any put, whatever its size. Estimate
+            # them as DynamoDB bills: 1 unit per KB of a put, 2 per KB of each item of a transaction; a write
+            # whose condition fails is billed too.
+            with self._lock:
+                self._write_units += context[_ESTIMATE]
+            return
         consumed = parsed.get("ConsumedCapacity")
         if not consumed:
-            # DynamoDB reports a transaction's capacity; moto does not, so the bench would see writes as
-            # free. Estimate them as DynamoDB bills: 2 units per KB of each item.
-            if _ESTIMATE in context and parsed.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200:
-                with self._lock:
-                    self._write_units += context[_ESTIMATE]
             return
         operation = event_name.rsplit(".", 1)[-1]
         is_read = operation in _READ_OPERATIONS
@@ -121,13 +127,16 @@ def _read_units(parsed: dict[str, Any]) -> float:
 
 
 def _transaction_write_units(params: dict[str, Any]) -> float:
-    units = 0.0
-    for entry in params.get("TransactItems", []):
-        for op_type, op in entry.items():
-            if op_type != "ConditionCheck":
-                size = item_size(op.get("Item") or op.get("Key") or {})
-                units += 2 * max(1, math.ceil(size / 1024))
-    return units
+    return sum(
+        _units(op.get("Item") or op.get("Key") or {}, per_kb=2)
+        for entry in params.get("TransactItems", [])
+        for op_type, op in entry.items()
+        if op_type != "ConditionCheck"
+    )
+
+
+def _units(item: dict[str, Any], *, per_kb: int) -> float:
+    return float(per_kb * max(1, math.ceil(item_size(item) / 1024)))
 
 
 def item_size(item: dict[str, Any]) -> int:

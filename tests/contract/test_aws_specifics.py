@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from contract_support import START, make_execution, make_task_run
 
-from engine.ports import MAX_COMMIT_RUNS, Commit, FlowRecord, Message, QueueName
+from engine.ports import Commit, FlowRecord, Message, QueueName
 from infra.aws.execution_store import SPILL_BYTES
 from infra.embedded.clock import VirtualClock
 from infra.embedded.stack import EmbeddedStack
@@ -40,7 +40,7 @@ def test_large_documents_live_in_s3_and_items_stay_small(stack: EmbeddedStack) -
     stack.execution_store().create(execution)
 
     stored = items(stack)
-    assert {item["sk"]["S"] for item in stored} == {"H", "TR#run00000"}
+    assert {item["sk"]["S"] for item in stored} == {"H", "V#0000000001"}
     for item in stored:
         assert "doc" not in item
         assert sum(len(str(value)) for value in item.values()) < SPILL_BYTES
@@ -49,50 +49,39 @@ def test_large_documents_live_in_s3_and_items_stay_small(stack: EmbeddedStack) -
     assert all(key.startswith("_internal/executions/exec1/") for key in keys)
 
 
-def test_a_commit_is_one_transaction(stack: EmbeddedStack) -> None:
+def test_a_step_is_one_conditional_write_of_one_item(stack: EmbeddedStack) -> None:
+    """A commit of 300 task runs is one PutItem (atomic), billed by the compressed entry's size; a step
+    that changes the header also writes the listing header, in one transaction with the entry."""
     store = stack.execution_store()
     store.create(make_execution())
     execution = make_execution()
     execution.version = 1
-    for seq in range(MAX_COMMIT_RUNS):
+    for seq in range(300):
         execution.task_runs.put(make_task_run(execution, seq))
     stack.stats.reset()
 
-    assert store.commit(Commit(execution, frozenset(r.id for r in execution.task_runs))) == 2
+    changed = frozenset(r.id for r in execution.task_runs)
+    assert store.commit(Commit(execution, changed, header_changed=False)) == 2
     snapshot = stack.stats.snapshot()
-    assert snapshot.calls == {("dynamodb", "TransactWriteItems"): 1}
-    # moto reports no capacity for transactions, so it is estimated: 2 units per KB of each item, for
-    # the task runs and the header, each under 1 KB once compressed.
-    assert snapshot.write_units == 2 * MAX_COMMIT_RUNS + 2
+    assert snapshot.calls == {("dynamodb", "PutItem"): 1}
+    # Similar task runs compress well: 300 of them fit a few KB.
+    assert snapshot.write_units <= 8
+    stack.stats.reset()
+
+    execution.version = 2
+    assert store.commit(Commit(execution, frozenset(), header_changed=True)) == 3
+    assert stack.stats.snapshot().calls == {("dynamodb", "TransactWriteItems"): 1}
 
 
-def test_a_large_create_is_invisible_until_its_last_transaction(
-    stack: EmbeddedStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A replay may copy more task runs than one transaction takes: they are written first, the header last,
-    so a crash in between leaves nothing a reader sees and the create sent again completes it."""
+def test_a_large_create_is_one_write(stack: EmbeddedStack) -> None:
     store = stack.execution_store()
-    execution = make_execution(runs=250)
-    ddb = stack.session.dynamodb
-    original = ddb.transact_write_items
-    calls: list[int] = []
-
-    def crash_on_the_last(**kwargs: Any) -> Any:
-        calls.append(len(kwargs["TransactItems"]))
-        if len(calls) == 3:
-            raise RuntimeError("crash before the header")
-        return original(**kwargs)
-
-    monkeypatch.setattr(ddb, "transact_write_items", crash_on_the_last)
-    with pytest.raises(RuntimeError):
-        store.create(execution)
-    assert store.load("exec1") is None
-    monkeypatch.setattr(ddb, "transact_write_items", original)
-
-    assert store.create(execution) == 1
+    stack.stats.reset()
+    assert store.create(make_execution(runs=2_000)) == 1
+    # Past SPILL_BYTES the entry's document goes to S3 first; the write that makes it visible is one.
+    assert stack.stats.snapshot().calls == {("s3", "PutObject"): 1, ("dynamodb", "TransactWriteItems"): 1}
     stored = store.load("exec1")
     assert stored is not None
-    assert [r.seq for r in stored.execution.task_runs] == list(range(250))
+    assert [r.seq for r in stored.execution.task_runs] == list(range(2_000))
 
 
 def test_stats_count_calls_and_reported_capacity(stack: EmbeddedStack) -> None:

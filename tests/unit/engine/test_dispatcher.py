@@ -1,4 +1,4 @@
-"""The dispatcher reuses the execution it committed last, but only while the stored version matches."""
+"""The dispatcher hands the store the execution it committed last, so a store reads only what came after."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ tasks:
 """
 
 
-def counting_loads(runner: InMemoryRunner) -> list[str]:
-    loads: list[str] = []
+def counting_loads(runner: InMemoryRunner) -> list[tuple[str, int | None]]:
+    """(execution id, version of the copy the caller knew) of each load."""
+    loads: list[tuple[str, int | None]] = []
     load = runner.store.load
 
-    def counted(execution_id: str) -> StoredExecution | None:
-        loads.append(execution_id)
-        return load(execution_id)
+    def counted(execution_id: str, known: StoredExecution | None = None) -> StoredExecution | None:
+        loads.append((execution_id, known.execution.version if known else None))
+        return load(execution_id, known)
 
     runner.store.load = counted  # type: ignore[method-assign]
     return loads
@@ -39,16 +40,17 @@ def first_step(runner: InMemoryRunner) -> str:
     return created.id
 
 
-def test_a_step_after_its_own_commit_reads_only_the_version() -> None:
+def test_a_step_after_its_own_commit_hands_its_copy_to_the_store() -> None:
     runner = InMemoryRunner()
     loads = counting_loads(runner)
     execution_id = first_step(runner)
     runner.drain()  # the timer step
-    assert loads == [execution_id]
+    assert loads[0] == (execution_id, None)
+    assert loads[1] == (execution_id, 2)
     assert runner.store.load(execution_id).execution.state.current.value == "SUCCESS"  # type: ignore[union-attr]
 
 
-def test_a_commit_by_someone_else_forces_a_full_load() -> None:
+def test_a_commit_by_someone_else_is_read_despite_the_copy() -> None:
     runner = InMemoryRunner()
     execution_id = first_step(runner)
     stored = runner.store.load(execution_id)
@@ -56,5 +58,5 @@ def test_a_commit_by_someone_else_forces_a_full_load() -> None:
     runner.store.commit(Commit(stored.execution, frozenset()))  # another writer bumps the version
     loads = counting_loads(runner)
     runner.drain()
-    assert loads[:1] == [execution_id]
+    assert loads[:1] == [(execution_id, 2)]
     assert runner.services.executions.get(execution_id).state.current.value == "SUCCESS"
