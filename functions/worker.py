@@ -6,11 +6,18 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from engine.services.dispatcher import Delivery
 from functions import app
 from functions.logs import log_handler
-from functions.sqs import Record, each_record
+from functions.sqs import Record, each_record, receive_count
 
 logger = Logger(service="kite-worker", logger_handler=log_handler())
+
+
+def delivery_of(record: Record) -> Delivery:
+    """A RunTask as its queue delivered it: what a step the worker makes wrote is sent again if the message
+    comes back."""
+    return Delivery(message_ids=frozenset({record["messageId"]}), redelivered=receive_count(record) > 1)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -20,6 +27,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         body = current.bus.decode_body(record["body"])
         run = body.get("taskRun", {})
         with logger.append_context_keys(execution_id=body.get("executionId"), task_run_id=run.get("id")):
-            current.services.worker.handle(body)
+            current.services.worker.handle(body, delivery_of(record))
 
     return each_record(event.get("Records", []), handle, logger)

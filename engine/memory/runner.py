@@ -24,6 +24,7 @@ from engine.ports import QueueName
 from engine.resources import Resources
 from engine.services import messages
 from engine.services.app import Services
+from engine.services.dispatcher import Delivery
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TEST_KEY = bytes(range(32))
@@ -98,5 +99,5 @@ class InMemoryRunner:
             self.services.dispatcher.handle(execution_id, [event])
         work = self.bus.drain(QueueName.WORKER)
         for message in work:
-            self.services.worker.handle(message.body)
+            self.services.worker.handle(message.body, Delivery(frozenset({message.dedup_id})))
         return bool(batch or work)

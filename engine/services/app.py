@@ -48,11 +48,12 @@ class Services:
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
         if max_writes is not None:
             engine = replace(engine, max_writes=max_writes)
+        dispatcher = Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus))
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
             executions=ExecutionService(catalog, store, bus, clock, ids, engine),
-            dispatcher=Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus)),
-            worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store),
+            dispatcher=dispatcher,
+            worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store, dispatcher),
             store=store,
             bus=bus,
             clock=clock,

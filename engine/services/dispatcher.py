@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from engine.executor.advance import advance
 from engine.executor.context import EngineContext
 from engine.executor.events import (
+    AdvanceResult,
     Continue,
     Event,
     ExecutionEnded,
@@ -32,6 +33,7 @@ from engine.executor.events import (
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.serde import header_to_json, task_run_to_json
+from engine.model.state import StateType
 from engine.model.values import to_json_value
 from engine.ports import (
     Commit,
@@ -49,10 +51,11 @@ from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
 
 MAX_CONFLICT_RETRIES = 8
-# How long a delivery may come back to send what its step wrote: the timer queue's visibility timeout
-# times its maxReceiveCount in template.yaml. Past it, the message was deleted (so its step sent) or
-# dead-lettered (and the dead-letter consumer fails the execution): nobody needs the entry any more.
-PENDING_FOR = timedelta(minutes=30)
+# How long a delivery may come back to send what its step wrote: the longest visibility timeout times
+# maxReceiveCount in template.yaml (the worker queue's, whose workers also step). Past it, the message was
+# deleted (so its step sent) or dead-lettered (and the dead-letter consumer fails the execution): nobody
+# needs the entry any more.
+PENDING_FOR = timedelta(minutes=80)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class Delivery:
     # From the FIFO dispatch queue: a first delivery there means every earlier message of the execution's
     # group was deleted, so whatever their steps wrote was sent.
     ordered: bool = False
+    # The dedup ids of the messages handled: receiving a message proves its outbox entry was sent.
+    received: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -130,6 +135,7 @@ class Dispatcher:
         delivery: Delivery = Delivery(),
         *,
         passes: bool = True,
+        attempts: int = MAX_CONFLICT_RETRIES,
     ) -> StepReport:
         report = StepReport(execution_id)
         for event in events:
@@ -141,20 +147,28 @@ class Dispatcher:
             events = [event for event in events if not isinstance(event, ReleaseSlot)]
             if not events:
                 return report
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for _ in range(attempts):
             stored = self._load(execution_id)
             if delivery.redelivered:
-                # This delivery's step may have died after its write, before its send: send again what it
-                # wrote (receivers deduplicate).
-                mine = [e.message for e in stored.outbox if delivery.message_ids.intersection(e.origins)]
-                self.bus.send(mine)
-                report.resent_outbox += len(mine)
+                report.resent_outbox += self._resend(stored, delivery)
             try:
                 self._step(stored, events, delivery, report, passes=passes)
                 return report
             except ConcurrentModificationError:
                 report.conflicts += 1
         raise ConcurrentModificationError(f"execution '{execution_id}': too many concurrent writers")
+
+    def resend(self, execution_id: str, delivery: Delivery) -> int:
+        """Send again what a step of `delivery` wrote, for a delivery that comes back and has no step to
+        make (a worker finding its attempt claimed: the first delivery ran it, and may have died after
+        committing its step, before sending)."""
+        return self._resend(self._load(execution_id), delivery)
+
+    def _resend(self, stored: StoredExecution, delivery: Delivery) -> int:
+        # Receivers deduplicate what comes twice.
+        mine = [e.message for e in stored.outbox if delivery.message_ids.intersection(e.origins)]
+        self.bus.send(mine)
+        return len(mine)
 
     def _create(self, execution: Execution) -> None:
         """A start sent twice finds the execution there: the first one created it."""
@@ -183,7 +197,7 @@ class Dispatcher:
         outbox: list[Message] = []
         for effect in result.effects:
             if isinstance(effect, RunTask):
-                outbox.append(run_task_message(graph, result.execution, effect))
+                outbox.append(run_task_message(graph, result.execution, effect, alone=_alone(result)))
             elif isinstance(effect, StartTimer):
                 fired = TimerFired(effect.kind, effect.task_run_id, effect.attempt, effect.sla_id)
                 outbox.append(messages.timer(execution.id, fired, effect.fire_at))
@@ -222,10 +236,18 @@ class Dispatcher:
         report.sent += len(outbox)
 
 
+def _alone(result: AdvanceResult) -> bool:
+    """The step sends one task to a worker and no other one is out: nothing else is likely to write the
+    execution until its result, so its worker may make the next step itself."""
+    runs = [effect for effect in result.effects if isinstance(effect, RunTask)]
+    return len(runs) == 1 and len(result.execution.task_runs.in_state(StateType.SUBMITTED)) == 1
+
+
 def still_pending(outbox: Sequence[OutboxEntry], delivery: Delivery, now: datetime) -> list[OutboxEntry]:
     """The entries a commit must carry: those whose delivery may still have to send them again. The API's
     (a Wake) matter no more once any step runs; a first delivery from the ordered queue shows every
-    earlier delivery from it done; this delivery has just sent its own again; and past PENDING_FOR the
+    earlier delivery from it done; this delivery has just sent its own again; a message received was sent;
+    and past PENDING_FOR the
     delivery that wrote an entry is done or dead-lettered."""
     return [
         entry
@@ -233,17 +255,22 @@ def still_pending(outbox: Sequence[OutboxEntry], delivery: Delivery, now: dateti
         if entry.origins
         and not (entry.ordered and delivery.ordered and not delivery.redelivered)
         and not delivery.message_ids.intersection(entry.origins)
+        and entry.message.dedup_id not in delivery.received
         and now - entry.at < PENDING_FOR
     ]
 
 
-def run_task_message(graph: FlowGraph, execution: Execution, effect: RunTask) -> Message:
+def run_task_message(
+    graph: FlowGraph, execution: Execution, effect: RunTask, *, alone: bool = False
+) -> Message:
+    """`alone`: the worker applies its result itself (decision 0013) rather than sending it here."""
     run = execution.task_runs.get(effect.task_run_id)
     variables = to_json_value(worker_variables(graph, execution, run))
     return Message(
         QueueName.WORKER,
         {
             "kind": "RunTask",
+            "continues": alone,
             "executionId": execution.id,
             "flow": {
                 "namespace": execution.namespace,
@@ -253,5 +280,5 @@ def run_task_message(graph: FlowGraph, execution: Execution, effect: RunTask) ->
             "taskRun": task_run_to_json(run, internal=True),
             "variables": variables,
         },
-        dedup_id=f"run-{run.id}-{effect.attempt}",
+        dedup_id=messages.run_task_dedup_id(run.id, effect.attempt),
     )

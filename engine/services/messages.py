@@ -95,6 +95,10 @@ def start_execution(effect: StartExecution) -> Message:
     return _for(execution.id, "StartExecution", f"start-{execution.id}", fields, effect.at)
 
 
+def run_task_dedup_id(task_run_id: str, attempt: int) -> str:
+    return f"run-{task_run_id}-{attempt}"
+
+
 def worker_result(result: WorkerResult) -> Message:
     run = result.task_run
     fields = {

@@ -1,8 +1,10 @@
-"""The worker: claim one attempt of a task run, run it and report the result to the dispatcher."""
+"""The worker: claim one attempt of a task run, run it and report the result to the dispatcher, or, when its
+task is the only one out, apply the result itself (decision 0013): a sequential flow then costs one
+function invocation and no dispatch message per task."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.config import EngineConfig
@@ -11,13 +13,17 @@ from engine.executor.attempts import WORKER_LIMIT
 from engine.expressions import Renderer
 from engine.model.serde import task_run_from_json
 from engine.model.values import from_json_value
-from engine.ports import Claim, ExecutionStore, MessageBus
+from engine.ports import Claim, ConcurrentModificationError, ExecutionStore, MessageBus
 from engine.resources import Clock, IdGenerator, Resources
 from engine.runtime.attempt import run_attempt
 from engine.runtime.port_services import PortServices, Scope
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
+from engine.services.dispatcher import Delivery, Dispatcher
 from engine.task_api import RunnableTask
+
+# A worker that loses the race for the execution this often leaves the step to the dispatcher.
+_OWN_STEP_ATTEMPTS = 2
 
 
 @dataclass(slots=True)
@@ -30,8 +36,9 @@ class Worker:
     resources: Resources
     config: EngineConfig
     store: ExecutionStore
+    dispatcher: Dispatcher
 
-    def handle(self, body: dict[str, Any]) -> None:
+    def handle(self, body: dict[str, Any], delivery: Delivery) -> None:
         flow = body["flow"]
         graph = self.catalog.graph(flow["namespace"], flow["id"], int(flow["revision"]))
         run = task_run_from_json(body["taskRun"])
@@ -41,9 +48,13 @@ class Worker:
         execution_id = body["executionId"]
         # The attempt is claimed before any side effect: a RunTask delivered twice runs once (design §4).
         attempt = run.attempt_number + 1
+        # Receiving the RunTask proves its outbox entry was sent: a step made here drops it.
+        delivery = replace(delivery, received=frozenset({messages.run_task_dedup_id(run.id, attempt)}))
         claim = self.store.claim(execution_id, run.id, attempt, self.clock.now(), WORKER_LIMIT)
         if claim is Claim.HELD:
-            # Another delivery runs it, or ran it, or died running it: if no result has come by the end
+            # This delivery ran it and died after its step's commit: send what the step wrote.
+            self.dispatcher.resend(execution_id, delivery)
+            # Or another delivery runs it, or ran it, or died running it: if no result has come by the end
             # of its lease, the attempt is lost (a result that came makes this notice one to ignore).
             lease_end = self.clock.now() + WORKER_LIMIT
             self.bus.send([messages.attempt_lost(execution_id, run.id, attempt, at=lease_end)])
@@ -68,4 +79,17 @@ class Worker:
             masked=PortServices.secret_inputs(graph.flow.inputs, variables.get("inputs")),
         )
         result = run_attempt(task, run, variables, self.renderer, services)
-        self.bus.send([messages.worker_result(result)])
+        report = messages.worker_result(result)
+        if body.get("continues"):
+            _, event = messages.decode_event(report.body)
+            try:
+                self.dispatcher.handle(execution_id, [event], delivery, attempts=_OWN_STEP_ATTEMPTS)
+                return
+            except ConcurrentModificationError:
+                pass  # others write the execution too: the dispatcher applies the result in turn
+            except Exception:
+                # Not committed: the dispatcher applies it. Committed, then failed to send: the message
+                # comes back and sends what the step wrote, and the dispatcher ignores the result.
+                self.bus.send([report])
+                raise
+        self.bus.send([report])

@@ -39,7 +39,8 @@ def test_a_result_that_always_fails_its_step_fails_the_execution(monkeypatch: py
         kite.deploy(FLOW)
         execution = kite.run("demo", "poisoned")
         logs = kite.services.executions.logs(execution.id)
-    assert len(attempts) == 5  # the dispatch queue's maxReceiveCount
+    # The worker's own step (its task is the only one out), then the dispatch queue's maxReceiveCount.
+    assert len(attempts) == 1 + 5
     assert execution.state.current == StateType.FAILED
     states = {run.task_id: run.state.current for run in execution.task_runs}
     assert states == {"work": StateType.FAILED}

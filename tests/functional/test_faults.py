@@ -9,6 +9,8 @@ import pytest
 
 from engine.model.execution import Execution
 from engine.ports import Commit
+from engine.services import messages
+from engine.services import worker as worker_module
 from infra.aws.execution_store import DynamoExecutionStore
 from infra.aws.message_bus import SqsMessageBus
 from infra.embedded.local import Handler, LocalKite
@@ -139,17 +141,17 @@ def test_a_worker_that_never_reports_times_out_and_its_late_result_is_ignored(
     """The worker claims the first attempt, runs it and dies before its result is sent: its RunTask comes
     back, finds the claim held, and the attempt is lost at the end of the lease (or of the task's own
     timeout, sooner). The result, sent at last, is ignored."""
-    original = SqsMessageBus.send
+    original = worker_module.run_attempt
     lost_results: list[Any] = []
 
-    def send(self: SqsMessageBus, messages: Any) -> None:
-        results = [m for m in messages if m.body.get("kind") == "WorkerResult"]
-        if not lost_results and any(m.body["taskRun"]["taskId"] == "flaky" for m in results):
-            lost_results.extend(results)
-            raise RuntimeError("the worker died before its result was sent")
-        original(self, messages)
+    def run_attempt(task: Any, run: Any, *args: Any) -> Any:
+        result = original(task, run, *args)
+        if not lost_results and run.task_id == "flaky":
+            lost_results.append(messages.worker_result(result))
+            raise RuntimeError("the worker died before its result was sent or applied")
+        return result
 
-    monkeypatch.setattr(SqsMessageBus, "send", send)
+    monkeypatch.setattr(worker_module, "run_attempt", run_attempt)
     with LocalKite(inline_budget=0) as kite:
         kite.deploy(RETRY_FLOW if timeout else RETRY_FLOW.replace("    timeout: PT1M\n", ""))
         execution = kite.run("demo", "retried")
@@ -176,9 +178,9 @@ def test_a_worker_that_never_reports_times_out_and_its_late_result_is_ignored(
     # The lost attempt failed when its time was up after it was sent; the retry waited 10 s more.
     sent, failed = flaky.state.histories[1].date, flaky.state.histories[2].date
     assert (failed - sent).total_seconds() == pytest.approx(seconds, abs=1)
-    messages = [entry.message for entry in logs if entry.task_id == "flaky"]
-    assert any(line.startswith(message) for line in messages), messages
-    assert any("late or duplicate result" in message for message in messages)
+    lines = [entry.message for entry in logs if entry.task_id == "flaky"]
+    assert any(line.startswith(message) for line in lines), lines
+    assert any("late or duplicate result" in line for line in lines)
     after = next(run for run in final.task_runs if run.task_id == "after")
     assert after.outputs == {"value": "attempt 1"}
 

@@ -3,6 +3,7 @@ nothing lost, nothing run twice, nothing torn, terminal is terminal."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -230,3 +231,62 @@ def test_a_result_after_the_run_ended_is_ignored(action: str, state: StateType) 
     assert final.state.current == state
     assert _states(final) == {"work": state.value}
     assert any("late or duplicate result" in message for message in logs)
+
+
+CHAIN = """id: chain
+namespace: demo
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.debug.Return
+    format: one
+  - id: b
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.a.value }} two"
+  - id: c
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.b.value }} three"
+"""
+
+
+def test_a_worker_whose_task_is_alone_makes_the_next_step_itself() -> None:
+    """No result goes through the dispatch queue: each worker applies its own and sends the next task."""
+    kinds: Counter[str] = Counter()
+
+    def watch(handler: Handler) -> Handler:
+        def deliver(event: dict[str, Any], context: Any) -> Any:
+            kinds.update(json.loads(record["body"]).get("kind") for record in event["Records"])
+            return handler(event, context)
+
+        return deliver
+
+    with LocalKite(inline_budget=0, wrap={"DispatcherFunction": watch}) as kite:
+        kite.deploy(CHAIN)
+        execution = kite.run("demo", "chain")
+    assert execution.state.current == S.SUCCESS
+    assert execution.task_runs.of_task("c")[0].outputs == {"value": "one two three"}
+    assert "WorkerResult" not in kinds
+
+
+def test_a_worker_that_dies_after_its_step_sends_what_it_wrote_when_its_run_task_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """a's worker commits the step that starts b and dies before sending b's RunTask: a's RunTask comes
+    back, finds its attempt claimed, and sends what the step wrote. Each task runs once."""
+    original = SqsMessageBus.send
+    crashed: list[str] = []
+
+    def send(self: SqsMessageBus, messages: Any) -> None:
+        runs = [m.body["taskRun"]["taskId"] for m in messages if m.body.get("kind") == "RunTask"]
+        if "b" in runs and not crashed:
+            crashed.append("b")
+            raise RuntimeError("crash after the worker's commit, before its send")
+        original(self, messages)
+
+    monkeypatch.setattr(SqsMessageBus, "send", send)
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(CHAIN)
+        execution = kite.run("demo", "chain")
+    assert crashed
+    assert execution.state.current == S.SUCCESS
+    assert [len(run.attempts) for run in execution.task_runs] == [1, 1, 1]
+    assert execution.task_runs.of_task("c")[0].outputs == {"value": "one two three"}

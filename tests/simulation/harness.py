@@ -54,8 +54,9 @@ class Faults:
     late: float = 0.0  # per message sent to a standard queue: it arrives up to MAX_LATE_S late
     race: float = 0.0  # per AWS call of a function: another delivery runs to its end first
     cold: float = 0.5  # per crash: the functions' warm caches are lost too
-    # Functions whose calls may crash. A worker never crashes between its claim and the send of its result:
-    # the task ran or is running, so its attempt is lost, which no fault-free run shows.
+    # Functions whose calls may crash. A worker never crashes between its claim and the send of its result
+    # or the commit of its own step: the task ran or is running, so its attempt is lost, which no fault-free
+    # run shows.
     crashing: tuple[str, ...] = ("DispatcherFunction", "WorkerFunction")
 
     @staticmethod
@@ -189,11 +190,24 @@ class Simulation:
             session.sqs.meta.events.register(f"before-parameter-build.sqs.{operation}", self._lateness)
             session.sqs.meta.events.register(f"before-parameter-build.sqs.{operation}", self._watch_send)
         session.dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", self._watch_claim)
+        for operation in ("PutItem", "TransactWriteItems"):
+            session.dynamodb.meta.events.register(
+                f"before-parameter-build.dynamodb.{operation}", self._watch_commit
+            )
 
     def _watch_claim(self, params: dict[str, Any], **_: Any) -> None:
         """A worker's claim is about to be made: from its write on, the attempt cannot run again."""
         if self._active and str(params.get("Item", {}).get("pk", {}).get("S", "")).endswith("#CLAIMS"):
             self._phase[-1] = "claiming"
+
+    def _watch_commit(self, params: dict[str, Any], **_: Any) -> None:
+        """A claimed worker commits its own step: once it has, it may die again."""
+        items = [params.get("Item", {})] + [
+            entry.get("Put", {}).get("Item", {}) for entry in params.get("TransactItems", [])
+        ]
+        journal = any(str(item.get("sk", {}).get("S", "")).startswith("V#") for item in items)
+        if self._active and self._phase[-1] == "task" and journal:
+            self._phase[-1] = "committing"
 
     def _watch_send(self, params: dict[str, Any], **_: Any) -> None:
         """A claimed worker sends its result to the dispatch queue: after that send, it may die again."""
@@ -222,13 +236,19 @@ class Simulation:
                 self._pump.deliver(self.rng.choice(ready), 1)
         self._tick("crash before a call")
 
-    def _after_call(self, **_: Any) -> None:
+    def _after_call(self, parsed: Any = None, **_: Any) -> None:
         if not self._active:
             return
         phase = self._phase[-1]
         if phase == "claiming":
             self._phase[-1] = "task"  # claimed: from here to its result, the attempt cannot be repeated
             return
+        if phase == "committing":
+            # A lost race leaves the result to be sent to the dispatcher: still in the task's window.
+            failed = isinstance(parsed, dict) and "Error" in parsed
+            self._phase[-1] = "task" if failed else ""
+            if failed:
+                return
         if phase == "sending":
             self._phase[-1] = ""
         self._tick("crash after a call")
@@ -236,7 +256,7 @@ class Simulation:
     def _tick(self, kind: str) -> None:
         """One more call boundary of the innermost function: it dies here if this is its appointed one."""
         crash_at = self._crash_at[-1]
-        if crash_at is None or self._phase[-1] in ("task", "sending"):
+        if crash_at is None or self._phase[-1] in ("task", "sending", "committing"):
             return
         if crash_at == 0:
             self._crash_at[-1] = None
