@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from engine.ports import Message
 from engine.services.dispatcher import Delivery
 from functions import app
 from functions.logs import log_handler
@@ -22,11 +23,17 @@ def delivery_of(record: Record) -> Delivery:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     current = app.current()
+    worker = current.services.worker
+    reports: list[Message] = []
 
     def handle(record: Record) -> None:
         body = current.bus.decode_body(record["body"])
         run = body.get("taskRun", {})
         with logger.append_context_keys(execution_id=body.get("executionId"), task_run_id=run.get("id")):
-            current.services.worker.handle(body, delivery_of(record))
+            worker.handle(body, delivery_of(record), reports)
 
-    return each_record(event.get("Records", []), handle, logger)
+    response = each_record(event.get("Records", []), handle, logger)
+    # The batch's results in one request. If it fails, the invocation does: the RunTasks come back and
+    # find their attempts claimed, which are then lost at the end of their lease.
+    worker.send(reports)
+    return response

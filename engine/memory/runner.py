@@ -20,7 +20,7 @@ from engine.memory.ids import RandomIds
 from engine.memory.message_bus import InMemoryMessageBus
 from engine.memory.resources import in_memory_resources
 from engine.model.execution import Execution
-from engine.ports import QueueName
+from engine.ports import Message, QueueName
 from engine.resources import Resources
 from engine.services import messages
 from engine.services.app import Services
@@ -99,5 +99,7 @@ class InMemoryRunner:
             self.services.dispatcher.handle(execution_id, [event])
         work = self.bus.drain(QueueName.WORKER)
         for message in work:
-            self.services.worker.handle(message.body, Delivery(frozenset({message.dedup_id})))
+            reports: list[Message] = []
+            self.services.worker.handle(message.body, Delivery(frozenset({message.dedup_id})), reports)
+            self.services.worker.send(reports)
         return bool(batch or work)

@@ -13,7 +13,7 @@ from engine.executor.attempts import WORKER_LIMIT
 from engine.expressions import Renderer
 from engine.model.serde import task_run_from_json
 from engine.model.values import from_json_value
-from engine.ports import Claim, ConcurrentModificationError, ExecutionStore, MessageBus
+from engine.ports import Claim, ConcurrentModificationError, ExecutionStore, Message, MessageBus
 from engine.resources import Clock, IdGenerator, Resources
 from engine.runtime.attempt import run_attempt
 from engine.runtime.port_services import PortServices, Scope
@@ -38,7 +38,9 @@ class Worker:
     store: ExecutionStore
     dispatcher: Dispatcher
 
-    def handle(self, body: dict[str, Any], delivery: Delivery) -> None:
+    def handle(self, body: dict[str, Any], delivery: Delivery, reports: list[Message]) -> None:
+        """Run one RunTask; what it reports is added to `reports`, which the caller sends (`send`) once for
+        the batch of RunTasks it handles: one request for up to ten results."""
         flow = body["flow"]
         graph = self.catalog.graph(flow["namespace"], flow["id"], int(flow["revision"]))
         run = task_run_from_json(body["taskRun"])
@@ -57,11 +59,11 @@ class Worker:
             # Or another delivery runs it, or ran it, or died running it: if no result has come by the end
             # of its lease, the attempt is lost (a result that came makes this notice one to ignore).
             lease_end = self.clock.now() + WORKER_LIMIT
-            self.bus.send([messages.attempt_lost(execution_id, run.id, attempt, at=lease_end)])
+            reports.append(messages.attempt_lost(execution_id, run.id, attempt, at=lease_end))
             return
         if claim is Claim.LAPSED:
             # Its worker died (this is the redelivery of its message): the attempt is lost.
-            self.bus.send([messages.attempt_lost(execution_id, run.id, attempt)])
+            reports.append(messages.attempt_lost(execution_id, run.id, attempt))
             return
         variables = {**self.config.variables(), **from_json_value(body["variables"])}
         if "inputs" in variables:
@@ -82,6 +84,7 @@ class Worker:
         report = messages.worker_result(result)
         if body.get("continues"):
             _, event = messages.decode_event(report.body)
+            self.send(reports)  # what this step writes must not wait on what is held here
             try:
                 self.dispatcher.handle(execution_id, [event], delivery, attempts=_OWN_STEP_ATTEMPTS)
                 return
@@ -92,4 +95,8 @@ class Worker:
                 # comes back and sends what the step wrote, and the dispatcher ignores the result.
                 self.bus.send([report])
                 raise
-        self.bus.send([report])
+        reports.append(report)
+
+    def send(self, reports: list[Message]) -> None:
+        self.bus.send(reports)
+        reports.clear()
