@@ -38,7 +38,8 @@ soak: $(STAMP)
 	$(BIN)/python -m tests.simulation.soak --seeds $(SEEDS)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.cost
+	$(BIN)/python -m bench.cost --workers
+	$(BIN)/python -m bench.startup
 	$(BIN)/python bench/render_bench.py
 
 clean:

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
-import regex
-
 from engine.expressions.errors import EvalError
 
 if TYPE_CHECKING:
+    import regex
+
     Match = regex.Match[str]
 
 T = TypeVar("T")
@@ -29,6 +29,8 @@ class Pattern:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        import regex  # 50 ms at a cold start that few steps need
+
         try:
             self._compiled = regex.compile(text, flags=regex.VERSION0)
         except regex.error as exc:

@@ -1,0 +1,87 @@
+"""Cold start of each function, as a ratio to `import boto3` (issue 12: Lambda bills INIT).
+
+    python -m bench.startup
+
+For each function of template.yaml, in fresh interpreters (median of 5): the time to import its handler,
+and for the dispatcher and the worker the time of their first invocation on the embedded stack after that
+import (one Log task sent to a worker; moto and the stack are set up outside the timing, and the flow is
+deployed first, which loads what validating a flow needs).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+from bench.cost import LOG
+from infra.embedded.template import load_template
+
+RUNS = 5
+_FLOW = (
+    f"id: one\nnamespace: bench\ntasks:\n  - id: log\n    type: {LOG}\n"
+    "    message: hi {{ execution.id }}\n"
+)
+
+_IMPORT = """
+import time
+started = time.perf_counter()
+import {module}
+print(time.perf_counter() - started)
+"""
+
+_FIRST_STEPS = """
+import json, time
+import {dispatcher}, {worker}
+from infra.embedded.local import LocalKite
+
+firsts = {{}}
+
+def timed(name):
+    def wrap(handler):
+        def invoke(event, context):
+            started = time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                firsts.setdefault(name, time.perf_counter() - started)
+        return invoke
+    return wrap
+
+flow = {flow!r}
+wrap = {{n: timed(n) for n in ("DispatcherFunction", "WorkerFunction")}}
+with LocalKite(inline_budget=0, wrap=wrap) as kite:
+    kite.deploy(flow)
+    kite.run("bench", "one")
+print(json.dumps(firsts))
+"""
+
+
+def _python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _median_import(module: str) -> float:
+    return statistics.median(float(_python(_IMPORT.format(module=module))) for _ in range(RUNS))
+
+
+def main() -> None:
+    functions = {f.logical_id: f.handler.rpartition(".")[0] for f in load_template().functions}
+    baseline = _median_import("boto3")
+    print(f"import boto3: {baseline * 1000:.0f} ms (the baseline; target: each handler within 1.5x)")
+    for name, module in functions.items():
+        took = _median_import(module)
+        print(f"  {name:<22} import {module:<24} {took * 1000:6.0f} ms  {took / baseline:4.1f}x boto3")
+    code = _FIRST_STEPS.format(
+        dispatcher=functions["DispatcherFunction"], worker=functions["WorkerFunction"], flow=_FLOW
+    )
+    runs = [json.loads(_python(code)) for _ in range(RUNS)]
+    for name in ("DispatcherFunction", "WorkerFunction"):
+        took = statistics.median(run[name] for run in runs)
+        print(f"  {name:<22} first invocation {took * 1000:15.0f} ms  {took / baseline:4.1f}x boto3")
+
+
+if __name__ == "__main__":
+    main()
