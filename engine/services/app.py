@@ -20,6 +20,7 @@ from engine.services.worker import Worker
 @dataclass(frozen=True, slots=True)
 class Services:
     flows: FlowService
+    catalog: FlowCatalog
     executions: ExecutionService
     dispatcher: Dispatcher
     worker: Worker
@@ -51,6 +52,7 @@ class Services:
         dispatcher = Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus))
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
+            catalog=catalog,
             executions=ExecutionService(catalog, store, bus, clock, ids, engine),
             dispatcher=dispatcher,
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store, dispatcher),

@@ -1,13 +1,16 @@
-"""What Lambda hands a function: the SQS event (as the event source mapping builds it) and a context."""
+"""What Lambda hands a function: the SQS event (as the event source mapping builds it), API Gateway's HTTP
+API v2 event, and a context."""
 
 from __future__ import annotations
 
 import base64
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageAttributeValueOutputTypeDef, MessageTypeDef
@@ -44,6 +47,55 @@ def _attribute(value: MessageAttributeValueOutputTypeDef) -> dict[str, Any]:
     if "BinaryValue" in value:
         shaped["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
     return shaped
+
+
+def http_event(
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """An HTTP API v2 (payload format 2.0) event as API Gateway builds it: header names lower-cased,
+    repeated query parameters joined by commas, a binary-safe body base64-encoded."""
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": lowered.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method.upper(),
+                "path": unquote(path),
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": bool(body),
+    }
+    if parameters:
+        event["queryStringParameters"] = parameters
+    if body:
+        event["body"] = base64.b64encode(body).decode()
+    return event
 
 
 @dataclass(slots=True)

@@ -1,0 +1,40 @@
+"""Lambda entry point of the REST API (API Gateway HTTP API v2): Kestra 1.3's open-source routes under
+`/api/v1/main/…` (tenant `main`, as Kestra 1.x clients send) and `/api/v1/…`, design §6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from functions.api import executions, flows
+from functions.api.errors import classify, error_response
+from functions.logs import log_handler
+
+logger = Logger(service="kite-api", logger_handler=log_handler())
+
+PREFIXES = ("/api/v1/main", "/api/v1")
+
+resolver = APIGatewayHttpResolver()
+for _prefix in PREFIXES:
+    for _router in (flows.router, executions.router):
+        resolver.include_router(_router, prefix=_prefix)
+
+
+@resolver.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def _error(error: Exception) -> Response[str]:
+    refused = classify(error)
+    if refused.status >= 500:
+        logger.exception("request failed")
+    return error_response(refused.status, refused.message, resolver.current_event.path, refused.details)
+
+
+@resolver.not_found
+def _not_found(_: Exception) -> Response[str]:
+    path = resolver.current_event.path
+    return error_response(404, "Not Found", path, [f"Page Not Found: {path}"])
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return resolver.resolve(event, context)

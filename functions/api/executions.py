@@ -1,0 +1,201 @@
+"""Executions and their logs: Kestra's `/api/v1/[main/]executions` and `/logs` routes."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from engine.creation.uploads import Upload
+from engine.model.execution import Execution
+from engine.model.state import StateType
+from functions import app
+from functions.api import shapes
+from functions.api.errors import ApiError
+from functions.api.requests import (
+    body_bytes,
+    filter_value,
+    form,
+    query,
+    query_all,
+    query_bool,
+    query_int,
+    query_pairs,
+)
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+# `wait` answers within API Gateway's 30-second integration limit; past it, with the execution as it is.
+WAIT_SECONDS = 25.0
+_POLL_SECONDS = 0.05
+_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+
+
+@router.get("/executions/search")
+def search_executions() -> dict[str, Any]:
+    event = router.current_event
+    states = [s for value in _all_filters(event, "state") for s in value.split(",") if s]
+    found = app.current().services.store.search(
+        filter_value(event, "namespace"), filter_value(event, "flowId")
+    )
+    if states:
+        found = [e for e in found if e.state.current.value in states]
+    labels = [value for value in _all_filters(event, "labels") if ":" in value]
+    for label in labels:
+        key, _, value = label.partition(":")
+        found = [e for e in found if e.label_map().get(key) == value]
+    page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
+    return shapes.paged([shapes.execution(e) for e in found], page, size)
+
+
+@router.post("/executions/<namespace>/<flow_id>")
+def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
+    event = router.current_event
+    if query(event, "scheduleDate"):
+        raise ApiError(422, "Invalid entity: scheduleDate: scheduled executions are not supported yet")
+    submitted = form(event)
+    labels = [_label(text) for text in query_all(event, "labels")]
+    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
+    services = app.current().services
+    execution = services.executions.create(
+        namespace,
+        flow_id,
+        submitted.fields,
+        labels,
+        revision=query_int(event, "revision"),
+        files=files,
+    )
+    if query_bool(event, "wait"):
+        execution = _wait(execution)
+    return shapes.execution(execution)
+
+
+@router.get("/executions/<execution_id>")
+def get_execution(execution_id: str) -> dict[str, Any]:
+    return shapes.execution(app.current().services.executions.get(execution_id))
+
+
+@router.delete("/executions/<execution_id>/kill")
+def kill_execution(execution_id: str) -> Response[str]:
+    app.current().services.executions.kill(execution_id)
+    return Response(202, content_types.TEXT_PLAIN, "")
+
+
+@router.post("/executions/<execution_id>/pause")
+def pause_execution(execution_id: str) -> Response[str]:
+    app.current().services.executions.pause(execution_id)
+    return Response(200, content_types.TEXT_PLAIN, "")
+
+
+@router.post("/executions/<execution_id>/resume")
+def resume_execution(execution_id: str) -> Response[str]:
+    submitted = form(router.current_event)
+    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
+    app.current().services.executions.resume(execution_id, submitted.fields, files)
+    return Response(204, content_types.TEXT_PLAIN, "")
+
+
+@router.post("/executions/<execution_id>/restart")
+def restart_execution(execution_id: str) -> dict[str, Any]:
+    revision = query_int(router.current_event, "revision")
+    return shapes.execution(app.current().services.executions.restart(execution_id, revision))
+
+
+@router.post("/executions/<execution_id>/replay")
+def replay_execution(execution_id: str) -> dict[str, Any]:
+    event = router.current_event
+    replayed = app.current().services.executions.replay(
+        execution_id, query(event, "taskRunId"), query_int(event, "revision")
+    )
+    return shapes.execution(replayed)
+
+
+@router.post("/executions/<execution_id>/state")
+def change_task_run_state(execution_id: str) -> dict[str, Any]:
+    request = _json_body()
+    task_run_id, state = request.get("taskRunId"), request.get("state")
+    if not isinstance(task_run_id, str) or not isinstance(state, str):
+        raise ApiError(422, "Invalid entity: the body needs a taskRunId and a state")
+    changed = app.current().services.executions.set_task_run_state(execution_id, task_run_id, _state(state))
+    return shapes.execution(changed)
+
+
+@router.post("/executions/<execution_id>/change-status")
+def change_status(execution_id: str) -> dict[str, Any]:
+    status = query(router.current_event, "status") or ""
+    return shapes.execution(app.current().services.executions.change_status(execution_id, _state(status)))
+
+
+@router.get("/logs/<execution_id>")
+def list_logs(execution_id: str) -> list[dict[str, Any]]:
+    event = router.current_event
+    services = app.current().services
+    execution = services.executions.get(execution_id)
+    min_level = (query(event, "minLevel") or "TRACE").upper()
+    if min_level not in _LEVELS:
+        raise ApiError(400, f"Invalid minLevel '{min_level}': one of {', '.join(_LEVELS)}")
+    task_run_id, task_id = query(event, "taskRunId"), query(event, "taskId")
+    attempt = query_int(event, "attempt")
+    entries = [
+        entry
+        for entry in services.executions.logs(execution_id)
+        if _LEVELS.index(entry.level if entry.level in _LEVELS else "INFO") >= _LEVELS.index(min_level)
+        and (task_run_id is None or entry.task_run_id == task_run_id)
+        and (task_id is None or entry.task_id == task_id)
+        and (attempt is None or entry.attempt_number == attempt)
+    ]
+    return [shapes.log(entry, execution.namespace, execution.flow_id) for entry in entries]
+
+
+def _wait(execution: Execution) -> Execution:
+    services = app.current().services
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        head = services.store.head(execution.id)
+        if head is not None and head.state.terminated:
+            break
+        time.sleep(_POLL_SECONDS)
+    return services.executions.get(execution.id)
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition(":")
+    if not separator or not key:
+        raise ApiError(400, f"Invalid label '{text}': expected key:value")
+    return key, value
+
+
+def _state(text: str) -> StateType:
+    try:
+        return StateType(text.upper())
+    except ValueError:
+        raise ApiError(422, f"Invalid entity: unknown state '{text}'") from None
+
+
+def _json_body() -> dict[str, Any]:
+    try:
+        value = json.loads(body_bytes(router.current_event) or b"{}")
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, "The JSON body must be an object")
+    return value
+
+
+def _all_filters(event: Any, field: str) -> list[str]:
+    """Every value of a filter on `field`; a map filter (`filters[labels][EQUALS][env]=prod`) as
+    `key:value`."""
+    values = []
+    prefix = f"filters[{field}]["
+    for key, value in query_pairs(event):
+        if key == field:
+            values.append(value)
+        elif key.startswith(prefix):
+            operation, _, rest = key[len(prefix) :].partition("]")
+            if operation in ("EQUALS", "IN"):
+                inner = rest.removeprefix("[").removesuffix("]")
+                values.append(f"{inner}:{value}" if inner else value)
+    return values

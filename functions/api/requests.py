@@ -1,0 +1,108 @@
+"""What a route reads from an HTTP API v2 event: repeated query parameters, bodies, multipart forms."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from functions.api.errors import ApiError
+
+
+@dataclass(frozen=True, slots=True)
+class FormFile:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    fields: dict[str, str]
+    files: dict[str, FormFile]
+
+
+def query_pairs(event: APIGatewayProxyEventV2) -> list[tuple[str, str]]:
+    return parse_qsl(event.raw_query_string or "", keep_blank_values=True)
+
+
+def query_all(event: APIGatewayProxyEventV2, name: str) -> list[str]:
+    """Every value of a repeated parameter (`labels=a:1&labels=b:2`), as sent."""
+    return [value for key, value in query_pairs(event) if key == name]
+
+
+def filter_value(event: APIGatewayProxyEventV2, field: str) -> str | None:
+    """Kestra 1.x's `filters[field][OPERATION]=value` (EQUALS and PREFIX are read alike), or the older
+    plain `field=value`."""
+    for operation in ("EQUALS", "PREFIX", "CONTAINS", "IN"):
+        values = query_all(event, f"filters[{field}][{operation}]")
+        if values:
+            return values[-1]
+    return query(event, field)
+
+
+def query(event: APIGatewayProxyEventV2, name: str, default: str | None = None) -> str | None:
+    values = query_all(event, name)
+    return values[-1] if values else default
+
+
+def query_int(event: APIGatewayProxyEventV2, name: str, default: int | None = None) -> int | None:
+    value = query(event, name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(400, f"Invalid value for parameter '{name}': {value}") from None
+
+
+def query_bool(event: APIGatewayProxyEventV2, name: str) -> bool:
+    return (query(event, name) or "").lower() == "true"
+
+
+def body_bytes(event: APIGatewayProxyEventV2) -> bytes:
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(raw)
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def header(event: APIGatewayProxyEventV2, name: str) -> str:
+    headers: dict[str, Any] = event.get("headers") or {}
+    return next((str(v) for k, v in headers.items() if k.lower() == name.lower()), "")
+
+
+def form(event: APIGatewayProxyEventV2) -> Form:
+    """A `multipart/form-data` or urlencoded body; an empty body is an empty form."""
+    content_type = header(event, "content-type")
+    raw = body_bytes(event)
+    if not raw:
+        return Form({}, {})
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return Form(dict(parse_qsl(raw.decode(), keep_blank_values=True)), {})
+    if not content_type.startswith("multipart/form-data"):
+        raise ApiError(415, f"Unsupported content type: {content_type or 'none'}; send multipart/form-data")
+    message = BytesParser(EmailMessage, policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    if not message.is_multipart():
+        raise ApiError(400, "Malformed multipart/form-data body")
+    fields: dict[str, str] = {}
+    files: dict[str, FormFile] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = FormFile(filename, content)
+        else:
+            fields[name] = content.decode(part.get_content_charset() or "utf-8")
+    return Form(fields, files)
