@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SEEDS ?= 2000
 
-.PHONY: demo test lint typecheck unit conformance bench soak clean build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction
+.PHONY: demo test lint typecheck unit conformance bench soak clean build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction build-ApiFunction
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ clean:
 # jsonconversion, and so numpy, only for its json_encoder): tests/infra/test_artifact.py keeps it small.
 RUNTIME_PROVIDED := boto3 botocore s3transfer
 NEVER_LOADED := numpy numpy.libs jsonconversion
-build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction:
+build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction build-ApiFunction:
 	rm -rf "$(ARTIFACTS_DIR)/.wheel"
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
 	$(PYTHON) -m pip install --quiet --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \

@@ -8,8 +8,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from functions.api import executions, flows
+from functions.api import auth, executions, flows
 from functions.api.errors import classify, error_response
+from functions.api.requests import header
 from functions.logs import log_handler
 
 logger = Logger(service="kite-api", logger_handler=log_handler())
@@ -38,3 +39,16 @@ def _not_found(_: Exception) -> Response[str]:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return resolver.resolve(event, context)
+
+
+def _authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[str]:
+    """A wrong or missing credential is a 401 that says nothing more."""
+    if not auth.allowed(header(app.current_event, "authorization"), auth.users()):
+        response = error_response(401, "Unauthorized", app.current_event.path)
+        response.headers["WWW-Authenticate"] = 'Basic realm="kite"'
+        return response
+    result: Response[str] = next_middleware(app)
+    return result
+
+
+resolver.use([_authenticate])

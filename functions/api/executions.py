@@ -51,28 +51,6 @@ def search_executions() -> dict[str, Any]:
     return shapes.paged([shapes.execution(e) for e in found], page, size)
 
 
-@router.post("/executions/<namespace>/<flow_id>")
-def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
-    event = router.current_event
-    if query(event, "scheduleDate"):
-        raise ApiError(422, "Invalid entity: scheduleDate: scheduled executions are not supported yet")
-    submitted = form(event)
-    labels = [_label(text) for text in query_all(event, "labels")]
-    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
-    services = app.current().services
-    execution = services.executions.create(
-        namespace,
-        flow_id,
-        submitted.fields,
-        labels,
-        revision=query_int(event, "revision"),
-        files=files,
-    )
-    if query_bool(event, "wait"):
-        execution = _wait(execution)
-    return shapes.execution(execution)
-
-
 @router.get("/executions/<execution_id>")
 def get_execution(execution_id: str) -> dict[str, Any]:
     return shapes.execution(app.current().services.executions.get(execution_id))
@@ -127,6 +105,29 @@ def change_task_run_state(execution_id: str) -> dict[str, Any]:
 def change_status(execution_id: str) -> dict[str, Any]:
     status = query(router.current_event, "status") or ""
     return shapes.execution(app.current().services.executions.change_status(execution_id, _state(status)))
+
+
+# After the routes of one execution's actions, which the same pattern would match.
+@router.post("/executions/<namespace>/<flow_id>")
+def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
+    event = router.current_event
+    if query(event, "scheduleDate"):
+        raise ApiError(422, "Invalid entity: scheduleDate: scheduled executions are not supported yet")
+    submitted = form(event)
+    labels = [_label(text) for text in query_all(event, "labels")]
+    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
+    services = app.current().services
+    execution = services.executions.create(
+        namespace,
+        flow_id,
+        submitted.fields,
+        labels,
+        revision=query_int(event, "revision"),
+        files=files,
+    )
+    if query_bool(event, "wait"):
+        execution = _wait(execution)
+    return shapes.execution(execution)
 
 
 @router.get("/logs/<execution_id>")

@@ -91,7 +91,8 @@ def form(event: APIGatewayProxyEventV2) -> Form:
         f"Content-Type: {content_type}\r\n\r\n".encode() + raw
     )
     if not message.is_multipart():
-        raise ApiError(400, "Malformed multipart/form-data body")
+        # A form without parts (the closing boundary alone) parses as a plain message.
+        return Form({}, {})
     fields: dict[str, str] = {}
     files: dict[str, FormFile] = {}
     for part in message.iter_parts():

@@ -21,14 +21,8 @@ from engine.model.serde import execution_to_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# What the `local` extra installs: the deployed package has neither (decision 0011).
-LOCAL_EXTRA = ("moto", "time_machine")
-
-
-class UsageError(Exception):
-    pass
+from infra.cli import serve
+from infra.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, local_kite
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
     run.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
     run.set_defaults(command=_run)
+    serve.add_parser(commands)
     return parser
 
 
@@ -151,15 +146,6 @@ def _run(args: argparse.Namespace) -> int:
     from infra.cli.progress import Progress
     from infra.cli.report import print_stats, print_summary
 
-    try:
-        from infra.embedded.local import LocalKite
-    except ModuleNotFoundError as exc:
-        if exc.name not in LOCAL_EXTRA:
-            raise
-        raise UsageError(
-            f"kite run needs the embedded stack ({exc.name}): pip install 'kite[local]'"
-        ) from None
-
     if not args.flow.is_file():
         raise UsageError(f"no such file: {args.flow}")
     source = args.flow.read_text()
@@ -172,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.namespace_files is not None and not args.namespace_files.is_dir():
         raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
 
-    with LocalKite(fast_forward=args.fast_forward) as kite:
+    with local_kite(fast_forward=args.fast_forward) as kite:
         try:
             for directory in args.flows:
                 if not directory.is_dir():

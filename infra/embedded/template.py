@@ -78,6 +78,8 @@ class FunctionSpec:
     memory_size: int
     queues: dict[str, int]
     """Logical id of each queue that feeds the function, with the batch size."""
+    http: bool = False
+    """The function serves an HTTP API's routes (an `HttpApi` event)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,7 @@ def _function(logical_id: str, props: Mapping[str, Any]) -> FunctionSpec:
         timeout=int(props.get("Timeout", 3)),
         memory_size=int(props.get("MemorySize", 128)),
         queues=queues,
+        http=any(event["Type"] == "HttpApi" for event in (props.get("Events") or {}).values()),
     )
 
 

@@ -1,0 +1,58 @@
+"""Who may call the management routes: HTTP Basic credentials, as Kestra OSS's basic auth, checked against
+salted PBKDF2 hashes (`KITE_API_USERS`: `user:pbkdf2_sha256$iterations$salt$hash`, comma-separated; see
+`kite hash-password`). With no users configured every call is let through: `kite serve` on loopback."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from functools import lru_cache
+
+USERS_ENV = "KITE_API_USERS"
+_SCHEME = "pbkdf2_sha256"
+_ITERATIONS = 200_000
+
+
+def hash_password(password: str, *, iterations: int = _ITERATIONS, salt: str | None = None) -> str:
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
+    return f"{_SCHEME}${iterations}${salt}${digest.hex()}"
+
+
+def users(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """User name → password hash, as configured."""
+    configured: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in environ.get(USERS_ENV, "").split(","))):
+        name, separator, hashed = entry.partition(":")
+        if not separator or not hashed.startswith(_SCHEME + "$"):
+            raise ValueError(f"{USERS_ENV}: expected user:{_SCHEME}$..., got an entry for '{name}'")
+        configured[name] = hashed
+    return configured
+
+
+def allowed(authorization: str, configured: Mapping[str, str]) -> bool:
+    """Whether an `Authorization` header carries a configured user's password."""
+    return not configured or _verified(authorization, tuple(sorted(configured.items())))
+
+
+@lru_cache(maxsize=256)
+def _verified(authorization: str, configured_items: tuple[tuple[str, str], ...]) -> bool:
+    """Kept per container, since a PBKDF2 hash is slow by design. The hash is computed even for an unknown
+    user, so that timing tells nothing."""
+    configured = dict(configured_items)
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        name, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    expected = configured.get(name) or hash_password("", salt="unknown-user")
+    _, iterations, salt, _ = expected.split("$")
+    candidate = hash_password(password, iterations=int(iterations), salt=salt)
+    return hmac.compare_digest(candidate, expected) and name in configured

@@ -1,0 +1,78 @@
+"""`kite serve`: the REST API on the embedded stack, until Ctrl-C (design §6)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from engine.flow.loader import InvalidFlowError
+from functions.api import auth
+from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, local_kite
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="serve the REST API on the embedded stack until stopped")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (loopback by default)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--flows", action="append", type=Path, default=[], metavar="DIR", help="deploy every flow in DIR"
+    )
+    serve.add_argument("--auth", metavar="USER:PASSWORD", help="require these Basic credentials")
+    serve.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
+    serve.set_defaults(command=serve_command)
+
+    hashing = commands.add_parser(
+        "hash-password", help="print a KITE_API_USERS entry (user:hash) for the deployed API's users"
+    )
+    hashing.add_argument("user")
+    hashing.set_defaults(command=_hash_password)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from infra.embedded.server import LocalServer, is_loopback
+
+    if args.auth is None and not is_loopback(args.host):
+        raise UsageError(f"refusing to serve on {args.host} without --auth USER:PASSWORD")
+    if args.auth is not None:
+        user, separator, password = args.auth.partition(":")
+        if not separator or not user or not password:
+            raise UsageError("--auth must be USER:PASSWORD")
+        os.environ[auth.USERS_ENV] = f"{user}:{auth.hash_password(password)}"
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+
+    with local_kite(fast_forward=args.fast_forward) as kite:
+        try:
+            for directory in args.flows:
+                if not directory.is_dir():
+                    raise UsageError(f"--flows needs a directory: {directory}")
+                kite.deploy_dir(directory)
+        except InvalidFlowError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            server = LocalServer(kite, args.host, args.port)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        with server:
+            print(f"kite: serving Kestra's API at {server.url}/api/v1 (Ctrl-C to stop)", file=sys.stderr)
+            signal.signal(signal.SIGINT, stop)
+            signal.signal(signal.SIGTERM, stop)
+            stopped.wait()
+        print("kite: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    password = getpass.getpass(f"password for {args.user}: ")
+    print(f"{args.user}:{auth.hash_password(password)}")
+    return 0

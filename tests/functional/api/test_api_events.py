@@ -1,0 +1,206 @@
+"""The REST API function through API Gateway HTTP API v2 events, on the embedded stack (issue 13)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions import api
+from functions.api import auth
+from infra.embedded.lambda_shapes import http_event
+from infra.embedded.local import LocalKite
+
+HELLO = """id: hello
+namespace: demo.api
+labels:
+  team: data
+inputs:
+  - id: name
+    type: STRING
+  - id: times
+    type: INT
+    defaults: 1
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.debug.Return
+    format: "hi {{ inputs.name }} x{{ inputs.times }}"
+outputs:
+  - id: said
+    type: STRING
+    value: "{{ outputs.say.value }}"
+"""
+
+PAUSING = """id: waits
+namespace: demo.api
+tasks:
+  - id: gate
+    type: io.kestra.plugin.core.flow.Pause
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: done
+"""
+
+
+class Api:
+    def __init__(self, kite: LocalKite, prefix: str = "/api/v1/main") -> None:
+        self.kite = kite
+        self.prefix = prefix
+        self.headers: dict[str, str] = {}
+
+    def call(
+        self, method: str, path: str, *, query: str = "", body: bytes = b"", content_type: str = ""
+    ) -> tuple[int, Any]:
+        headers = dict(self.headers)
+        if content_type:
+            headers["content-type"] = content_type
+        response = api.handler(
+            http_event(method, self.prefix + path, query=query, headers=headers, body=body), None
+        )
+        text = response.get("body") or ""
+        try:
+            return response["statusCode"], json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return response["statusCode"], text
+
+    def create_flow(self, source: str) -> tuple[int, Any]:
+        return self.call("POST", "/flows", body=source.encode(), content_type="application/x-yaml")
+
+    def start(self, namespace: str, flow_id: str, fields: dict[str, str], query: str = "") -> tuple[int, Any]:
+        boundary = "kiteboundary"
+        parts = "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+            for k, v in fields.items()
+        )
+        body = (parts + f"--{boundary}--\r\n").encode()
+        return self.call(
+            "POST",
+            f"/executions/{namespace}/{flow_id}",
+            query=query,
+            body=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+
+
+@pytest.fixture
+def client() -> Iterator[Api]:
+    with LocalKite() as kite:
+        yield Api(kite)
+
+
+def test_a_flow_is_created_read_listed_updated_and_deleted(client: Api) -> None:
+    status, created = client.create_flow(HELLO)
+    assert status == 200
+    assert (created["id"], created["namespace"], created["revision"]) == ("hello", "demo.api", 1)
+    assert created["labels"] == [{"key": "team", "value": "data"}]
+    assert created["source"] == HELLO
+    assert client.create_flow(HELLO)[0] == 422  # already exists
+
+    assert client.call("GET", "/flows/demo.api/hello")[1]["revision"] == 1
+    assert [f["id"] for f in client.call("GET", "/flows/demo.api")[1]] == ["hello"]
+    status, page = client.call("GET", "/flows/search", query="filters[namespace][PREFIX]=demo")
+    assert status == 200 and page["total"] == 1
+    assert client.call("GET", "/flows/distinct-namespaces")[1] == ["demo.api"]
+
+    changed = HELLO.replace("x{{", "times {{")
+    status, updated = client.call(
+        "PUT", "/flows/demo.api/hello", body=changed.encode(), content_type="application/x-yaml"
+    )
+    assert (status, updated["revision"]) == (200, 2)
+    assert client.call("GET", "/flows/demo.api/hello", query="revision=1")[1]["source"] == HELLO
+    wrong = client.call(
+        "PUT", "/flows/demo.api/other", body=changed.encode(), content_type="application/x-yaml"
+    )
+    assert wrong[0] == 404
+
+    assert client.call("DELETE", "/flows/demo.api/hello")[0] == 204
+    assert client.call("GET", "/flows/demo.api/hello")[0] == 404
+
+
+def test_both_prefixes_serve_the_same_routes(client: Api) -> None:
+    client.create_flow(HELLO)
+    client.prefix = "/api/v1"
+    assert client.call("GET", "/flows/demo.api/hello")[0] == 200
+
+
+def test_an_invalid_flow_is_a_422_with_every_problem_at_its_line(client: Api) -> None:
+    status, body = client.create_flow(
+        "id: bad\nnamespace: demo\ntasks:\n  - id: a\n    type: nope\n  - type: x\n"
+    )
+    assert status == 422
+    details = [e["message"] for e in body["_embedded"]["errors"]]
+    assert len(details) >= 2
+    assert "flow:4:5: tasks[0]: unknown task type 'nope'" in details
+    status, violations = client.call(
+        "POST", "/flows/validate", body=b"id: x\nnamespace: y\ntasks:\n  - id: a\n    type: nope\n"
+    )
+    assert status == 200 and "tasks[0]: unknown task type" in violations[0]["constraints"]
+
+
+def test_an_execution_is_started_with_typed_inputs_and_labels_then_read_searched_and_logged(
+    client: Api,
+) -> None:
+    client.create_flow(HELLO)
+    status, started = client.start(
+        "demo.api", "hello", {"name": "Ann", "times": "3"}, query="labels=env:test"
+    )
+    assert status == 200, started
+    assert started["inputs"] == {"name": "Ann", "times": 3}
+    assert {"key": "env", "value": "test"} in started["labels"]
+    final = client.kite.wait(started["id"])
+    assert final.state.current.value == "SUCCESS"
+
+    status, execution = client.call("GET", f"/executions/{started['id']}")
+    assert status == 200
+    assert execution["state"]["current"] == "SUCCESS"
+    assert execution["outputs"] == {"said": "hi Ann x3"}
+    assert [run["taskId"] for run in execution["taskRunList"]] == ["say"]
+
+    status, page = client.call("GET", "/executions/search", query="filters[labels][EQUALS][env]=test")
+    assert status == 200 and [e["id"] for e in page["results"]] == [started["id"]]
+    assert client.call("GET", "/executions/search", query="filters[state][IN]=FAILED")[1]["total"] == 0
+
+    status, logs = client.call("GET", f"/logs/{started['id']}", query="minLevel=INFO")
+    assert status == 200 and logs and all(entry["executionId"] == started["id"] for entry in logs)
+
+
+def test_invalid_inputs_are_a_422_with_kestras_messages(client: Api) -> None:
+    client.create_flow(HELLO)
+    status, body = client.start("demo.api", "hello", {"times": "many"})
+    assert status == 422
+    text = body["message"]
+    assert "Missing required input:name" in text
+    assert "times" in text
+
+
+def test_unknown_things_are_404s(client: Api) -> None:
+    assert client.call("GET", "/executions/none")[0] == 404
+    assert client.start("demo.api", "none", {})[0] == 404
+    assert client.call("GET", "/no/such/route")[0] == 404
+
+
+def test_pause_resume_and_kill_answer_with_kestras_status_codes(client: Api) -> None:
+    client.create_flow(PAUSING)
+    _, started = client.start("demo.api", "waits", {})
+    pump = client.kite.pump
+    assert pump is not None
+    pump.run_until(lambda: client.kite.services.executions.get(started["id"]).state.current.value == "PAUSED")
+    assert client.call("POST", f"/executions/{started['id']}/pause")[0] == 409  # not running
+    assert client.call("POST", f"/executions/{started['id']}/resume")[0] == 204
+    assert client.kite.wait(started["id"]).state.current.value == "SUCCESS"
+    assert client.call("DELETE", f"/executions/{started['id']}/kill")[0] == 409  # already over
+
+
+def test_with_users_configured_a_call_needs_their_credentials(
+    client: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(auth.USERS_ENV, f"ada:{auth.hash_password('secret', iterations=1000)}")
+    status, body = client.call("GET", "/flows/search")
+    assert status == 401 and body["message"] == "Unauthorized"
+    client.headers["authorization"] = "Basic " + base64.b64encode(b"ada:wrong").decode()
+    assert client.call("GET", "/flows/search")[0] == 401
+    client.headers["authorization"] = "Basic " + base64.b64encode(b"ada:secret").decode()
+    assert client.call("GET", "/flows/search")[0] == 200
