@@ -1,0 +1,137 @@
+"""`kite serve` driven by Kestra's own Python client, kestrapy 1.x (issue 13): every response parses into
+its models."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from kestrapy import KestraClient
+from kestrapy.exceptions import ConflictException, NotFoundException, UnprocessableEntityException
+
+from infra.embedded.local import LocalKite
+from infra.embedded.server import LocalServer
+
+TENANT = "main"
+
+GREET = """id: greet
+namespace: demo.client
+inputs:
+  - id: name
+    type: STRING
+  - id: count
+    type: INT
+    defaults: 2
+  - id: doc
+    type: FILE
+    required: false
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.name }} {{ inputs.count * 2 }}"
+  - id: size
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.doc is defined and inputs.doc != null }}"
+outputs:
+  - id: greeting
+    type: STRING
+    value: "{{ outputs.hello.value }}"
+"""
+
+GATE = """id: gate
+namespace: demo.client
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "approved={{ outputs.wait.onResume.approved }}"
+"""
+
+FAILS = """id: fails
+namespace: demo.client
+tasks:
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: on purpose
+"""
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[KestraClient]:
+    with LocalKite(fast_forward=False) as kite, LocalServer(kite, "127.0.0.1", 0) as server:
+        yield KestraClient(host=server.url, timeout=30)
+
+
+def _until(client: KestraClient, execution_id: str, states: set[str], timeout_s: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        state = client.executions.execution(execution_id, TENANT).state.current
+        if str(getattr(state, "value", state)) in states:
+            return str(getattr(state, "value", state))
+        time.sleep(0.05)
+    raise AssertionError(f"{execution_id} never reached {states}")
+
+
+def test_flows_through_kestrapy(client: KestraClient) -> None:
+    created = client.flows.create_flow(TENANT, GREET)
+    assert (created.id, created.namespace, created.revision) == ("greet", "demo.client", 1)
+    fetched = client.flows.flow("demo.client", "greet", TENANT, source=True)
+    assert fetched.source == GREET
+    assert [f.id for f in client.flows.list_flows_by_namespace("demo.client", TENANT)] == ["greet"]
+    with pytest.raises(UnprocessableEntityException):
+        client.flows.create_flow(TENANT, "id: bad\nnamespace: demo.client\ntasks: []\nnope: 1\n")
+    with pytest.raises(NotFoundException):
+        client.flows.flow("demo.client", "missing", TENANT)
+
+
+def test_an_execution_with_typed_and_file_inputs_waits_and_is_found(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, GREET.replace("id: greet\n", "id: greet2\n", 1))
+    response = client.executions.create_execution(
+        TENANT,
+        "demo.client",
+        "greet2",
+        labels=["team:data"],
+        wait=True,
+        inputs={"name": "Ada", "count": 21, "doc": ("notes.txt", b"hello")},
+    )
+    assert str(getattr(response.state.current, "value", response.state.current)) == "SUCCESS"
+    execution = client.executions.execution(response.id, TENANT)
+    assert execution.outputs == {"greeting": "Ada 42"}
+    assert str(execution.inputs["doc"]).startswith("kestra:///demo/client/greet2/executions/")
+    logs = client.logs.list_logs_from_execution(response.id, TENANT)
+    assert logs
+
+
+def test_pause_resume_with_inputs_and_kill(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, GATE)
+    started = client.executions.create_execution(TENANT, "demo.client", "gate")
+    _until(client, started.id, {"PAUSED"})
+    client.executions.resume_execution(started.id, TENANT, inputs={"approved": True})
+    assert _until(client, started.id, {"SUCCESS", "FAILED"}) == "SUCCESS"
+    execution = client.executions.execution(started.id, TENANT)
+    after = next(run for run in execution.task_run_list or [] if run.task_id == "after")
+    assert after.outputs == {"value": "approved=true"}
+
+    second = client.executions.create_execution(TENANT, "demo.client", "gate")
+    _until(client, second.id, {"PAUSED"})
+    client.executions.kill_execution(second.id, TENANT)
+    assert _until(client, second.id, {"KILLED"}) == "KILLED"
+    with pytest.raises(ConflictException):
+        client.executions.kill_execution(second.id, TENANT)
+
+
+def test_restart_and_replay_a_failed_execution(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, FAILS)
+    failed = client.executions.create_execution(TENANT, "demo.client", "fails", wait=True)
+    assert str(getattr(failed.state.current, "value", failed.state.current)) == "FAILED"
+    restarted = client.executions.restart_execution(failed.id, TENANT)
+    assert restarted.id == failed.id
+    assert _until(client, failed.id, {"FAILED"}) == "FAILED"
+    replayed = client.executions.replay_execution(failed.id, TENANT)
+    assert replayed.id != failed.id
+    assert _until(client, replayed.id, {"FAILED"}) == "FAILED"

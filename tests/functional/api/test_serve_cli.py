@@ -1,0 +1,70 @@
+"""`kite serve` as a user runs it: a process that serves until Ctrl-C and stops cleanly (issue 13)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+FLOW = """id: hi
+namespace: demo.serve
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.debug.Return
+    format: x
+"""
+
+
+def _kite(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.cli.main", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _url(process: subprocess.Popen[str]) -> str:
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "serving Kestra's API at " in line:
+            return line.split("serving Kestra's API at ", 1)[1].split("/api/v1", 1)[0]
+    raise AssertionError("kite serve did not start")
+
+
+def test_serve_deploys_a_folder_answers_with_credentials_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    (tmp_path / "hi.yaml").write_text(FLOW)
+    process = _kite("serve", "--port", "0", "--flows", str(tmp_path), "--auth", "ada:pw")
+    try:
+        url = _url(process)
+        request = urllib.request.Request(f"{url}/api/v1/main/flows/demo.serve/hi")
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            raise AssertionError("no credentials, yet an answer")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"ada:pw").decode())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.load(response)["id"] == "hi"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    assert process.stderr is not None
+    assert "stopped" in process.stderr.read()
+
+
+def test_serve_refuses_a_public_bind_without_credentials() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.cli.main", "serve", "--host", "0.0.0.0", "--port", "0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "without --auth" in done.stderr
