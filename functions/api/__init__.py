@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from functions.api import auth, executions, flows
+from functions.api import auth, executions, flows, kv
 from functions.api.errors import classify, error_response
 from functions.api.requests import header
 from functions.logs import log_handler
@@ -19,7 +19,7 @@ PREFIXES = ("/api/v1/main", "/api/v1")
 
 resolver = APIGatewayHttpResolver()
 for _prefix in PREFIXES:
-    for _router in (flows.router, executions.router):
+    for _router in (flows.router, executions.router, kv.router):
         resolver.include_router(_router, prefix=_prefix)
 
 

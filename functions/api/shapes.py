@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import yaml
+from aws_lambda_powertools.event_handler import Response, content_types
 
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
@@ -36,6 +37,10 @@ def execution(value: Execution, *, task_runs: bool = True) -> dict[str, Any]:
     data = execution_to_json(value) if task_runs else header_to_json(value)
     data["deleted"] = False
     return data
+
+
+def no_content() -> Response[str]:
+    return Response(204, content_types.TEXT_PLAIN, "")
 
 
 def paged(results: Sequence[Any], page: int, size: int) -> dict[str, Any]:

@@ -135,3 +135,38 @@ def test_restart_and_replay_a_failed_execution(client: KestraClient) -> None:
     replayed = client.executions.replay_execution(failed.id, TENANT)
     assert replayed.id != failed.id
     assert _until(client, replayed.id, {"FAILED"}) == "FAILED"
+
+
+def _value(kind: object) -> str:
+    return str(getattr(kind, "value", kind))
+
+
+def test_kv_through_kestrapy(client: KestraClient) -> None:
+    kv = client.kv
+    kv.set_key_value("demo.client", "count", TENANT, "42")
+    kv.set_key_value("demo.client", "name", TENANT, "hello")
+    kv.set_key_value("demo.client", "config", TENANT, '{"a": [1, 2]}')
+    kv.set_key_value("demo.client", "when", TENANT, "2026-01-02T03:04:05Z")
+    kv.set_key_value("demo.client", "every", TENANT, "PT1H")
+    kv.set_key_value("demo", "parent", TENANT, "true")
+    read = {
+        key: kv.key_value("demo.client", key, TENANT) for key in ("count", "name", "config", "when", "every")
+    }
+    assert {key: _value(detail.type) for key, detail in read.items()} == {
+        "count": "NUMBER",
+        "name": "STRING",
+        "config": "JSON",
+        "when": "DATETIME",
+        "every": "DURATION",
+    }
+    assert read["count"].value == 42
+    assert read["config"].value == {"a": [1, 2]}
+    keys = {entry.key for entry in kv.list_keys_with_inheritance("demo.client", TENANT)}
+    assert {"count", "parent"} <= keys
+    page = kv.list_all_keys(
+        TENANT, filters=[{"field": "namespace", "operation": "EQUALS", "value": "demo.client"}]
+    )
+    assert page.total == 5
+    assert kv.delete_key_value("demo.client", "count", TENANT) is True
+    with pytest.raises(NotFoundException):
+        kv.key_value("demo.client", "count", TENANT)
