@@ -14,6 +14,7 @@ from engine.services.concurrency_gate import ConcurrencyGate
 from engine.services.dispatcher import Dispatcher
 from engine.services.executions import ExecutionService
 from engine.services.flows import FlowService
+from engine.services.webhooks import WebhookService
 from engine.services.worker import Worker
 
 
@@ -22,6 +23,7 @@ class Services:
     flows: FlowService
     catalog: FlowCatalog
     executions: ExecutionService
+    webhooks: WebhookService
     dispatcher: Dispatcher
     worker: Worker
     store: ExecutionStore
@@ -49,11 +51,13 @@ class Services:
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
         if max_writes is not None:
             engine = replace(engine, max_writes=max_writes)
+        executions = ExecutionService(catalog, store, bus, clock, ids, engine)
         dispatcher = Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus))
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
             catalog=catalog,
-            executions=ExecutionService(catalog, store, bus, clock, ids, engine),
+            executions=executions,
+            webhooks=WebhookService(catalog, executions, engine),
             dispatcher=dispatcher,
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store, dispatcher),
             store=store,

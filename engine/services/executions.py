@@ -61,8 +61,10 @@ class ExecutionService:
         *,
         revision: int | None = None,
         files: Mapping[str, Upload] | None = None,
+        trigger: dict[str, Any] | None = None,
     ) -> Execution:
-        """`files` are the uploads of FILE inputs, by input id; stored only if the execution is created."""
+        """`files` are the uploads of FILE inputs, by input id; stored only if the execution is created.
+        `trigger` is what started it (a webhook call), as `trigger.*` shows it."""
         record = self.catalog.record(namespace, flow_id, revision)
         flow = self.catalog.graph(namespace, flow_id, record.revision).flow
         if flow.disabled:
@@ -80,7 +82,9 @@ class ExecutionService:
             raise ExecutionBlockedError(verdict.refusal)
         uploads.store(self.engine.resources.storage)
         now = self.clock.now()
-        execution = new_execution(flow, record.revision, execution_id, now, inputs=typed, labels=labels)
+        execution = new_execution(
+            flow, record.revision, execution_id, now, inputs=typed, labels=labels, trigger=trigger
+        )
         if verdict.behavior != "FAIL_EXECUTION":
             return self._start(execution, "created")
         # Created FAILED, with its reason logged before anything may process it.

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from functions.api import auth, executions, flows, kv
+from functions.api import auth, executions, flows, kv, webhooks
 from functions.api.errors import classify, error_response
 from functions.api.requests import header
 from functions.logs import log_handler
@@ -19,7 +19,7 @@ PREFIXES = ("/api/v1/main", "/api/v1")
 
 resolver = APIGatewayHttpResolver()
 for _prefix in PREFIXES:
-    for _router in (flows.router, executions.router, kv.router):
+    for _router in (webhooks.router, flows.router, executions.router, kv.router):
         resolver.include_router(_router, prefix=_prefix)
 
 
@@ -42,8 +42,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[str]:
-    """A wrong or missing credential is a 401 that says nothing more."""
-    if not auth.allowed(header(app.current_event, "authorization"), auth.users()):
+    """A wrong or missing credential is a 401 that says nothing more. Webhooks are keyed instead."""
+    if "/executions/webhook/" not in app.current_event.path and not auth.allowed(
+        header(app.current_event, "authorization"), auth.users()
+    ):
         response = error_response(401, "Unauthorized", app.current_event.path)
         response.headers["WWW-Authenticate"] = 'Basic realm="kite"'
         return response

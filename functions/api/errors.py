@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from engine.creation.inputs import InvalidInputsError
+from engine.creation.webhook import WebhookError
 from engine.flow.loader import InvalidFlowError
 from engine.model.labels import InvalidLabelError
 from engine.resources import NotFoundError
@@ -49,9 +50,9 @@ def classify(error: Exception) -> ApiError:
         case InvalidInputsError():
             lines = [str(e) for e in error.errors]
             return ApiError(422, "Invalid entity: " + "\n".join(lines), lines)
-        case InvalidLabelError() | FlowDisabledError() | ExecutionBlockedError():
+        case InvalidLabelError() | ExecutionBlockedError() | WebhookError():
             return ApiError(422, str(error), [str(error)])
-        case ExecutionStateError():
+        case ExecutionStateError() | FlowDisabledError():
             return ApiError(409, str(error), [str(error)])
         case NotFoundError():
             return ApiError(404, str(error) or "Not Found", [str(error)])

@@ -126,7 +126,7 @@ def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
         files=files,
     )
     if query_bool(event, "wait"):
-        execution = _wait(execution)
+        execution = wait_until_terminated(execution)
     return shapes.execution(execution)
 
 
@@ -151,7 +151,8 @@ def list_logs(execution_id: str) -> list[dict[str, Any]]:
     return [shapes.log(entry, execution.namespace, execution.flow_id) for entry in entries]
 
 
-def _wait(execution: Execution) -> Execution:
+def wait_until_terminated(execution: Execution) -> Execution:
+    """The execution once terminated, or as it is after WAIT_SECONDS."""
     services = app.current().services
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:

@@ -39,6 +39,22 @@ def execution(value: Execution, *, task_runs: bool = True) -> dict[str, Any]:
     return data
 
 
+_SUMMARY = ("id", "namespace", "flowId", "flowRevision", "trigger", "outputs", "labels", "state")
+
+
+def webhook_execution(value: Execution) -> dict[str, Any]:
+    """What Kestra answers a webhook call with: the execution's summary."""
+    header = header_to_json(value)
+    return {
+        "tenantId": "main",
+        **{
+            k: header[k]
+            for k in ("id", "namespace", "flowId", "flowRevision", "trigger", "outputs", "labels", "state")
+        },
+        "url": f"/ui/main/executions/{value.namespace}/{value.flow_id}/{value.id}",
+    }
+
+
 def no_content() -> Response[str]:
     return Response(204, content_types.TEXT_PLAIN, "")
 

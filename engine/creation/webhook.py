@@ -1,0 +1,123 @@
+"""The Webhook trigger (spec part 1 §9.3): which trigger a call's key opens, what `trigger.*` it sees, and
+whether its conditions let an execution be created. The service creates it; the API answers."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
+from engine.flow.model import Flow, Trigger
+
+WEBHOOK_TYPES = frozenset(
+    {"io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook"}
+)
+EXPRESSION_CONDITIONS = frozenset(
+    {
+        "io.kestra.plugin.core.condition.Expression",
+        "io.kestra.core.models.conditions.types.ExpressionCondition",
+    }
+)
+KEY_MAX_LENGTH = 256
+
+
+class WebhookError(ValueError):
+    """The trigger cannot be honoured as written (a condition type Kite does not evaluate, a bad key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookCall:
+    """An HTTP call on a webhook URL, as the trigger's variables see it."""
+
+    body: bytes = b""
+    headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    parameters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def variables(self) -> dict[str, Any]:
+        """`trigger.body` (a JSON object or array when it parses, else the text, null when empty),
+        `trigger.headers` and `trigger.parameters` (name → list of values)."""
+        return {
+            "body": parse_body(self.body),
+            "headers": {name: list(values) for name, values in self.headers.items()},
+            "parameters": {name: list(values) for name, values in self.parameters.items()},
+        }
+
+
+def parse_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return parsed if isinstance(parsed, dict | list) else text
+
+
+def webhook_triggers(flow: Flow) -> list[Trigger]:
+    """The flow's enabled Webhook triggers (a disabled one answers as if absent: spec part 2 §6.3)."""
+    return [t for t in flow.triggers or () if t.type in WEBHOOK_TYPES and not t.disabled]
+
+
+def matching(flow: Flow, key: str, renderer: Renderer, services: RenderServices) -> Trigger | None:
+    """The trigger whose rendered, trimmed key is `key`, compared in constant time; every trigger's key is
+    compared, so timing does not tell which came close."""
+    found: Trigger | None = None
+    for trigger in webhook_triggers(flow):
+        template = extra(trigger).get("key")
+        if not isinstance(template, str) or not template:
+            raise WebhookError(f"Webhook trigger '{trigger.id}' has no key")
+        try:
+            expected = renderer.render(template, _flow_variables(flow), services).strip()
+        except ExpressionError as exc:
+            raise WebhookError(f"Webhook trigger '{trigger.id}': cannot render its key: {exc}") from None
+        if len(expected) > KEY_MAX_LENGTH:
+            raise WebhookError(f"Webhook trigger '{trigger.id}': its key is longer than {KEY_MAX_LENGTH}")
+        if hmac.compare_digest(expected.encode(), key.encode()) and found is None:
+            found = trigger
+    return found
+
+
+def conditions_hold(
+    flow: Flow, trigger: Trigger, variables: Mapping[str, Any], renderer: Renderer, services: RenderServices
+) -> bool:
+    """Every condition true (AND). Expression conditions only, for now: any other type is refused clearly."""
+    context = {**_flow_variables(flow), "trigger": dict(variables)}
+    for condition in extra(trigger).get("conditions") or ():
+        kind = condition.get("type") if isinstance(condition, Mapping) else None
+        if kind not in EXPRESSION_CONDITIONS:
+            raise WebhookError(f"Webhook trigger '{trigger.id}': condition type {kind} is not supported yet")
+        expression = condition.get("expression")
+        if not isinstance(expression, str):
+            raise WebhookError(f"Webhook trigger '{trigger.id}': an Expression condition needs an expression")
+        try:
+            holds = is_truthy(renderer.render(expression, context, services))
+        except ExpressionError as exc:
+            raise WebhookError(
+                f"Webhook trigger '{trigger.id}': condition '{expression}' failed: {exc}"
+            ) from None
+        if not holds:
+            return False
+    return True
+
+
+def rendered_inputs(
+    flow: Flow, trigger: Trigger, variables: Mapping[str, Any], renderer: Renderer, services: RenderServices
+) -> dict[str, Any]:
+    inputs = extra(trigger).get("inputs") or {}
+    if not isinstance(inputs, Mapping):
+        raise WebhookError(f"Webhook trigger '{trigger.id}': inputs must be a map")
+    context = {**_flow_variables(flow), "trigger": dict(variables)}
+    return {str(k): renderer.render_value(v, context, services) for k, v in inputs.items()}
+
+
+def extra(trigger: Trigger) -> dict[str, Any]:
+    """The trigger's own properties (the model keeps them as extras)."""
+    return dict(trigger.model_extra or {})
+
+
+def _flow_variables(flow: Flow) -> dict[str, Any]:
+    return {"flow": {"id": flow.id, "namespace": flow.namespace}}
