@@ -16,12 +16,14 @@ from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.replay import remapped, replay
 from engine.executor.step import fully_terminated
 from engine.model.execution import Execution, TaskRuns
-from engine.model.labels import InvalidLabelError
+from engine.model.labels import SYSTEM_PREFIX, InvalidLabelError, merge_labels
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from engine.model.values import to_json_value
 from engine.ports import Commit, ExecutionStore, MessageBus, OutboxEntry, StoredExecution
 from engine.resources import Clock, IdGenerator, NotFoundError
+from engine.runtime.port_services import PortServices, Scope
+from engine.runtime.variables import task_run_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.dispatcher import Delivery, still_pending
@@ -164,6 +166,41 @@ class ExecutionService:
         event = SetTaskRunState(task_run_id, state)
         return self._apply_now(stored, event, f"state-{stored.execution.version}")
 
+    def evaluate(self, execution_id: str, task_run_id: str, expression: str) -> str:
+        """An expression rendered as the task run's own properties would be (Kestra's "debug" evaluation);
+        raises ExpressionError with its message."""
+        execution = self.get(execution_id)
+        run = execution.task_runs.find(task_run_id)
+        if run is None:
+            raise NotFoundError(f"Task run '{task_run_id}' not found in execution '{execution_id}'")
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        scope = Scope.of(execution.namespace, execution.flow_id, execution.id, execution.trigger)
+        engine = self.engine
+        services = PortServices(
+            engine.clock,
+            engine.ids,
+            engine.resources,
+            engine.config,
+            scope,
+            lambda: self.store.logs(execution_id),
+        )
+        variables = {**engine.config.variables(), **task_run_variables(graph, execution, run)}
+        return engine.renderer.render(expression, variables, services)
+
+    def set_labels(self, execution_id: str, labels: Sequence[tuple[str, str]]) -> Execution:
+        """Replace the labels of an ended execution; its system labels stay and none can be set."""
+        for key, value in labels:
+            if key.startswith(SYSTEM_PREFIX):
+                raise InvalidLabelError(
+                    f"System labels can only be set by Kestra itself, offending label: {key}={value}"
+                )
+        stored = self._ended(execution_id)
+        execution = stored.execution
+        kept = [(label.key, label.value) for label in execution.labels if label.key.startswith(SYSTEM_PREFIX)]
+        execution.labels = merge_labels(kept, labels)
+        execution.version = self._commit_header(stored)
+        return execution
+
     def change_status(self, execution_id: str, state: StateType) -> Execution:
         """Replace the final state of an ended execution; nothing runs (spec part 2 §14.3)."""
         if not state.terminated:
@@ -173,9 +210,13 @@ class ExecutionService:
         stored = self._ended(execution_id)
         execution = stored.execution
         execution.with_state(state, self.clock.now())
-        pending = tuple(still_pending(stored.outbox, Delivery(), self.clock.now()))
-        execution.version = self.store.commit(Commit(execution, frozenset(), frozenset(), pending, ()))
+        execution.version = self._commit_header(stored)
         return execution
+
+    def _commit_header(self, stored: StoredExecution) -> int:
+        """Write a change of the header alone (labels, a final state), carrying what is still to send."""
+        pending = tuple(still_pending(stored.outbox, Delivery(), self.clock.now()))
+        return self.store.commit(Commit(stored.execution, frozenset(), frozenset(), pending, ()))
 
     def _stored(self, execution_id: str) -> StoredExecution:
         stored = self.store.load(execution_id)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.creation.uploads import Upload
+from engine.expressions import ExpressionError
 from engine.model.execution import Execution
 from engine.model.state import StateType
 from functions import app
@@ -107,29 +108,6 @@ def change_status(execution_id: str) -> dict[str, Any]:
     return shapes.execution(app.current().services.executions.change_status(execution_id, _state(status)))
 
 
-# After the routes of one execution's actions, which the same pattern would match.
-@router.post("/executions/<namespace>/<flow_id>")
-def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
-    event = router.current_event
-    if query(event, "scheduleDate"):
-        raise ApiError(422, "Invalid entity: scheduleDate: scheduled executions are not supported yet")
-    submitted = form(event)
-    labels = [_label(text) for text in query_all(event, "labels")]
-    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
-    services = app.current().services
-    execution = services.executions.create(
-        namespace,
-        flow_id,
-        submitted.fields,
-        labels,
-        revision=query_int(event, "revision"),
-        files=files,
-    )
-    if query_bool(event, "wait"):
-        execution = wait_until_terminated(execution)
-    return shapes.execution(execution)
-
-
 @router.get("/logs/<execution_id>")
 def list_logs(execution_id: str) -> list[dict[str, Any]]:
     event = router.current_event
@@ -201,3 +179,89 @@ def _all_filters(event: Any, field: str) -> list[str]:
                 inner = rest.removeprefix("[").removesuffix("]")
                 values.append(f"{inner}:{value}" if inner else value)
     return values
+
+
+@router.post("/executions/<execution_id>/labels")
+def set_labels(execution_id: str) -> dict[str, Any]:
+    """Replace the labels of an ended execution: a JSON list of `{key, value}`."""
+    try:
+        body = json.loads(body_bytes(router.current_event) or b"[]")
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    if not isinstance(body, list) or not all(
+        isinstance(i, dict) and "key" in i and "value" in i for i in body
+    ):
+        raise ApiError(422, "Invalid entity: the body must be a list of {key, value} labels")
+    labels = [(str(item["key"]), str(item["value"])) for item in body]
+    return shapes.execution(app.current().services.executions.set_labels(execution_id, labels))
+
+
+@router.post("/executions/<execution_id>/eval/<task_run_id>")
+def evaluate(execution_id: str, task_run_id: str) -> dict[str, Any]:
+    """An expression rendered in a task run's context, as Kestra's debug console does."""
+    expression = body_bytes(router.current_event).decode()
+    try:
+        result = app.current().services.executions.evaluate(execution_id, task_run_id, expression)
+    except ExpressionError as exc:
+        return {"result": None, "error": str(exc), "stackTrace": None}
+    return {"result": result, "error": None, "stackTrace": None}
+
+
+@router.get("/executions/<execution_id>/file")
+def download_file(execution_id: str) -> Response[bytes]:
+    uri = _execution_file(execution_id)
+    content = app.current().services.resources.storage.get(uri)
+    name = uri.rsplit("/", 1)[-1]
+    return Response(
+        200,
+        "application/octet-stream",
+        content,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/executions/<execution_id>/file/metas")
+def file_metadata(execution_id: str) -> dict[str, Any]:
+    uri = _execution_file(execution_id)
+    return {"size": app.current().services.resources.storage.size(uri)}
+
+
+@router.get("/logs/<execution_id>/download")
+def download_logs(execution_id: str) -> Response[str]:
+    lines = [f"{entry['timestamp']} {entry['level']} {entry['message']}" for entry in list_logs(execution_id)]
+    return Response(200, content_types.TEXT_PLAIN, "\n".join(lines) + ("\n" if lines else ""))
+
+
+def _execution_file(execution_id: str) -> str:
+    """The `path` parameter, a `kestra://` URI of a file of this execution (its inputs and outputs)."""
+    execution = app.current().services.executions.get(execution_id)
+    uri = query(router.current_event, "path") or ""
+    prefix = "kestra:///" + "/".join(
+        [*execution.namespace.split("."), execution.flow_id, "executions", execution.id]
+    )
+    if not uri.startswith(prefix + "/") or "/../" in uri:
+        raise ApiError(422, f"Invalid entity: path: '{uri}' is not a file of execution '{execution_id}'")
+    return uri
+
+
+# After the routes of one execution's actions, which the same pattern would match.
+@router.post("/executions/<namespace>/<flow_id>")
+def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
+    event = router.current_event
+    if query(event, "scheduleDate"):
+        raise ApiError(422, "Invalid entity: scheduleDate: scheduled executions are not supported yet")
+    submitted = form(event)
+    labels = [_label(text) for text in query_all(event, "labels")]
+    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
+    services = app.current().services
+    execution = services.executions.create(
+        namespace,
+        flow_id,
+        submitted.fields,
+        labels,
+        revision=query_int(event, "revision"),
+        files=files,
+    )
+    if query_bool(event, "wait"):
+        execution = wait_until_terminated(execution)
+    return shapes.execution(execution)

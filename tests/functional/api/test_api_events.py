@@ -204,3 +204,76 @@ def test_with_users_configured_a_call_needs_their_credentials(
     assert client.call("GET", "/flows/search")[0] == 401
     client.headers["authorization"] = "Basic " + base64.b64encode(b"ada:secret").decode()
     assert client.call("GET", "/flows/search")[0] == 200
+
+
+FILES = """id: files
+namespace: demo.api
+inputs:
+  - id: doc
+    type: FILE
+tasks:
+  - id: size
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.doc) | length }}"
+"""
+
+
+def _multipart_file(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "kitefile"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_labels_eval_files_and_log_download_of_an_ended_execution(client: Api) -> None:
+    client.create_flow(FILES)
+    body, content_type = _multipart_file("doc", "notes.txt", b"hello world")
+    status, started = client.call("POST", "/executions/demo.api/files", body=body, content_type=content_type)
+    assert status == 200, started
+    final = client.kite.wait(started["id"])
+    assert final.task_runs.of_task("size")[0].outputs == {"value": "11"}
+    execution_id, uri = final.id, str(final.inputs["doc"])
+
+    status, labelled = client.call(
+        "POST", f"/executions/{execution_id}/labels", body=b'[{"key": "env", "value": "prod"}]'
+    )
+    assert status == 200
+    assert {"key": "env", "value": "prod"} in labelled["labels"]
+    assert any(label["key"] == "system.correlationId" for label in labelled["labels"])
+    refused = client.call(
+        "POST", f"/executions/{execution_id}/labels", body=b'[{"key": "system.x", "value": "1"}]'
+    )
+    assert refused[0] == 422
+
+    run_id = final.task_runs.of_task("size")[0].id
+    status, evaluated = client.call(
+        "POST", f"/executions/{execution_id}/eval/{run_id}", body=b"{{ outputs.size.value }}!"
+    )
+    assert (status, evaluated["result"], evaluated["error"]) == (200, "11!", None)
+    assert client.call("POST", f"/executions/{execution_id}/eval/{run_id}", body=b"{{ nope( }}")[1]["error"]
+
+    response = api.handler(
+        http_event("GET", f"/api/v1/main/executions/{execution_id}/file", query=f"path={uri}"), None
+    )
+    assert response["statusCode"] == 200
+    assert base64.b64decode(response["body"]) == b"hello world"
+    assert client.call("GET", f"/executions/{execution_id}/file/metas", query=f"path={uri}")[1] == {
+        "size": 11
+    }
+    elsewhere = "kestra:///demo/api/other/executions/x/inputs/doc/notes.txt"
+    assert client.call("GET", f"/executions/{execution_id}/file", query=f"path={elsewhere}")[0] == 422
+
+    status, text = client.call("GET", f"/logs/{execution_id}/download")
+    assert status == 200 and "Flow completed with state SUCCESS" in str(text)
+
+
+def test_the_flow_schema_and_the_openapi_document(client: Api) -> None:
+    status, schema = client.call("GET", "/plugins/schemas/flow")
+    assert status == 200 and schema["$schema"].startswith("https://json-schema.org/")
+    client.prefix = ""
+    status, document = client.call("GET", "/api/v1/openapi.json")
+    assert status == 200
+    assert "/api/v1/main/executions/{execution_id}/kill" in document["paths"]
+    assert "/api/v1/executions/webhook/{namespace}/{flow_id}/{key}" in document["paths"]
