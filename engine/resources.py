@@ -86,6 +86,21 @@ class Storage(Protocol):
         """Size in bytes; NotFoundError when absent."""
         ...
 
+    def list(self, prefix: str) -> list[StoredObject]:
+        """Every object whose URI starts with `prefix`, sorted by URI."""
+        ...
+
+    def delete(self, uri: str) -> bool:
+        """Remove one object; False when there was none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    uri: str
+    size: int
+    modified: datetime | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.model.files import kestra_path, kestra_uri
-from engine.resources import NotFoundError
+from engine.model.files import SCHEME, kestra_path, kestra_uri
+from engine.resources import NotFoundError, StoredObject
 
 
 class InMemoryStorage:
@@ -26,3 +26,14 @@ class InMemoryStorage:
 
     def size(self, uri: str) -> int:
         return len(self.get(uri))
+
+    def list(self, prefix: str) -> list[StoredObject]:
+        start = kestra_path(prefix) if prefix != SCHEME else ""
+        return [
+            StoredObject(kestra_uri(path), len(data))
+            for path, data in sorted(self._objects.items())
+            if path.startswith(start)
+        ]
+
+    def delete(self, uri: str) -> bool:
+        return self._objects.pop(kestra_path(uri), None) is not None

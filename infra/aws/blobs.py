@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from engine.resources import NotFoundError
 from infra.aws.session import AwsSession
@@ -44,3 +45,19 @@ class S3Blobs:
 
     def exists(self, key: str) -> bool:
         return self.size(key) is not None
+
+    def list(self, prefix: str) -> list[tuple[str, int, datetime]]:
+        """(key, size, last modified) of every object under `prefix`, sorted by key."""
+        pages = self._session.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [
+            (item["Key"], int(item["Size"]), item["LastModified"])
+            for page in pages
+            for item in page.get("Contents", [])
+        ]
+
+    def delete(self, key: str) -> bool:
+        """Remove one object; False when there was none (S3 does not say, so it is looked up first)."""
+        if not self.exists(key):
+            return False
+        self._session.s3.delete_object(Bucket=self.bucket, Key=key)
+        return True

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.model.files import kestra_path, kestra_uri
-from engine.resources import NotFoundError
+from engine.model.files import SCHEME, kestra_path, kestra_uri
+from engine.resources import NotFoundError, StoredObject
 from infra.aws.blobs import S3Blobs
 
 _PREFIX = "storage/"
@@ -29,3 +29,13 @@ class S3Storage:
         if size is None:
             raise NotFoundError(uri)
         return size
+
+    def list(self, prefix: str) -> list[StoredObject]:
+        start = kestra_path(prefix) if prefix != SCHEME else ""
+        return [
+            StoredObject(kestra_uri(key.removeprefix(_PREFIX)), size, modified)
+            for key, size, modified in self._blobs.list(_PREFIX + start)
+        ]
+
+    def delete(self, uri: str) -> bool:
+        return self._blobs.delete(_PREFIX + kestra_path(uri))

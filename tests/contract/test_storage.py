@@ -27,3 +27,21 @@ def test_missing_object(harness: Harness) -> None:
 def test_only_internal_storage_uris(harness: Harness) -> None:
     with pytest.raises(ValueError, match="not an internal storage URI"):
         harness.storage.get("s3://bucket/key")
+
+
+def test_list_under_a_prefix_and_delete(harness: Harness) -> None:
+    storage = harness.storage
+    storage.put("ns/_files/a.txt", b"a")
+    storage.put("ns/_files/dir/b.txt", b"bb")
+    storage.put("ns/other/c.txt", b"c")
+    listed = storage.list("kestra:///ns/_files/")
+    assert [(o.uri, o.size) for o in listed] == [
+        ("kestra:///ns/_files/a.txt", 1),
+        ("kestra:///ns/_files/dir/b.txt", 2),
+    ]
+    assert storage.delete("kestra:///ns/_files/a.txt") is True
+    assert storage.delete("kestra:///ns/_files/a.txt") is False
+    assert [o.uri for o in storage.list("kestra:///ns/")] == [
+        "kestra:///ns/_files/dir/b.txt",
+        "kestra:///ns/other/c.txt",
+    ]

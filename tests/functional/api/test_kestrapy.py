@@ -170,3 +170,37 @@ def test_kv_through_kestrapy(client: KestraClient) -> None:
     assert kv.delete_key_value("demo.client", "count", TENANT) is True
     with pytest.raises(NotFoundException):
         kv.key_value("demo.client", "count", TENANT)
+
+
+READS = """id: reads
+namespace: demo.client
+tasks:
+  - id: read
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read('scripts/hello.txt') }}"
+"""
+
+
+def test_namespace_files_through_kestrapy(client: KestraClient) -> None:
+    files = client.files
+    files.create_namespace_file("demo.client", "/scripts/hello.txt", TENANT, file_content=b"hi there")
+    files.create_namespace_directory("demo.client", TENANT, "/empty")
+    assert files.file_content("demo.client", "/scripts/hello.txt", TENANT) == b"hi there"
+    listing = {
+        (f.file_name, _value(f.type))
+        for f in files.list_namespace_directory_files("demo.client", TENANT, "/")
+    }
+    assert listing == {("scripts", "Directory"), ("empty", "Directory")}
+    assert files.file_metadatas("demo.client", TENANT, "/scripts/hello.txt").size == 8
+
+    client.flows.create_flow(TENANT, READS)
+    ran = client.executions.create_execution(TENANT, "demo.client", "reads", wait=True)
+    execution = client.executions.execution(ran.id, TENANT)
+    assert (execution.task_run_list or [])[0].outputs == {"value": "hi there"}
+
+    files.move_file_directory("demo.client", "/scripts/hello.txt", "/scripts/bye.txt", TENANT)
+    with pytest.raises(NotFoundException):
+        files.file_content("demo.client", "/scripts/hello.txt", TENANT)
+    files.delete_file_directory("demo.client", "/scripts", TENANT)
+    with pytest.raises(NotFoundException):
+        files.file_content("demo.client", "/scripts/bye.txt", TENANT)
