@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import yaml
@@ -9,10 +12,11 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.flow.loader import InvalidFlowError, parse_flow
+from engine.ports import FlowRecord
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import body_bytes, filter_value, query, query_int
+from functions.api.requests import body_bytes, filter_value, form, query, query_bool, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -34,9 +38,8 @@ def validate_flows() -> list[dict[str, Any]]:
             parsed = parse_flow(text, f"flow[{index}]", app.current().services.flows.plugin_defaults)
             entry.update(flow=parsed.id, namespace=parsed.namespace)
         except InvalidFlowError as exc:
-            document = yaml.safe_load(text) if text.strip() else None
-            if isinstance(document, dict):
-                entry.update(flow=document.get("id"), namespace=document.get("namespace"))
+            namespace, flow_id = _identity(text)
+            entry.update(flow=flow_id, namespace=namespace)
             entry["constraints"] = "\n".join(str(p) for p in exc.problems)
         results.append(entry)
     return results
@@ -65,6 +68,67 @@ def distinct_namespaces() -> list[str]:
     text = (query(router.current_event, "q") or "").lower()
     names = {record.namespace for record in app.current().services.flows.repository.list()}
     return sorted(name for name in names if text in name.lower())
+
+
+@router.post("/flows/export/by-ids")
+def export_by_ids() -> Response[bytes]:
+    """A zip of the flows' YAML sources, one `namespace.id.yml` each."""
+    wanted = _ids_body()
+    repository = app.current().services.flows.repository
+    records = [r for ns, flow_id in wanted if (r := repository.get(ns, flow_id)) is not None]
+    return _zip(records)
+
+
+@router.get("/flows/export/by-query")
+def export_by_query() -> Response[bytes]:
+    namespace = filter_value(router.current_event, "namespace")
+    records = [
+        record
+        for record in app.current().services.flows.repository.list()
+        if namespace is None or record.namespace == namespace or record.namespace.startswith(namespace + ".")
+    ]
+    return _zip(records)
+
+
+@router.post("/flows/import")
+def import_flows() -> list[str]:
+    """Flows from a zip of YAML files or one YAML file (several documents): each deployed; the ids of those
+    that are invalid are answered (or, with `failOnError`, a 422 and nothing deployed)."""
+    upload = form(router.current_event).files.get("fileUpload")
+    if upload is None:
+        raise ApiError(422, "Invalid entity: fileUpload: a file part is required")
+    if upload.content.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(upload.content)) as archive:
+            sources = [archive.read(m).decode() for m in archive.infolist() if not m.is_dir()]
+    else:
+        sources = _documents(upload.content.decode())
+    services = app.current().services
+    invalid, valid = [], []
+    for index, source in enumerate(sources):
+        try:
+            parse_flow(source, f"flow[{index}]", services.flows.plugin_defaults)
+            valid.append(source)
+        except InvalidFlowError as exc:
+            namespace, flow_id = _identity(source)
+            name = f"{namespace}.{flow_id}" if flow_id else str(index)
+            invalid.append((name, exc))
+    if invalid and query_bool(router.current_event, "failOnError"):
+        problems = [str(p) for _, exc in invalid for p in exc.problems]
+        raise ApiError(422, "Invalid entity: " + "; ".join(problems), problems)
+    for source in valid:
+        services.flows.deploy(source, "flow")
+    return [name for name, _ in invalid]
+
+
+@router.delete("/flows/delete/by-ids")
+def delete_by_ids() -> dict[str, Any]:
+    repository = app.current().services.flows.repository
+    count = 0
+    for namespace, flow_id in _ids_body():
+        if repository.get(namespace, flow_id) is not None:
+            repository.delete(namespace, flow_id)
+            count += 1
+    return {"count": count}
 
 
 @router.post("/flows")
@@ -106,6 +170,41 @@ def delete_flow(namespace: str, flow_id: str) -> Response[str]:
     return Response(204, content_types.TEXT_PLAIN, "")
 
 
+@router.get("/flows/<namespace>/<flow_id>/revisions")
+def list_revisions(namespace: str, flow_id: str) -> list[dict[str, Any]]:
+    repository = app.current().services.flows.repository
+    latest = app.current().services.catalog.record(namespace, flow_id)
+    records = (repository.get(namespace, flow_id, revision) for revision in range(1, latest.revision + 1))
+    return [shapes.flow(record) for record in records if record is not None]
+
+
+@router.post("/flows/<namespace>")
+def update_namespace(namespace: str) -> list[dict[str, Any]]:
+    """Kestra's `flow namespace update`: the body's flows (YAML documents) become the namespace's, all
+    or none; with `delete` (the default) the namespace's other flows are deleted."""
+    services = app.current().services
+    sources = _documents(_source())
+    problems, parsed = [], []
+    for index, source in enumerate(sources):
+        try:
+            flow = parse_flow(source, f"flow[{index}]", services.flows.plugin_defaults)
+        except InvalidFlowError as exc:
+            problems += [str(p) for p in exc.problems]
+            continue
+        if flow.namespace != namespace:
+            problems.append(f"flow[{index}]: namespace '{flow.namespace}' is not '{namespace}'")
+        parsed.append((flow, source))
+    if problems:
+        raise ApiError(422, "Invalid entity: " + "; ".join(problems), problems)
+    records = [services.flows.deploy(source, "flow")[0] for _, source in parsed]
+    if (query(router.current_event, "delete") or "true").lower() == "true":
+        kept = {flow.id for flow, _ in parsed}
+        for record in services.flows.repository.list(namespace):
+            if record.id not in kept:
+                services.flows.repository.delete(namespace, record.id)
+    return [shapes.flow(record, source=False) for record in records]
+
+
 @router.get("/flows/<namespace>")
 def list_flows_by_namespace(namespace: str) -> list[dict[str, Any]]:
     records = app.current().services.flows.repository.list(namespace)
@@ -124,3 +223,40 @@ def _documents(text: str) -> list[str]:
             current.append(line)
     parts.append("".join(current))
     return [part for part in parts if part.strip()]
+
+
+def _ids_body() -> list[tuple[str, str]]:
+    try:
+        body = json.loads(body_bytes(router.current_event) or b"[]")
+    except ValueError:
+        raise ApiError(400, "Malformed JSON body") from None
+    if not isinstance(body, list) or not all(
+        isinstance(i, dict) and {"namespace", "id"} <= set(i) for i in body
+    ):
+        raise ApiError(422, "Invalid entity: the body must be a list of {namespace, id}")
+    return [(str(item["namespace"]), str(item["id"])) for item in body]
+
+
+def _zip(records: list[FlowRecord]) -> Response[bytes]:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for record in records:
+            archive.writestr(f"{record.namespace}.{record.id}.yml", record.source)
+    return Response(
+        200,
+        "application/octet-stream",
+        buffer.getvalue(),
+        headers={"Content-Disposition": 'attachment; filename="flows.zip"'},
+    )
+
+
+def _identity(source: str) -> tuple[str | None, str | None]:
+    """The namespace and id an invalid flow's source declares, when it says."""
+    try:
+        document = yaml.safe_load(source)
+    except yaml.YAMLError:
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    namespace, flow_id = document.get("namespace"), document.get("id")
+    return (str(namespace) if namespace else None), (str(flow_id) if flow_id else None)

@@ -3,7 +3,9 @@ its models."""
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -204,3 +206,34 @@ def test_namespace_files_through_kestrapy(client: KestraClient) -> None:
     files.delete_file_directory("demo.client", "/scripts", TENANT)
     with pytest.raises(NotFoundException):
         files.file_content("demo.client", "/scripts/bye.txt", TENANT)
+
+
+def _flow(flow_id: str, namespace: str = "demo.bulk", text: str = "x") -> str:
+    return (
+        f"id: {flow_id}\nnamespace: {namespace}\ntasks:\n  - id: a\n"
+        f"    type: io.kestra.plugin.core.debug.Return\n    format: {text}\n"
+    )
+
+
+def test_flow_revisions_namespace_update_export_and_import(client: KestraClient) -> None:
+    flows = client.flows
+    flows.create_flow(TENANT, _flow("one"))
+    flows.update_flow("demo.bulk", "one", TENANT, _flow("one", text="y"))
+    assert [f.revision for f in flows.list_flow_revisions("demo.bulk", "one", TENANT)] == [1, 2]
+
+    flows.create_flow(TENANT, _flow("stale"))
+    updated = flows.update_flows_in_namespace(
+        "demo.bulk", TENANT, _flow("one", text="z") + "---\n" + _flow("two")
+    )
+    assert sorted(f.id for f in updated) == ["one", "two"]
+    assert sorted(f.id for f in flows.list_flows_by_namespace("demo.bulk", TENANT)) == ["one", "two"]
+    with pytest.raises(UnprocessableEntityException):
+        flows.update_flows_in_namespace("demo.bulk", TENANT, _flow("three", namespace="elsewhere"))
+
+    archive = flows.export_flows_by_ids(TENANT, [{"namespace": "demo.bulk", "id": "two"}])
+    with zipfile.ZipFile(io.BytesIO(archive)) as exported:
+        assert exported.namelist() == ["demo.bulk.two.yml"]
+    client.flows.delete_flow("demo.bulk", "two", TENANT)
+    invalid = flows.import_flows(TENANT, file_content=archive)
+    assert invalid == []
+    assert flows.flow("demo.bulk", "two", TENANT).revision >= 1
