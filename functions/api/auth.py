@@ -1,6 +1,8 @@
 """Who may call the management routes: HTTP Basic credentials, as Kestra OSS's basic auth, checked against
 salted PBKDF2 hashes (`KITE_API_USERS`: `user:pbkdf2_sha256$iterations$salt$hash`, comma-separated; see
-`kite hash-password`). With no users configured every call is let through: `kite serve` on loopback."""
+`kite hash-password`), or bearer tokens checked against their SHA-256 (`KITE_API_TOKENS`:
+`name:sha256$hex`, comma-separated; see `kite token`). With neither configured every call is let through:
+`kite serve` on loopback."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 USERS_ENV = "KITE_API_USERS"
+TOKENS_ENV = "KITE_API_TOKENS"
 _SCHEME = "pbkdf2_sha256"
 _ITERATIONS = 200_000
 
@@ -24,20 +27,47 @@ def hash_password(password: str, *, iterations: int = _ITERATIONS, salt: str | N
     return f"{_SCHEME}${iterations}${salt}${digest.hex()}"
 
 
+def hash_token(token: str) -> str:
+    return "sha256$" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def users(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """User name → password hash, as configured."""
+    return _entries(environ, USERS_ENV, _SCHEME + "$")
+
+
+def tokens(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Token name → token hash, as configured."""
+    return _entries(environ, TOKENS_ENV, "sha256$")
+
+
+def _entries(environ: Mapping[str, str], variable: str, scheme: str) -> dict[str, str]:
     configured: dict[str, str] = {}
-    for entry in filter(None, (e.strip() for e in environ.get(USERS_ENV, "").split(","))):
+    for entry in filter(None, (e.strip() for e in environ.get(variable, "").split(","))):
         name, separator, hashed = entry.partition(":")
-        if not separator or not hashed.startswith(_SCHEME + "$"):
-            raise ValueError(f"{USERS_ENV}: expected user:{_SCHEME}$..., got an entry for '{name}'")
+        if not separator or not hashed.startswith(scheme):
+            raise ValueError(f"{variable}: expected name:{scheme}..., got an entry for '{name}'")
         configured[name] = hashed
     return configured
 
 
-def allowed(authorization: str, configured: Mapping[str, str]) -> bool:
-    """Whether an `Authorization` header carries a configured user's password."""
-    return not configured or _verified(authorization, tuple(sorted(configured.items())))
+def allowed(
+    authorization: str, configured: Mapping[str, str], configured_tokens: Mapping[str, str] | None = None
+) -> bool:
+    """Whether an `Authorization` header carries a configured user's password or a configured token."""
+    known_tokens = configured_tokens or {}
+    if not configured and not known_tokens:
+        return True
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        candidate = hash_token(credential.strip())
+        # Every hash compared, so that timing does not tell which came close.
+        return sum(hmac.compare_digest(candidate, hashed) for hashed in known_tokens.values()) > 0
+    return bool(configured) and _verified(authorization, tuple(sorted(configured.items())))
 
 
 @lru_cache(maxsize=256)

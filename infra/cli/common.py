@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from engine.config import EngineConfig
+from engine.flow.loader import parse_flow
+from engine.flow.model import Flow
 
 if TYPE_CHECKING:
     from infra.embedded.local import LocalKite
@@ -27,3 +34,20 @@ def local_kite(*, fast_forward: bool) -> LocalKite:
             f"this command needs the embedded stack ({exc.name}): pip install 'kite[local]'"
         ) from None
     return LocalKite(fast_forward=fast_forward)
+
+
+def flow_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    return files
+
+
+def parse_source(source: str, filename: str) -> Flow:
+    """As a deployment would: with the global plugin defaults of the configuration (the environment)."""
+    return parse_flow(source, filename, EngineConfig.from_environ(os.environ).plugin_defaults)

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.config import ConfigError, EngineConfig
+from engine.config import ConfigError
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.uploads import Upload
-from engine.flow.loader import InvalidFlowError, parse_flow
-from engine.flow.model import Flow
+from engine.flow.loader import InvalidFlowError
 from engine.flow.schema import flow_json_schema
 from engine.model.labels import InvalidLabelError
 from engine.model.serde import execution_to_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
-from infra.cli import serve
-from infra.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, local_kite
+from infra.cli import serve, server_commands
+from infra.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    flow_files,
+    local_kite,
+    parse_source,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,21 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the final execution as JSON on stdout")
     run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
     run.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
+    server_commands.add_server_options(run, required=False)
     run.set_defaults(command=_run)
     serve.add_parser(commands)
+    server_commands.add_parser(commands)
     return parser
-
-
-def _flow_files(paths: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UsageError(f"no such file or directory: {path}")
-    return files
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -92,19 +88,14 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     invalid = False
-    for path in _flow_files(args.paths):
+    for path in flow_files(args.paths):
         try:
-            _parse(path.read_text(), str(path))
+            parse_source(path.read_text(), str(path))
         except InvalidFlowError as exc:
             invalid = True
             for problem in exc.problems:
                 print(problem)
     return EXIT_FAILED if invalid else EXIT_OK
-
-
-def _parse(source: str, filename: str) -> Flow:
-    """As a deployment would: with the global plugin defaults of the configuration (the environment)."""
-    return parse_flow(source, filename, EngineConfig.from_environ(os.environ).plugin_defaults)
 
 
 def _pairs(items: Sequence[str], what: str) -> list[tuple[str, str]]:
@@ -150,11 +141,18 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file: {args.flow}")
     source = args.flow.read_text()
     try:
-        flow = _parse(source, str(args.flow))
+        flow = parse_source(source, str(args.flow))
     except InvalidFlowError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     inputs, files, labels = _inputs(args), _files(args), _pairs(args.label, "--label")
+    if args.server:
+        if args.flows or args.namespace_files or args.fast_forward or args.json or args.stats:
+            raise UsageError("--server runs FLOW.yaml with --input, --inputs, --file and --label only")
+        target = server_commands.server(args)
+        return server_commands.run_remote(
+            target, flow, source, inputs=inputs, labels=labels, files=files, timeout_s=args.timeout
+        )
     if args.namespace_files is not None and not args.namespace_files.is_dir():
         raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
 

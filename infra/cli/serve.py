@@ -32,6 +32,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     hashing.add_argument("user")
     hashing.set_defaults(command=_hash_password)
 
+    token = commands.add_parser(
+        "token", help="make a bearer token: print it once, and its KITE_API_TOKENS entry (name:hash)"
+    )
+    token.add_argument("name")
+    token.set_defaults(command=_token)
+
 
 def serve_command(args: argparse.Namespace) -> int:
     from infra.embedded.server import LocalServer, is_loopback
@@ -75,4 +81,11 @@ def _hash_password(args: argparse.Namespace) -> int:
 
     password = getpass.getpass(f"password for {args.user}: ")
     print(f"{args.user}:{auth.hash_password(password)}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    value = auth.new_token()
+    print(f"token (shown once): {value}")
+    print(f"KITE_API_TOKENS entry: {args.name}:{auth.hash_token(value)}")
     return 0

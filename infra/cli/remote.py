@@ -1,0 +1,149 @@
+"""The `kite` commands against a server (`--server URL`): Kestra's REST API over HTTP, with Basic
+credentials or a bearer token. Any Kite or Kestra 1.x server answers these routes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.creation.uploads import Upload
+from engine.model.execution import Execution
+from engine.model.serde import execution_from_json
+
+TENANT_PATH = "/api/v1/main"
+_POLL_S = 0.5
+
+
+class RemoteError(Exception):
+    """The server refused: its status and Kestra's error message (with each detail)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    url: str
+    user: str | None = None  # USER:PASSWORD
+    token: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Any:
+        target = self.url.rstrip("/") + TENANT_PATH + path
+        if query:
+            target += "?" + urllib.parse.urlencode(list(query))
+        request = urllib.request.Request(target, data=body, method=method)
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        elif self.user:
+            request.add_header("Authorization", "Basic " + base64.b64encode(self.user.encode()).decode())
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise RemoteError(error.code, _message(error.read(), error.code)) from None
+        except urllib.error.URLError as error:
+            raise RemoteError(0, f"cannot reach {self.url}: {error.reason}") from None
+        return json.loads(raw) if raw else None
+
+    def push(self, namespace: str, sources: Sequence[str]) -> list[str]:
+        """Create or update these flows of one namespace (the others stay)."""
+        body = "\n---\n".join(source.rstrip("\n") + "\n" for source in sources).encode()
+        pushed = self.request(
+            "POST",
+            f"/flows/{_segment(namespace)}",
+            query=[("delete", "false")],
+            body=body,
+            content_type="application/x-yaml",
+        )
+        return [f"{flow['namespace']}.{flow['id']} revision {flow['revision']}" for flow in pushed]
+
+    def start(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        labels: Sequence[tuple[str, str]],
+        files: Mapping[str, Upload],
+    ) -> Execution:
+        body, content_type = _multipart(inputs, files)
+        started = self.request(
+            "POST",
+            f"/executions/{_segment(namespace)}/{_segment(flow_id)}",
+            query=[("labels", f"{key}:{value}") for key, value in labels],
+            body=body,
+            content_type=content_type,
+        )
+        return execution_from_json(started)
+
+    def execution(self, execution_id: str) -> Execution:
+        return execution_from_json(self.request("GET", f"/executions/{_segment(execution_id)}"))
+
+    def follow(self, execution_id: str, timeout_s: float, on_change: Any) -> Execution:
+        """Poll until the execution has ended, calling `on_change` with each new look."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            execution = self.execution(execution_id)
+            on_change(execution)
+            if execution.state.current.terminated or time.monotonic() > deadline:
+                return execution
+            time.sleep(_POLL_S)
+
+    def logs(self, execution_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.request("GET", f"/logs/{_segment(execution_id)}")
+        return found
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _segment(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+def _message(raw: bytes, status: int) -> str:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace") or f"HTTP {status}"
+    details = [e.get("message", "") for e in body.get("_embedded", {}).get("errors", [])]
+    lines = details if details else [body.get("message", f"HTTP {status}")]
+    return "\n".join(line for line in lines if line)
+
+
+def _multipart(inputs: Mapping[str, Any], files: Mapping[str, Upload]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts: list[bytes] = []
+    for name, value in inputs.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{text}\r\n'.encode()
+        )
+    for name, upload in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{upload.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        parts.append(head.encode() + upload.content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

@@ -1,0 +1,100 @@
+"""`kite flow push` and `kite run --server`: the same commands against a Kite (or Kestra) server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.creation.uploads import Upload
+from engine.flow.loader import InvalidFlowError
+from engine.flow.model import Flow
+from engine.model.state import StateType
+from infra.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, flow_files, parse_source
+from infra.cli.progress import Progress
+from infra.cli.remote import RemoteError, Server, now
+
+
+def add_server_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--server", required=required, metavar="URL", help="a Kite or Kestra server")
+    parser.add_argument("--user", metavar="USER:PASSWORD", help="Basic credentials for --server")
+    parser.add_argument("--token", metavar="TOKEN", help="a bearer token for --server")
+
+
+def server(args: argparse.Namespace) -> Server:
+    if args.user and args.token:
+        raise UsageError("give --user or --token, not both")
+    if args.user and ":" not in args.user:
+        raise UsageError("--user must be USER:PASSWORD")
+    return Server(args.server, args.user, args.token)
+
+
+def push(target: Server, flows: Sequence[tuple[Flow, str]]) -> int:
+    """Each namespace's flows in one request: all of a namespace's flows land, or none."""
+    by_namespace: dict[str, list[str]] = {}
+    for flow, source in flows:
+        by_namespace.setdefault(flow.namespace, []).append(source)
+    try:
+        for namespace, sources in sorted(by_namespace.items()):
+            for line in target.push(namespace, sources):
+                print(f"kite: pushed {line}", file=sys.stderr)
+    except RemoteError as error:
+        return _refused(error)
+    return EXIT_OK
+
+
+def run_remote(
+    target: Server,
+    flow: Flow,
+    source: str,
+    *,
+    inputs: Mapping[str, Any],
+    labels: Sequence[tuple[str, str]],
+    files: Mapping[str, Upload],
+    timeout_s: float,
+) -> int:
+    """Push the flow, start it with these inputs, and follow it as a local run is followed."""
+    try:
+        target.push(flow.namespace, [source])
+        execution = target.start(flow.namespace, flow.id, inputs, labels, files)
+        progress = Progress(sys.stderr)
+        final = target.follow(execution.id, timeout_s, lambda e: progress.update(e, now()))
+    except RemoteError as error:
+        return _refused(error)
+    print(
+        f"kite: {final.namespace}.{final.flow_id} {final.id} ended {final.state.current.value}",
+        file=sys.stderr,
+    )
+    return EXIT_OK if final.state.current in (StateType.SUCCESS, StateType.WARNING) else EXIT_FAILED
+
+
+def _refused(error: RemoteError) -> int:
+    for line in str(error).splitlines():
+        print(f"kite: {line}", file=sys.stderr)
+    return EXIT_USAGE if error.status in (400, 404, 409, 422) else EXIT_FAILED
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    flow = commands.add_parser("flow", help="manage flows on a server")
+    actions = flow.add_subparsers(required=True, metavar="ACTION")
+    push_parser = actions.add_parser("push", help="create or update every flow of the folders on --server")
+    push_parser.add_argument("paths", nargs="+", type=Path, metavar="DIR")
+    add_server_options(push_parser, required=True)
+
+    def command(args: argparse.Namespace) -> int:
+        parsed = []
+        invalid = False
+        for path in flow_files(args.paths):
+            source = path.read_text()
+            try:
+                parsed.append((parse_source(source, str(path)), source))
+            except InvalidFlowError as exc:
+                invalid = True
+                print(exc, file=sys.stderr)
+        if invalid:
+            return EXIT_USAGE
+        return push(server(args), parsed)
+
+    push_parser.set_defaults(command=command)

@@ -1,0 +1,74 @@
+"""The `kite` commands against a server: `kite flow push` and `kite run --server` (issue 13)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from functions.api import auth
+from infra.cli.main import main
+from infra.embedded.local import LocalKite
+from infra.embedded.server import LocalServer
+
+GREET = """id: greet
+namespace: demo.remote
+inputs:
+  - id: name
+    type: STRING
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.debug.Return
+    format: "hello {{ inputs.name }}"
+"""
+
+BOOM = """id: boom
+namespace: demo.remote
+tasks:
+  - id: fail
+    type: io.kestra.plugin.core.execution.Fail
+"""
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LocalKite, str]]:
+    token = "a-token-for-tests"
+    monkeypatch.setenv(auth.TOKENS_ENV, f"ci:{auth.hash_token(token)}")
+    monkeypatch.setenv(auth.USERS_ENV, f"ada:{auth.hash_password('pw', iterations=1000)}")
+    with LocalKite(fast_forward=False) as kite, LocalServer(kite, "127.0.0.1", 0) as server:
+        yield kite, server.url
+
+
+def test_flow_push_deploys_a_folder(served: tuple[LocalKite, str], tmp_path: Path) -> None:
+    kite, url = served
+    (tmp_path / "greet.yaml").write_text(GREET)
+    (tmp_path / "boom.yml").write_text(BOOM)
+    assert main(["flow", "push", str(tmp_path), "--server", url, "--token", "a-token-for-tests"]) == 0
+    assert {r.id for r in kite.services.flows.repository.list("demo.remote")} == {"greet", "boom"}
+    assert main(["flow", "push", str(tmp_path), "--server", url, "--token", "wrong"]) == 1  # 401
+
+
+def test_flow_push_refuses_an_invalid_flow_before_sending(
+    served: tuple[LocalKite, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, url = served
+    (tmp_path / "bad.yaml").write_text("id: bad\nnamespace: demo.remote\ntasks: []\n")
+    assert main(["flow", "push", str(tmp_path), "--server", url, "--user", "ada:pw"]) == 2
+    assert "bad.yaml:" in capsys.readouterr().err
+
+
+def test_run_against_a_server_follows_the_execution(
+    served: tuple[LocalKite, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, url = served
+    flow = tmp_path / "greet.yaml"
+    flow.write_text(GREET)
+    assert main(["run", str(flow), "--server", url, "--user", "ada:pw", "--input", "name=Ann"]) == 0
+    err = capsys.readouterr().err
+    assert "hello" in err and "SUCCESS" in err
+    boom = tmp_path / "boom.yaml"
+    boom.write_text(BOOM)
+    assert main(["run", str(boom), "--server", url, "--user", "ada:pw"]) == 1
+    assert main(["run", str(flow), "--server", url, "--user", "ada:pw"]) == 2  # a missing input: 422
+    assert "Missing required input:name" in capsys.readouterr().err
