@@ -57,7 +57,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[str]:
     """A wrong or missing credential is a 401 that says nothing more. Webhooks are keyed instead."""
     if "/executions/webhook/" not in app.current_event.path and not auth.allowed(
-        header(app.current_event, "authorization"), auth.users(), auth.tokens()
+        header(app.current_event, "authorization"),
+        auth.users(),
+        auth.tokens(),
+        open_without_credentials=auth.is_open(),
     ):
         response = error_response(401, "Unauthorized", app.current_event.path)
         response.headers["WWW-Authenticate"] = 'Basic realm="kite"'

@@ -1,8 +1,8 @@
 """Who may call the management routes: HTTP Basic credentials, as Kestra OSS's basic auth, checked against
 salted PBKDF2 hashes (`KITE_API_USERS`: `user:pbkdf2_sha256$iterations$salt$hash`, comma-separated; see
 `kite hash-password`), or bearer tokens checked against their SHA-256 (`KITE_API_TOKENS`:
-`name:sha256$hex`, comma-separated; see `kite token`). With neither configured every call is let through:
-`kite serve` on loopback."""
+`name:sha256$hex`, comma-separated; see `kite token`). With neither configured every call is refused,
+unless `KITE_API_OPEN` is `true`: what `kite serve` sets on loopback without `--auth`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from functools import lru_cache
 
 USERS_ENV = "KITE_API_USERS"
 TOKENS_ENV = "KITE_API_TOKENS"
+OPEN_ENV = "KITE_API_OPEN"
 _SCHEME = "pbkdf2_sha256"
 _ITERATIONS = 200_000
 
@@ -55,13 +56,21 @@ def _entries(environ: Mapping[str, str], variable: str, scheme: str) -> dict[str
     return configured
 
 
+def is_open(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(OPEN_ENV, "").lower() == "true"
+
+
 def allowed(
-    authorization: str, configured: Mapping[str, str], configured_tokens: Mapping[str, str] | None = None
+    authorization: str,
+    configured: Mapping[str, str],
+    configured_tokens: Mapping[str, str] | None = None,
+    *,
+    open_without_credentials: bool = False,
 ) -> bool:
     """Whether an `Authorization` header carries a configured user's password or a configured token."""
     known_tokens = configured_tokens or {}
     if not configured and not known_tokens:
-        return True
+        return open_without_credentials
     scheme, _, credential = authorization.partition(" ")
     if scheme.lower() == "bearer":
         candidate = hash_token(credential.strip())

@@ -49,6 +49,9 @@ def serve_command(args: argparse.Namespace) -> int:
         if not separator or not user or not password:
             raise UsageError("--auth must be USER:PASSWORD")
         os.environ[auth.USERS_ENV] = f"{user}:{auth.hash_password(password)}"
+    else:
+        # Loopback only (checked above): the laptop's own user needs no credentials.
+        os.environ[auth.OPEN_ENV] = "true"
     stopped = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

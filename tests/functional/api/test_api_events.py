@@ -86,7 +86,8 @@ class Api:
 
 
 @pytest.fixture
-def client() -> Iterator[Api]:
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setenv(auth.OPEN_ENV, "true")  # as `kite serve` on loopback
     with LocalKite() as kite:
         yield Api(kite)
 
@@ -277,3 +278,11 @@ def test_the_flow_schema_and_the_openapi_document(client: Api) -> None:
     assert status == 200
     assert "/api/v1/main/executions/{execution_id}/kill" in document["paths"]
     assert "/api/v1/executions/webhook/{namespace}/{flow_id}/{key}" in document["paths"]
+
+
+def test_with_no_credentials_configured_the_api_refuses_everything(
+    client: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployed stack without ApiUsers or ApiTokens: closed, not open."""
+    monkeypatch.delenv(auth.OPEN_ENV)
+    assert client.call("GET", "/flows/search")[0] == 401

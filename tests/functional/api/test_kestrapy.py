@@ -12,6 +12,7 @@ import pytest
 from kestrapy import KestraClient
 from kestrapy.exceptions import ConflictException, NotFoundException, UnprocessableEntityException
 
+from functions.api import auth
 from infra.embedded.local import LocalKite
 from infra.embedded.server import LocalServer
 
@@ -65,7 +66,12 @@ tasks:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[KestraClient]:
-    with LocalKite(fast_forward=False) as kite, LocalServer(kite, "127.0.0.1", 0) as server:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        LocalKite(fast_forward=False) as kite,
+        LocalServer(kite, "127.0.0.1", 0) as server,
+    ):
+        patch.setenv(auth.OPEN_ENV, "true")  # as `kite serve` on loopback
         yield KestraClient(host=server.url, timeout=30)
 
 
