@@ -18,6 +18,7 @@ WEBHOOK_TYPES = frozenset(
 EXPRESSION_CONDITIONS = frozenset(
     {
         "io.kestra.plugin.core.condition.Expression",
+        "io.kestra.plugin.core.condition.ExpressionCondition",
         "io.kestra.core.models.conditions.types.ExpressionCondition",
     }
 )

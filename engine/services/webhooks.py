@@ -9,6 +9,7 @@ from typing import Any
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.webhook import (
     WebhookCall,
+    WebhookError,
     conditions_hold,
     extra,
     matching,
@@ -20,6 +21,7 @@ from engine.flow.model import Trigger
 from engine.model.execution import Execution
 from engine.resources import NotFoundError
 from engine.runtime.port_services import PortServices, Scope
+from engine.runtime.variables import execution_variables
 from engine.services.catalog import FlowCatalog
 from engine.services.executions import ExecutionService, FlowDisabledError
 
@@ -36,6 +38,10 @@ class WebhookOutcome:
     @property
     def return_outputs(self) -> bool:
         return bool(extra(self.trigger).get("returnOutputs"))
+
+    @property
+    def content_type(self) -> str:
+        return str(extra(self.trigger).get("responseContentType") or "application/json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +86,27 @@ class WebhookService:
         except (InvalidInputsError, ExpressionError) as exc:
             raise NotFoundError(f"No execution triggered: {exc}") from None
         return WebhookOutcome(trigger, execution)
+
+    def response_code(self, outcome: WebhookOutcome, execution: Execution) -> int | None:
+        """The trigger's `responseCode`, rendered once the execution has ended (with its outputs)."""
+        template = extra(outcome.trigger).get("responseCode")
+        if template is None:
+            return None
+        engine = self.engine
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        scope = Scope.of(execution.namespace, execution.flow_id, execution.id, execution.trigger)
+        services = PortServices(engine.clock, engine.ids, engine.resources, engine.config, scope, list)
+        variables = {**engine.config.variables(), **execution_variables(graph, execution)}
+        try:
+            text = engine.renderer.render(str(template), variables, services).strip()
+            code = int(text)
+        except (ExpressionError, ValueError) as exc:
+            raise WebhookError(f"Webhook trigger '{outcome.trigger.id}': responseCode: {exc}") from None
+        if not 100 <= code <= 599:
+            raise WebhookError(
+                f"Webhook trigger '{outcome.trigger.id}': responseCode {code} is not an HTTP status"
+            )
+        return code
 
     def _labels(
         self, trigger: Trigger, variables: dict[str, Any], services: PortServices

@@ -3,12 +3,14 @@ and PUT (spec part 1 §9.3). Open to anyone with the key: no credentials asked."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.creation.webhook import WebhookCall
+from engine.model.state import StateType
 from functions import app
 from functions.api import shapes
 from functions.api.executions import wait_until_terminated
@@ -28,12 +30,17 @@ def webhook(namespace: str, flow_id: str, key: str) -> Any:
     # API Gateway joins a repeated header's values with commas.
     headers = {name: [value] for name, value in (event.get("headers") or {}).items()}
     call = WebhookCall(body_bytes(event), headers, parameters)
-    outcome = app.current().services.webhooks.call(namespace, flow_id, key, call)
+    webhooks = app.current().services.webhooks
+    outcome = webhooks.call(namespace, flow_id, key, call)
     if outcome.execution is None:
-        return Response(204, content_types.TEXT_PLAIN, "")
+        # The trigger's conditions do not hold: Kestra answers 409 with no body.
+        return Response(409, content_types.TEXT_PLAIN, "")
     execution = outcome.execution
+    status = 200
+    body: Any = shapes.webhook_execution(execution)
     if outcome.wait:
         execution = wait_until_terminated(execution)
-        if outcome.return_outputs:
-            return execution.outputs or {}
-    return shapes.webhook_execution(execution)
+        body = (execution.outputs or {}) if outcome.return_outputs else shapes.webhook_execution(execution)
+        failed = execution.state.current is StateType.FAILED
+        status = webhooks.response_code(outcome, execution) or (500 if failed else 200)
+    return Response(status, outcome.content_type, json.dumps(body, separators=(",", ":")))

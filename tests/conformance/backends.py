@@ -67,6 +67,10 @@ class Backend(Protocol):
 
     def logs(self, execution_id: str) -> list[LogEntry]: ...
 
+    def http(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        """The stack's HTTP API function (it takes API Gateway's v2 events), or None without one."""
+        ...
+
 
 class _Common(ABC):
     @property
@@ -147,6 +151,13 @@ class MotoBackend(_Common):
     def ready(self) -> bool:
         return self.kite.pump.ready()  # type: ignore[no-any-return]
 
+    def http(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        from infra.embedded.pump import template_handler
+
+        function = next(f for f in self.kite.stack.template.functions if f.http)
+        handler = template_handler(function)
+        return lambda event: handler(event, None)  # type: ignore[no-any-return]
+
     def _deliver_due(self) -> None:
         deadline = time.monotonic() + TIMEOUT_S
         while self.kite.pump.step():
@@ -194,6 +205,9 @@ class MemoryBackend(_Common):
             if due is None:
                 raise NotTerminatedError("nothing left to deliver and the condition does not hold")
             self._jump(due)
+
+    def http(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        return None  # the in-memory twin has no API function
 
     def ready(self) -> bool:
         bus, now = self.runner.bus, self.runner.clock.now()

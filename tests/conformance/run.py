@@ -7,7 +7,7 @@ Each case gets a fresh Kite with every `*.yaml` and `*.yml` of its folder deploy
 `scenario`) has its execution created with the case's inputs and labels, run until fully terminated, and
 each `expect` key checked on its own (checks.py); a scenario runs its steps in order (scenario.py), checking
 each step's `expect`. A case passes only when every key was checked and held; cases needing what Kite lacks
-(Webhook and Schedule triggers) are skipped with the reason. The exit status is non-zero only
+(Schedule triggers) are skipped with the reason. The exit status is non-zero only
 when a case of baseline.txt fails, so new failures elsewhere do not break the build.
 """
 
@@ -87,7 +87,7 @@ def run_case(folder: Path, backend_name: str = "moto") -> Outcome:
 
 def _run(case: dict[str, Any], folder: Path, backend: Backend, outcome: Outcome) -> None:
     steps = case["scenario"] if "scenario" in case else [single_run(case)]
-    outcome.skipped = skip_reason(steps)
+    outcome.skipped = skip_reason(steps, has_http=backend.http() is not None)
     if outcome.skipped is not None:
         return
     flows = {}

@@ -8,24 +8,34 @@ refuses a command) fails there and ends the scenario, since the steps after it b
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from engine.creation.uploads import Upload
 from engine.model.execution import Execution
 from engine.model.serde import execution_to_json, log_to_json
 from engine.model.state import StateType
 from engine.services.executions import ExecutionService
+from infra.embedded.lambda_shapes import http_event
 from tests.conformance import checks
 from tests.conformance.backends import TIMEOUT_S, Backend, NotTerminatedError
 from tests.conformance.checks import AGGREGATE_CHECKS, TERMINAL, CaseContext, Json, Verdict
+from tests.conformance.expect import mismatch
 from tests.conformance.rejections import rejection_errors, rejection_texts
 
 TERMINATED = "TERMINATED"
 # Steps that need what Kite does not have yet: their cases are skipped with the reason, never run.
-UNSUPPORTED = {"webhook": "Webhook triggers", "evaluateSchedule": "Schedule trigger evaluation"}
+UNSUPPORTED = {"evaluateSchedule": "Schedule trigger evaluation"}
+# Steps that go through the stack's HTTP API: a backend without one skips their cases.
+THROUGH_HTTP = frozenset({"webhook"})
+_PUMP_SLICE_S = 0.5
 
 
 class StepFailed(Exception):
@@ -51,11 +61,13 @@ def step_kind(step: Mapping[str, Any]) -> str | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
-def skip_reason(steps: list[Json]) -> str | None:
+def skip_reason(steps: list[Json], *, has_http: bool = True) -> str | None:
     """Why the case cannot run on this Kite, or None."""
     kinds = [step_kind(step) for step in steps]
     if None in kinds:
         return "a scenario step this runner does not know (not checked)"
+    if not has_http and THROUGH_HTTP.intersection(k for k in kinds if k):
+        return "webhook steps need the stack's HTTP API, which this backend has not (not checked)"
     missing = sorted({UNSUPPORTED[kind] for kind in kinds if kind in UNSUPPORTED})
     if missing:
         return f"{' and '.join(missing)}: not in Kite yet (not checked)"
@@ -201,6 +213,46 @@ class Scenario:
         for key, verdict in verdicts.items():
             self.record(key, verdict)
 
+    def webhook(self, step: Json) -> None:
+        """Call the case's flow's webhook through the HTTP API function, pumping while it answers (a `wait`
+        holds the call until the execution ends); check the answer, then the execution it created."""
+        http = self.backend.http()
+        assert http is not None, "skip_reason() keeps webhook steps from backends without HTTP"
+        namespace, flow_id = self.case["namespace"], self.case["flowId"]
+        path = f"/api/v1/main/executions/webhook/{namespace}/{flow_id}/{step['key']}"
+        query = urlencode(
+            [(name, value) for name, values in (step.get("query") or {}).items() for value in values]
+        )
+        headers, body = {}, b""
+        if "body" in step:
+            headers, body = {"content-type": "application/json"}, json.dumps(step["body"]).encode()
+        elif "rawBody" in step:
+            headers, body = {"content-type": "text/plain"}, str(step["rawBody"]).encode()
+        event = http_event(str(step["method"]), path, query=query, headers=headers, body=body)
+        before = {e.id for e in self.backend.executions()}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            answer = pool.submit(http, event)
+            deadline = time.monotonic() + TIMEOUT_S
+            while not answer.done():
+                if time.monotonic() > deadline:
+                    raise StepFailed("webhook", f"no answer within {TIMEOUT_S} s")
+                try:
+                    self.backend.wait_until(answer.done, _PUMP_SLICE_S)
+                except NotTerminatedError:
+                    # Nothing to deliver yet: the call is still creating its execution.
+                    time.sleep(_PUMP_SLICE_S / 10)
+            response = answer.result()
+        if "expectResponse" in step:
+            self.record("expectResponse", _response_verdict(step["expectResponse"], response))
+        created = [e for e in self.backend.executions() if e.id not in before]
+        if "expect" not in step:
+            return
+        if not created:
+            raise StepFailed("expect", f"the call created no execution (HTTP {response.get('statusCode')})")
+        self.aliases[step["webhook"]] = created[0].id
+        self.aliases.setdefault("main", created[0].id)
+        self._await(created[0].id, TERMINATED, step["expect"])
+
     def expect_no_execution(self, step: Json) -> None:
         found = [e.state.current.value for e in self._of_flow(step["expectNoExecution"])]
         self.record("expectNoExecution", checks.fail(f"executions in {found}") if found else checks.PASSED)
@@ -315,4 +367,36 @@ STEPS: dict[str, tuple[Callable[[Scenario, Json], None], frozenset[str]]] = {
     "sleep": (Scenario.sleep, frozenset()),
     "awaitFlow": (Scenario.await_flow, frozenset({"until", "count", "expect"})),
     "expectNoExecution": (Scenario.expect_no_execution, frozenset()),
+    "webhook": (
+        Scenario.webhook,
+        frozenset({"key", "method", "query", "body", "rawBody", "expect", "expectResponse"}),
+    ),
 }
+
+
+def _response_verdict(expected: Json, response: Json) -> Verdict:
+    """`status`, `json` (a subset of the body), `text` (the exact body), `contentType`, `emptyBody`."""
+    text = str(response.get("body") or "")
+    if response.get("isBase64Encoded"):
+        text = base64.b64decode(text).decode()
+    headers = {str(k).lower(): str(v) for k, v in (response.get("headers") or {}).items()}
+    reasons = []
+    for key, wanted in expected.items():
+        if key == "status":
+            reason = mismatch(wanted, response.get("statusCode"))
+        elif key == "json":
+            try:
+                reason = mismatch(wanted, json.loads(text))
+            except ValueError:
+                reason = f"the body is not JSON: {text[:200]!r}"
+        elif key == "text":
+            reason = None if text == wanted else f"body {text[:200]!r}"
+        elif key == "contentType":
+            reason = mismatch(wanted, headers.get("content-type", "").split(";")[0].strip())
+        elif key == "emptyBody":
+            reason = None if (text == "") == bool(wanted) else f"body {text[:200]!r}"
+        else:
+            return checks.not_checked(f"the runner does not know expectResponse.{key}")
+        if reason:
+            reasons.append(f"{key}: {reason}")
+    return checks.fail("; ".join(reasons)) if reasons else checks.PASSED
