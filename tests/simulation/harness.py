@@ -85,7 +85,11 @@ class Simulation:
         self.injected: Counter[str] = Counter()
         self._active: list[str] = []  # the functions running, innermost last
         self._crash_at: list[int | None] = []  # per running function: the call it dies at
-        self._phase: list[str] = []  # per running function: "" or, for a worker, "claiming"/"task"/"sending"
+        # Per running function: the call in progress when it matters ("claiming", "sending", "committing"),
+        # and how many attempts it claimed whose results it has not yet sent or committed.
+        self._phase: list[str] = []
+        self._unreported: list[int] = []
+        self._reporting: list[int] = []  # results in the send in progress
         self._kite: LocalKite | None = None
         self._pump: Pump | None = None
 
@@ -166,6 +170,8 @@ class Simulation:
         # Which of its calls, counting "before" and "after" each one; past its last call it does not crash.
         self._crash_at.append(self.rng.randrange(40) if crashes else None)
         self._phase.append("")
+        self._unreported.append(0)
+        self._reporting.append(0)
         try:
             return handler(event, context)
         except SimulatedCrash:
@@ -179,6 +185,8 @@ class Simulation:
             self._active.pop()
             self._crash_at.pop()
             self._phase.pop()
+            self._unreported.pop()
+            self._reporting.pop()
 
     def _hook(self, kite: LocalKite) -> None:
         assert kite.stack is not None
@@ -206,13 +214,20 @@ class Simulation:
             entry.get("Put", {}).get("Item", {}) for entry in params.get("TransactItems", [])
         ]
         journal = any(str(item.get("sk", {}).get("S", "")).startswith("V#") for item in items)
-        if self._active and self._phase[-1] == "task" and journal:
+        if self._active and self._unreported[-1] and journal:
             self._phase[-1] = "committing"
 
     def _watch_send(self, params: dict[str, Any], **_: Any) -> None:
-        """A claimed worker sends its result to the dispatch queue: after that send, it may die again."""
-        if self._active and self._phase[-1] == "task" and str(params.get("QueueUrl", "")).endswith(".fifo"):
-            self._phase[-1] = "sending"
+        """A claimed worker sends results to the dispatch queue: once sent, their attempts are safe."""
+        if (
+            not self._active
+            or not self._unreported[-1]
+            or not str(params.get("QueueUrl", "")).endswith(".fifo")
+        ):
+            return
+        bodies = [str(entry.get("MessageBody", "")) for entry in params.get("Entries") or [params]]
+        self._phase[-1] = "sending"
+        self._reporting[-1] = sum('"WorkerResult"' in body or '"$ref"' in body for body in bodies)
 
     def _lateness(self, params: dict[str, Any], **_: Any) -> None:
         """Some messages to standard queues arrive late; FIFO queues take no per-message delay."""
@@ -239,24 +254,21 @@ class Simulation:
     def _after_call(self, parsed: Any = None, **_: Any) -> None:
         if not self._active:
             return
-        phase = self._phase[-1]
-        if phase == "claiming":
-            self._phase[-1] = "task"  # claimed: from here to its result, the attempt cannot be repeated
-            return
-        if phase == "committing":
-            # A lost race leaves the result to be sent to the dispatcher: still in the task's window.
-            failed = isinstance(parsed, dict) and "Error" in parsed
-            self._phase[-1] = "task" if failed else ""
-            if failed:
-                return
-        if phase == "sending":
-            self._phase[-1] = ""
+        phase, self._phase[-1] = self._phase[-1], ""
+        done = not (isinstance(parsed, dict) and "Error" in parsed)
+        if phase == "claiming" and done:
+            # Claimed: from here to its result, the attempt cannot be repeated.
+            self._unreported[-1] += 1
+        elif phase == "committing" and done:
+            self._unreported[-1] -= 1  # the worker's own step applied its result
+        elif phase == "sending" and done:
+            self._unreported[-1] = max(0, self._unreported[-1] - self._reporting[-1])
         self._tick("crash after a call")
 
     def _tick(self, kind: str) -> None:
         """One more call boundary of the innermost function: it dies here if this is its appointed one."""
         crash_at = self._crash_at[-1]
-        if crash_at is None or self._phase[-1] in ("task", "sending", "committing"):
+        if crash_at is None or self._unreported[-1] or self._phase[-1] in ("sending", "committing"):
             return
         if crash_at == 0:
             self._crash_at[-1] = None
