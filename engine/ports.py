@@ -184,6 +184,10 @@ class ExecutionStore(Protocol):
         the first caller gets CLAIMED; later ones get HELD until the lease runs out, then LAPSED."""
         ...
 
+    def delete(self, execution_id: str) -> bool:
+        """Remove the execution, its logs and its claims; False when there was none."""
+        ...
+
     def search(
         self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
     ) -> list[Execution]:

@@ -79,6 +79,11 @@ class InMemoryExecutionStore:
         row.logs.extend(commit.logs)
         return version
 
+    def delete(self, execution_id: str) -> bool:
+        for lease in [key for key in self._leases if key[0] == execution_id]:
+            del self._leases[lease]
+        return self._rows.pop(execution_id, None) is not None
+
     def logs(self, execution_id: str) -> list[LogEntry]:
         row = self._rows.get(execution_id)
         return list(row.logs) if row is not None else []

@@ -16,6 +16,7 @@ from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.replay import remapped, replay
 from engine.executor.step import fully_terminated
 from engine.model.execution import Execution, TaskRuns
+from engine.model.files import execution_prefix
 from engine.model.labels import SYSTEM_PREFIX, InvalidLabelError, merge_labels
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
@@ -165,6 +166,19 @@ class ExecutionService:
             raise NotFoundError(f"Task run '{task_run_id}' not found in execution '{execution_id}'")
         event = SetTaskRunState(task_run_id, state)
         return self._apply_now(stored, event, f"state-{stored.execution.version}")
+
+    def delete(self, execution_id: str) -> None:
+        """Remove an ended execution with its logs and its files; a running one is refused."""
+        stored = self._stored(execution_id)
+        execution = stored.execution
+        if not self.fully_terminated(execution):
+            raise ExecutionStateError("Cannot delete execution: the execution is not terminated.")
+        storage = self.engine.resources.storage
+        for stored_file in storage.list(
+            execution_prefix(execution.namespace, execution.flow_id, execution.id)
+        ):
+            storage.delete(stored_file.uri)
+        self.store.delete(execution_id)
 
     def evaluate(self, execution_id: str, task_run_id: str, expression: str) -> str:
         """An expression rendered as the task run's own properties would be (Kestra's "debug" evaluation);

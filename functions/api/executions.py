@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -13,6 +14,8 @@ from engine.creation.uploads import Upload
 from engine.expressions import ExpressionError
 from engine.model.execution import Execution
 from engine.model.state import StateType
+from engine.resources import NotFoundError
+from engine.services.executions import ExecutionService, ExecutionStateError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
@@ -242,6 +245,53 @@ def _execution_file(execution_id: str) -> str:
     if not uri.startswith(prefix + "/") or "/../" in uri:
         raise ApiError(422, f"Invalid entity: path: '{uri}' is not a file of execution '{execution_id}'")
     return uri
+
+
+@router.delete("/executions/by-ids")
+def delete_by_ids() -> dict[str, Any]:
+    return _bulk(lambda service, execution_id: service.delete(execution_id))
+
+
+@router.delete("/executions/kill/by-ids")
+def kill_by_ids() -> dict[str, Any]:
+    return _bulk(lambda service, execution_id: service.kill(execution_id))
+
+
+@router.post("/executions/restart/by-ids")
+def restart_by_ids() -> dict[str, Any]:
+    return _bulk(lambda service, execution_id: service.restart(execution_id))
+
+
+@router.post("/executions/resume/by-ids")
+def resume_by_ids() -> dict[str, Any]:
+    return _bulk(lambda service, execution_id: service.resume(execution_id))
+
+
+@router.delete("/executions/<execution_id>")
+def delete_execution(execution_id: str) -> Response[str]:
+    app.current().services.executions.delete(execution_id)
+    return shapes.no_content()
+
+
+def _bulk(action: Callable[[ExecutionService, str], object]) -> dict[str, Any]:
+    """Kestra's BulkResponse: how many of the listed executions took the action; a refusal of any is a 422
+    listing every refusal (nothing is undone: each action stands alone)."""
+    try:
+        ids = json.loads(body_bytes(router.current_event) or b"[]")
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ApiError(422, "Invalid entity: the body must be a list of execution ids")
+    service = app.current().services.executions
+    refused = []
+    for execution_id in ids:
+        try:
+            action(service, execution_id)
+        except (NotFoundError, ExecutionStateError) as exc:
+            refused.append(f"{execution_id}: {exc}")
+    if refused:
+        raise ApiError(422, "Invalid entity: " + "; ".join(refused), refused)
+    return {"count": len(ids)}
 
 
 # After the routes of one execution's actions, which the same pattern would match.

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         QueryInputTypeDef,
         ScanInputTypeDef,
         TransactWriteItemTypeDef,
+        WriteRequestTypeDef,
     )
 
     Item = dict[str, AttributeValueTypeDef]
@@ -125,6 +126,30 @@ class DynamoExecutionStore:
         if not items:
             return None
         return Head(int(items[0]["version"]["N"]), StateType(items[0]["state"]["S"]))
+
+    def delete(self, execution_id: str) -> bool:
+        """Every item of the execution and of its claims, 25 at a time (BatchWriteItem's limit); spilled
+        documents stay in S3 (content-addressed, they may be shared)."""
+        ddb = self._session.dynamodb
+        keys: list[Item] = []
+        for pk in (_pk(execution_id), f"{_pk(execution_id)}#CLAIMS"):
+            request: QueryInputTypeDef = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ProjectionExpression": "pk, sk",
+                "ConsistentRead": True,
+            }
+            keys += [{"pk": item["pk"], "sk": item["sk"]} for item in self._query(request)]
+        for start in range(0, len(keys), 25):
+            pending: list[WriteRequestTypeDef] = [
+                {"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]
+            ]
+            while pending:
+                response = ddb.batch_write_item(RequestItems={self._table: pending})
+                unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
+                pending = [{"DeleteRequest": {"Key": r["DeleteRequest"]["Key"]}} for r in unprocessed]
+        return any(key["pk"]["S"] == _pk(execution_id) for key in keys)
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         return [

@@ -303,3 +303,24 @@ def test_an_attempt_is_claimed_once_held_during_its_lease_then_lapsed(harness: H
     assert harness.store.claim("e1", "run1", 2, now, lease) is Claim.CLAIMED
     assert harness.store.claim("e1", "run2", 1, now, lease) is Claim.CLAIMED
     assert harness.store.claim("e2", "run1", 1, now, lease) is Claim.CLAIMED
+
+
+def test_a_deleted_execution_is_gone_with_its_logs_claims_and_listing(harness: Harness) -> None:
+    execution = make_execution(runs=3)
+    harness.store.create(execution)
+    stored = loaded(harness, execution.id)
+    log = LogEntry(execution.id, "INFO", "hello", START)
+    harness.store.commit(Commit(stored, frozenset({r.id for r in stored.task_runs}), frozenset(), (), (log,)))
+    harness.store.claim(execution.id, "run1", 1, harness.now(), timedelta(minutes=15))
+    other = make_execution(runs=1)
+    other.id = "other"
+    harness.store.create(other)
+
+    assert harness.store.delete(execution.id) is True
+    assert harness.store.load(execution.id) is None
+    assert harness.store.head(execution.id) is None
+    assert harness.store.logs(execution.id) == []
+    assert [e.id for e in harness.store.search()] == ["other"]
+    # The claim went too: the same attempt of a new execution with that id is claimed afresh.
+    assert harness.store.claim(execution.id, "run1", 1, harness.now(), timedelta(minutes=15)) is Claim.CLAIMED
+    assert harness.store.delete(execution.id) is False

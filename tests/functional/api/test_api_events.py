@@ -286,3 +286,27 @@ def test_with_no_credentials_configured_the_api_refuses_everything(
     """The deployed stack without ApiUsers or ApiTokens: closed, not open."""
     monkeypatch.delenv(auth.OPEN_ENV)
     assert client.call("GET", "/flows/search")[0] == 401
+
+
+def test_executions_are_deleted_one_by_one_or_by_ids_and_killed_by_ids(client: Api) -> None:
+    client.create_flow(HELLO)
+    client.create_flow(PAUSING)
+    ids = [client.start("demo.api", "hello", {"name": f"n{i}"})[1]["id"] for i in range(3)]
+    for execution_id in ids:
+        client.kite.wait(execution_id)
+    _, paused = client.start("demo.api", "waits", {})
+    pump = client.kite.pump
+    assert pump is not None
+    pump.run_until(lambda: client.kite.services.executions.get(paused["id"]).state.current.value == "PAUSED")
+
+    assert client.call("DELETE", f"/executions/{paused['id']}")[0] == 409  # not over: kept
+    assert client.call("DELETE", f"/executions/{ids[0]}")[0] == 204
+    assert client.call("GET", f"/executions/{ids[0]}")[0] == 404
+    assert client.call("GET", f"/logs/{ids[0]}")[0] == 404
+    status, bulk = client.call("DELETE", "/executions/by-ids", body=json.dumps(ids[1:]).encode())
+    assert (status, bulk) == (200, {"count": 2})
+    assert client.call("DELETE", "/executions/kill/by-ids", body=json.dumps([paused["id"]]).encode())[1] == {
+        "count": 1
+    }
+    assert client.kite.wait(paused["id"]).state.current.value == "KILLED"
+    assert [e.id for e in client.kite.services.store.search("demo.api", "hello")] == []
