@@ -32,6 +32,7 @@ test: lint typecheck unit
 
 conformance: $(STAMP)
 	$(BIN)/python -m tests.conformance.run
+	$(BIN)/python -m tests.conformance.run --backend http --scenarios
 
 # Deterministic simulation under faults: seeds run, faults injected, and every failing seed (replayable).
 soak: $(STAMP)

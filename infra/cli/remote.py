@@ -24,11 +24,13 @@ _POLL_S = 0.5
 
 
 class RemoteError(Exception):
-    """The server refused: its status and Kestra's error message (with each detail)."""
+    """The server refused: its status, Kestra's error message and each single error's message."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: str, errors: Sequence[str] = ()) -> None:
+        super().__init__("\n".join(errors) if errors else message)
         self.status = status
+        self.message = message
+        self.errors = list(errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class Server:
             with urllib.request.urlopen(request, timeout=60) as response:
                 raw = response.read()
         except urllib.error.HTTPError as error:
-            raise RemoteError(error.code, _message(error.read(), error.code)) from None
+            raise RemoteError(error.code, *_message(error.read(), error.code)) from None
         except urllib.error.URLError as error:
             raise RemoteError(0, f"cannot reach {self.url}: {error.reason}") from None
         return json.loads(raw) if raw else None
@@ -85,7 +87,7 @@ class Server:
         labels: Sequence[tuple[str, str]],
         files: Mapping[str, Upload],
     ) -> Execution:
-        body, content_type = _multipart(inputs, files)
+        body, content_type = multipart(inputs, files)
         started = self.request(
             "POST",
             f"/executions/{_segment(namespace)}/{_segment(flow_id)}",
@@ -121,17 +123,21 @@ def _segment(text: str) -> str:
     return urllib.parse.quote(text, safe="")
 
 
-def _message(raw: bytes, status: int) -> str:
+def _message(raw: bytes, status: int) -> tuple[str, list[str]]:
+    """Kestra's error body: its message, and each error's."""
     try:
         body = json.loads(raw)
     except ValueError:
-        return raw.decode(errors="replace") or f"HTTP {status}"
-    details = [e.get("message", "") for e in body.get("_embedded", {}).get("errors", [])]
-    lines = details if details else [body.get("message", f"HTTP {status}")]
-    return "\n".join(line for line in lines if line)
+        return raw.decode(errors="replace") or f"HTTP {status}", []
+    if not isinstance(body, dict):
+        return str(body), []
+    details = [
+        str(e.get("message", "")) for e in body.get("_embedded", {}).get("errors", []) if e.get("message")
+    ]
+    return str(body.get("message") or f"HTTP {status}"), details
 
 
-def _multipart(inputs: Mapping[str, Any], files: Mapping[str, Upload]) -> tuple[bytes, str]:
+def multipart(inputs: Mapping[str, Any], files: Mapping[str, Upload]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts: list[bytes] = []
     for name, value in inputs.items():

@@ -40,9 +40,12 @@ def is_loopback(host: str) -> bool:
 
 
 class LocalServer:
-    """`with LocalServer(kite, host, port) as server:` serves until the block ends; `server.url`."""
+    """`with LocalServer(kite, host, port) as server:` serves until the block ends; `server.url`. Without
+    `pump`, the caller pumps (a test that steps the virtual clock itself)."""
 
-    def __init__(self, kite: LocalKite, host: str = "127.0.0.1", port: int = 8080) -> None:
+    def __init__(
+        self, kite: LocalKite, host: str = "127.0.0.1", port: int = 8080, *, pump: bool = True
+    ) -> None:
         stack = kite.stack
         if stack is None:
             raise ServeError("the embedded stack is not running: enter the LocalKite first")
@@ -60,6 +63,7 @@ class LocalServer:
 
         self._context: Callable[[], LambdaContext] = context
         self._stop = threading.Event()
+        self._pumps = pump
         self._http = ThreadingHTTPServer((host, port), _request_handler(self))
         self._http.daemon_threads = True
         self._threads: list[threading.Thread] = []
@@ -70,10 +74,9 @@ class LocalServer:
         return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     def __enter__(self) -> LocalServer:
-        self._threads = [
-            threading.Thread(target=self._pump, name="kite-pump", daemon=True),
-            threading.Thread(target=self._http.serve_forever, name="kite-http", daemon=True),
-        ]
+        self._threads = [threading.Thread(target=self._http.serve_forever, name="kite-http", daemon=True)]
+        if self._pumps:
+            self._threads.append(threading.Thread(target=self._pump, name="kite-pump", daemon=True))
         for thread in self._threads:
             thread.start()
         return self

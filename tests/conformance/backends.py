@@ -71,6 +71,12 @@ class Backend(Protocol):
         """The stack's HTTP API function (it takes API Gateway's v2 events), or None without one."""
         ...
 
+    def resume(self, execution_id: str, inputs: Mapping[str, Any], files: Mapping[str, Upload]) -> None: ...
+
+    def kill(self, execution_id: str) -> None: ...
+
+    def restart(self, execution_id: str) -> None: ...
+
 
 class _Common(ABC):
     @property
@@ -87,6 +93,15 @@ class _Common(ABC):
         labels: Sequence[tuple[str, str]],
     ) -> Execution:
         return self.services.executions.create(namespace, flow_id, inputs, labels, files=files)
+
+    def resume(self, execution_id: str, inputs: Mapping[str, Any], files: Mapping[str, Upload]) -> None:
+        self.services.executions.resume(execution_id, inputs, files)
+
+    def kill(self, execution_id: str) -> None:
+        self.services.executions.kill(execution_id)
+
+    def restart(self, execution_id: str) -> None:
+        self.services.executions.restart(execution_id)
 
     def executions(self) -> list[Execution]:
         # search() gives headers only; the checks need the task runs.
@@ -228,9 +243,102 @@ class MemoryBackend(_Common):
         self.runner.clock.set(max(self.runner.clock.now(), at))
 
 
+class HttpBackend(MotoBackend):
+    """`kite serve`: the same stack, with every flow deployed, execution created, command given and webhook
+    called through the REST API over HTTP, and every fact read back through it. The runner pumps, so that
+    the virtual clock still jumps only when nothing else can move."""
+
+    name = "http"
+
+    def __init__(self, kite: Any, url: str) -> None:
+        super().__init__(kite)
+        from infra.cli.remote import Server
+
+        self.server = Server(url)
+
+    def deploy(self, source: str, filename: str) -> tuple[str, str]:
+        created = self.server.request(
+            "POST", "/flows", body=source.encode(), content_type="application/x-yaml"
+        )
+        return str(created["namespace"]), str(created["id"])
+
+    def create(
+        self,
+        namespace: str,
+        flow_id: str,
+        inputs: Mapping[str, Any],
+        files: Mapping[str, Upload],
+        labels: Sequence[tuple[str, str]],
+    ) -> Execution:
+        return self.server.start(namespace, flow_id, inputs, labels, files)
+
+    def resume(self, execution_id: str, inputs: Mapping[str, Any], files: Mapping[str, Upload]) -> None:
+        from infra.cli.remote import multipart
+
+        body, content_type = multipart(inputs, files)
+        self.server.request(
+            "POST", f"/executions/{execution_id}/resume", body=body, content_type=content_type
+        )
+
+    def kill(self, execution_id: str) -> None:
+        self.server.request("DELETE", f"/executions/{execution_id}/kill")
+
+    def restart(self, execution_id: str) -> None:
+        self.server.request("POST", f"/executions/{execution_id}/restart")
+
+    def executions(self) -> list[Execution]:
+        from engine.model.serde import execution_from_json
+
+        page = self.server.request("GET", "/executions/search", query=[("size", "100000")])
+        # Oldest first, as the other backends give them.
+        return [
+            execution_from_json(self.server.request("GET", f"/executions/{e['id']}"))
+            for e in reversed(page["results"])
+        ]
+
+    def logs(self, execution_id: str) -> list[LogEntry]:
+        from engine.model.serde import log_from_json
+
+        return [log_from_json(entry) for entry in self.server.logs(execution_id)]
+
+    def http(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        return self._over_http
+
+    def _over_http(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An API Gateway event sent as the HTTP request it stands for; the answer in the event's shape."""
+        import base64
+        import urllib.error
+        import urllib.request
+
+        target = self.server.url.rstrip("/") + event["rawPath"]
+        if event.get("rawQueryString"):
+            target += "?" + event["rawQueryString"]
+        body = base64.b64decode(event["body"]) if event.get("body") else None
+        method = event["requestContext"]["http"]["method"]
+        request = urllib.request.Request(target, data=body, method=method, headers=event.get("headers") or {})
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                status, headers, raw = response.status, dict(response.headers.items()), response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, raw = error.code, dict(error.headers.items()), error.read()
+        return {"statusCode": status, "headers": headers, "body": raw.decode(), "isBase64Encoded": False}
+
+
 @contextlib.contextmanager
 def open_backend(name: str) -> Iterator[Backend]:
-    if name == "moto":
+    if name == "http":
+        from functions.api import auth
+        from infra.embedded.local import LocalKite
+        from infra.embedded.server import LocalServer
+
+        with (
+            contextlib.ExitStack() as stack,
+            LocalKite(fast_forward=True) as kite,
+            LocalServer(kite, "127.0.0.1", 0, pump=False) as server,
+        ):
+            stack.enter_context(_environment(auth.OPEN_ENV, "true"))  # as `kite serve` on loopback
+            yield HttpBackend(kite, server.url)
+    elif name == "moto":
         from infra.embedded.local import LocalKite
 
         with LocalKite(fast_forward=True) as kite:
@@ -241,3 +349,18 @@ def open_backend(name: str) -> Iterator[Backend]:
         yield MemoryBackend(InMemoryRunner())
     else:
         raise ValueError(f"unknown backend {name!r}")
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    import os
+
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved

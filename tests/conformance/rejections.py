@@ -9,6 +9,7 @@ from engine.flow.loader import InvalidFlowError
 from engine.model.labels import InvalidLabelError
 from engine.resources import NotFoundError
 from engine.services import executions
+from infra.cli.remote import RemoteError
 
 # Errors the execution service declares itself are refusals of that service (e.g. flow `checks`).
 _SERVICE_ERRORS = tuple(
@@ -19,7 +20,15 @@ _SERVICE_ERRORS = tuple(
 
 
 def rejection_errors() -> tuple[type[Exception], ...]:
-    return (InvalidInputsError, InvalidFlowError, InvalidLabelError, NotFoundError, *_SERVICE_ERRORS)
+    """What the services raise, and what the API's client raises for a 4xx answer."""
+    return (
+        InvalidInputsError,
+        InvalidFlowError,
+        InvalidLabelError,
+        NotFoundError,
+        RemoteError,
+        *_SERVICE_ERRORS,
+    )
 
 
 def rejection_texts(error: Exception) -> tuple[str, list[str]]:

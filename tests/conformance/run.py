@@ -1,7 +1,9 @@
 """Kestra's conformance corpus through Kite.
 
-    python -m tests.conformance.run [--backend moto|memory] [--case NAME]... [--set kestra|kestra-extra]
-                                    [--update-baseline]
+    python -m tests.conformance.run [--backend moto|memory|http] [--case NAME]... [--set kestra|kestra-extra]
+                                    [--scenarios] [--update-baseline]
+
+`--backend http` is `kite serve`: flows, executions, commands and webhooks through the REST API over HTTP.
 
 Each case gets a fresh Kite with every `*.yaml` and `*.yml` of its folder deployed. A single-run case (no
 `scenario`) has its execution created with the case's inputs and labels, run until fully terminated, and
@@ -142,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.conformance.run", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--backend", choices=("moto", "memory"), default="moto")
+    parser.add_argument("--backend", choices=("moto", "memory", "http"), default="moto")
+    parser.add_argument("--scenarios", action="store_true", help="only the cases with a scenario")
     parser.add_argument("--case", action="append", default=[], metavar="NAME")
     parser.add_argument("--set", choices=SETS, default="kestra", dest="subset")
     parser.add_argument("--update-baseline", action="store_true")
@@ -155,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     outcomes = []
     for folder in case_folders(corpus, args.subset, args.case):
+        if args.scenarios and "scenario" not in json.loads((folder / "expected.json").read_text()):
+            continue
         outcome = run_case(folder, args.backend)
         outcomes.append(outcome)
         print(outcome.line(), flush=True)

@@ -154,7 +154,7 @@ class Scenario:
         execution_id = self._id(step["resume"])
         wanted = step.get("expectRejected")
         try:
-            self.executions.resume(execution_id, *split_files(step.get("inputs") or {}))
+            self.backend.resume(execution_id, *split_files(step.get("inputs") or {}))
         except rejection_errors() as exc:
             if wanted is None:
                 raise StepFailed("resume", f"refused: {first_line(exc)}") from exc
@@ -167,7 +167,7 @@ class Scenario:
     def kill(self, step: Json) -> None:
         execution_id = self._id(step["kill"])
         try:
-            self.executions.kill(execution_id)
+            self.backend.kill(execution_id)
         except rejection_errors() as exc:
             raise StepFailed("kill", f"refused: {first_line(exc)}") from exc
         self._check(execution_id, step.get("expect") or {})
@@ -179,7 +179,7 @@ class Scenario:
         expect = step.get("expect") or {}
         before = self._restarts(execution_id)
         try:
-            self.executions.restart(execution_id)
+            self.backend.restart(execution_id)
         except rejection_errors() as exc:
             raise StepFailed("restart", f"refused: {first_line(exc)}") from exc
         self._wait(execution_id, lambda: self._restarts(execution_id) > before, "restarted", expect)

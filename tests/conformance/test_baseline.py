@@ -32,6 +32,24 @@ def test_baseline_case_still_passes(name: str) -> None:
     assert outcome.passed, outcome.line()
 
 
+def _scenario_cases() -> list[str]:
+    if not CORPUS.is_dir():
+        return read_baseline()  # each is skipped by _folder
+    return [
+        name
+        for name in read_baseline()
+        if (folder := find_case(CORPUS, name)) is not None
+        and "scenario" in json.loads((folder / "expected.json").read_text())
+    ]
+
+
+@pytest.mark.parametrize("name", _scenario_cases())
+def test_baseline_scenario_passes_through_kite_serve(name: str) -> None:
+    """Scenarios (resume, kill, restart, webhooks, ...) through the REST API over HTTP, as `kite serve`."""
+    outcome = run_case(_folder(name), "http")
+    assert outcome.passed, outcome.line()
+
+
 def test_a_wrong_expectation_fails(tmp_path: Path) -> None:
     """The runner is not a rubber stamp: a baseline case with a false fact added must fail on that key."""
     names = read_baseline()
