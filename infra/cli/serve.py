@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from engine.flow.loader import InvalidFlowError
 from functions.api import auth
-from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, local_kite
+from infra.cli.common import EXIT_OK, UsageError, local_kite
+from infra.cli.flow_watch import FlowWatch
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,24 +57,23 @@ def serve_command(args: argparse.Namespace) -> int:
     def stop(signum: int, frame: FrameType | None) -> None:
         stopped.set()
 
+    for directory in args.flows:
+        if not directory.is_dir():
+            raise UsageError(f"--flows needs a directory: {directory}")
     with local_kite(fast_forward=args.fast_forward) as kite:
-        try:
-            for directory in args.flows:
-                if not directory.is_dir():
-                    raise UsageError(f"--flows needs a directory: {directory}")
-                kite.deploy_dir(directory)
-        except InvalidFlowError as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_USAGE
+        watch = FlowWatch(args.flows, kite.deploy)
+        watch.scan()
         try:
             server = LocalServer(kite, args.host, args.port)
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
         with server:
+            watch.start()
             print(f"kite: serving Kestra's API at {server.url}/api/v1 (Ctrl-C to stop)", file=sys.stderr)
             signal.signal(signal.SIGINT, stop)
             signal.signal(signal.SIGTERM, stop)
             stopped.wait()
+            watch.stop()
         print("kite: stopped", file=sys.stderr)
     return EXIT_OK
 
