@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from engine.creation import checks
@@ -65,9 +66,11 @@ class ExecutionService:
         revision: int | None = None,
         files: Mapping[str, Upload] | None = None,
         trigger: dict[str, Any] | None = None,
+        schedule_date: datetime | None = None,
     ) -> Execution:
         """`files` are the uploads of FILE inputs, by input id; stored only if the execution is created.
-        `trigger` is what started it (a webhook call), as `trigger.*` shows it."""
+        `trigger` is what started it (a webhook call), as `trigger.*` shows it. An execution with a
+        `schedule_date` still to come waits CREATED until then."""
         record = self.catalog.record(namespace, flow_id, revision)
         flow = self.catalog.graph(namespace, flow_id, record.revision).flow
         if flow.disabled:
@@ -86,10 +89,18 @@ class ExecutionService:
         uploads.store(self.engine.resources.storage)
         now = self.clock.now()
         execution = new_execution(
-            flow, record.revision, execution_id, now, inputs=typed, labels=labels, trigger=trigger
+            flow,
+            record.revision,
+            execution_id,
+            now,
+            inputs=typed,
+            labels=labels,
+            trigger=trigger,
+            schedule_date=schedule_date,
         )
         if verdict.behavior != "FAIL_EXECUTION":
-            return self._start(execution, "created")
+            later = schedule_date if schedule_date is not None and schedule_date > now else None
+            return self._start(execution, "created", later)
         # Created FAILED, with its reason logged before anything may process it.
         execution.with_state(StateType.FAILED, now)
         wake = messages.wake(execution_id, "created")
@@ -285,8 +296,8 @@ class ExecutionService:
         )
         return self._start(new, "replayed")
 
-    def _start(self, execution: Execution, reason: str) -> Execution:
-        wake = messages.wake(execution.id, reason)
+    def _start(self, execution: Execution, reason: str, at: datetime | None = None) -> Execution:
+        wake = messages.wake(execution.id, reason, at)
         execution.version = self.store.create(execution, [OutboxEntry(wake, self.clock.now())])
         self.bus.send([wake])
         return execution

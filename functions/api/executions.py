@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -13,6 +14,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from engine.creation.uploads import Upload
 from engine.expressions import ExpressionError
 from engine.model.execution import Execution
+from engine.model.files import belongs_to, execution_prefix
+from engine.model.serde import parse_instant
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionService, ExecutionStateError
@@ -144,6 +147,15 @@ def wait_until_terminated(execution: Execution) -> Execution:
     return services.executions.get(execution.id)
 
 
+def _instant(text: str | None, name: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise ApiError(422, f"Invalid entity: {name}: '{text}' is not an ISO-8601 date-time") from None
+
+
 def _label(text: str) -> tuple[str, str]:
     key, separator, value = text.partition(":")
     if not separator or not key:
@@ -239,10 +251,7 @@ def _execution_file(execution_id: str) -> str:
     """The `path` parameter, a `kestra://` URI of a file of this execution (its inputs and outputs)."""
     execution = app.current().services.executions.get(execution_id)
     uri = query(router.current_event, "path") or ""
-    prefix = "kestra:///" + "/".join(
-        [*execution.namespace.split("."), execution.flow_id, "executions", execution.id]
-    )
-    if not uri.startswith(prefix + "/") or "/../" in uri:
+    if not belongs_to(uri, execution_prefix(execution.namespace, execution.flow_id, execution.id)):
         raise ApiError(422, f"Invalid entity: path: '{uri}' is not a file of execution '{execution_id}'")
     return uri
 
@@ -298,8 +307,7 @@ def _bulk(action: Callable[[ExecutionService, str], object]) -> dict[str, Any]:
 @router.post("/executions/<namespace>/<flow_id>")
 def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     event = router.current_event
-    if query(event, "scheduleDate"):
-        raise ApiError(422, "Invalid entity: scheduleDate: scheduled executions are not supported yet")
+    schedule_date = _instant(query(event, "scheduleDate"), "scheduleDate")
     submitted = form(event)
     labels = [_label(text) for text in query_all(event, "labels")]
     files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
@@ -311,6 +319,7 @@ def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
         labels,
         revision=query_int(event, "revision"),
         files=files,
+        schedule_date=schedule_date,
     )
     if query_bool(event, "wait"):
         execution = wait_until_terminated(execution)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -310,3 +311,19 @@ def test_executions_are_deleted_one_by_one_or_by_ids_and_killed_by_ids(client: A
     }
     assert client.kite.wait(paused["id"]).state.current.value == "KILLED"
     assert [e.id for e in client.kite.services.store.search("demo.api", "hello")] == []
+
+
+def test_an_execution_scheduled_for_later_waits_created_until_then(client: Api) -> None:
+    client.create_flow(HELLO)
+    later = client.kite.clock.now() + timedelta(hours=1)
+    status, started = client.start(
+        "demo.api", "hello", {"name": "Ann"}, query=f"scheduleDate={later.isoformat().replace('+00:00', 'Z')}"
+    )
+    assert status == 200, started
+    assert started["state"]["current"] == "CREATED"
+    assert started["scheduleDate"] is not None
+    final = client.kite.wait(started["id"])
+    assert final.state.current.value == "SUCCESS"
+    running = next(h.date for h in final.state.histories if h.state.value == "RUNNING")
+    assert running >= later
+    assert client.start("demo.api", "hello", {"name": "Ann"}, query="scheduleDate=tomorrow")[0] == 422
