@@ -98,6 +98,19 @@ def replay_execution(execution_id: str) -> dict[str, Any]:
     return shapes.execution(replayed)
 
 
+@router.post("/executions/<execution_id>/replay-with-inputs")
+def replay_with_inputs(execution_id: str) -> dict[str, Any]:
+    event = router.current_event
+    submitted = form(event)
+    if submitted.files:
+        names = ", ".join(sorted(submitted.files))
+        raise ApiError(422, f"Invalid entity: FILE inputs cannot be replaced on a replay yet ({names})")
+    replayed = app.current().services.executions.replay(
+        execution_id, query(event, "taskRunId"), query_int(event, "revision"), submitted.fields
+    )
+    return shapes.execution(replayed)
+
+
 @router.post("/executions/<execution_id>/state")
 def change_task_run_state(execution_id: str) -> dict[str, Any]:
     request = _json_body()
@@ -114,20 +127,73 @@ def change_status(execution_id: str) -> dict[str, Any]:
     return shapes.execution(app.current().services.executions.change_status(execution_id, _state(status)))
 
 
+@router.get("/executions/<execution_id>/follow")
+def follow_execution(execution_id: str) -> Response[str]:
+    """Server-sent events: the execution each time it changes, until it ends (or WAIT_SECONDS, API
+    Gateway's limit: a client follows again). API Gateway sends the events when the answer is complete."""
+    services = app.current().services
+    execution = services.executions.get(execution_id)
+    events = [_event(shapes.execution(execution))]
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not execution.state.current.terminated and time.monotonic() < deadline:
+        head = services.store.head(execution_id)
+        if head is not None and head.version != execution.version:
+            execution = services.executions.get(execution_id)
+            events.append(_event(shapes.execution(execution)))
+        else:
+            time.sleep(_POLL_SECONDS)
+    return Response(200, "text/event-stream", "".join(events))
+
+
+@router.get("/logs/<execution_id>/follow")
+def follow_logs(execution_id: str) -> Response[str]:
+    """Server-sent events: each log line at or above `minLevel`, until the execution ends."""
+    services = app.current().services
+    minimum = _level(query(router.current_event, "minLevel"))
+    execution = wait_until_terminated(services.executions.get(execution_id))
+    lines = [
+        _event(shapes.log(entry, execution.namespace, execution.flow_id))
+        for entry in services.executions.logs(execution_id)
+        if _rank(entry.level) >= minimum
+    ]
+    return Response(200, "text/event-stream", "".join(lines))
+
+
+@router.get("/logs/search")
+def search_logs() -> dict[str, Any]:
+    """Log lines of the executions a filter names (namespace, flowId, executionId), at or above `minLevel`
+    (or `filters[level][EQUALS]`), containing `q`; newest executions first."""
+    event = router.current_event
+    services = app.current().services
+    execution_id = filter_value(event, "executionId")
+    if execution_id is not None:
+        executions = [services.executions.get(execution_id)]
+    else:
+        executions = services.store.search(filter_value(event, "namespace"), filter_value(event, "flowId"))
+    minimum = _level(filter_value(event, "level") or query(event, "minLevel"))
+    text = (query(event, "q") or filter_value(event, "q") or "").lower()
+    lines = [
+        shapes.log(entry, execution.namespace, execution.flow_id)
+        for execution in executions
+        for entry in services.executions.logs(execution.id)
+        if _rank(entry.level) >= minimum and text in entry.message.lower()
+    ]
+    page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
+    return shapes.paged(lines, page, size)
+
+
 @router.get("/logs/<execution_id>")
 def list_logs(execution_id: str) -> list[dict[str, Any]]:
     event = router.current_event
     services = app.current().services
     execution = services.executions.get(execution_id)
-    min_level = (query(event, "minLevel") or "TRACE").upper()
-    if min_level not in _LEVELS:
-        raise ApiError(400, f"Invalid minLevel '{min_level}': one of {', '.join(_LEVELS)}")
+    minimum = _level(query(event, "minLevel"))
     task_run_id, task_id = query(event, "taskRunId"), query(event, "taskId")
     attempt = query_int(event, "attempt")
     entries = [
         entry
         for entry in services.executions.logs(execution_id)
-        if _LEVELS.index(entry.level if entry.level in _LEVELS else "INFO") >= _LEVELS.index(min_level)
+        if _rank(entry.level) >= minimum
         and (task_run_id is None or entry.task_run_id == task_run_id)
         and (task_id is None or entry.task_id == task_id)
         and (attempt is None or entry.attempt_number == attempt)
@@ -154,6 +220,21 @@ def _instant(text: str | None, name: str) -> datetime | None:
         return parse_instant(text)
     except ValueError:
         raise ApiError(422, f"Invalid entity: {name}: '{text}' is not an ISO-8601 date-time") from None
+
+
+def _event(data: dict[str, Any]) -> str:
+    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _level(text: str | None) -> int:
+    level = (text or "TRACE").upper()
+    if level not in _LEVELS:
+        raise ApiError(400, f"Invalid level '{level}': one of {', '.join(_LEVELS)}")
+    return _LEVELS.index(level)
+
+
+def _rank(level: str) -> int:
+    return _LEVELS.index(level) if level in _LEVELS else _LEVELS.index("INFO")
 
 
 def _label(text: str) -> tuple[str, str]:

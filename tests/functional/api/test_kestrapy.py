@@ -243,3 +243,22 @@ def test_flow_revisions_namespace_update_export_and_import(client: KestraClient)
     invalid = flows.import_flows(TENANT, file_content=archive)
     assert invalid == []
     assert flows.flow("demo.bulk", "two", TENANT).revision >= 1
+
+
+def test_replay_with_inputs_log_search_and_following(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, GREET.replace("id: greet\n", "id: greet3\n", 1))
+    first = client.executions.create_execution(
+        TENANT, "demo.client", "greet3", wait=True, inputs={"name": "Ada"}
+    )
+    replayed = client.executions.replay_execution_with_inputs(first.id, TENANT, inputs={"name": "Bob"})
+    assert replayed.id != first.id
+    states = [_value(e.state.current) for e in client.executions.follow_execution(replayed.id, TENANT)]
+    assert states[-1] == "SUCCESS"
+    assert client.executions.execution(replayed.id, TENANT).outputs == {"greeting": "Bob 4"}
+
+    follow = list(client.logs.follow_logs_from_execution(replayed.id, TENANT))
+    assert any("Flow completed" in str(line.message) for line in follow)
+    page = client.logs.search_logs(
+        TENANT, filters=[{"field": "flowId", "operation": "EQUALS", "value": "greet3"}], size=100
+    )
+    assert {line.execution_id for line in page.results} == {first.id, replayed.id}
