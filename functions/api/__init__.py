@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from functions.api import auth, executions, flows, kv, meta, namespace_files, webhooks
+from functions.api import auth, executions, flows, kv, meta, namespace_files, triggers, webhooks
 from functions.api.errors import classify, error_response
 from functions.api.requests import header
 from functions.logs import log_handler
@@ -25,6 +25,7 @@ for _prefix in PREFIXES:
         executions.router,
         kv.router,
         namespace_files.router,
+        triggers.router,
         meta.router,
     ):
         resolver.include_router(_router, prefix=_prefix)

@@ -262,3 +262,15 @@ def test_replay_with_inputs_log_search_and_following(client: KestraClient) -> No
         TENANT, filters=[{"field": "flowId", "operation": "EQUALS", "value": "greet3"}], size=100
     )
     assert {line.execution_id for line in page.results} == {first.id, replayed.id}
+
+
+def test_triggers_are_listed_from_their_flows(client: KestraClient) -> None:
+    source = GREET.replace("id: greet\n", "id: hooked\n", 1) + (
+        "triggers:\n  - id: hook\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: abc\n"
+    )
+    client.flows.create_flow(TENANT, source)
+    found = client.triggers.search_triggers_for_flow(TENANT, "demo.client", "hooked")
+    assert [t["triggerContext"]["triggerId"] for t in found["results"]] == ["hook"]
+    assert found["results"][0]["abstractTrigger"]["type"] == "io.kestra.plugin.core.trigger.Webhook"
+    everything = client.triggers.search_triggers(TENANT)
+    assert "hook" in {t["triggerContext"]["triggerId"] for t in everything["results"]}
