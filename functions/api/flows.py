@@ -12,11 +12,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.flow.loader import InvalidFlowError, parse_flow
+from engine.flow.source_edits import with_disabled
 from engine.ports import FlowRecord
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import body_bytes, filter_value, form, query, query_bool, query_int
+from functions.api.requests import body_bytes, filter_value, form, query, query_bool, query_int, within
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -53,9 +54,7 @@ def search_flows() -> dict[str, Any]:
     records = [
         record
         for record in app.current().services.flows.repository.list()
-        if (
-            namespace is None or record.namespace == namespace or record.namespace.startswith(namespace + ".")
-        )
+        if within(record.namespace, namespace)
         if not text or text in record.id.lower() or text in record.namespace.lower()
     ]
     records.sort(key=lambda r: (r.namespace, r.id))
@@ -81,13 +80,7 @@ def export_by_ids() -> Response[bytes]:
 
 @router.get("/flows/export/by-query")
 def export_by_query() -> Response[bytes]:
-    namespace = filter_value(router.current_event, "namespace")
-    records = [
-        record
-        for record in app.current().services.flows.repository.list()
-        if namespace is None or record.namespace == namespace or record.namespace.startswith(namespace + ".")
-    ]
-    return _zip(records)
+    return _zip(_queried())
 
 
 @router.post("/flows/import")
@@ -118,6 +111,26 @@ def import_flows() -> list[str]:
     for source in valid:
         services.flows.deploy(source, "flow")
     return [name for name, _ in invalid]
+
+
+@router.post("/flows/disable/by-ids")
+def disable_by_ids() -> dict[str, Any]:
+    return _set_disabled(_ids_body(), disabled=True)
+
+
+@router.post("/flows/enable/by-ids")
+def enable_by_ids() -> dict[str, Any]:
+    return _set_disabled(_ids_body(), disabled=False)
+
+
+@router.post("/flows/disable/by-query")
+def disable_by_query() -> dict[str, Any]:
+    return _set_disabled(_by_query(), disabled=True)
+
+
+@router.post("/flows/enable/by-query")
+def enable_by_query() -> dict[str, Any]:
+    return _set_disabled(_by_query(), disabled=False)
 
 
 @router.delete("/flows/delete/by-ids")
@@ -223,6 +236,30 @@ def _documents(text: str) -> list[str]:
             current.append(line)
     parts.append("".join(current))
     return [part for part in parts if part.strip()]
+
+
+def _set_disabled(ids: list[tuple[str, str]], *, disabled: bool) -> dict[str, Any]:
+    """A new revision of each flow with `disabled` set (Kestra's BulkResponse: how many changed)."""
+    services = app.current().services
+    count = 0
+    for namespace, flow_id in ids:
+        record = services.flows.repository.get(namespace, flow_id)
+        if record is None:
+            continue
+        edited = with_disabled(record.source, disabled)
+        if services.flows.deploy(edited, "flow")[0].revision != record.revision:
+            count += 1
+    return {"count": count}
+
+
+def _queried() -> list[FlowRecord]:
+    """The flows a `filters[namespace]` query names (all of them without one)."""
+    namespace = filter_value(router.current_event, "namespace")
+    return [r for r in app.current().services.flows.repository.list() if within(r.namespace, namespace)]
+
+
+def _by_query() -> list[tuple[str, str]]:
+    return [(record.namespace, record.id) for record in _queried()]
 
 
 def _ids_body() -> list[tuple[str, str]]:

@@ -107,3 +107,8 @@ def form(event: APIGatewayProxyEventV2) -> Form:
         else:
             fields[name] = content.decode(part.get_content_charset() or "utf-8")
     return Form(fields, files)
+
+
+def within(namespace: str, wanted: str | None) -> bool:
+    """`namespace` is `wanted` or one of its children (Kestra's namespace filter); anything without one."""
+    return wanted is None or namespace == wanted or namespace.startswith(wanted + ".")

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from engine.flow.model import Flow, Trigger
 from functions import app
 from functions.api import shapes
-from functions.api.requests import filter_value, query, query_int
+from functions.api.requests import filter_value, query, query_int, within
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -50,9 +50,7 @@ def search_triggers() -> dict[str, Any]:
     found = [
         entry
         for entry in _triggers(None, filter_value(event, "flowId"))
-        if namespace is None
-        or entry["triggerContext"]["namespace"] == namespace
-        or entry["triggerContext"]["namespace"].startswith(namespace + ".")
+        if within(entry["triggerContext"]["namespace"], namespace)
     ]
     text = (query(event, "q") or "").lower()
     found = [e for e in found if text in e["triggerContext"]["triggerId"].lower()]

@@ -274,3 +274,14 @@ def test_triggers_are_listed_from_their_flows(client: KestraClient) -> None:
     assert found["results"][0]["abstractTrigger"]["type"] == "io.kestra.plugin.core.trigger.Webhook"
     everything = client.triggers.search_triggers(TENANT)
     assert "hook" in {t["triggerContext"]["triggerId"] for t in everything["results"]}
+
+
+def test_flows_are_disabled_and_enabled_by_ids(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, _flow("switch", namespace="demo.toggle"))
+    ids = [{"namespace": "demo.toggle", "id": "switch"}]
+    assert client.flows.disable_flows_by_ids(TENANT, ids).count == 1
+    assert client.flows.flow("demo.toggle", "switch", TENANT).disabled is True
+    with pytest.raises(ConflictException):
+        client.executions.create_execution(TENANT, "demo.toggle", "switch")
+    assert client.flows.enable_flows_by_ids(TENANT, ids).count == 1
+    assert client.flows.flow("demo.toggle", "switch", TENANT).disabled is False
