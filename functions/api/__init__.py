@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from functions.api import auth, executions, flows, kv, meta, namespace_files, triggers, webhooks
+from functions.api import auth, bulk, executions, flows, kv, logs, meta, namespace_files, triggers, webhooks
 from functions.api.errors import classify, error_response
 from functions.api.requests import header
 from functions.logs import log_handler
@@ -22,6 +22,9 @@ for _prefix in PREFIXES:
     for _router in (
         webhooks.router,
         flows.router,
+        # Before executions: its literal paths (`/executions/search`) would match an execution's id.
+        bulk.router,
+        logs.router,
         executions.router,
         kv.router,
         namespace_files.router,

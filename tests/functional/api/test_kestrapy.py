@@ -172,7 +172,7 @@ def test_kv_through_kestrapy(client: KestraClient) -> None:
     keys = {entry.key for entry in kv.list_keys_with_inheritance("demo.client", TENANT)}
     assert {"count", "parent"} <= keys
     page = kv.list_all_keys(
-        TENANT, filters=[{"field": "namespace", "operation": "EQUALS", "value": "demo.client"}]
+        TENANT, filters=[{"field": "NAMESPACE", "operation": "EQUALS", "value": "demo.client"}]
     )
     assert page.total == 5
     assert kv.delete_key_value("demo.client", "count", TENANT) is True
@@ -259,7 +259,7 @@ def test_replay_with_inputs_log_search_and_following(client: KestraClient) -> No
     follow = list(client.logs.follow_logs_from_execution(replayed.id, TENANT))
     assert any("Flow completed" in str(line.message) for line in follow)
     page = client.logs.search_logs(
-        TENANT, filters=[{"field": "flowId", "operation": "EQUALS", "value": "greet3"}], size=100
+        TENANT, filters=[{"field": "FLOW_ID", "operation": "EQUALS", "value": "greet3"}], size=100
     )
     assert {line.execution_id for line in page.results} == {first.id, replayed.id}
 

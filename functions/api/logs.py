@@ -1,0 +1,95 @@
+"""Log lines: Kestra's `/api/v1/[main/]logs` routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from functions import app
+from functions.api import shapes
+from functions.api.errors import ApiError
+from functions.api.executions import event_stream, wait_until_terminated
+from functions.api.requests import (
+    filter_value,
+    query,
+    query_int,
+)
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+
+
+@router.get("/logs/<execution_id>/follow")
+def follow_logs(execution_id: str) -> Response[str]:
+    """Server-sent events: each log line at or above `minLevel`, until the execution ends."""
+    services = app.current().services
+    minimum = _level(query(router.current_event, "minLevel"))
+    execution = wait_until_terminated(services.executions.get(execution_id))
+    lines = [
+        event_stream(shapes.log(entry, execution.namespace, execution.flow_id))
+        for entry in services.executions.logs(execution_id)
+        if _rank(entry.level) >= minimum
+    ]
+    return Response(200, "text/event-stream", "".join(lines))
+
+
+@router.get("/logs/search")
+def search_logs() -> dict[str, Any]:
+    """Log lines of the executions a filter names (namespace, flowId, executionId), at or above `minLevel`
+    (or `filters[level][EQUALS]`), containing `q`; newest executions first."""
+    event = router.current_event
+    services = app.current().services
+    execution_id = filter_value(event, "executionId")
+    if execution_id is not None:
+        executions = [services.executions.get(execution_id)]
+    else:
+        executions = services.store.search(filter_value(event, "namespace"), filter_value(event, "flowId"))
+    minimum = _level(filter_value(event, "level") or query(event, "minLevel"))
+    text = (query(event, "q") or filter_value(event, "q") or "").lower()
+    lines = [
+        shapes.log(entry, execution.namespace, execution.flow_id)
+        for execution in executions
+        for entry in services.executions.logs(execution.id)
+        if _rank(entry.level) >= minimum and text in entry.message.lower()
+    ]
+    page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
+    return shapes.paged(lines, page, size)
+
+
+@router.get("/logs/<execution_id>")
+def list_logs(execution_id: str) -> list[dict[str, Any]]:
+    event = router.current_event
+    services = app.current().services
+    execution = services.executions.get(execution_id)
+    minimum = _level(query(event, "minLevel"))
+    task_run_id, task_id = query(event, "taskRunId"), query(event, "taskId")
+    attempt = query_int(event, "attempt")
+    entries = [
+        entry
+        for entry in services.executions.logs(execution_id)
+        if _rank(entry.level) >= minimum
+        and (task_run_id is None or entry.task_run_id == task_run_id)
+        and (task_id is None or entry.task_id == task_id)
+        and (attempt is None or entry.attempt_number == attempt)
+    ]
+    return [shapes.log(entry, execution.namespace, execution.flow_id) for entry in entries]
+
+
+@router.get("/logs/<execution_id>/download")
+def download_logs(execution_id: str) -> Response[str]:
+    lines = [f"{entry['timestamp']} {entry['level']} {entry['message']}" for entry in list_logs(execution_id)]
+    return Response(200, content_types.TEXT_PLAIN, "\n".join(lines) + ("\n" if lines else ""))
+
+
+def _level(text: str | None) -> int:
+    level = (text or "TRACE").upper()
+    if level not in _LEVELS:
+        raise ApiError(400, f"Invalid level '{level}': one of {', '.join(_LEVELS)}")
+    return _LEVELS.index(level)
+
+
+def _rank(level: str) -> int:
+    return _LEVELS.index(level) if level in _LEVELS else _LEVELS.index("INFO")
