@@ -17,6 +17,7 @@ from functions.api.errors import ApiError
 from functions.api.requests import (
     body_bytes,
     filter_value,
+    query,
     query_int,
     query_pairs,
 )
@@ -61,6 +62,28 @@ def _all_filters(event: Any, field: str) -> list[str]:
                 inner = rest.removeprefix("[").removesuffix("]")
                 values.append(f"{inner}:{value}" if inner else value)
     return values
+
+
+@router.get("/executions")
+def executions_of_flow() -> dict[str, Any]:
+    """Kestra's older search of one flow's executions (`namespace`, `flowId`), newest first."""
+    event = router.current_event
+    namespace, flow_id = query(event, "namespace"), query(event, "flowId")
+    if not namespace or not flow_id:
+        raise ApiError(422, "Invalid entity: namespace and flowId are required")
+    found = app.current().services.store.search(namespace, flow_id)
+    page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
+    return shapes.paged([shapes.execution(e) for e in found], page, size)
+
+
+@router.post("/executions/pause/by-ids")
+def pause_by_ids() -> dict[str, Any]:
+    return _bulk(lambda service, execution_id: service.pause(execution_id))
+
+
+@router.post("/executions/pause/by-query")
+def pause_by_query() -> dict[str, Any]:
+    return _bulk(lambda service, execution_id: service.pause(execution_id), _query_ids())
 
 
 @router.delete("/executions/by-ids")

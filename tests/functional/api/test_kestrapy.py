@@ -285,3 +285,35 @@ def test_flows_are_disabled_and_enabled_by_ids(client: KestraClient) -> None:
         client.executions.create_execution(TENANT, "demo.toggle", "switch")
     assert client.flows.enable_flows_by_ids(TENANT, ids).count == 1
     assert client.flows.flow("demo.toggle", "switch", TENANT).disabled is False
+
+
+SLOW = """id: slow
+namespace: demo.search
+tasks:
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT2S
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: done
+"""
+
+
+def test_search_pause_and_kill_by_query(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, SLOW)
+    first = client.executions.create_execution(TENANT, "demo.search", "slow")
+    _until(client, first.id, {"RUNNING"})
+    client.executions.pause_execution(first.id, TENANT)
+    assert _until(client, first.id, {"PAUSED"}) == "PAUSED"
+    second = client.executions.create_execution(TENANT, "demo.search", "slow")
+    by_namespace = [{"field": "NAMESPACE", "operation": "EQUALS", "value": "demo.search"}]
+    found = client.executions.search_executions(TENANT, filters=by_namespace)
+    assert {e["id"] for e in found["results"]} == {first.id, second.id}
+    of_flow = client.executions.search_executions_by_flow_id(TENANT, "demo.search", "slow")
+    assert of_flow["total"] == 2
+    _until(client, second.id, {"RUNNING"})
+    assert client.executions.pause_executions_by_ids(TENANT, [second.id]) == {"count": 1}
+    assert _until(client, second.id, {"PAUSED"}) == "PAUSED"
+    client.executions.kill_executions_by_query(TENANT, filters=by_namespace)
+    assert _until(client, first.id, {"KILLED"}) == "KILLED"
+    assert _until(client, second.id, {"KILLED"}) == "KILLED"
