@@ -60,3 +60,10 @@ build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction build-Api
 		--only-binary=:all: --target "$(ARTIFACTS_DIR)" "$(ARTIFACTS_DIR)"/.wheel/kite-*.whl
 	cd "$(ARTIFACTS_DIR)" && rm -rf .wheel bin $(RUNTIME_PROVIDED) $(NEVER_LOADED) \
 		$(foreach p,$(RUNTIME_PROVIDED) $(NEVER_LOADED),$(p)-*.dist-info) && find . -name __pycache__ -prune -exec rm -rf {} +
+	# Lambda's /var/task is read-only: without bytecode in the artifact every cold start compiles every module
+	# (0.9 s of the dispatcher's 1.3 s import). Bytecode is only valid for the runtime's Python, 3.12.
+	if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+		$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"; \
+	else \
+		echo "note: build with Python 3.12 to ship bytecode (faster cold starts); $$($(PYTHON) -V) cannot"; \
+	fi
