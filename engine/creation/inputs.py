@@ -63,12 +63,15 @@ def _invalid(spec: Input, reasons: Sequence[str], what: str) -> InputError:
     return InputError(spec.id, "\n".join(lines))
 
 
-def resolve_inputs(flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed inputs, nested by dots; optional inputs without a value are absent (spec part 1 §6.3)."""
-    return resolve_declared(flow.inputs or (), supplied)
+def resolve_inputs(flow: Flow, supplied: Mapping[str, Any], *, require: bool = True) -> dict[str, Any]:
+    """Typed inputs, nested by dots; optional inputs without a value are absent (spec part 1 §6.3).
+    Without `require`, a required input with no value is null instead of an error."""
+    return resolve_declared(flow.inputs or (), supplied, require=require)
 
 
-def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_declared(
+    declared: Sequence[Input], supplied: Mapping[str, Any], *, require: bool = True
+) -> dict[str, Any]:
     """`resolve_inputs` for any list of input declarations (a Pause's `onResume`)."""
     resolved: dict[str, Any] = {}
     errors: list[InputError] = []
@@ -77,7 +80,7 @@ def resolve_declared(declared: Sequence[Input], supplied: Mapping[str, Any]) -> 
         if value is None:
             value = spec.defaults
         if value is None:
-            if spec.required:
+            if spec.required and require:
                 errors.append(InputError(spec.id, f"Missing required input:{spec.id}"))
             else:
                 # Kestra 1.3 keeps it, null: `{{ inputs.x }}` renders empty, `inputs.x ?? 'y'` gives 'y'.

@@ -9,18 +9,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
+from engine.creation.conditions import ConditionContext, ConditionError, holds
+from engine.expressions import ExpressionError, Renderer, RenderServices
 from engine.flow.model import Flow, Trigger
 
 WEBHOOK_TYPES = frozenset(
     {"io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook"}
-)
-EXPRESSION_CONDITIONS = frozenset(
-    {
-        "io.kestra.plugin.core.condition.Expression",
-        "io.kestra.plugin.core.condition.ExpressionCondition",
-        "io.kestra.core.models.conditions.types.ExpressionCondition",
-    }
 )
 KEY_MAX_LENGTH = 256
 
@@ -85,24 +79,12 @@ def matching(flow: Flow, key: str, renderer: Renderer, services: RenderServices)
 def conditions_hold(
     flow: Flow, trigger: Trigger, variables: Mapping[str, Any], renderer: Renderer, services: RenderServices
 ) -> bool:
-    """Every condition true (AND). Expression conditions only, for now: any other type is refused clearly."""
-    context = {**_flow_variables(flow), "trigger": dict(variables)}
-    for condition in extra(trigger).get("conditions") or ():
-        kind = condition.get("type") if isinstance(condition, Mapping) else None
-        if kind not in EXPRESSION_CONDITIONS:
-            raise WebhookError(f"Webhook trigger '{trigger.id}': condition type {kind} is not supported yet")
-        expression = condition.get("expression")
-        if not isinstance(expression, str):
-            raise WebhookError(f"Webhook trigger '{trigger.id}': an Expression condition needs an expression")
-        try:
-            holds = is_truthy(renderer.render(expression, context, services))
-        except ExpressionError as exc:
-            raise WebhookError(
-                f"Webhook trigger '{trigger.id}': condition '{expression}' failed: {exc}"
-            ) from None
-        if not holds:
-            return False
-    return True
+    """Every condition of the trigger true (AND)."""
+    context = ConditionContext({**_flow_variables(flow), "trigger": dict(variables)}, renderer, services)
+    try:
+        return holds(extra(trigger).get("conditions"), context)
+    except ConditionError as exc:
+        raise WebhookError(f"Webhook trigger '{trigger.id}': {exc}") from None
 
 
 def rendered_inputs(

@@ -35,10 +35,12 @@ class EngineContext:
     # work and its write stay bounded however large the fan-out (design §4).
     max_writes: int = 80
 
-    def typed_inputs(self, flow: Flow, supplied: Mapping[str, Any]) -> dict[str, Any]:
+    def typed_inputs(
+        self, flow: Flow, supplied: Mapping[str, Any], *, require: bool = True
+    ) -> dict[str, Any]:
         """A new execution's inputs, on every creation path (the API, replay, a Subflow task): typed and
-        validated, then SECRET values encrypted."""
-        typed = resolve_inputs(flow, supplied)
+        validated, then SECRET values encrypted. Without `require`, a missing required input is null."""
+        typed = resolve_inputs(flow, supplied, require=require)
         return seal_secrets(flow.inputs, typed, self.config.encryption_key, self.ids.random_bytes)
 
     def check(

@@ -13,6 +13,7 @@ from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
 from engine.services.dispatcher import Dispatcher
 from engine.services.executions import ExecutionService
+from engine.services.flow_triggers import FlowTriggers
 from engine.services.flows import FlowService
 from engine.services.webhooks import WebhookService
 from engine.services.worker import Worker
@@ -52,7 +53,8 @@ class Services:
         if max_writes is not None:
             engine = replace(engine, max_writes=max_writes)
         executions = ExecutionService(catalog, store, bus, clock, ids, engine)
-        dispatcher = Dispatcher(catalog, store, bus, engine, ConcurrencyGate(concurrency, store, bus))
+        gate = ConcurrencyGate(concurrency, store, bus)
+        dispatcher = Dispatcher(catalog, store, bus, engine, gate, FlowTriggers(catalog, engine))
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
             catalog=catalog,

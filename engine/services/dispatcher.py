@@ -49,6 +49,7 @@ from engine.runtime.variables import worker_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
+from engine.services.flow_triggers import FlowTriggers
 
 MAX_CONFLICT_RETRIES = 8
 # How long a delivery may come back to send what its step wrote: the longest visibility timeout times
@@ -115,6 +116,7 @@ class Dispatcher:
     bus: MessageBus
     engine: EngineContext
     gate: ConcurrencyGate
+    flow_triggers: FlowTriggers | None = None
     recent: _Recent = field(default_factory=_Recent)
 
     def _load(self, execution_id: str) -> StoredExecution:
@@ -212,6 +214,11 @@ class Dispatcher:
                 outbox.append(messages.start_execution(effect))
             elif isinstance(effect, Notify):
                 outbox.append(messages.notify(effect))
+        logs = list(result.logs)
+        if self.flow_triggers is not None and _listened(execution, result):
+            started = self.flow_triggers.started_by(result.execution)
+            outbox += [messages.start_execution(StartExecution(new)) for new in started.executions]
+            logs += started.logs
         now = self.engine.clock.now()
         origins = tuple(sorted(delivery.message_ids))
         written = [OutboxEntry(message, now, origins, delivery.ordered) for message in outbox]
@@ -224,7 +231,7 @@ class Dispatcher:
                 result.changed,
                 result.removed,
                 (*carried, *written),
-                result.logs,
+                tuple(logs),
                 header_changed=header_to_json(new) != header_to_json(execution),
             )
         )
@@ -234,6 +241,14 @@ class Dispatcher:
         # Sent: this process knows it; another one will carry these entries until it cannot matter.
         self.recent.put(StoredExecution(new, carried))
         report.sent += len(outbox)
+
+
+def _listened(before: Execution, result: AdvanceResult) -> bool:
+    """What Flow triggers look at: an execution's end, and its pause (a precondition may name PAUSED)."""
+    if any(isinstance(effect, ExecutionEnded) for effect in result.effects):
+        return True
+    now = result.execution.state.current
+    return now == StateType.PAUSED and before.state.current != StateType.PAUSED
 
 
 def _alone(result: AdvanceResult) -> bool:

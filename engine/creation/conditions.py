@@ -1,0 +1,135 @@
+"""Trigger conditions (spec part 1 §9.1): whether a webhook call or an upstream execution's end may start an
+execution. Each condition is a map with a `type`, under Kestra's current and legacy names; a type Kite does
+not evaluate is an error that names it, never a silent pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be evaluated as written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """The execution a Flow trigger looks at."""
+
+    namespace: str
+    flow_id: str
+    state: str
+    labels: Mapping[str, str]
+    outputs: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionContext:
+    variables: Mapping[str, Any]  # what expressions render with (`trigger.*`, `flow`, an upstream's outputs)
+    renderer: Renderer
+    services: RenderServices
+    upstream: Upstream | None = None  # for the execution conditions
+
+
+# Where Kestra's core conditions live, now and before 0.17 (legacy names end in `Condition`).
+_PACKAGES = frozenset({"io.kestra.plugin.core.condition", "io.kestra.core.models.conditions.types"})
+
+Evaluator = Callable[[Mapping[str, Any], ConditionContext], bool]
+
+
+def holds(conditions: Sequence[Any] | Mapping[str, Any] | None, context: ConditionContext) -> bool:
+    """Every condition true (AND); a map of named conditions counts as its values."""
+    items = conditions.values() if isinstance(conditions, Mapping) else conditions or ()
+    return all(evaluate(condition, context) for condition in items)
+
+
+def evaluate(condition: Any, context: ConditionContext) -> bool:
+    if not isinstance(condition, Mapping) or not isinstance(condition.get("type"), str):
+        raise ConditionError(f"a condition must be a map with a type, got {condition!r}")
+    package, _, name = condition["type"].rpartition(".")
+    evaluator = _EVALUATORS.get(name.removesuffix("Condition")) if package in _PACKAGES else None
+    if evaluator is None:
+        raise ConditionError(f"condition type {condition['type']} is not supported yet")
+    return evaluator(condition, context)
+
+
+def _render(template: Any, context: ConditionContext, what: str) -> str:
+    if not isinstance(template, str):
+        raise ConditionError(f"{what} must be a string, got {template!r}")
+    try:
+        return context.renderer.render(template, context.variables, context.services)
+    except ExpressionError as exc:
+        raise ConditionError(f"{what} '{template}' failed: {exc}") from None
+
+
+def _expression(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    return is_truthy(_render(condition.get("expression"), context, "expression"))
+
+
+def _upstream(context: ConditionContext, kind: str) -> Upstream:
+    if context.upstream is None:
+        raise ConditionError(f"an {kind} condition only applies to a Flow trigger")
+    return context.upstream
+
+
+def _status(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    state = _upstream(context, "ExecutionStatus").state
+    included, excluded = condition.get("in"), condition.get("notIn")
+    return (included is None or state in included) and (excluded is None or state not in excluded)
+
+
+def _flow(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    upstream = _upstream(context, "ExecutionFlow")
+    return upstream.namespace == condition.get("namespace") and upstream.flow_id == condition.get("flowId")
+
+
+def _namespace(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    namespace = _upstream(context, "ExecutionNamespace").namespace
+    wanted = str(condition.get("namespace", ""))
+    comparison = str(condition.get("comparison") or ("PREFIX" if condition.get("prefix") else "EQUALS"))
+    if comparison == "EQUALS":
+        return namespace == wanted
+    if comparison == "PREFIX":
+        return namespace == wanted or namespace.startswith(wanted)
+    if comparison == "SUFFIX":
+        return namespace.endswith(wanted)
+    raise ConditionError(f"ExecutionNamespace: unknown comparison {comparison}")
+
+
+def _labels(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    labels = _upstream(context, "ExecutionLabels").labels
+    wanted = condition.get("labels") or {}
+    pairs = (
+        wanted.items()
+        if isinstance(wanted, Mapping)
+        else ((item.get("key"), item.get("value")) for item in wanted if isinstance(item, Mapping))
+    )
+    return all(labels.get(str(key)) == str(value) for key, value in pairs)
+
+
+def _outputs(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    _upstream(context, "ExecutionOutputs")
+    return _expression(condition, context)
+
+
+def _not(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    return not any(evaluate(c, context) for c in condition.get("conditions") or ())
+
+
+def _or(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    return any(evaluate(c, context) for c in condition.get("conditions") or ())
+
+
+_EVALUATORS: dict[str, Evaluator] = {
+    "Expression": _expression,
+    "ExecutionStatus": _status,
+    "ExecutionFlow": _flow,
+    "ExecutionNamespace": _namespace,
+    "ExecutionLabels": _labels,
+    "ExecutionOutputs": _outputs,
+    "Not": _not,
+    "Or": _or,
+}

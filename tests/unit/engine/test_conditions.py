@@ -1,0 +1,134 @@
+"""Trigger conditions and Flow trigger matching, table-driven (spec part 1 §9.1, §9.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate
+from engine.creation.flow_trigger import fires
+from engine.expressions import Renderer
+from engine.flow.loader import parse_flow
+
+CORE = "io.kestra.plugin.core.condition."
+UPSTREAM = Upstream("company.team", "etl", "SUCCESS", {"env": "prod"}, {"rows": 3})
+
+
+def context(upstream: Upstream | None = UPSTREAM, **variables: Any) -> ConditionContext:
+    return ConditionContext({"outputs": {"only": {"value": "x"}}, **variables}, Renderer(), None, upstream)
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"type": CORE + "ExecutionStatus", "in": ["SUCCESS", "WARNING"]}, True),
+        ({"type": CORE + "ExecutionStatus", "notIn": ["SUCCESS"]}, False),
+        (
+            {"type": "io.kestra.core.models.conditions.types.ExecutionStatusCondition", "in": ["FAILED"]},
+            False,
+        ),
+        ({"type": CORE + "ExecutionFlow", "namespace": "company.team", "flowId": "etl"}, True),
+        ({"type": CORE + "ExecutionFlow", "namespace": "company.team", "flowId": "other"}, False),
+        ({"type": CORE + "ExecutionNamespace", "namespace": "company.team"}, True),
+        ({"type": CORE + "ExecutionNamespace", "namespace": "company", "comparison": "PREFIX"}, True),
+        ({"type": CORE + "ExecutionNamespace", "namespace": "company"}, False),
+        ({"type": CORE + "ExecutionNamespace", "namespace": "team", "comparison": "SUFFIX"}, True),
+        ({"type": CORE + "ExecutionLabels", "labels": {"env": "prod"}}, True),
+        ({"type": CORE + "ExecutionLabels", "labels": [{"key": "env", "value": "dev"}]}, False),
+        ({"type": CORE + "Expression", "expression": "{{ outputs.only.value == 'x' }}"}, True),
+        ({"type": CORE + "ExpressionCondition", "expression": "{{ 1 > 2 }}"}, False),
+        (
+            {
+                "type": CORE + "Not",
+                "conditions": [{"type": CORE + "Expression", "expression": "{{ false }}"}],
+            },
+            True,
+        ),
+        (
+            {
+                "type": CORE + "Or",
+                "conditions": [
+                    {"type": CORE + "Expression", "expression": "{{ false }}"},
+                    {"type": CORE + "ExecutionFlow", "namespace": "company.team", "flowId": "etl"},
+                ],
+            },
+            True,
+        ),
+    ],
+)
+def test_a_condition_holds_or_not(condition: dict[str, Any], expected: bool) -> None:
+    assert evaluate(condition, context()) is expected
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"type": CORE + "MultipleCondition", "conditions": {}},
+        {"type": "com.example.Custom"},
+        {"type": "io.kestra.plugin.other.ExecutionStatus", "in": ["SUCCESS"]},
+        {"in": ["SUCCESS"]},
+    ],
+)
+def test_what_kite_cannot_evaluate_is_an_error_naming_it(condition: dict[str, Any]) -> None:
+    with pytest.raises(ConditionError):
+        evaluate(condition, context())
+
+
+def test_an_execution_condition_needs_an_upstream() -> None:
+    with pytest.raises(ConditionError, match="only applies to a Flow trigger"):
+        evaluate({"type": CORE + "ExecutionStatus", "in": ["SUCCESS"]}, context(upstream=None))
+
+
+LISTENER = """id: listener
+namespace: company.team
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+triggers:
+  - id: on_etl
+    type: io.kestra.plugin.core.trigger.Flow
+{extra}
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "upstream", "expected"),
+    [
+        ("    states: [SUCCESS]", UPSTREAM, True),
+        ("    states: [FAILED]", UPSTREAM, False),
+        ("    conditions: []", Upstream("company.team", "etl", "RUNNING", {}, {}), False),  # not terminal
+        ("    conditions: []", Upstream("company.team", "listener", "SUCCESS", {}, {}), False),  # own flow
+        (
+            "    preconditions:\n      id: p\n      flows:\n        - namespace: company.team\n"
+            "          flowId: etl\n          states: [PAUSED]",
+            Upstream("company.team", "etl", "PAUSED", {}, {}),
+            True,
+        ),
+        (
+            "    preconditions:\n      id: p\n      where:\n        - id: w\n          filters:\n"
+            "            - field: NAMESPACE\n              type: STARTS_WITH\n              value: company\n"
+            "            - field: FLOW_ID\n              type: EQUAL_TO\n              value: etl",
+            UPSTREAM,
+            True,
+        ),
+    ],
+)
+def test_a_flow_trigger_fires_on_its_states_conditions_and_preconditions(
+    extra: str, upstream: Upstream, expected: bool
+) -> None:
+    flow = parse_flow(LISTENER.format(extra=extra))
+    assert flow.triggers is not None
+    assert fires(flow, flow.triggers[0], context(upstream)) is expected
+
+
+def test_preconditions_over_several_flows_are_refused_clearly_until_the_state_store() -> None:
+    extra = (
+        "    preconditions:\n      id: p\n      flows:\n        - namespace: a\n          flowId: x\n"
+        "        - namespace: a\n          flowId: y"
+    )
+    flow = parse_flow(LISTENER.format(extra=extra))
+    assert flow.triggers is not None
+    with pytest.raises(ConditionError, match="several flows"):
+        fires(flow, flow.triggers[0], context())
