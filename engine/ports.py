@@ -58,6 +58,35 @@ class FlowGraphs(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PreconditionState:
+    """What a Flow trigger's preconditions have seen in one window: when each named condition last matched,
+    and the upstream executions whose match completed them (a step run again finds its own there)."""
+
+    matches: dict[str, datetime]
+    fired: tuple[str, ...] = ()
+    version: int = 0
+
+
+# Firers a precondition state remembers: enough for the steps that may still run again.
+FIRERS_KEPT = 10
+
+
+class PreconditionStore(Protocol):
+    """The state of Flow trigger preconditions across executions (spec part 1 §9.4): concurrent ends are
+    counted once, and one completion fires once."""
+
+    def record(self, key: str, names: Sequence[str], at: datetime, expires: datetime) -> PreconditionState:
+        """Note that `names` matched at `at`, atomically; the state after, with a new version. The state
+        may be dropped after `expires`."""
+        ...
+
+    def fire(self, key: str, version: int, upstream_id: str) -> bool:
+        """Clear the matches and remember `upstream_id` among the firers, if nothing was recorded since
+        `version`; False when another writer came first."""
+        ...
+
+
 class ConcurrencyStore(Protocol):
     """Flow concurrency slots (spec part 2 §4): who holds one, and who waits, per flow.
 

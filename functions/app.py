@@ -19,6 +19,7 @@ from infra.aws.execution_store import DynamoExecutionStore
 from infra.aws.flow_repository import DynamoFlowRepository
 from infra.aws.kv_store import DynamoKVStore
 from infra.aws.message_bus import SqsMessageBus
+from infra.aws.precondition_store import DynamoPreconditionStore
 from infra.aws.secrets_manager import SecretsManagerSecretStore
 from infra.aws.session import AwsSession, process_session
 from infra.aws.settings import AwsSettings
@@ -73,6 +74,7 @@ def build(
         ids or SecureIds(),
         resources,
         DynamoConcurrencyStore(session, settings.state_table),
+        DynamoPreconditionStore(session, settings.state_table),
         config=config,
         inline_budget=inline_budget,
     )

@@ -3,11 +3,16 @@ flow, and what the new execution sees as `trigger.*`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, NoReturn
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate, holds
 from engine.flow.model import Flow, Trigger
+from engine.model.durations import parse_duration
+from engine.model.serde import format_instant
 from engine.model.state import StateType
 
 FLOW_TRIGGER_TYPES = frozenset(
@@ -43,22 +48,72 @@ def trigger_variables(
     return variables
 
 
-def fires(listener: Flow, trigger: Trigger, context: ConditionContext) -> bool:
-    """The upstream is another flow's, in one of the trigger's `states`, its conditions and its
-    preconditions hold. Raises ConditionError for what Kite cannot evaluate."""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where matches of a trigger's named conditions count: `key` names the window's state (one per
+    period of a DURATION or daily window, one for a sliding one); a match older than `since` is stale."""
+
+    key: str
+    since: datetime
+    expires: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """`fires` now, or `needs` these named conditions in a shared window (`matched` by this upstream)."""
+
+    fires: bool
+    needs: tuple[str, ...] = ()
+    matched: tuple[str, ...] = ()
+    window: Window | None = None
+    reset: bool = True
+
+
+NO = Verdict(fires=False)
+
+
+def judge(listener: Flow, trigger: Trigger, context: ConditionContext, now: datetime) -> Verdict:
+    """The upstream is another flow's, in one of the trigger's `states`, and its conditions hold; then
+    either it fires, or it matches some of the named conditions of `preconditions` (or of a legacy
+    MultipleCondition) that must all match within a window. Raises ConditionError for what Kite cannot
+    evaluate."""
     upstream = context.upstream
     assert upstream is not None  # a Flow trigger always looks at an upstream execution
     if (upstream.namespace, upstream.flow_id) == (listener.namespace, listener.id):
-        return False  # never on its own flow
+        return NO  # never on its own flow
     properties = extra(trigger)
     states = properties.get("states")
     if upstream.state not in (states if isinstance(states, list) else _default_states(properties)):
-        return False
-    return holds(properties.get("conditions"), context) and _preconditions(properties, context)
+        return NO
+    conditions = list(properties.get("conditions") or ())
+    multiple = [c for c in conditions if isinstance(c, Mapping) and _is_multiple(c)]
+    if not holds([c for c in conditions if c not in multiple], context):
+        return NO
+    groups = [_precondition_group(p) for p in [properties.get("preconditions")] if p is not None]
+    groups += [_multiple_group(m) for m in multiple]
+    if len(groups) > 1:
+        raise ConditionError(
+            "a Flow trigger with several MultipleConditions or preconditions is not supported"
+        )
+    if not groups:
+        return Verdict(fires=True)
+    group_id, named, window_spec, reset = groups[0]
+    matched = tuple(name for name, check in named.items() if check(context))
+    if len(named) == 1:
+        return Verdict(fires=bool(matched))
+    if not matched:
+        return NO
+    window = _window(window_spec, now, f"{listener.namespace}/{listener.id}/{trigger.id}/{group_id}")
+    if window is None:
+        return NO  # outside a daily window or past its deadline: the match does not count
+    return Verdict(fires=False, needs=tuple(named), matched=matched, window=window, reset=reset)
+
+
+Check = Callable[[ConditionContext], bool]
 
 
 def _default_states(properties: Mapping[str, Any]) -> Sequence[str]:
-    """Terminal states, unless the preconditions name others (a PAUSED upstream, say)."""
+    """Terminal states, and those the preconditions name (a PAUSED upstream, say)."""
     preconditions = properties.get("preconditions")
     named = [
         state
@@ -68,21 +123,77 @@ def _default_states(properties: Mapping[str, Any]) -> Sequence[str]:
     return [*TERMINAL_STATES, *named]
 
 
-def _preconditions(properties: Mapping[str, Any], context: ConditionContext) -> bool:
-    preconditions = properties.get("preconditions")
-    if preconditions is None:
-        return True
+def _precondition_group(preconditions: Any) -> tuple[str, dict[str, Check], Mapping[str, Any], bool]:
     if not isinstance(preconditions, Mapping):
         raise ConditionError("preconditions must be a map")
-    named = [*(preconditions.get("flows") or ()), *(preconditions.get("where") or ())]
-    if len(named) != 1:
-        raise ConditionError(
-            "preconditions over several flows or filters need the trigger state store, not in Kite yet"
-        )
-    entry = named[0]
-    if "filters" in entry:
-        return _where(entry, context)
-    return _flow_entry(entry, context)
+    named: dict[str, Check] = {}
+    for index, entry in enumerate(preconditions.get("flows") or ()):
+        named[f"flows[{index}]"] = partial(_flow_entry, entry)
+    for index, entry in enumerate(preconditions.get("where") or ()):
+        name = f"where.{entry.get('id') or index}"
+        named[name] = partial(_where, entry)
+    window = preconditions.get("timeWindow") or {}
+    return (
+        str(preconditions.get("id") or "preconditions"),
+        named,
+        window,
+        bool(preconditions.get("resetOnSuccess", True)),
+    )
+
+
+def _is_multiple(condition: Mapping[str, Any]) -> bool:
+    return str(condition.get("type", "")).rsplit(".", 1)[-1] in ("MultipleCondition", "Multiple")
+
+
+def _multiple_group(condition: Mapping[str, Any]) -> tuple[str, dict[str, Check], Mapping[str, Any], bool]:
+    named: dict[str, Check] = {
+        str(name): partial(evaluate, sub) for name, sub in dict(condition.get("conditions") or {}).items()
+    }
+    window = {
+        "type": "DURATION_WINDOW",
+        "window": condition.get("window"),
+        "windowAdvance": condition.get("windowAdvance"),
+    }
+    return str(condition.get("id") or "multiple"), named, window, bool(condition.get("resetOnSuccess", True))
+
+
+def _window(spec: Mapping[str, Any], now: datetime, key: str) -> Window | None:
+    """Kestra's time windows (default: a one-day DURATION_WINDOW from midnight UTC)."""
+    kind = str(spec.get("type") or "DURATION_WINDOW")
+    length = _duration(spec.get("window"), timedelta(days=1))
+    if kind == "SLIDING_WINDOW":
+        return Window(f"{key}/sliding", now - length, now + length)
+    if kind == "DURATION_WINDOW":
+        advance = _duration(spec.get("windowAdvance"), timedelta(0))
+        origin = datetime(1970, 1, 1, tzinfo=UTC) + advance
+        start = origin + ((now - origin) // length) * length
+        return Window(f"{key}/{format_instant(start)}", start, start + length)
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind == "DAILY_TIME_DEADLINE":
+        deadline = midnight + _time_of_day(spec.get("deadline"), "deadline")
+        return Window(f"{key}/{midnight.date()}", midnight, deadline) if now < deadline else None
+    if kind == "DAILY_TIME_WINDOW":
+        start = midnight + _time_of_day(spec.get("startTime"), "startTime")
+        end = midnight + _time_of_day(spec.get("endTime"), "endTime")
+        return Window(f"{key}/{midnight.date()}", start, end) if start <= now < end else None
+    raise ConditionError(f"timeWindow type {kind} is not one of Kestra's")
+
+
+def _duration(value: Any, default: timedelta) -> timedelta:
+    if value is None:
+        return default
+    try:
+        return parse_duration(str(value))
+    except ValueError:
+        raise ConditionError(f"'{value}' is not an ISO-8601 duration") from None
+
+
+def _time_of_day(value: Any, what: str) -> timedelta:
+    try:
+        hours, minutes, *rest = (int(part) for part in str(value).split(":"))
+    except ValueError:
+        raise ConditionError(f"timeWindow {what}: '{value}' is not a time of day (HH:mm:ss)") from None
+    return timedelta(hours=hours, minutes=minutes, seconds=rest[0] if rest else 0)
 
 
 def _flow_entry(entry: Mapping[str, Any], context: ConditionContext) -> bool:
@@ -100,7 +211,9 @@ def _flow_entry(entry: Mapping[str, Any], context: ConditionContext) -> bool:
 
 
 def _where(entry: Mapping[str, Any], context: ConditionContext) -> bool:
-    results = [_filter(f, context) for f in entry.get("filters") or ()]
+    # Evaluated in order and only as far as needed, as Kestra does: a filter on another flow's labels is
+    # not reached for an execution the flow id already excludes.
+    results = (_filter(f, context) for f in entry.get("filters") or ())
     return any(results) if entry.get("operand") == "OR" else all(results)
 
 

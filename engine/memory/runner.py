@@ -18,6 +18,7 @@ from engine.memory.execution_store import InMemoryExecutionStore
 from engine.memory.flow_repository import InMemoryFlowRepository
 from engine.memory.ids import RandomIds
 from engine.memory.message_bus import InMemoryMessageBus
+from engine.memory.precondition_store import InMemoryPreconditionStore
 from engine.memory.resources import in_memory_resources
 from engine.model.execution import Execution
 from engine.ports import Message, QueueName
@@ -53,6 +54,7 @@ class InMemoryRunner:
             RandomIds(random.Random(seed)),
             resources or in_memory_resources(),
             InMemoryConcurrencyStore(),
+            InMemoryPreconditionStore(),
             # A fixed key by default: this runner is for tests, its executions die with it.
             config=config or EngineConfig(encryption_key=TEST_KEY),
             inline_budget=inline_budget,

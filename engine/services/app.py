@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from engine.config import EngineConfig
 from engine.executor.context import EngineContext
 from engine.expressions import Renderer
-from engine.ports import ConcurrencyStore, ExecutionStore, FlowRepository, MessageBus
+from engine.ports import ConcurrencyStore, ExecutionStore, FlowRepository, MessageBus, PreconditionStore
 from engine.resources import Clock, IdGenerator, Resources
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
@@ -41,6 +41,7 @@ class Services:
         ids: IdGenerator,
         resources: Resources,
         concurrency: ConcurrencyStore,
+        preconditions: PreconditionStore,
         *,
         config: EngineConfig | None = None,
         inline_budget: int = 500,
@@ -54,7 +55,9 @@ class Services:
             engine = replace(engine, max_writes=max_writes)
         executions = ExecutionService(catalog, store, bus, clock, ids, engine)
         gate = ConcurrencyGate(concurrency, store, bus)
-        dispatcher = Dispatcher(catalog, store, bus, engine, gate, FlowTriggers(catalog, engine))
+        dispatcher = Dispatcher(
+            catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions)
+        )
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
             catalog=catalog,

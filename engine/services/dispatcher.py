@@ -215,8 +215,9 @@ class Dispatcher:
             elif isinstance(effect, Notify):
                 outbox.append(messages.notify(effect))
         logs = list(result.logs)
-        if self.flow_triggers is not None and _listened(execution, result):
-            started = self.flow_triggers.started_by(result.execution)
+        entered = _entered(execution, result)
+        if self.flow_triggers is not None and entered:
+            started = self.flow_triggers.started_by(result.execution, entered)
             outbox += [messages.start_execution(StartExecution(new)) for new in started.executions]
             logs += started.logs
         now = self.engine.clock.now()
@@ -243,12 +244,20 @@ class Dispatcher:
         report.sent += len(outbox)
 
 
-def _listened(before: Execution, result: AdvanceResult) -> bool:
-    """What Flow triggers look at: an execution's end, and its pause (a precondition may name PAUSED)."""
+def _entered(before: Execution, result: AdvanceResult) -> list[tuple[str, int]]:
+    """What Flow triggers look at: each state the execution entered in this step that is not an end
+    (RUNNING, PAUSED, RUNNING again: a step may go through several), and its end once afterExecution is
+    done; each with the how-many-th time the execution enters it."""
+    histories = result.execution.state.histories
+    entered = []
+    for index in range(len(before.state.histories), len(histories)):
+        state = histories[index].state
+        if not state.terminated:
+            entered.append((state.value, sum(h.state == state for h in histories[: index + 1])))
     if any(isinstance(effect, ExecutionEnded) for effect in result.effects):
-        return True
-    now = result.execution.state.current
-    return now == StateType.PAUSED and before.state.current != StateType.PAUSED
+        final = result.execution.state.current
+        entered.append((final.value, sum(h.state == final for h in histories)))
+    return entered
 
 
 def _alone(result: AdvanceResult) -> bool:

@@ -9,11 +9,12 @@ execution's logs and starts nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream
-from engine.creation.flow_trigger import extra, fires, listening, trigger_variables
+from engine.creation.flow_trigger import Verdict, extra, judge, listening, trigger_variables
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.new_execution import new_execution
 from engine.executor.context import EngineContext
@@ -22,6 +23,7 @@ from engine.flow.model import Flow, Trigger
 from engine.model.execution import Execution
 from engine.model.ids import derived_id
 from engine.model.logs import LogEntry
+from engine.ports import PreconditionStore
 from engine.runtime.port_services import PortServices, Scope
 from engine.runtime.variables import execution_variables
 from engine.services.catalog import FlowCatalog
@@ -37,8 +39,11 @@ class Started:
 class FlowTriggers:
     catalog: FlowCatalog
     engine: EngineContext
+    preconditions: PreconditionStore
 
-    def started_by(self, upstream: Execution) -> Started:
+    def started_by(self, upstream: Execution, entered: Sequence[tuple[str, int]]) -> Started:
+        """The executions started by `upstream` entering each of `entered` (a state, and the how-many-th
+        time it enters it: RUNNING comes back after a pause), in order."""
         started = Started()
         listeners = [
             record
@@ -48,22 +53,45 @@ class FlowTriggers:
         if not listeners:
             return started
         upstream_graph = self.catalog.graph(upstream.namespace, upstream.flow_id, upstream.flow_revision)
-        seen = Upstream(
-            upstream.namespace,
-            upstream.flow_id,
-            upstream.state.current.value,
-            upstream.label_map(),
-            upstream.outputs or {},
-        )
-        variables = trigger_variables(upstream.id, seen, upstream.flow_revision, upstream.outputs)
-        context_variables = {**execution_variables(upstream_graph, upstream), "trigger": variables}
-        for record in listeners:
-            flow = self.catalog.graph(record.namespace, record.id, record.revision).flow
-            for trigger in listening(flow):
-                self._consider(
-                    flow, record.revision, trigger, upstream, seen, variables, context_variables, started
-                )
+        flows = [
+            (self.catalog.graph(record.namespace, record.id, record.revision).flow, record.revision)
+            for record in listeners
+        ]
+        for state, occurrence in entered:
+            seen = Upstream(
+                upstream.namespace, upstream.flow_id, state, upstream.label_map(), upstream.outputs or {}
+            )
+            variables = trigger_variables(upstream.id, seen, upstream.flow_revision, upstream.outputs)
+            context_variables = {**execution_variables(upstream_graph, upstream), "trigger": variables}
+            for flow, revision in flows:
+                for trigger in listening(flow):
+                    self._consider(
+                        flow,
+                        revision,
+                        trigger,
+                        upstream,
+                        (seen, occurrence),
+                        variables,
+                        context_variables,
+                        started,
+                    )
         return started
+
+    def _fires(self, verdict: Verdict, upstream_id: str) -> bool:
+        """A verdict that needs several named conditions fires when this upstream's matches complete them
+        in the window: once, whoever completes them first (a step run again finds itself a firer)."""
+        if verdict.window is None:
+            return verdict.fires
+        window = verdict.window
+        state = self.preconditions.record(
+            window.key, verdict.matched, self.engine.clock.now(), window.expires
+        )
+        if upstream_id in state.fired:
+            return True
+        fresh = {name for name, at in state.matches.items() if at >= window.since}
+        if not set(verdict.needs) <= fresh:
+            return False
+        return not verdict.reset or self.preconditions.fire(window.key, state.version, upstream_id)
 
     def _consider(  # noqa: PLR0917 - one trigger of one listening flow, and what the upstream shows it
         self,
@@ -71,19 +99,20 @@ class FlowTriggers:
         revision: int,
         trigger: Trigger,
         upstream: Execution,
-        seen: Upstream,
+        entered: tuple[Upstream, int],
         variables: dict[str, Any],
         context_variables: dict[str, Any],
         started: Started,
     ) -> None:
         engine = self.engine
+        seen, occurrence = entered
         scope = Scope.of(flow.namespace, flow.id, "", variables)
         services = PortServices(engine.clock, engine.ids, engine.resources, engine.config, scope, list)
         context = ConditionContext(context_variables, engine.renderer, services, seen)
         now = engine.clock.now()
         where = f"Flow trigger '{trigger.id}' of {flow.namespace}.{flow.id}"
         try:
-            if not fires(flow, trigger, context):
+            if not self._fires(judge(flow, trigger, context, now), upstream.id):
                 return
             inputs = engine.renderer.render_value(
                 extra(trigger).get("inputs") or {}, context_variables, services
@@ -94,9 +123,8 @@ class FlowTriggers:
         except (ConditionError, ExpressionError, InvalidInputsError) as exc:
             started.logs.append(LogEntry(upstream.id, "WARN", f"{where}: {exc}", now))
             return
-        execution_id = derived_id(
-            upstream.id, f"flow-trigger/{flow.namespace}/{flow.id}/{trigger.id}/{seen.state}"
-        )
+        purpose = f"flow-trigger/{flow.namespace}/{flow.id}/{trigger.id}/{seen.state}/{occurrence}"
+        execution_id = derived_id(upstream.id, purpose)
         verdict = engine.check(flow, revision, execution_id, typed)
         if verdict.behavior != "CREATE_EXECUTION":
             # A FAIL_EXECUTION check would create it FAILED through the API; here nothing is created.

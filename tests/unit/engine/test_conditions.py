@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate
-from engine.creation.flow_trigger import fires
+from engine.creation.flow_trigger import judge
 from engine.expressions import Renderer
 from engine.flow.loader import parse_flow
 
 CORE = "io.kestra.plugin.core.condition."
+NOW = datetime(2026, 6, 1, 9, 15, tzinfo=UTC)
 UPSTREAM = Upstream("company.team", "etl", "SUCCESS", {"env": "prod"}, {"rows": 3})
 
 
@@ -120,15 +122,25 @@ def test_a_flow_trigger_fires_on_its_states_conditions_and_preconditions(
 ) -> None:
     flow = parse_flow(LISTENER.format(extra=extra))
     assert flow.triggers is not None
-    assert fires(flow, flow.triggers[0], context(upstream)) is expected
+    assert judge(flow, flow.triggers[0], context(upstream), NOW).fires is expected
 
 
-def test_preconditions_over_several_flows_are_refused_clearly_until_the_state_store() -> None:
+def test_preconditions_over_several_flows_wait_for_all_in_a_window() -> None:
     extra = (
-        "    preconditions:\n      id: p\n      flows:\n        - namespace: a\n          flowId: x\n"
-        "        - namespace: a\n          flowId: y"
+        "    preconditions:\n      id: p\n      flows:\n"
+        "        - namespace: company.team\n          flowId: etl\n"
+        "        - namespace: company.team\n          flowId: load\n"
+        "      timeWindow:\n        type: DURATION_WINDOW\n        window: PT6H"
     )
     flow = parse_flow(LISTENER.format(extra=extra))
     assert flow.triggers is not None
-    with pytest.raises(ConditionError, match="several flows"):
-        fires(flow, flow.triggers[0], context())
+    verdict = judge(flow, flow.triggers[0], context(), NOW)
+    assert (verdict.fires, verdict.needs, verdict.matched) == (False, ("flows[0]", "flows[1]"), ("flows[0]",))
+    assert verdict.window is not None
+    assert verdict.window.since == datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # 09:15 is in 06:00-12:00
+    assert (
+        verdict.window.key.endswith("/company.team/listener/on_etl/p/2026-06-01T06:00:00Z")
+        or "p/2026-06-01T06" in verdict.window.key
+    )
+    other = Upstream("company.team", "nobody", "SUCCESS", {}, {})
+    assert judge(flow, flow.triggers[0], context(other), NOW).matched == ()
