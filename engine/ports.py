@@ -49,6 +49,11 @@ class FlowRepository(Protocol):
         """Latest non-deleted revision of every flow."""
         ...
 
+    def generation(self) -> int:
+        """A number every save or delete of any flow increases: what was read of the flows is current while
+        it stays the same (one read, where listing the flows reads them all)."""
+        ...
+
 
 class FlowGraphs(Protocol):
     """Parsed flows for the engine: what a Subflow starts and what a child reports back to."""

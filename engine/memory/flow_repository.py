@@ -11,6 +11,7 @@ from engine.resources import NotFoundError
 class InMemoryFlowRepository:
     def __init__(self) -> None:
         self._revisions: dict[tuple[str, str], list[FlowRecord]] = {}
+        self._generation = 0
 
     def save(self, namespace: str, flow_id: str, source: str) -> FlowRecord:
         revisions = self._revisions.setdefault((namespace, flow_id), [])
@@ -19,6 +20,7 @@ class InMemoryFlowRepository:
             return latest
         record = FlowRecord(namespace, flow_id, len(revisions) + 1, source)
         revisions.append(record)
+        self._generation += 1
         return record
 
     def get(self, namespace: str, flow_id: str, revision: int | None = None) -> FlowRecord | None:
@@ -35,6 +37,7 @@ class InMemoryFlowRepository:
         self._revisions[(namespace, flow_id)].append(
             replace(latest, revision=latest.revision + 1, deleted=True)
         )
+        self._generation += 1
 
     def list(self, namespace: str | None = None) -> list[FlowRecord]:
         found = []
@@ -45,3 +48,6 @@ class InMemoryFlowRepository:
             if latest is not None:
                 found.append(latest)
         return found
+
+    def generation(self) -> int:
+        return self._generation

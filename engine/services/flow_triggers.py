@@ -40,23 +40,20 @@ class FlowTriggers:
     catalog: FlowCatalog
     engine: EngineContext
     preconditions: PreconditionStore
+    _cache: dict[str, tuple[int, list[tuple[Flow, int]]]] = field(default_factory=dict)
 
     def started_by(self, upstream: Execution, entered: Sequence[tuple[str, int]]) -> Started:
         """The executions started by `upstream` entering each of `entered` (a state, and the how-many-th
         time it enters it: RUNNING comes back after a pause), in order."""
         started = Started()
-        listeners = [
-            record
-            for record in self.catalog.repository.list()
-            if (record.namespace, record.id) != (upstream.namespace, upstream.flow_id)
+        flows = [
+            (flow, revision)
+            for flow, revision in self._listeners()
+            if (flow.namespace, flow.id) != (upstream.namespace, upstream.flow_id)
         ]
-        if not listeners:
+        if not flows:
             return started
         upstream_graph = self.catalog.graph(upstream.namespace, upstream.flow_id, upstream.flow_revision)
-        flows = [
-            (self.catalog.graph(record.namespace, record.id, record.revision).flow, record.revision)
-            for record in listeners
-        ]
         for state, occurrence in entered:
             seen = Upstream(
                 upstream.namespace, upstream.flow_id, state, upstream.label_map(), upstream.outputs or {}
@@ -76,6 +73,21 @@ class FlowTriggers:
                         started,
                     )
         return started
+
+    def _listeners(self) -> list[tuple[Flow, int]]:
+        """The flows with a Flow trigger (and their revisions), read again only when a flow changed: one read
+        of the flows' generation per look, not a listing of every flow."""
+        repository = self.catalog.repository
+        generation = repository.generation()
+        cached = self._cache.get("listeners")
+        if cached is None or cached[0] != generation:
+            flows = [
+                (self.catalog.graph(r.namespace, r.id, r.revision).flow, r.revision)
+                for r in repository.list()
+            ]
+            cached = (generation, [(flow, revision) for flow, revision in flows if listening(flow)])
+            self._cache["listeners"] = cached
+        return cached[1]
 
     def _fires(self, verdict: Verdict, upstream_id: str) -> bool:
         """A verdict that needs several named conditions fires when this upstream's matches complete them

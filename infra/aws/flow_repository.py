@@ -1,5 +1,6 @@
 """Flow revisions in DynamoDB: `pk=FLOW#<namespace>#<id>`, one `sk=REV#<n>` item per revision and an
-`sk=LATEST` copy of the newest one, so that reading a flow is one GetItem."""
+`sk=LATEST` copy of the newest one, so that reading a flow is one GetItem. `pk=FLOWS, sk=GENERATION`
+counts every save and delete, in the same transaction: one read tells whether the flows changed."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from engine.resources import NotFoundError
 from infra.aws.session import AwsSession
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef, ScanInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        PutTypeDef,
+        ScanInputTypeDef,
+        UpdateTypeDef,
+    )
 
     Item = dict[str, AttributeValueTypeDef]
 
 _LATEST = "LATEST"
+_GENERATION: Item = {"pk": {"S": "FLOWS"}, "sk": {"S": "GENERATION"}}
 # A save that loses a race re-reads and tries again; more losses than this mean a hot loop somewhere.
 _ATTEMPTS = 5
 
@@ -73,6 +80,12 @@ class DynamoFlowRepository:
             scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return sorted(records, key=lambda r: (r.namespace, r.id))
 
+    def generation(self) -> int:
+        item = self._session.dynamodb.get_item(
+            TableName=self._table, Key=_GENERATION, ConsistentRead=True, ReturnConsumedCapacity="TOTAL"
+        ).get("Item")
+        return int(str(item["generation"]["N"])) if item else 0
+
     def _latest(self, namespace: str, flow_id: str) -> FlowRecord | None:
         return self._read(namespace, flow_id, _LATEST)
 
@@ -106,10 +119,17 @@ class DynamoFlowRepository:
             "Item": item | {"sk": {"S": f"REV#{record.revision:010d}"}},
             "ConditionExpression": "attribute_not_exists(pk)",
         }
+        generation: UpdateTypeDef = {
+            "TableName": self._table,
+            "Key": _GENERATION,
+            "UpdateExpression": "ADD generation :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
         ddb = self._session.dynamodb
         try:
             ddb.transact_write_items(
-                TransactItems=[{"Put": latest}, {"Put": revision}], ReturnConsumedCapacity="TOTAL"
+                TransactItems=[{"Put": latest}, {"Put": revision}, {"Update": generation}],
+                ReturnConsumedCapacity="TOTAL",
             )
         except ddb.exceptions.TransactionCanceledException:
             return False

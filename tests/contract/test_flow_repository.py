@@ -61,3 +61,19 @@ def test_list_returns_the_latest_live_revision_of_each_flow(harness: Harness) ->
         ("company.team", "b", 2),
     ]
     assert [f.id for f in harness.flows.list("company.team")] == ["a", "b"]
+
+
+def test_the_generation_grows_with_every_save_and_delete_only(harness: Harness) -> None:
+    flows = harness.flows
+    start = flows.generation()
+    flows.save("demo", "a", "id: a\nnamespace: demo\n")
+    flows.save("demo", "b", "id: b\nnamespace: demo\n")
+    after_saves = flows.generation()
+    assert after_saves == start + 2
+    flows.save("demo", "a", "id: a\nnamespace: demo\n")  # identical: no new revision
+    flows.get("demo", "a")
+    flows.list()
+    assert flows.generation() == after_saves
+    flows.delete("demo", "b")
+    assert flows.generation() == after_saves + 1
+    assert [r.id for r in flows.list()] == ["a"]
