@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
-from engine.model.logs import LogEntry
+from engine.model.logs import LogEntry, LogPurge
 from engine.model.state import StateType
 
 
@@ -220,6 +220,10 @@ class ExecutionStore(Protocol):
 
     def delete(self, execution_id: str) -> bool:
         """Remove the execution, its logs and its claims; False when there was none."""
+        ...
+
+    def purge_logs(self, execution_id: str, purge: LogPurge) -> None:
+        """Delete the log lines `purge` matches: `logs()` no longer returns them."""
         ...
 
     def search(

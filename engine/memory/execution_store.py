@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from engine.model import serde
 from engine.model.execution import Execution
-from engine.model.logs import LogEntry
+from engine.model.logs import LogEntry, LogPurge, kept
 from engine.model.state import StateType
 from engine.ports import (
     Claim,
@@ -28,6 +28,7 @@ class _Row:
     task_runs: dict[str, str]
     outbox: list[OutboxEntry]
     logs: list[LogEntry] = field(default_factory=list)
+    purges: list[LogPurge] = field(default_factory=list)
 
 
 class InMemoryExecutionStore:
@@ -86,7 +87,12 @@ class InMemoryExecutionStore:
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         row = self._rows.get(execution_id)
-        return list(row.logs) if row is not None else []
+        return kept(row.logs, row.purges) if row is not None else []
+
+    def purge_logs(self, execution_id: str, purge: LogPurge) -> None:
+        row = self._rows.get(execution_id)
+        if row is not None:
+            row.purges.append(purge)
 
     def claim(
         self, execution_id: str, task_run_id: str, attempt: int, now: datetime, lease: timedelta

@@ -15,3 +15,36 @@ class LogEntry:
     task_run_id: str | None = None
     task_id: str | None = None
     attempt_number: int | None = None
+
+
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+
+
+def level_rank(level: str) -> int:
+    """A level's place in LEVELS; an unknown one counts as INFO."""
+    return LEVELS.index(level) if level in LEVELS else LEVELS.index("INFO")
+
+
+@dataclass(frozen=True, slots=True)
+class LogPurge:
+    """A deletion of an execution's log lines (Kestra's delete by execution): those written up to `before`
+    that match every filter given."""
+
+    before: datetime
+    min_level: str | None = None
+    task_run_id: str | None = None
+    task_id: str | None = None
+    attempt: int | None = None
+
+    def removes(self, entry: LogEntry) -> bool:
+        return (
+            entry.timestamp <= self.before
+            and (self.min_level is None or level_rank(entry.level) >= level_rank(self.min_level))
+            and (self.task_run_id is None or entry.task_run_id == self.task_run_id)
+            and (self.task_id is None or entry.task_id == self.task_id)
+            and (self.attempt is None or entry.attempt_number == self.attempt)
+        )
+
+
+def kept(entries: list[LogEntry], purges: list[LogPurge]) -> list[LogEntry]:
+    return [entry for entry in entries if not any(purge.removes(entry) for purge in purges)]

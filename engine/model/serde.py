@@ -17,7 +17,7 @@ from engine.model.execution import (
     TaskRunAttempt,
     TaskRuns,
 )
-from engine.model.logs import LogEntry
+from engine.model.logs import LogEntry, LogPurge
 from engine.model.state import History, State, StateType
 
 
@@ -204,4 +204,24 @@ def log_from_json(data: dict[str, Any]) -> LogEntry:
         task_run_id=data.get("taskRunId"),
         task_id=data.get("taskId"),
         attempt_number=data.get("attemptNumber"),
+    )
+
+
+def purge_to_json(purge: LogPurge) -> dict[str, Any]:
+    return {
+        "before": format_instant(purge.before),
+        "minLevel": purge.min_level,
+        "taskRunId": purge.task_run_id,
+        "taskId": purge.task_id,
+        "attempt": purge.attempt,
+    }
+
+
+def purge_from_json(data: dict[str, Any]) -> LogPurge:
+    return LogPurge(
+        before=parse_instant(data["before"]),
+        min_level=data.get("minLevel"),
+        task_run_id=data.get("taskRunId"),
+        task_id=data.get("taskId"),
+        attempt=data.get("attempt"),
     )

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from engine.model.logs import LEVELS, LogPurge, level_rank
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
@@ -19,8 +20,6 @@ from functions.api.requests import (
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
-_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
-
 
 @router.get("/logs/<execution_id>/follow")
 def follow_logs(execution_id: str) -> Response[str]:
@@ -31,7 +30,7 @@ def follow_logs(execution_id: str) -> Response[str]:
     lines = [
         event_stream(shapes.log(entry, execution.namespace, execution.flow_id))
         for entry in services.executions.logs(execution_id)
-        if _rank(entry.level) >= minimum
+        if level_rank(entry.level) >= minimum
     ]
     return Response(200, "text/event-stream", "".join(lines))
 
@@ -53,7 +52,7 @@ def search_logs() -> dict[str, Any]:
         shapes.log(entry, execution.namespace, execution.flow_id)
         for execution in executions
         for entry in services.executions.logs(execution.id)
-        if _rank(entry.level) >= minimum and text in entry.message.lower()
+        if level_rank(entry.level) >= minimum and text in entry.message.lower()
     ]
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged(lines, page, size)
@@ -70,12 +69,32 @@ def list_logs(execution_id: str) -> list[dict[str, Any]]:
     entries = [
         entry
         for entry in services.executions.logs(execution_id)
-        if _rank(entry.level) >= minimum
+        if level_rank(entry.level) >= minimum
         and (task_run_id is None or entry.task_run_id == task_run_id)
         and (task_id is None or entry.task_id == task_id)
         and (attempt is None or entry.attempt_number == attempt)
     ]
     return [shapes.log(entry, execution.namespace, execution.flow_id) for entry in entries]
+
+
+@router.delete("/logs/<execution_id>")
+def delete_logs(execution_id: str) -> Response[str]:
+    """Delete the execution's log lines matching the filters (all of them without any)."""
+    event = router.current_event
+    services = app.current().services
+    services.executions.get(execution_id)  # 404 for an unknown execution
+    min_level = query(event, "minLevel")
+    if min_level is not None:
+        _level(min_level)
+    purge = LogPurge(
+        before=services.clock.now(),
+        min_level=min_level.upper() if min_level else None,
+        task_run_id=query(event, "taskRunId"),
+        task_id=query(event, "taskId"),
+        attempt=query_int(event, "attempt"),
+    )
+    services.store.purge_logs(execution_id, purge)
+    return shapes.no_content()
 
 
 @router.get("/logs/<execution_id>/download")
@@ -86,10 +105,6 @@ def download_logs(execution_id: str) -> Response[str]:
 
 def _level(text: str | None) -> int:
     level = (text or "TRACE").upper()
-    if level not in _LEVELS:
-        raise ApiError(400, f"Invalid level '{level}': one of {', '.join(_LEVELS)}")
-    return _LEVELS.index(level)
-
-
-def _rank(level: str) -> int:
-    return _LEVELS.index(level) if level in _LEVELS else _LEVELS.index("INFO")
+    if level not in LEVELS:
+        raise ApiError(400, f"Invalid level '{level}': one of {', '.join(LEVELS)}")
+    return LEVELS.index(level)

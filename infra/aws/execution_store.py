@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.model import serde
 from engine.model.execution import Execution, TaskRuns
-from engine.model.logs import LogEntry
+from engine.model.logs import LogEntry, LogPurge, kept
 from engine.model.serde import log_from_json, log_to_json
 from engine.model.state import StateType
 from engine.ports import (
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     Item = dict[str, AttributeValueTypeDef]
 
+_PURGES = "LOGS"
 # Past this size (compressed) a document goes to S3.
 SPILL_BYTES = 32 * 1024
 _HEADER = "H"
@@ -152,11 +153,34 @@ class DynamoExecutionStore:
         return any(key["pk"]["S"] == _pk(execution_id) for key in keys)
 
     def logs(self, execution_id: str) -> list[LogEntry]:
-        return [
+        entries = [
             log_from_json(entry)
             for item in self._query(self._entries(execution_id, 0))
             for entry in self._entry(item).get("logs", ())
         ]
+        return kept(entries, self._purges(execution_id)) if entries else []
+
+    def purge_logs(self, execution_id: str, purge: LogPurge) -> None:
+        """A purge is appended to the execution's `sk=LOGS` item; `logs()` leaves out what it matches."""
+        self._session.dynamodb.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(execution_id)}, "sk": {"S": _PURGES}},
+            UpdateExpression="SET purges = list_append(if_not_exists(purges, :none), :purge)",
+            ExpressionAttributeValues={
+                ":none": {"L": []},
+                ":purge": {"L": [{"S": json.dumps(serde.purge_to_json(purge))}]},
+            },
+        )
+
+    def _purges(self, execution_id: str) -> list[LogPurge]:
+        item = self._session.dynamodb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(execution_id)}, "sk": {"S": _PURGES}},
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        ).get("Item")
+        listed = item.get("purges", {}).get("L", []) if item else []
+        return [serde.purge_from_json(json.loads(str(entry.get("S")))) for entry in listed]
 
     def claim(
         self, execution_id: str, task_run_id: str, attempt: int, now: datetime, lease: timedelta

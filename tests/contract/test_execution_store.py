@@ -10,7 +10,7 @@ from contract_support import START, Harness, make_execution, make_task_run
 
 from engine.model import serde
 from engine.model.execution import Execution
-from engine.model.logs import LogEntry
+from engine.model.logs import LogEntry, LogPurge
 from engine.model.state import StateType
 from engine.ports import (
     Claim,
@@ -324,3 +324,21 @@ def test_a_deleted_execution_is_gone_with_its_logs_claims_and_listing(harness: H
     # The claim went too: the same attempt of a new execution with that id is claimed afresh.
     assert harness.store.claim(execution.id, "run1", 1, harness.now(), timedelta(minutes=15)) is Claim.CLAIMED
     assert harness.store.delete(execution.id) is False
+
+
+def test_purged_logs_are_no_longer_read_and_later_ones_are(harness: Harness) -> None:
+    execution = make_execution(runs=1)
+    harness.store.create(execution)
+    stored = loaded(harness, execution.id)
+    early = [
+        LogEntry(execution.id, "INFO", "info", START, task_id="a"),
+        LogEntry(execution.id, "ERROR", "error", START, task_id="a"),
+        LogEntry(execution.id, "INFO", "other task", START, task_id="b"),
+    ]
+    stored.version = harness.store.commit(Commit(stored, frozenset(), frozenset(), (), tuple(early)))
+    harness.store.purge_logs(execution.id, LogPurge(START, min_level="WARN", task_id="a"))
+    assert [e.message for e in harness.store.logs(execution.id)] == ["info", "other task"]
+    harness.store.purge_logs(execution.id, LogPurge(START))
+    later = LogEntry(execution.id, "INFO", "later", START + timedelta(seconds=1))
+    harness.store.commit(Commit(stored, frozenset(), frozenset(), (), (later,)))
+    assert [e.message for e in harness.store.logs(execution.id)] == ["later"]

@@ -317,3 +317,13 @@ def test_search_pause_and_kill_by_query(client: KestraClient) -> None:
     client.executions.kill_executions_by_query(TENANT, filters=by_namespace)
     assert _until(client, first.id, {"KILLED"}) == "KILLED"
     assert _until(client, second.id, {"KILLED"}) == "KILLED"
+
+
+def test_logs_are_deleted_by_execution_and_filter(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, GREET.replace("id: greet\n", "id: greet4\n", 1))
+    ran = client.executions.create_execution(TENANT, "demo.client", "greet4", wait=True, inputs={"name": "Z"})
+    assert client.logs.list_logs_from_execution(ran.id, TENANT)
+    client.logs.delete_logs_from_execution(ran.id, TENANT, min_level="ERROR")
+    assert client.logs.list_logs_from_execution(ran.id, TENANT)  # nothing at ERROR: all kept
+    client.logs.delete_logs_from_execution(ran.id, TENANT)
+    assert client.logs.list_logs_from_execution(ran.id, TENANT) == []
