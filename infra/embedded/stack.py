@@ -25,7 +25,7 @@ from infra.aws.message_bus import SqsMessageBus
 from infra.aws.session import AwsSession, RequestStats
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
-from infra.embedded import moto_dynamodb, moto_sqs
+from infra.embedded import moto_dynamodb, moto_sqs, moto_threads
 from infra.embedded.template import QueueSpec, StackTemplate, load_template
 from infra.system.clock import SystemClock
 
@@ -77,6 +77,7 @@ class EmbeddedStack:
         self._set_env({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
         moto_dynamodb.install()
         moto_sqs.install()
+        moto_threads.install()
         self._mock = mock_aws()
         self._mock.start()
         try:
