@@ -1,0 +1,119 @@
+"""The Schedule trigger's dates (spec part 1 §9.2): a cron in a time zone, its next and previous dates as
+Kestra computes them, and what `trigger.*` shows of a date.
+
+croniter gives the candidate dates; two rules make them Kestra's (cron-utils'): a wall-clock time inside a
+spring-forward gap does not fire that day (croniter would fire at the end of the gap), and in an autumn
+overlap a cron slower than hourly fires once, at the first offset (croniter would fire twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+SCHEDULE_TYPES = frozenset(
+    {"io.kestra.plugin.core.trigger.Schedule", "io.kestra.core.models.triggers.types.Schedule"}
+)
+NICKNAMES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+# Far enough to find the next date of any valid cron (a 29 February on a Monday is 28 years away at most).
+_SEARCH = 2000
+
+
+class ScheduleError(ValueError):
+    """A cron or a time zone Kestra would refuse."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cron:
+    expression: str
+    zone: ZoneInfo
+    with_seconds: bool = False
+
+    @staticmethod
+    def parse(text: str, timezone: str | None = None, *, with_seconds: bool = False) -> Cron:
+        expression = NICKNAMES.get(text.strip().lower(), text.strip())
+        fields = expression.split()
+        wanted = 6 if with_seconds else 5
+        if len(fields) != wanted:
+            raise ScheduleError(
+                f"Invalid cron expression '{text}': {wanted} fields expected, got {len(fields)}"
+            )
+        try:
+            zone = ZoneInfo(timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ScheduleError(f"Unknown time zone '{timezone}'") from None
+        cron = Cron(expression, zone, with_seconds)
+        if not croniter.is_valid(expression, second_at_beginning=with_seconds):
+            raise ScheduleError(f"Invalid cron expression '{text}'")
+        return cron
+
+    def next(self, after: datetime) -> datetime:
+        """The first date strictly after `after`, in the cron's zone."""
+        return next(self._dates(after, forward=True))
+
+    def previous(self, before: datetime) -> datetime:
+        """The last date strictly before `before`."""
+        return next(self._dates(before, forward=False))
+
+    def dates(self, after: datetime, count: int) -> list[datetime]:
+        found: list[datetime] = []
+        for date in self._dates(after, forward=True):
+            if len(found) == count:
+                break
+            found.append(date)
+        return found
+
+    def _dates(self, start: datetime, *, forward: bool) -> Iterator[datetime]:
+        iterator = croniter(
+            self.expression,
+            start.astimezone(self.zone),
+            ret_type=datetime,
+            is_prev=not forward,
+            second_at_beginning=self.with_seconds,
+        )
+        for _ in range(_SEARCH):
+            candidate: datetime = iterator.get_next(datetime) if forward else iterator.get_prev(datetime)
+            candidate = candidate.astimezone(self.zone)
+            if self._in_gap(candidate) or self._repeated(candidate):
+                continue
+            yield candidate
+        raise ScheduleError(f"No date of '{self.expression}' within {_SEARCH} tries")
+
+    def _in_gap(self, date: datetime) -> bool:
+        """croniter moved a time that does not exist that day (spring forward) to the end of the gap: the
+        wall-clock time it landed on is not one the cron names."""
+        local = date.replace(tzinfo=None)
+        return not croniter.match(self.expression, local, second_at_beginning=self.with_seconds)
+
+    def _repeated(self, date: datetime) -> bool:
+        """The second occurrence of a wall-clock time that autumn repeats, for a cron slower than hourly."""
+        first = date.replace(fold=0).astimezone(UTC)
+        if first == date.astimezone(UTC):
+            return False
+        after = croniter(
+            self.expression, date, ret_type=datetime, second_at_beginning=self.with_seconds
+        ).get_next(datetime)
+        return bool(after - date > timedelta(hours=1))
+
+
+def iso(date: datetime) -> str:
+    """A date as Kestra shows a ZonedDateTime: ISO-8601 with its offset."""
+    return date.isoformat()
+
+
+def trigger_variables(cron: Cron, date: datetime) -> dict[str, Any]:
+    """`trigger.date`, `trigger.next`, `trigger.previous` of the execution for `date`."""
+    return {"date": iso(date), "next": iso(cron.next(date)), "previous": iso(cron.previous(date))}
