@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
@@ -30,7 +31,7 @@ class Upstream:
 class ConditionContext:
     variables: Mapping[str, Any]  # what expressions render with (`trigger.*`, `flow`, an upstream's outputs)
     renderer: Renderer
-    services: RenderServices
+    services: RenderServices | None
     upstream: Upstream | None = None  # for the execution conditions
 
 
@@ -123,7 +124,80 @@ def _or(condition: Mapping[str, Any], context: ConditionContext) -> bool:
     return any(evaluate(c, context) for c in condition.get("conditions") or ())
 
 
+_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+_WEEKS = ("FIRST", "SECOND", "THIRD", "FOURTH")
+
+
+def _date(condition: Mapping[str, Any], context: ConditionContext) -> datetime:
+    """The date a schedule condition looks at: its `date`, by default the scheduled date."""
+    text = _render(condition.get("date", "{{ trigger.date }}"), context, "date")
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConditionError(f"date '{text}' is not an ISO-8601 date-time") from None
+
+
+def _weekday(condition: Mapping[str, Any]) -> int:
+    day = str(condition.get("dayOfWeek", "")).upper()
+    if day not in _DAYS:
+        raise ConditionError(f"dayOfWeek '{day}' is not one of {', '.join(_DAYS)}")
+    return _DAYS.index(day)
+
+
+def _day_week(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    return _date(condition, context).weekday() == _weekday(condition)
+
+
+def _day_week_in_month(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    date = _date(condition, context)
+    if date.weekday() != _weekday(condition):
+        return False
+    which = str(condition.get("dayInMonth", "")).upper()
+    if which == "LAST":
+        return (date + timedelta(days=7)).month != date.month
+    if which not in _WEEKS:
+        raise ConditionError(f"dayInMonth '{which}' is not one of {', '.join((*_WEEKS, 'LAST'))}")
+    return (date.day - 1) // 7 == _WEEKS.index(which)
+
+
+def _weekend(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    return _date(condition, context).weekday() >= 5
+
+
+def _between(condition: Mapping[str, Any], value: Any, parse: Callable[[str], Any]) -> bool:
+    """Kestra's bounds are inclusive."""
+    after, before = condition.get("after"), condition.get("before")
+    try:
+        return (after is None or value >= parse(str(after))) and (
+            before is None or value <= parse(str(before))
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConditionError(f"after/before: {exc}") from None
+
+
+def _date_time_between(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    return _between(condition, _date(condition, context), datetime.fromisoformat)
+
+
+def _time_between(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    date = _date(condition, context)
+
+    def at(text: str) -> datetime:
+        # A time with an offset is that instant on the date's day; without one, the date's wall clock.
+        moment = time.fromisoformat(text)
+        if moment.tzinfo is None:
+            return date.replace(hour=moment.hour, minute=moment.minute, second=moment.second, microsecond=0)
+        return datetime.combine(date.date(), moment)
+
+    return _between(condition, date, at)
+
+
 _EVALUATORS: dict[str, Evaluator] = {
+    "DayWeek": _day_week,
+    "DayWeekInMonth": _day_week_in_month,
+    "Weekend": _weekend,
+    "DateTimeBetween": _date_time_between,
+    "TimeBetween": _time_between,
     "Expression": _expression,
     "ExecutionStatus": _status,
     "ExecutionFlow": _flow,

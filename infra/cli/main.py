@@ -19,7 +19,7 @@ from engine.model.serde import execution_to_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
-from infra.cli import serve, server_commands
+from infra.cli import schedule, serve, server_commands
 from infra.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=_run)
     serve.add_parser(commands)
     server_commands.add_parser(commands)
+    schedule.add_parser(commands)
     return parser
 
 

@@ -144,3 +144,46 @@ def test_preconditions_over_several_flows_wait_for_all_in_a_window() -> None:
     )
     other = Upstream("company.team", "nobody", "SUCCESS", {}, {})
     assert judge(flow, flow.triggers[0], context(other), NOW).matched == ()
+
+
+MONDAY_FIRST = "2026-03-02T09:00:00+01:00"  # the first Monday of March 2026
+MONDAY_LAST = "2026-03-30T09:00:00+02:00"
+SATURDAY = "2026-03-07T23:30:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("condition", "date", "expected"),
+    [
+        ({"type": CORE + "DayWeek", "dayOfWeek": "MONDAY"}, MONDAY_FIRST, True),
+        ({"type": CORE + "DayWeek", "dayOfWeek": "TUESDAY"}, MONDAY_FIRST, False),
+        ({"type": CORE + "DayWeekInMonth", "dayOfWeek": "MONDAY", "dayInMonth": "FIRST"}, MONDAY_FIRST, True),
+        ({"type": CORE + "DayWeekInMonth", "dayOfWeek": "MONDAY", "dayInMonth": "FIRST"}, MONDAY_LAST, False),
+        ({"type": CORE + "DayWeekInMonth", "dayOfWeek": "MONDAY", "dayInMonth": "LAST"}, MONDAY_LAST, True),
+        ({"type": CORE + "Weekend"}, SATURDAY, True),
+        ({"type": CORE + "Weekend"}, MONDAY_FIRST, False),
+        ({"type": CORE + "DateTimeBetween", "after": "2026-03-01T00:00:00Z"}, MONDAY_FIRST, True),
+        (
+            {"type": CORE + "DateTimeBetween", "before": "2026-03-02T08:00:00Z"},
+            MONDAY_FIRST,
+            True,
+        ),  # inclusive
+        ({"type": CORE + "DateTimeBetween", "before": "2026-03-02T07:59:59Z"}, MONDAY_FIRST, False),
+        ({"type": CORE + "TimeBetween", "after": "08:00:00", "before": "10:00:00"}, MONDAY_FIRST, True),
+        ({"type": CORE + "TimeBetween", "after": "23:00:00"}, MONDAY_FIRST, False),
+        ({"type": CORE + "TimeBetween", "before": "09:00:00+00:00"}, MONDAY_FIRST, True),  # 08:00 UTC
+        (
+            {"type": CORE + "DayWeek", "dayOfWeek": "MONDAY", "date": "{{ trigger.other }}"},
+            MONDAY_FIRST,
+            None,
+        ),
+    ],
+)
+def test_schedule_conditions_look_at_the_scheduled_date(
+    condition: dict[str, Any], date: str, expected: bool | None
+) -> None:
+    scheduled = context(upstream=None, trigger={"date": date})
+    if expected is None:
+        with pytest.raises(ConditionError):
+            evaluate(condition, scheduled)
+    else:
+        assert evaluate(condition, scheduled) is expected

@@ -1,0 +1,110 @@
+"""`kite schedule FLOW.yaml`: the next firing dates of a flow's Schedule triggers, with what `trigger.*`
+each execution would see and which conditions skip a date (something Kestra does not show)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from engine.config import EngineConfig
+from engine.creation.conditions import ConditionContext, ConditionError, evaluate
+from engine.creation.schedule import SCHEDULE_TYPES, Cron, ScheduleError, trigger_variables
+from engine.expressions import Renderer
+from engine.flow.loader import InvalidFlowError
+from engine.flow.model import Trigger
+from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, parse_source
+
+# How many dates `trigger.next` and `trigger.previous` look through for one the conditions let pass.
+_NEIGHBOUR_SEARCH = 400
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schedule = commands.add_parser(
+        "schedule", help="print the next firing dates of a flow's Schedule triggers"
+    )
+    schedule.add_argument("flow", type=Path, metavar="FLOW.yaml")
+    schedule.add_argument("--trigger", metavar="ID", help="only this trigger")
+    schedule.add_argument("--count", type=int, default=5, help="how many dates (default 5)")
+    schedule.add_argument(
+        "--from", dest="start", metavar="DATE", help="after this ISO-8601 date (default now)"
+    )
+    schedule.set_defaults(command=schedule_command)
+
+
+def schedule_command(args: argparse.Namespace) -> int:
+    if not args.flow.is_file():
+        raise UsageError(f"no such file: {args.flow}")
+    try:
+        flow = parse_source(args.flow.read_text(), str(args.flow))
+    except InvalidFlowError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    start = _start(args.start)
+    triggers = [t for t in flow.triggers or () if t.type in SCHEDULE_TYPES]
+    if args.trigger is not None:
+        triggers = [t for t in triggers if t.id == args.trigger]
+    if not triggers:
+        raise UsageError(f"{args.flow}: no Schedule trigger" + (f" '{args.trigger}'" if args.trigger else ""))
+    renderer = Renderer()
+    config = EngineConfig.from_environ(os.environ)
+    for trigger in triggers:
+        try:
+            _print(trigger, start, max(args.count, 0), renderer, config.variables())
+        except ScheduleError as exc:
+            print(f"kite: trigger {trigger.id}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_OK
+
+
+def _start(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--from must be an ISO-8601 date-time, got '{text}'") from None
+    return start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+
+
+def _print(
+    trigger: Trigger, start: datetime, count: int, renderer: Renderer, variables: dict[str, object]
+) -> None:
+    properties = dict(trigger.model_extra or {})
+    cron = Cron.parse(
+        str(properties.get("cron", "")),
+        properties.get("timezone"),
+        with_seconds=bool(properties.get("withSeconds")),
+    )
+    disabled = " (disabled)" if trigger.disabled else ""
+    print(f"{trigger.id}: {cron.expression} in {cron.zone.key}{disabled}")
+    conditions = list(properties.get("conditions") or ())
+
+    def skipped_by(date: datetime) -> list[str]:
+        values = trigger_variables(cron, date)
+        context = ConditionContext({**variables, "trigger": values}, renderer, None)
+        reasons = []
+        for condition in conditions:
+            try:
+                if not evaluate(condition, context):
+                    reasons.append(str(condition.get("type", "?")).rsplit(".", 1)[-1])
+            except ConditionError as exc:
+                reasons.append(f"cannot tell: {exc}")
+        return reasons
+
+    def neighbour(date: datetime, step: Callable[[datetime], datetime]) -> str:
+        """trigger.next/previous: the nearest date the conditions let through (spec part 1 §9.2)."""
+        for _ in range(_NEIGHBOUR_SEARCH):
+            date = step(date)
+            if not skipped_by(date):
+                return date.isoformat()
+        return "none within the next dates"
+
+    for date in cron.dates(start, count):
+        skipped = skipped_by(date)
+        verdict = f"  skipped by {', '.join(skipped)}" if skipped else ""
+        following, preceding = neighbour(date, cron.next), neighbour(date, cron.previous)
+        print(f"  {date.isoformat()}  next {following}  previous {preceding}{verdict}")
