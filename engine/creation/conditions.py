@@ -192,7 +192,21 @@ def _time_between(condition: Mapping[str, Any], context: ConditionContext) -> bo
     return _between(condition, date, at)
 
 
+def _public_holiday(condition: Mapping[str, Any], context: ConditionContext) -> bool:
+    """The date is a public holiday of `country` (and `subDivision`): the isPublicHoliday() function's
+    calendar."""
+    date = _render(condition.get("date", "{{ trigger.date }}"), context, "date")
+    arguments = {
+        "_date": date,
+        "_country": condition.get("country"),
+        "_subdivision": condition.get("subDivision"),
+    }
+    scoped = ConditionContext({**context.variables, **arguments}, context.renderer, context.services)
+    return is_truthy(_render("{{ isPublicHoliday(_date, _country, _subdivision) }}", scoped, "PublicHoliday"))
+
+
 _EVALUATORS: dict[str, Evaluator] = {
+    "PublicHoliday": _public_holiday,
     "DayWeek": _day_week,
     "DayWeekInMonth": _day_week_in_month,
     "Weekend": _weekend,
