@@ -176,6 +176,9 @@ SATURDAY = "2026-03-07T23:30:00+01:00"
             MONDAY_FIRST,
             None,
         ),
+        ({"type": CORE + "PublicHoliday", "country": "FR"}, "2026-07-14T09:00:00+02:00", True),
+        ({"type": CORE + "PublicHoliday", "country": "FR"}, MONDAY_FIRST, False),
+        ({"type": CORE + "PublicHoliday", "country": "XX"}, MONDAY_FIRST, None),
     ],
 )
 def test_schedule_conditions_look_at_the_scheduled_date(
