@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.simulation.corpus import Case, examples, random_case
-from tests.simulation.harness import Faults, Report, Simulation, StuckError, outcome
+from tests.simulation.harness import Faults, Report, Simulation, StuckError, others_outcome, outcome
 
 # Half the seeds run every task on workers, half let the dispatcher run the cheap ones itself.
 INLINE_BUDGETS = (0, 500)
@@ -46,6 +46,11 @@ def check_seed(seed: int, level: float = LEVEL) -> Verdict:
     except StuckError as stuck:
         return Verdict(seed, case.name, None, str(stuck))
     expected, got = outcome(reference.execution), outcome(report.execution)
+    expected_others, got_others = others_outcome(reference.others), others_outcome(report.others)
+    if got == expected and got_others != expected_others:
+        lines = [f"{case.name}, {report.describe()}: the other executions differ from the fault-free run"]
+        lines += [f"  expected {expected_others}", f"       got {got_others}"]
+        return Verdict(seed, case.name, report, "\n".join(lines))
     if got != expected:
         lines = [f"{case.name}, {report.describe()}: the outcome differs from the fault-free run"]
         lines.append(f"  state: expected {expected[0]}, got {got[0]}")

@@ -35,6 +35,27 @@ outputs:
 """
 
 
+# Listens to every execution of the namespace (the random flow and its children) entering any state but
+# CREATED: each firing is one execution whose KV write refuses to run twice, so a firing started twice
+# shows as a FAILED listener execution.
+LISTENER = f"""id: listener
+namespace: {NAMESPACE}
+tasks:
+  - id: heard
+    type: io.kestra.plugin.core.kv.Set
+    key: "heard-{{{{ trigger.executionId }}}}-{{{{ trigger.state }}}}-{{{{ execution.id }}}}"
+    value: "{{{{ trigger.state }}}}"
+    overwrite: false
+triggers:
+  - id: on_state
+    type: io.kestra.plugin.core.trigger.Flow
+    states: [RUNNING, PAUSED, SUCCESS, WARNING, FAILED, KILLED]
+    conditions:
+      - type: io.kestra.plugin.core.condition.ExecutionNamespace
+        namespace: {NAMESPACE}
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Case:
     """One flow to run: its source, the flows it calls, and how to start it."""
@@ -68,9 +89,10 @@ def random_case(seed: int) -> Case:
     if generator.rng.random() < 0.3:
         flow["finally"] = [generator.leaf()]
     source = yaml.safe_dump(flow, sort_keys=False)
-    return Case(
-        f"random {seed}", f"random{seed}", NAMESPACE, source, (CHILD,) if generator.calls_child else ()
+    others = ((CHILD,) if generator.calls_child else ()) + (
+        (LISTENER,) if generator.rng.random() < 0.3 else ()
     )
+    return Case(f"random {seed}", f"random{seed}", NAMESPACE, source, others)
 
 
 class _Generator:

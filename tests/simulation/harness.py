@@ -70,6 +70,7 @@ class Report:
     execution: Execution
     injected: Counter[str] = field(default_factory=Counter)
     deliveries: int = 0
+    others: list[Execution] = field(default_factory=list)  # what the execution started, directly or not
 
     def describe(self) -> str:
         faults = ", ".join(f"{name} {count}" for name, count in sorted(self.injected.items())) or "none"
@@ -117,8 +118,15 @@ class Simulation:
                 kite.deploy(source)
             execution = kite.start_execution(namespace, flow_id, inputs)
             deliveries = self._drive(kite, execution.id)
+            deliveries += self._settle(kite, MAX_DELIVERIES - deliveries)
             final = kite.services.executions.get(execution.id)
-        return Report(self.seed, final, self.injected, deliveries)
+            with self._quiet(kite):
+                others = [
+                    kite.services.executions.get(e.id)
+                    for e in kite.services.store.search()
+                    if e.id != execution.id
+                ]
+        return Report(self.seed, final, self.injected, deliveries, others)
 
     def _drive(self, kite: LocalKite, execution_id: str) -> int:
         pump = kite.pump
@@ -134,6 +142,22 @@ class Simulation:
                     raise StuckError(f"seed {self.seed}: nothing left to deliver, the execution is not over")
                 kite.clock.advance_to(due + _PAST_DUE)
         raise StuckError(f"seed {self.seed}: still running after {MAX_DELIVERIES} deliveries")
+
+    def _settle(self, kite: LocalKite, budget: int) -> int:
+        """After the execution: what it started (children, executions a Flow trigger started) runs to its end
+        too, until nothing is left to deliver."""
+        pump = kite.pump
+        assert pump is not None and isinstance(kite.clock, VirtualClock)
+        for deliveries in range(budget):
+            if self._deliver_one(pump):
+                continue
+            due = pump.next_due()
+            if due is None:
+                return deliveries
+            kite.clock.advance_to(due + _PAST_DUE)
+        raise StuckError(
+            f"seed {self.seed}: other executions still running after {MAX_DELIVERIES} deliveries"
+        )
 
     def _deliver_one(self, pump: Pump) -> bool:
         """One scheduling decision; False when nothing could be delivered now. A visible FIFO message may
@@ -314,3 +338,18 @@ def outcome(execution: Execution) -> tuple[Any, ...]:
 def _plain(outputs: Mapping[str, Any]) -> Any:
     """Outputs without the ids that differ from run to run (a subflow's child execution id)."""
     return {key: value for key, value in outputs.items() if key != "executionId"}
+
+
+def others_outcome(executions: list[Execution]) -> tuple[Any, ...]:
+    """The other executions, as a fault-free run and a faulty one must agree on them: which flow, which
+    state, and for one a Flow trigger started, the state of the execution that triggered it."""
+    return tuple(
+        sorted(
+            (
+                execution.flow_id,
+                execution.state.current.value,
+                str((execution.trigger or {}).get("variables", {}).get("state", "")),
+            )
+            for execution in executions
+        )
+    )
