@@ -73,6 +73,20 @@ class PreconditionState:
     version: int = 0
 
 
+class TriggerStateStore(Protocol):
+    """What the triggers API changes of a trigger without changing its flow: whether it is disabled."""
+
+    def disabled(self) -> dict[tuple[str, str, str], bool]:
+        """(namespace, flow id, trigger id) → disabled, for every trigger set through the API."""
+        ...
+
+    def set_disabled(self, namespace: str, flow_id: str, trigger_id: str, disabled: bool) -> None: ...
+
+    def forget(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
+        """Drop what was set (the flow's own `disabled` counts again); False when nothing was."""
+        ...
+
+
 # Firers a precondition state remembers: enough for the steps that may still run again.
 FIRERS_KEPT = 10
 

@@ -24,6 +24,7 @@ from infra.aws.secrets_manager import SecretsManagerSecretStore
 from infra.aws.session import AwsSession, process_session
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
+from infra.aws.trigger_state_store import DynamoTriggerStateStore
 from infra.system.clock import SystemClock
 from infra.system.http import UrllibHttpClient
 from infra.system.ids import SecureIds
@@ -75,6 +76,7 @@ def build(
         resources,
         DynamoConcurrencyStore(session, settings.state_table),
         DynamoPreconditionStore(session, settings.state_table),
+        DynamoTriggerStateStore(session, settings.state_table),
         config=config,
         inline_budget=inline_budget,
     )

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any, NoReturn
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate, holds
+from engine.creation.trigger_states import NONE, Overrides, is_disabled
 from engine.flow.model import Flow, Trigger
 from engine.model.durations import parse_duration
 from engine.model.serde import format_instant
@@ -25,11 +26,13 @@ def extra(trigger: Trigger) -> dict[str, Any]:
     return dict(trigger.model_extra or {})
 
 
-def listening(flow: Flow) -> list[Trigger]:
+def listening(flow: Flow, overrides: Overrides = NONE) -> list[Trigger]:
     """The enabled Flow triggers of an enabled flow."""
     if flow.disabled:
         return []
-    return [t for t in flow.triggers or () if t.type in FLOW_TRIGGER_TYPES and not t.disabled]
+    return [
+        t for t in flow.triggers or () if t.type in FLOW_TRIGGER_TYPES and not is_disabled(flow, t, overrides)
+    ]
 
 
 def trigger_variables(

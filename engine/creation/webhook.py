@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.creation.conditions import ConditionContext, ConditionError, holds
+from engine.creation.trigger_states import NONE, Overrides, is_disabled
 from engine.expressions import ExpressionError, Renderer, RenderServices
 from engine.flow.model import Flow, Trigger
 
@@ -52,16 +53,18 @@ def parse_body(raw: bytes) -> Any:
     return parsed if isinstance(parsed, dict | list) else text
 
 
-def webhook_triggers(flow: Flow) -> list[Trigger]:
+def webhook_triggers(flow: Flow, overrides: Overrides = NONE) -> list[Trigger]:
     """The flow's enabled Webhook triggers (a disabled one answers as if absent: spec part 2 §6.3)."""
-    return [t for t in flow.triggers or () if t.type in WEBHOOK_TYPES and not t.disabled]
+    return [t for t in flow.triggers or () if t.type in WEBHOOK_TYPES and not is_disabled(flow, t, overrides)]
 
 
-def matching(flow: Flow, key: str, renderer: Renderer, services: RenderServices) -> Trigger | None:
+def matching(
+    flow: Flow, key: str, renderer: Renderer, services: RenderServices, overrides: Overrides = NONE
+) -> Trigger | None:
     """The trigger whose rendered, trimmed key is `key`, compared in constant time; every trigger's key is
     compared, so timing does not tell which came close."""
     found: Trigger | None = None
-    for trigger in webhook_triggers(flow):
+    for trigger in webhook_triggers(flow, overrides):
         template = extra(trigger).get("key")
         if not isinstance(template, str) or not template:
             raise WebhookError(f"Webhook trigger '{trigger.id}' has no key")

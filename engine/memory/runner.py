@@ -20,6 +20,7 @@ from engine.memory.ids import RandomIds
 from engine.memory.message_bus import InMemoryMessageBus
 from engine.memory.precondition_store import InMemoryPreconditionStore
 from engine.memory.resources import in_memory_resources
+from engine.memory.trigger_state_store import InMemoryTriggerStateStore
 from engine.model.execution import Execution
 from engine.ports import Message, QueueName
 from engine.resources import Resources
@@ -55,6 +56,7 @@ class InMemoryRunner:
             resources or in_memory_resources(),
             InMemoryConcurrencyStore(),
             InMemoryPreconditionStore(),
+            InMemoryTriggerStateStore(),
             # A fixed key by default: this runner is for tests, its executions die with it.
             config=config or EngineConfig(encryption_key=TEST_KEY),
             inline_budget=inline_budget,

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from engine.config import EngineConfig
 from engine.executor.context import EngineContext
 from engine.expressions import Renderer
-from engine.ports import ConcurrencyStore, ExecutionStore, FlowRepository, MessageBus, PreconditionStore
+from engine.ports import (
+    ConcurrencyStore,
+    ExecutionStore,
+    FlowRepository,
+    MessageBus,
+    PreconditionStore,
+    TriggerStateStore,
+)
 from engine.resources import Clock, IdGenerator, Resources
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
@@ -25,6 +32,7 @@ class Services:
     catalog: FlowCatalog
     executions: ExecutionService
     webhooks: WebhookService
+    trigger_states: TriggerStateStore
     dispatcher: Dispatcher
     worker: Worker
     store: ExecutionStore
@@ -42,6 +50,7 @@ class Services:
         resources: Resources,
         concurrency: ConcurrencyStore,
         preconditions: PreconditionStore,
+        trigger_states: TriggerStateStore,
         *,
         config: EngineConfig | None = None,
         inline_budget: int = 500,
@@ -56,13 +65,14 @@ class Services:
         executions = ExecutionService(catalog, store, bus, clock, ids, engine)
         gate = ConcurrencyGate(concurrency, store, bus)
         dispatcher = Dispatcher(
-            catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions)
+            catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions, trigger_states)
         )
         return Services(
             flows=FlowService(flows, config.plugin_defaults),
             catalog=catalog,
             executions=executions,
-            webhooks=WebhookService(catalog, executions, engine),
+            webhooks=WebhookService(catalog, executions, engine, trigger_states),
+            trigger_states=trigger_states,
             dispatcher=dispatcher,
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store, dispatcher),
             store=store,

@@ -23,7 +23,7 @@ from engine.flow.model import Flow, Trigger
 from engine.model.execution import Execution
 from engine.model.ids import derived_id
 from engine.model.logs import LogEntry
-from engine.ports import PreconditionStore
+from engine.ports import PreconditionStore, TriggerStateStore
 from engine.runtime.port_services import PortServices, Scope
 from engine.runtime.variables import execution_variables
 from engine.services.catalog import FlowCatalog
@@ -40,6 +40,7 @@ class FlowTriggers:
     catalog: FlowCatalog
     engine: EngineContext
     preconditions: PreconditionStore
+    trigger_states: TriggerStateStore
     _cache: dict[str, tuple[int, list[tuple[Flow, int]]]] = field(default_factory=dict)
 
     def started_by(self, upstream: Execution, entered: Sequence[tuple[str, int]]) -> Started:
@@ -54,6 +55,7 @@ class FlowTriggers:
         if not flows:
             return started
         upstream_graph = self.catalog.graph(upstream.namespace, upstream.flow_id, upstream.flow_revision)
+        overrides = self.trigger_states.disabled()
         for state, occurrence in entered:
             seen = Upstream(
                 upstream.namespace, upstream.flow_id, state, upstream.label_map(), upstream.outputs or {}
@@ -61,7 +63,7 @@ class FlowTriggers:
             variables = trigger_variables(upstream.id, seen, upstream.flow_revision, upstream.outputs)
             context_variables = {**execution_variables(upstream_graph, upstream), "trigger": variables}
             for flow, revision in flows:
-                for trigger in listening(flow):
+                for trigger in listening(flow, overrides):
                     self._consider(
                         flow,
                         revision,

@@ -19,6 +19,7 @@ from engine.executor.context import EngineContext
 from engine.expressions import ExpressionError
 from engine.flow.model import Trigger
 from engine.model.execution import Execution
+from engine.ports import TriggerStateStore
 from engine.resources import NotFoundError
 from engine.runtime.port_services import PortServices, Scope
 from engine.runtime.variables import execution_variables
@@ -49,6 +50,7 @@ class WebhookService:
     catalog: FlowCatalog
     executions: ExecutionService
     engine: EngineContext
+    trigger_states: TriggerStateStore
 
     def call(self, namespace: str, flow_id: str, key: str, call: WebhookCall) -> WebhookOutcome:
         """Raises NotFoundError ("Flow not found", "Webhook not found", "No execution triggered"),
@@ -68,7 +70,7 @@ class WebhookService:
             Scope.of(namespace, flow_id, "", None),
             list,
         )
-        trigger = matching(flow, key, engine.renderer, services)
+        trigger = matching(flow, key, engine.renderer, services, self.trigger_states.disabled())
         if trigger is None:
             raise NotFoundError("Webhook not found")
         variables = call.variables()

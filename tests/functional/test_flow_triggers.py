@@ -106,3 +106,18 @@ def test_preconditions_on_two_flows_fire_once_when_both_succeeded_in_the_window(
         kite.run("demo", "load")  # a new round: etl is needed again
         kite.pump.run_until(kite.pump.idle)
         assert len(_of(kite, "both")) == 1
+
+
+def test_a_flow_trigger_disabled_through_the_api_starts_nothing() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(UPSTREAM)
+        kite.deploy(LISTENER)
+        kite.services.trigger_states.set_disabled("demo", "report", "after_etl", True)
+        kite.run("demo", "etl")
+        assert kite.pump is not None
+        kite.pump.run_until(kite.pump.idle)
+        assert _of(kite, "report") == []
+        kite.services.trigger_states.set_disabled("demo", "report", "after_etl", False)
+        kite.run("demo", "etl")
+        kite.pump.run_until(kite.pump.idle)
+        assert len(_of(kite, "report")) == 1

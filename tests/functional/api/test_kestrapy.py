@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 
@@ -327,3 +329,38 @@ def test_logs_are_deleted_by_execution_and_filter(client: KestraClient) -> None:
     assert client.logs.list_logs_from_execution(ran.id, TENANT)  # nothing at ERROR: all kept
     client.logs.delete_logs_from_execution(ran.id, TENANT)
     assert client.logs.list_logs_from_execution(ran.id, TENANT) == []
+
+
+def test_triggers_are_disabled_and_enabled_without_a_new_revision(client: KestraClient) -> None:
+    source = GREET.replace("id: greet\n", "id: hooked2\n", 1) + (
+        "triggers:\n  - id: hook\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k2\n"
+        "    inputs:\n      name: from-hook\n"
+    )
+    client.flows.create_flow(TENANT, source)
+    base = client.executions._base_url + "/api/v1/main/executions/webhook/demo.client/hooked2/k2"
+
+    def call() -> int:
+        request = urllib.request.Request(base, data=b'{"x": 1}', method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    trigger = {"namespace": "demo.client", "flowId": "hooked2", "triggerId": "hook"}
+    assert client.triggers.disabled_triggers_by_ids(TENANT, {"triggers": [trigger], "disabled": True}) == {
+        "count": 1
+    }
+    found = client.triggers.search_triggers_for_flow(TENANT, "demo.client", "hooked2")
+    assert found["results"][0]["triggerContext"]["disabled"] is True
+    assert call() == 404  # a disabled webhook answers as if absent
+    assert client.flows.flow("demo.client", "hooked2", TENANT).revision == 1
+    assert client.triggers.disabled_triggers_by_ids(TENANT, {"triggers": [trigger], "disabled": False}) == {
+        "count": 1
+    }
+    assert call() == 200
+    with pytest.raises(ConflictException):
+        client.triggers.unlock_trigger(TENANT, "demo.client", "hooked2", "hook")
+    client.triggers.delete_trigger(TENANT, "demo.client", "hooked2", "hook")
+    with pytest.raises(NotFoundException):
+        client.triggers.delete_trigger(TENANT, "demo.client", "hooked2", "nope")
