@@ -19,6 +19,7 @@ from croniter import croniter
 SCHEDULE_TYPES = frozenset(
     {"io.kestra.plugin.core.trigger.Schedule", "io.kestra.core.models.triggers.types.Schedule"}
 )
+ON_DATES_TYPES = frozenset({"io.kestra.plugin.core.trigger.ScheduleOnDates"})
 NICKNAMES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -68,7 +69,7 @@ class Cron:
         """The last date strictly before `before`."""
         return next(self._dates(before, forward=False))
 
-    def dates(self, after: datetime, count: int) -> list[datetime]:
+    def upcoming(self, after: datetime, count: int) -> list[datetime]:
         found: list[datetime] = []
         for date in self._dates(after, forward=True):
             if len(found) == count:
@@ -114,6 +115,45 @@ def iso(date: datetime) -> str:
     return date.isoformat()
 
 
-def trigger_variables(cron: Cron, date: datetime) -> dict[str, Any]:
-    """`trigger.date`, `trigger.next`, `trigger.previous` of the execution for `date`."""
-    return {"date": iso(date), "next": iso(cron.next(date)), "previous": iso(cron.previous(date))}
+def trigger_variables(dates: Cron | OnDates, date: datetime) -> dict[str, Any]:
+    """`trigger.date`, `trigger.next`, `trigger.previous` of the execution for `date` (null when there is
+    none: the last of a ScheduleOnDates list)."""
+    following, preceding = dates.next(date), dates.previous(date)
+    return {
+        "date": iso(date),
+        "next": iso(following) if following else None,
+        "previous": iso(preceding) if preceding else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class OnDates:
+    """ScheduleOnDates: a list of dates, in a time zone when they carry no offset."""
+
+    dates: tuple[datetime, ...]
+
+    @staticmethod
+    def parse(values: Any, timezone: str | None = None) -> OnDates:
+        if not isinstance(values, list) or not values:
+            raise ScheduleError("ScheduleOnDates needs a non-empty list of dates")
+        try:
+            zone = ZoneInfo(timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ScheduleError(f"Unknown time zone '{timezone}'") from None
+        parsed = []
+        for value in values:
+            try:
+                date = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            except ValueError:
+                raise ScheduleError(f"'{value}' is not an ISO-8601 date-time") from None
+            parsed.append(date if date.tzinfo is not None else date.replace(tzinfo=zone))
+        return OnDates(tuple(sorted(parsed)))
+
+    def next(self, after: datetime) -> datetime | None:
+        return next((d for d in self.dates if d > after), None)
+
+    def previous(self, before: datetime) -> datetime | None:
+        return next((d for d in reversed(self.dates) if d < before), None)
+
+    def upcoming(self, start: datetime, count: int) -> list[datetime]:
+        return [d for d in self.dates if d > start][:count]

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from engine.config import EngineConfig
 from engine.creation.conditions import ConditionContext, ConditionError, evaluate
-from engine.creation.schedule import SCHEDULE_TYPES, Cron, ScheduleError, trigger_variables
+from engine.creation.schedule import (
+    ON_DATES_TYPES,
+    SCHEDULE_TYPES,
+    Cron,
+    OnDates,
+    ScheduleError,
+    trigger_variables,
+)
 from engine.expressions import Renderer
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Trigger
@@ -44,7 +51,7 @@ def schedule_command(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     start = _start(args.start)
-    triggers = [t for t in flow.triggers or () if t.type in SCHEDULE_TYPES]
+    triggers = [t for t in flow.triggers or () if t.type in SCHEDULE_TYPES | ON_DATES_TYPES]
     if args.trigger is not None:
         triggers = [t for t in triggers if t.id == args.trigger]
     if not triggers:
@@ -74,17 +81,23 @@ def _print(
     trigger: Trigger, start: datetime, count: int, renderer: Renderer, variables: dict[str, object]
 ) -> None:
     properties = dict(trigger.model_extra or {})
-    cron = Cron.parse(
-        str(properties.get("cron", "")),
-        properties.get("timezone"),
-        with_seconds=bool(properties.get("withSeconds")),
-    )
+    dates: Cron | OnDates
+    if trigger.type in ON_DATES_TYPES:
+        dates = OnDates.parse(properties.get("dates"), properties.get("timezone"))
+        described = f"{len(dates.dates)} dates"
+    else:
+        dates = Cron.parse(
+            str(properties.get("cron", "")),
+            properties.get("timezone"),
+            with_seconds=bool(properties.get("withSeconds")),
+        )
+        described = f"{dates.expression} in {dates.zone.key}"
     disabled = " (disabled)" if trigger.disabled else ""
-    print(f"{trigger.id}: {cron.expression} in {cron.zone.key}{disabled}")
+    print(f"{trigger.id}: {described}{disabled}")
     conditions = list(properties.get("conditions") or ())
 
     def skipped_by(date: datetime) -> list[str]:
-        values = trigger_variables(cron, date)
+        values = trigger_variables(dates, date)
         context = ConditionContext({**variables, "trigger": values}, renderer, None)
         reasons = []
         for condition in conditions:
@@ -95,16 +108,19 @@ def _print(
                 reasons.append(f"cannot tell: {exc}")
         return reasons
 
-    def neighbour(date: datetime, step: Callable[[datetime], datetime]) -> str:
+    def neighbour(date: datetime, step: Callable[[datetime], datetime | None]) -> str:
         """trigger.next/previous: the nearest date the conditions let through (spec part 1 §9.2)."""
+        current: datetime | None = date
         for _ in range(_NEIGHBOUR_SEARCH):
-            date = step(date)
-            if not skipped_by(date):
-                return date.isoformat()
+            current = step(current) if current is not None else None
+            if current is None:
+                return "none"
+            if not skipped_by(current):
+                return current.isoformat()
         return "none within the next dates"
 
-    for date in cron.dates(start, count):
+    for date in dates.upcoming(start, count):
         skipped = skipped_by(date)
         verdict = f"  skipped by {', '.join(skipped)}" if skipped else ""
-        following, preceding = neighbour(date, cron.next), neighbour(date, cron.previous)
+        following, preceding = neighbour(date, dates.next), neighbour(date, dates.previous)
         print(f"  {date.isoformat()}  next {following}  previous {preceding}{verdict}")

@@ -74,3 +74,35 @@ def test_a_bad_cron_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["schedule", str(flow), "--trigger", "at_half_past_two"]) == 2
     assert "Invalid cron expression" in capsys.readouterr().err
     assert main(["schedule", str(flow), "--trigger", "nope"]) == 2
+
+
+ON_DATES = """id: dated
+namespace: demo
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ trigger.date }}"
+triggers:
+  - id: release_days
+    type: io.kestra.plugin.core.trigger.ScheduleOnDates
+    timezone: Europe/Paris
+    dates:
+      - 2026-06-01T09:00:00
+      - 2026-07-01T09:00:00+00:00
+      - 2026-05-01T09:00:00
+"""
+
+
+def test_schedule_on_dates_lists_the_dates_still_to_come(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "dated.yaml"
+    flow.write_text(ON_DATES)
+    assert main(["schedule", str(flow), "--from", "2026-05-15T00:00:00+00:00"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "release_days: 3 dates"
+    assert (
+        out[1]
+        == "  2026-06-01T09:00:00+02:00  next 2026-07-01T09:00:00+00:00  previous 2026-05-01T09:00:00+02:00"
+    )
+    assert out[2] == "  2026-07-01T09:00:00+00:00  next none  previous 2026-06-01T09:00:00+02:00"

@@ -51,13 +51,13 @@ PARIS = ZoneInfo("Europe/Paris")
     ],
 )
 def test_dates_across_daylight_saving_changes(cron: str, start: datetime, expected: list[str]) -> None:
-    dates = Cron.parse(cron, "Europe/Paris").dates(start, len(expected))
+    dates = Cron.parse(cron, "Europe/Paris").upcoming(start, len(expected))
     assert [d.isoformat() for d in dates] == expected
 
 
 def test_a_day_of_quarter_hours_is_96_dates() -> None:
     start, end = datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC)
-    dates = Cron.parse("*/15 * * * *").dates(start - timedelta(seconds=1), 100)
+    dates = Cron.parse("*/15 * * * *").upcoming(start - timedelta(seconds=1), 100)
     within = [d for d in dates if d < end]
     assert len(within) == 96
     assert (within[0], within[-1]) == (start, datetime(2026, 6, 1, 23, 45, tzinfo=UTC))
