@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, NoReturn
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate, holds
-from engine.creation.trigger_states import NONE, Overrides, is_disabled
+from engine.creation.trigger_states import NONE, Overrides, extra, is_disabled
 from engine.flow.model import Flow, Trigger
 from engine.model.durations import parse_duration
 from engine.model.serde import format_instant
@@ -20,10 +20,6 @@ FLOW_TRIGGER_TYPES = frozenset(
     {"io.kestra.plugin.core.trigger.Flow", "io.kestra.core.models.triggers.types.Flow"}
 )
 TERMINAL_STATES = tuple(state.value for state in StateType if state.terminated)
-
-
-def extra(trigger: Trigger) -> dict[str, Any]:
-    return dict(trigger.model_extra or {})
 
 
 def listening(flow: Flow, overrides: Overrides = NONE) -> list[Trigger]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.creation.conditions import ConditionContext, ConditionError, holds
-from engine.creation.trigger_states import NONE, Overrides, is_disabled
+from engine.creation.trigger_states import NONE, Overrides, extra, is_disabled
 from engine.expressions import ExpressionError, Renderer, RenderServices
 from engine.flow.model import Flow, Trigger
 
@@ -98,11 +98,6 @@ def rendered_inputs(
         raise WebhookError(f"Webhook trigger '{trigger.id}': inputs must be a map")
     context = {**_flow_variables(flow), "trigger": dict(variables)}
     return {str(k): renderer.render_value(v, context, services) for k, v in inputs.items()}
-
-
-def extra(trigger: Trigger) -> dict[str, Any]:
-    """The trigger's own properties (the model keeps them as extras)."""
-    return dict(trigger.model_extra or {})
 
 
 def _flow_variables(flow: Flow) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream
-from engine.creation.flow_trigger import Verdict, extra, judge, listening, trigger_variables
+from engine.creation.flow_trigger import Verdict, judge, listening, trigger_variables
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.new_execution import new_execution
+from engine.creation.trigger_states import extra
 from engine.executor.context import EngineContext
 from engine.expressions import ExpressionError
 from engine.flow.model import Flow, Trigger

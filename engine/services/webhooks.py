@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.creation.inputs import InvalidInputsError
+from engine.creation.trigger_states import extra
 from engine.creation.webhook import (
     WebhookCall,
     WebhookError,
     conditions_hold,
-    extra,
     matching,
     rendered_inputs,
 )

@@ -20,6 +20,7 @@ from engine.creation.schedule import (
     ScheduleError,
     trigger_variables,
 )
+from engine.creation.trigger_states import extra
 from engine.expressions import Renderer
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Trigger
@@ -80,7 +81,7 @@ def _start(text: str | None) -> datetime:
 def _print(
     trigger: Trigger, start: datetime, count: int, renderer: Renderer, variables: dict[str, object]
 ) -> None:
-    properties = dict(trigger.model_extra or {})
+    properties = extra(trigger)
     dates: Cron | OnDates
     if trigger.type in ON_DATES_TYPES:
         dates = OnDates.parse(properties.get("dates"), properties.get("timezone"))
