@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +14,8 @@ from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
 from functions.api.requests import (
-    body_bytes,
     filter_value,
+    json_body,
     query,
     query_int,
     query_pairs,
@@ -149,10 +148,7 @@ def _bulk(
 
 
 def _ids_body() -> list[str]:
-    try:
-        ids = json.loads(body_bytes(router.current_event) or b"[]")
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    ids = json_body(router.current_event, [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ApiError(422, "Invalid entity: the body must be a list of execution ids")
     return ids

@@ -22,6 +22,7 @@ from functions.api.errors import ApiError
 from functions.api.requests import (
     body_bytes,
     form,
+    json_body,
     query,
     query_all,
     query_bool,
@@ -61,7 +62,7 @@ def resume_execution(execution_id: str) -> Response[str]:
     submitted = form(router.current_event)
     files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
     app.current().services.executions.resume(execution_id, submitted.fields, files)
-    return Response(204, content_types.TEXT_PLAIN, "")
+    return shapes.no_content()
 
 
 @router.post("/executions/<execution_id>/restart")
@@ -166,10 +167,7 @@ def _state(text: str) -> StateType:
 
 
 def _json_body() -> dict[str, Any]:
-    try:
-        value = json.loads(body_bytes(router.current_event) or b"{}")
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    value = json_body(router.current_event, {})
     if not isinstance(value, dict):
         raise ApiError(400, "The JSON body must be an object")
     return value
@@ -178,10 +176,7 @@ def _json_body() -> dict[str, Any]:
 @router.post("/executions/<execution_id>/labels")
 def set_labels(execution_id: str) -> dict[str, Any]:
     """Replace the labels of an ended execution: a JSON list of `{key, value}`."""
-    try:
-        body = json.loads(body_bytes(router.current_event) or b"[]")
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, f"Malformed JSON body: {exc}") from None
+    body = json_body(router.current_event, [])
     if not isinstance(body, list) or not all(
         isinstance(i, dict) and "key" in i and "value" in i for i in body
     ):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from typing import Any
 
 import yaml
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.flow.loader import InvalidFlowError, parse_flow
@@ -17,7 +16,16 @@ from engine.ports import FlowRecord
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import body_bytes, filter_value, form, query, query_bool, query_int, within
+from functions.api.requests import (
+    body_bytes,
+    filter_value,
+    form,
+    json_body,
+    query,
+    query_bool,
+    query_int,
+    within,
+)
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -180,7 +188,7 @@ def delete_flow(namespace: str, flow_id: str) -> Response[str]:
     services = app.current().services
     services.catalog.record(namespace, flow_id)
     services.flows.repository.delete(namespace, flow_id)
-    return Response(204, content_types.TEXT_PLAIN, "")
+    return shapes.no_content()
 
 
 @router.get("/flows/<namespace>/<flow_id>/revisions")
@@ -263,10 +271,7 @@ def _by_query() -> list[tuple[str, str]]:
 
 
 def _ids_body() -> list[tuple[str, str]]:
-    try:
-        body = json.loads(body_bytes(router.current_event) or b"[]")
-    except ValueError:
-        raise ApiError(400, "Malformed JSON body") from None
+    body = json_body(router.current_event, [])
     if not isinstance(body, list) or not all(
         isinstance(i, dict) and {"namespace", "id"} <= set(i) for i in body
     ):

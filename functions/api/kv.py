@@ -15,7 +15,7 @@ from engine.resources import KVEntry, NotFoundError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import body_bytes, filter_value, header, query_int
+from functions.api.requests import body_bytes, filter_value, header, json_body, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -95,10 +95,7 @@ def delete_key_value(namespace: str, key: str) -> bool:
 
 @router.delete("/namespaces/<namespace>/kv")
 def delete_key_values(namespace: str) -> dict[str, Any]:
-    try:
-        request = json.loads(body_bytes(router.current_event) or b"{}")
-    except ValueError:
-        raise ApiError(400, "Malformed JSON body") from None
+    request = json_body(router.current_event, {})
     keys = request.get("keys") if isinstance(request, dict) else None
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise ApiError(422, "Invalid entity: keys: a list of keys is required")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -20,4 +19,4 @@ def flow_schema() -> dict[str, Any]:
 
 
 def openapi_response(document: str) -> Response[str]:
-    return Response(200, content_types.APPLICATION_JSON, json.dumps(json.loads(document)))
+    return Response(200, content_types.APPLICATION_JSON, document)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -70,6 +71,17 @@ def body_bytes(event: APIGatewayProxyEventV2) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(raw)
     return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def json_body(event: APIGatewayProxyEventV2, empty: Any) -> Any:
+    """The body as JSON (`empty` when there is none); malformed JSON is a 400."""
+    raw = body_bytes(event)
+    if not raw:
+        return empty
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"Malformed JSON body: {exc}") from None
 
 
 def header(event: APIGatewayProxyEventV2, name: str) -> str:

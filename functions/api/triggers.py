@@ -4,7 +4,6 @@ triggers never lock, so there is nothing to unlock; schedules and backfills come
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,7 +15,7 @@ from engine.resources import NotFoundError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import body_bytes, filter_value, query, query_int, within
+from functions.api.requests import filter_value, json_body, query, query_int, within
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -76,10 +75,7 @@ def triggers_of_flow(namespace: str, flow_id: str) -> dict[str, Any]:
 @router.post("/triggers/set-disabled/by-triggers")
 def set_disabled_by_triggers() -> dict[str, Any]:
     """Body `{triggers: [{namespace, flowId, triggerId}], disabled}`."""
-    try:
-        body = json.loads(body_bytes(router.current_event) or b"{}")
-    except ValueError:
-        raise ApiError(400, "Malformed JSON body") from None
+    body = json_body(router.current_event, {})
     triggers = body.get("triggers") if isinstance(body, dict) else None
     if not isinstance(triggers, list) or not isinstance(body.get("disabled"), bool):
         raise ApiError(422, "Invalid entity: the body needs triggers (a list) and disabled (a boolean)")
