@@ -77,52 +77,52 @@ def executions_of_flow() -> dict[str, Any]:
 
 @router.post("/executions/pause/by-ids")
 def pause_by_ids() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.pause(execution_id))
+    return _bulk(ExecutionService.pause)
 
 
 @router.post("/executions/pause/by-query")
 def pause_by_query() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.pause(execution_id), _query_ids())
+    return _bulk(ExecutionService.pause, _query_ids())
 
 
 @router.delete("/executions/by-ids")
 def delete_by_ids() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.delete(execution_id))
+    return _bulk(ExecutionService.delete)
 
 
 @router.delete("/executions/kill/by-ids")
 def kill_by_ids() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.kill(execution_id))
+    return _bulk(ExecutionService.kill)
 
 
 @router.post("/executions/restart/by-ids")
 def restart_by_ids() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.restart(execution_id))
+    return _bulk(ExecutionService.restart)
 
 
 @router.post("/executions/resume/by-ids")
 def resume_by_ids() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.resume(execution_id))
+    return _bulk(ExecutionService.resume)
 
 
 @router.delete("/executions/by-query")
 def delete_by_query() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.delete(execution_id), _query_ids())
+    return _bulk(ExecutionService.delete, _query_ids())
 
 
 @router.delete("/executions/kill/by-query")
 def kill_by_query() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.kill(execution_id), _query_ids())
+    return _bulk(ExecutionService.kill, _query_ids())
 
 
 @router.post("/executions/restart/by-query")
 def restart_by_query() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.restart(execution_id), _query_ids())
+    return _bulk(ExecutionService.restart, _query_ids())
 
 
 @router.post("/executions/resume/by-query")
 def resume_by_query() -> dict[str, Any]:
-    return _bulk(lambda service, execution_id: service.resume(execution_id), _query_ids())
+    return _bulk(ExecutionService.resume, _query_ids())
 
 
 def _query_ids() -> list[str]:
