@@ -3,7 +3,7 @@ the configuration — and the two checks every creation path shares."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +43,17 @@ class EngineContext:
         typed = resolve_inputs(flow, supplied, require=require)
         return seal_secrets(flow.inputs, typed, self.config.encryption_key, self.ids.random_bytes)
 
+    def port_services(
+        self, scope: Scope, execution_logs: Callable[[], Sequence[LogEntry]] = list
+    ) -> PortServices:
+        """What an expression rendered outside a task run reaches (checks, trigger conditions, a key)."""
+        return PortServices(self.clock, self.ids, self.resources, self.config, scope, execution_logs)
+
     def check(
         self, flow: Flow, revision: int, execution_id: str, inputs: Mapping[str, Any]
     ) -> checks.Verdict:
         """The flow's `checks` on the typed inputs of an execution about to be created."""
         scope = Scope.of(flow.namespace, flow.id, execution_id, None)
-        services = PortServices(self.clock, self.ids, self.resources, self.config, scope, list)
+        services = self.port_services(scope)
         revealed = reveal_secrets(flow.inputs, inputs, self.config.encryption_key)
         return checks.evaluate(flow, revision, revealed, self.renderer, services)

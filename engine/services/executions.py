@@ -24,7 +24,7 @@ from engine.model.state import StateType
 from engine.model.values import to_json_value
 from engine.ports import Commit, ExecutionStore, MessageBus, OutboxEntry, StoredExecution
 from engine.resources import Clock, IdGenerator, NotFoundError
-from engine.runtime.port_services import PortServices, Scope
+from engine.runtime.port_services import Scope
 from engine.runtime.variables import task_run_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
@@ -201,14 +201,7 @@ class ExecutionService:
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
         scope = Scope.of(execution.namespace, execution.flow_id, execution.id, execution.trigger)
         engine = self.engine
-        services = PortServices(
-            engine.clock,
-            engine.ids,
-            engine.resources,
-            engine.config,
-            scope,
-            lambda: self.store.logs(execution_id),
-        )
+        services = engine.port_services(scope, lambda: self.store.logs(execution_id))
         variables = {**engine.config.variables(), **task_run_variables(graph, execution, run)}
         return engine.renderer.render(expression, variables, services)
 

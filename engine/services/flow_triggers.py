@@ -25,7 +25,7 @@ from engine.model.execution import Execution
 from engine.model.ids import derived_id
 from engine.model.logs import LogEntry
 from engine.ports import PreconditionStore, TriggerStateStore
-from engine.runtime.port_services import PortServices, Scope
+from engine.runtime.port_services import Scope
 from engine.runtime.variables import execution_variables
 from engine.services.catalog import FlowCatalog
 
@@ -122,7 +122,7 @@ class FlowTriggers:
         engine = self.engine
         seen, occurrence = entered
         scope = Scope.of(flow.namespace, flow.id, "", variables)
-        services = PortServices(engine.clock, engine.ids, engine.resources, engine.config, scope, list)
+        services = engine.port_services(scope)
         context = ConditionContext(context_variables, engine.renderer, services, seen)
         now = engine.clock.now()
         where = f"Flow trigger '{trigger.id}' of {flow.namespace}.{flow.id}"

@@ -62,14 +62,7 @@ class WebhookService:
         if flow.disabled:
             raise FlowDisabledError("Cannot execute a disabled flow")
         engine = self.engine
-        services = PortServices(
-            engine.clock,
-            engine.ids,
-            engine.resources,
-            engine.config,
-            Scope.of(namespace, flow_id, "", None),
-            list,
-        )
+        services = engine.port_services(Scope.of(namespace, flow_id, "", None))
         trigger = matching(flow, key, engine.renderer, services, self.trigger_states.disabled())
         if trigger is None:
             raise NotFoundError("Webhook not found")
@@ -97,7 +90,7 @@ class WebhookService:
         engine = self.engine
         graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
         scope = Scope.of(execution.namespace, execution.flow_id, execution.id, execution.trigger)
-        services = PortServices(engine.clock, engine.ids, engine.resources, engine.config, scope, list)
+        services = engine.port_services(scope)
         variables = {**engine.config.variables(), **execution_variables(graph, execution)}
         try:
             text = engine.renderer.render(str(template), variables, services).strip()
