@@ -129,35 +129,37 @@ class Simulation:
         return Report(self.seed, final, self.injected, deliveries, others)
 
     def _drive(self, kite: LocalKite, execution_id: str) -> int:
-        pump = kite.pump
-        assert pump is not None and isinstance(kite.clock, VirtualClock)
         executions = kite.services.executions
-        for deliveries in range(MAX_DELIVERIES):
-            with self._quiet(kite):
-                if executions.fully_terminated(executions.get(execution_id)):
-                    return deliveries
-            if not self._deliver_one(pump):
-                due = pump.next_due()
-                if due is None:
-                    raise StuckError(f"seed {self.seed}: nothing left to deliver, the execution is not over")
-                kite.clock.advance_to(due + _PAST_DUE)
-        raise StuckError(f"seed {self.seed}: still running after {MAX_DELIVERIES} deliveries")
+
+        def over() -> bool:
+            return executions.fully_terminated(executions.get(execution_id))
+
+        return self._deliver_until(kite, over, MAX_DELIVERIES, "the execution")
 
     def _settle(self, kite: LocalKite, budget: int) -> int:
         """After the execution: what it started (children, executions a Flow trigger started) runs to its end
         too, until nothing is left to deliver."""
+        return self._deliver_until(kite, None, budget, "other executions")
+
+    def _deliver_until(self, kite: LocalKite, over: Callable[[], bool] | None, budget: int, what: str) -> int:
+        """Deliver until `over()` holds, or, without `over`, until nothing is left to deliver; the number of
+        rounds it took."""
         pump = kite.pump
         assert pump is not None and isinstance(kite.clock, VirtualClock)
         for deliveries in range(budget):
+            if over is not None:
+                with self._quiet(kite):
+                    if over():
+                        return deliveries
             if self._deliver_one(pump):
                 continue
             due = pump.next_due()
             if due is None:
-                return deliveries
+                if over is None:
+                    return deliveries
+                raise StuckError(f"seed {self.seed}: nothing left to deliver, {what} is not over")
             kite.clock.advance_to(due + _PAST_DUE)
-        raise StuckError(
-            f"seed {self.seed}: other executions still running after {MAX_DELIVERIES} deliveries"
-        )
+        raise StuckError(f"seed {self.seed}: {what} still running after {MAX_DELIVERIES} deliveries")
 
     def _deliver_one(self, pump: Pump) -> bool:
         """One scheduling decision; False when nothing could be delivered now. A visible FIFO message may
