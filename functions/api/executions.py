@@ -10,7 +10,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engine.creation.uploads import Upload
 from engine.expressions import ExpressionError
 from engine.model.execution import Execution
 from engine.model.files import belongs_to, execution_prefix
@@ -60,8 +59,7 @@ def pause_execution(execution_id: str) -> Response[str]:
 @router.post("/executions/<execution_id>/resume")
 def resume_execution(execution_id: str) -> Response[str]:
     submitted = form(router.current_event)
-    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
-    app.current().services.executions.resume(execution_id, submitted.fields, files)
+    app.current().services.executions.resume(execution_id, submitted.fields, submitted.files)
     return shapes.no_content()
 
 
@@ -237,7 +235,6 @@ def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     schedule_date = _instant(query(event, "scheduleDate"), "scheduleDate")
     submitted = form(event)
     labels = [_label(text) for text in query_all(event, "labels")]
-    files = {name: Upload(file.filename, file.content) for name, file in submitted.files.items()}
     services = app.current().services
     execution = services.executions.create(
         namespace,
@@ -245,7 +242,7 @@ def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
         submitted.fields,
         labels,
         revision=query_int(event, "revision"),
-        files=files,
+        files=submitted.files,
         schedule_date=schedule_date,
     )
     if query_bool(event, "wait"):

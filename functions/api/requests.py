@@ -13,19 +13,14 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from engine.creation.uploads import Upload
 from functions.api.errors import ApiError
-
-
-@dataclass(frozen=True, slots=True)
-class FormFile:
-    filename: str
-    content: bytes
 
 
 @dataclass(frozen=True, slots=True)
 class Form:
     fields: dict[str, str]
-    files: dict[str, FormFile]
+    files: dict[str, Upload]
 
 
 def query_pairs(event: APIGatewayProxyEventV2) -> list[tuple[str, str]]:
@@ -106,7 +101,7 @@ def form(event: APIGatewayProxyEventV2) -> Form:
         # A form without parts (the closing boundary alone) parses as a plain message.
         return Form({}, {})
     fields: dict[str, str] = {}
-    files: dict[str, FormFile] = {}
+    files: dict[str, Upload] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
@@ -115,7 +110,7 @@ def form(event: APIGatewayProxyEventV2) -> Form:
         content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
-            files[name] = FormFile(filename, content)
+            files[name] = Upload(filename, content)
         else:
             fields[name] = content.decode(part.get_content_charset() or "utf-8")
     return Form(fields, files)
