@@ -7,13 +7,14 @@ S3, EventBridge Scheduler). The same contract test suite runs against both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from engine.flow.graph import FlowGraph
+from engine.flow.schedule import Cron, OnDates
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry, LogPurge
 from engine.model.state import StateType
@@ -73,6 +74,29 @@ class PreconditionState:
     version: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    """Past dates of a schedule replayed from the triggers API, one after another (Kestra's Backfill)."""
+
+    start: datetime
+    end: datetime | None
+    current: datetime  # the first date not replayed yet
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    labels: tuple[tuple[str, str], ...] = ()
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleState:
+    """Where a Schedule trigger stands (Kestra's trigger context). `version` 0: never stored."""
+
+    next: datetime | None  # the first date not handled yet (Kestra's nextExecutionDate); None: no more
+    date: datetime | None = None  # the date of the last execution started
+    execution_id: str | None = None  # that execution: the next date waits while it runs
+    backfill: Backfill | None = None
+    version: int = 0
+
+
 class TriggerStateStore(Protocol):
     """What the triggers API changes of a trigger without changing its flow: whether it is disabled."""
 
@@ -83,7 +107,31 @@ class TriggerStateStore(Protocol):
     def set_disabled(self, namespace: str, flow_id: str, trigger_id: str, disabled: bool) -> None: ...
 
     def forget(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
-        """Drop what was set (the flow's own `disabled` counts again); False when nothing was."""
+        """Drop what was set and where a schedule stands (the flow's own `disabled` counts again, a
+        schedule starts again from its next date); False when nothing was."""
+        ...
+
+    def schedule(self, namespace: str, flow_id: str, trigger_id: str) -> ScheduleState | None: ...
+
+    def save_schedule(self, namespace: str, flow_id: str, trigger_id: str, state: ScheduleState) -> int:
+        """Write conditionally on `state.version` (the version read, 0 for a new one) and return the new
+        version; raise ConcurrentModificationError when another writer got there first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """When a schedule must be looked at: at the dates of `dates` (a trigger's cron or date list)."""
+
+    trigger_id: str
+    dates: Cron | OnDates
+
+
+class TriggerWakes(Protocol):
+    """What wakes the schedules up at their dates (EventBridge Scheduler in AWS)."""
+
+    def set(self, namespace: str, flow_id: str, wakes: Sequence[Wake]) -> None:
+        """Make the flow's wakes exactly these: create, change or delete."""
         ...
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 import engine.tasks  # noqa: F401 - registers every built-in task type before a flow is read
+from engine.flow.schedule import validate_schedule
 from engine.task_api import ExecutableTask, Input, Model, Retry, TaskBase, TaskList
 from engine.task_api.definitions import InputType
 from engine.task_api.registry import property_names
@@ -76,6 +77,12 @@ class Trigger(Model):
     type: str
     description: str | None = None
     disabled: bool = False
+
+    @model_validator(mode="after")
+    def _dates(self) -> Trigger:
+        """A schedule's cron, time zone, dates and recovery are checked when the flow is saved."""
+        validate_schedule(self.type, dict(self.model_extra or {}))
+        return self
 
 
 class Flow(Model):

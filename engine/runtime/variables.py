@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.flow.graph import FlowGraph
+from engine.flow.schedule import SCHEDULE_TYPES
 from engine.model.execution import Execution, TaskRun
 from engine.model.values import nest
 from engine.runtime.references import readable_tasks
@@ -37,6 +38,8 @@ def execution_variables(graph: FlowGraph, execution: Execution) -> dict[str, Any
         variables["vars"] = execution.variables
     if execution.trigger is not None:
         variables["trigger"] = execution.trigger.get("variables") or {}
+        if execution.trigger.get("type") in SCHEDULE_TYPES:
+            variables["schedule"] = variables["trigger"]  # Kestra's legacy name, still exposed
     return variables
 
 

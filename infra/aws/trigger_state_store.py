@@ -1,10 +1,18 @@
-"""Trigger states in the state table: every trigger set through the API is an item of one partition,
-`pk=TRIGGERS, sk=<namespace>/<flow id>/<trigger id>`, so that all of them are one Query."""
+"""Trigger states in the state table.
+
+What the API set (disabled) is an item of one partition, `pk=TRIGGERS, sk=<namespace>/<flow id>/<trigger
+id>`, so that all of them are one Query. Where a schedule stands is one item per trigger,
+`pk=SCHEDULE#<namespace>/<flow id>/<trigger id>, sk=STATE`, its JSON in `state` and a `version` every write
+is conditional on.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from engine.ports import Backfill, ConcurrentModificationError, ScheduleState
 from infra.aws.session import AwsSession
 
 if TYPE_CHECKING:
@@ -43,10 +51,42 @@ class DynamoTriggerStateStore:
         )
 
     def forget(self, namespace: str, flow_id: str, trigger_id: str) -> bool:
-        deleted = self._session.dynamodb.delete_item(
-            TableName=self._table, Key=_key(namespace, flow_id, trigger_id), ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in deleted
+        ddb = self._session.dynamodb
+        found = False
+        for key in (_key(namespace, flow_id, trigger_id), _schedule_key(namespace, flow_id, trigger_id)):
+            deleted = ddb.delete_item(TableName=self._table, Key=key, ReturnValues="ALL_OLD")
+            found = found or "Attributes" in deleted
+        return found
+
+    def schedule(self, namespace: str, flow_id: str, trigger_id: str) -> ScheduleState | None:
+        item = self._session.dynamodb.get_item(
+            TableName=self._table, Key=_schedule_key(namespace, flow_id, trigger_id), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        return _decode(json.loads(str(item["state"]["S"])), int(item["version"]["N"]))
+
+    def save_schedule(self, namespace: str, flow_id: str, trigger_id: str, state: ScheduleState) -> int:
+        version = state.version + 1
+        item: dict[str, AttributeValueTypeDef] = {
+            **_schedule_key(namespace, flow_id, trigger_id),
+            "state": {"S": json.dumps(_encode(state))},
+            "version": {"N": str(version)},
+        }
+        ddb = self._session.dynamodb
+        try:
+            if state.version == 0:
+                ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            else:
+                ddb.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="version = :read",
+                    ExpressionAttributeValues={":read": {"N": str(state.version)}},
+                )
+        except ddb.exceptions.ConditionalCheckFailedException:
+            raise ConcurrentModificationError(f"schedule {namespace}.{flow_id}.{trigger_id}") from None
+        return version
 
 
 def _key(namespace: str, flow_id: str, trigger_id: str) -> dict[str, AttributeValueTypeDef]:
@@ -57,3 +97,54 @@ def _key(namespace: str, flow_id: str, trigger_id: str) -> dict[str, AttributeVa
 def _names(key: str) -> tuple[str, str, str]:
     namespace, flow_id, trigger_id = key.split("/", 2)
     return namespace, flow_id, trigger_id
+
+
+def _schedule_key(namespace: str, flow_id: str, trigger_id: str) -> dict[str, AttributeValueTypeDef]:
+    return {"pk": {"S": f"SCHEDULE#{namespace}/{flow_id}/{trigger_id}"}, "sk": {"S": "STATE"}}
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parsed(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _encode(state: ScheduleState) -> dict[str, Any]:
+    backfill = state.backfill
+    return {
+        "next": _date(state.next),
+        "date": _date(state.date),
+        "executionId": state.execution_id,
+        "backfill": None
+        if backfill is None
+        else {
+            "start": backfill.start.isoformat(),
+            "end": _date(backfill.end),
+            "current": backfill.current.isoformat(),
+            "inputs": dict(backfill.inputs),
+            "labels": [list(pair) for pair in backfill.labels],
+            "paused": backfill.paused,
+        },
+    }
+
+
+def _decode(data: dict[str, Any], version: int) -> ScheduleState:
+    backfill = data.get("backfill")
+    return ScheduleState(
+        next=_parsed(data.get("next")),
+        date=_parsed(data.get("date")),
+        execution_id=data.get("executionId"),
+        backfill=None
+        if backfill is None
+        else Backfill(
+            start=datetime.fromisoformat(backfill["start"]),
+            end=_parsed(backfill.get("end")),
+            current=datetime.fromisoformat(backfill["current"]),
+            inputs=backfill.get("inputs") or {},
+            labels=tuple((str(k), str(v)) for k, v in backfill.get("labels") or ()),
+            paused=bool(backfill.get("paused")),
+        ),
+        version=version,
+    )

@@ -6,28 +6,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.config import EngineConfig
-from engine.creation.conditions import ConditionContext, ConditionError, evaluate
-from engine.creation.schedule import (
-    ON_DATES_TYPES,
-    SCHEDULE_TYPES,
-    Cron,
-    OnDates,
-    ScheduleError,
-    trigger_variables,
-)
+from engine.creation.schedule_view import ScheduleView
 from engine.creation.trigger_states import extra
 from engine.expressions import Renderer
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Trigger
+from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES, OnDates, ScheduleError, dates_of
 from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, parse_source
-
-# How many dates `trigger.next` and `trigger.previous` look through for one the conditions let pass.
-_NEIGHBOUR_SEARCH = 400
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,46 +71,18 @@ def _print(
     trigger: Trigger, start: datetime, count: int, renderer: Renderer, variables: dict[str, object]
 ) -> None:
     properties = extra(trigger)
-    dates: Cron | OnDates
-    if trigger.type in ON_DATES_TYPES:
-        dates = OnDates.parse(properties.get("dates"), properties.get("timezone"))
+    dates = dates_of(trigger.type, properties)
+    assert dates is not None  # only schedules are printed
+    if isinstance(dates, OnDates):
         described = f"{len(dates.dates)} dates"
     else:
-        dates = Cron.parse(
-            str(properties.get("cron", "")),
-            properties.get("timezone"),
-            with_seconds=bool(properties.get("withSeconds")),
-        )
         described = f"{dates.expression} in {dates.zone.key}"
     disabled = " (disabled)" if trigger.disabled else ""
     print(f"{trigger.id}: {described}{disabled}")
-    conditions = list(properties.get("conditions") or ())
-
-    def skipped_by(date: datetime) -> list[str]:
-        values = trigger_variables(dates, date)
-        context = ConditionContext({**variables, "trigger": values}, renderer, None)
-        reasons = []
-        for condition in conditions:
-            try:
-                if not evaluate(condition, context):
-                    reasons.append(str(condition.get("type", "?")).rsplit(".", 1)[-1])
-            except ConditionError as exc:
-                reasons.append(f"cannot tell: {exc}")
-        return reasons
-
-    def neighbour(date: datetime, step: Callable[[datetime], datetime | None]) -> str:
-        """trigger.next/previous: the nearest date the conditions let through (spec part 1 §9.2)."""
-        current: datetime | None = date
-        for _ in range(_NEIGHBOUR_SEARCH):
-            current = step(current) if current is not None else None
-            if current is None:
-                return "none"
-            if not skipped_by(current):
-                return current.isoformat()
-        return "none within the next dates"
-
+    view = ScheduleView(dates, list(properties.get("conditions") or ()), renderer, variables)
     for date in dates.upcoming(start, count):
-        skipped = skipped_by(date)
+        skipped = view.skipped_by(date)
         verdict = f"  skipped by {', '.join(skipped)}" if skipped else ""
-        following, preceding = neighbour(date, dates.next), neighbour(date, dates.previous)
-        print(f"  {date.isoformat()}  next {following}  previous {preceding}{verdict}")
+        values = view.trigger_variables(date)
+        following, preceding = values["next"] or "none", values["previous"] or "none"
+        print(f"  {values['date']}  next {following}  previous {preceding}{verdict}")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.creation.schedule import Cron, ScheduleError, trigger_variables
+from engine.flow.schedule import Cron, ScheduleError, trigger_variables
 
 PARIS = ZoneInfo("Europe/Paris")
 

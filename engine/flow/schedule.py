@@ -8,7 +8,7 @@ overlap a cron slower than hourly fires once, at the first offset (croniter woul
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,8 +33,38 @@ NICKNAMES = {
 _SEARCH = 2000
 
 
+RECOVERIES = ("ALL", "LAST", "NONE")
+
+
 class ScheduleError(ValueError):
     """A cron or a time zone Kestra would refuse."""
+
+
+def dates_of(kind: str, properties: Mapping[str, Any]) -> Cron | OnDates | None:
+    """The dates of a trigger of type `kind` (None: not a schedule); raises ScheduleError."""
+    if kind in ON_DATES_TYPES:
+        return OnDates.parse(properties.get("dates"), properties.get("timezone"))
+    if kind in SCHEDULE_TYPES:
+        return Cron.parse(
+            str(properties.get("cron", "")),
+            properties.get("timezone"),
+            with_seconds=bool(properties.get("withSeconds")),
+        )
+    return None
+
+
+def recovery(properties: Mapping[str, Any]) -> str:
+    """`recoverMissedSchedules`, ALL unless said otherwise (Kestra's global default)."""
+    return str(properties.get("recoverMissedSchedules") or "ALL")
+
+
+def validate_schedule(kind: str, properties: Mapping[str, Any]) -> None:
+    dates_of(kind, properties)
+    if recovery(properties) not in RECOVERIES:
+        raise ScheduleError(
+            f"recoverMissedSchedules must be one of {', '.join(RECOVERIES)}, "
+            f"got '{properties.get('recoverMissedSchedules')}'"
+        )
 
 
 @dataclass(frozen=True, slots=True)
