@@ -78,6 +78,7 @@ class PreconditionState:
 class Backfill:
     """Past dates of a schedule replayed from the triggers API, one after another (Kestra's Backfill)."""
 
+    id: str  # its executions' ids derive from it: a second backfill of the same dates starts new ones
     start: datetime
     end: datetime | None
     current: datetime  # the first date not replayed yet

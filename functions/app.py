@@ -25,6 +25,7 @@ from infra.aws.session import AwsSession, process_session
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
 from infra.aws.trigger_state_store import DynamoTriggerStateStore
+from infra.aws.trigger_wakes import EventBridgeTriggerWakes
 from infra.system.clock import SystemClock
 from infra.system.http import UrllibHttpClient
 from infra.system.ids import SecureIds
@@ -77,6 +78,7 @@ def build(
         DynamoConcurrencyStore(session, settings.state_table),
         DynamoPreconditionStore(session, settings.state_table),
         DynamoTriggerStateStore(session, settings.state_table),
+        wakes=EventBridgeTriggerWakes(session, settings),
         config=config,
         inline_budget=inline_budget,
     )

@@ -1,4 +1,4 @@
-"""Lambda entry point of the step dispatcher (dispatch FIFO queue and timer queue)."""
+"""Lambda entry point of the step dispatcher (dispatch FIFO queue and timer queue), and of schedule ticks."""
 
 from __future__ import annotations
 
@@ -31,7 +31,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failed: list[Record] = []
     for record in event.get("Records", []):
         try:
-            execution_id, decoded = messages.decode_event(current.bus.decode_body(record["body"]))
+            body = current.bus.decode_body(record["body"])
+            tick = messages.decode_tick(body)
+            if tick is not None:
+                _tick(current, tick, record, failed)
+                continue
+            execution_id, decoded = messages.decode_event(body)
         except Exception:
             logger.exception("undecodable message", extra={"message_id": record.get("messageId")})
             failed.append(record)
@@ -53,3 +58,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 "step", extra={"version": report.version, "sent": report.sent, "conflicts": report.conflicts}
             )
     return batch_response(failed)
+
+
+def _tick(current: app.App, tick: messages.Tick, record: Record, failed: list[Record]) -> None:
+    """A schedule woken (by EventBridge Scheduler, a flow saved, an execution of it ended)."""
+    with logger.append_context_keys(trigger=tick.key, mode=tick.mode.value):
+        try:
+            report = current.services.schedules.tick(tick)
+        except Exception:
+            logger.exception("schedule tick failed")
+            failed.append(record)
+            return
+        for date, reason in report.skipped:
+            logger.info("schedule date skipped", extra={"date": date.isoformat(), "reason": reason})
+        if report.started:
+            logger.info("schedule started an execution", extra={"execution_id": report.started})

@@ -21,6 +21,7 @@ from engine.memory.message_bus import InMemoryMessageBus
 from engine.memory.precondition_store import InMemoryPreconditionStore
 from engine.memory.resources import in_memory_resources
 from engine.memory.trigger_state_store import InMemoryTriggerStateStore
+from engine.memory.trigger_wakes import InMemoryTriggerWakes
 from engine.model.execution import Execution
 from engine.ports import Message, QueueName
 from engine.resources import Resources
@@ -47,6 +48,7 @@ class InMemoryRunner:
         self.bus = InMemoryMessageBus()
         self.store = store or InMemoryExecutionStore()
         self.repository = InMemoryFlowRepository()
+        self.wakes = InMemoryTriggerWakes()
         self.services = Services.build(
             self.repository,
             self.store,
@@ -57,6 +59,7 @@ class InMemoryRunner:
             InMemoryConcurrencyStore(),
             InMemoryPreconditionStore(),
             InMemoryTriggerStateStore(),
+            wakes=self.wakes,
             # A fixed key by default: this runner is for tests, its executions die with it.
             config=config or EngineConfig(encryption_key=TEST_KEY),
             inline_budget=inline_budget,
@@ -99,6 +102,10 @@ class InMemoryRunner:
     def _deliver(self) -> bool:
         batch = self.bus.drain(QueueName.DISPATCH) + self.bus.due(QueueName.TIMER, self.clock.now())
         for message in batch:
+            tick = messages.decode_tick(message.body)
+            if tick is not None:
+                self.services.schedules.tick(tick)
+                continue
             execution_id, event = messages.decode_event(message.body)
             self.services.dispatcher.handle(execution_id, [event])
         work = self.bus.drain(QueueName.WORKER)

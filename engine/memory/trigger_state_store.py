@@ -32,6 +32,8 @@ class InMemoryTriggerStateStore:
         key = (namespace, flow_id, trigger_id)
         stored = self._schedules.get(key)
         if (stored.version if stored else 0) != state.version:
-            raise ConcurrentModificationError(f"schedule {key}: version {state.version} is not the stored one")
+            raise ConcurrentModificationError(
+                f"schedule {key}: version {state.version} is not the stored one"
+            )
         self._schedules[key] = replace(state, version=state.version + 1)
         return state.version + 1

@@ -14,6 +14,7 @@ from engine.ports import (
     MessageBus,
     PreconditionStore,
     TriggerStateStore,
+    TriggerWakes,
 )
 from engine.resources import Clock, IdGenerator, Resources
 from engine.services.catalog import FlowCatalog
@@ -22,6 +23,7 @@ from engine.services.dispatcher import Dispatcher
 from engine.services.executions import ExecutionService
 from engine.services.flow_triggers import FlowTriggers
 from engine.services.flows import FlowService
+from engine.services.schedules import ScheduleService
 from engine.services.webhooks import WebhookService
 from engine.services.worker import Worker
 
@@ -32,6 +34,7 @@ class Services:
     catalog: FlowCatalog
     executions: ExecutionService
     webhooks: WebhookService
+    schedules: ScheduleService
     trigger_states: TriggerStateStore
     dispatcher: Dispatcher
     worker: Worker
@@ -52,6 +55,7 @@ class Services:
         preconditions: PreconditionStore,
         trigger_states: TriggerStateStore,
         *,
+        wakes: TriggerWakes,
         config: EngineConfig | None = None,
         inline_budget: int = 500,
         max_writes: int | None = None,
@@ -67,11 +71,13 @@ class Services:
         dispatcher = Dispatcher(
             catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions, trigger_states)
         )
+        schedules = ScheduleService(catalog, executions, engine, trigger_states, wakes, bus, store)
         return Services(
-            flows=FlowService(flows, config.plugin_defaults),
+            flows=FlowService(flows, config.plugin_defaults, schedules),
             catalog=catalog,
             executions=executions,
             webhooks=WebhookService(catalog, executions, engine, trigger_states),
+            schedules=schedules,
             trigger_states=trigger_states,
             dispatcher=dispatcher,
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store, dispatcher),

@@ -31,6 +31,7 @@ from engine.executor.events import (
     TimerFired,
 )
 from engine.flow.graph import FlowGraph
+from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES
 from engine.model.execution import Execution
 from engine.model.serde import header_to_json, task_run_to_json
 from engine.model.state import StateType
@@ -50,6 +51,7 @@ from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
 from engine.services.flow_triggers import FlowTriggers
+from engine.services.messages import Tick, TickMode
 
 MAX_CONFLICT_RETRIES = 8
 # How long a delivery may come back to send what its step wrote: the longest visibility timeout times
@@ -207,9 +209,10 @@ class Dispatcher:
                 outbox.append(messages.wake(execution.id, f"continue-{execution.version}"))
             elif isinstance(effect, ExecutionEnded):
                 report.ended.append(effect)
+                attempt = result.execution.metadata.attempt_number
                 if graph.flow.concurrency is not None:
-                    attempt = result.execution.metadata.attempt_number
                     outbox.append(messages.release_slot(execution.id, attempt))
+                outbox += _schedule_release(result.execution, attempt)
             elif isinstance(effect, StartExecution):
                 outbox.append(messages.start_execution(effect))
             elif isinstance(effect, Notify):
@@ -306,3 +309,13 @@ def run_task_message(
         },
         dedup_id=messages.run_task_dedup_id(run.id, effect.attempt),
     )
+
+
+def _schedule_release(execution: Execution, attempt: int) -> list[Message]:
+    """The schedule that started the execution waits for its end to start the next date (spec part 1
+    §9.2: schedules do not overlap)."""
+    trigger = execution.trigger or {}
+    if trigger.get("type") not in SCHEDULE_TYPES | ON_DATES_TYPES:
+        return []
+    tick = Tick(execution.namespace, execution.flow_id, str(trigger.get("id")), TickMode.RELEASE)
+    return [messages.schedule_tick(tick, f"release-{execution.id}-{attempt}")]

@@ -67,10 +67,12 @@ class ExecutionService:
         files: Mapping[str, Upload] | None = None,
         trigger: dict[str, Any] | None = None,
         schedule_date: datetime | None = None,
+        execution_id: str | None = None,
     ) -> Execution:
         """`files` are the uploads of FILE inputs, by input id; stored only if the execution is created.
         `trigger` is what started it (a webhook call), as `trigger.*` shows it. An execution with a
-        `schedule_date` still to come waits CREATED until then."""
+        `schedule_date` still to come waits CREATED until then. `execution_id` is given when the caller may
+        create it twice (a schedule's date): the second raises ConcurrentModificationError."""
         record = self.catalog.record(namespace, flow_id, revision)
         flow = self.catalog.graph(namespace, flow_id, record.revision).flow
         if flow.disabled:
@@ -80,7 +82,7 @@ class ExecutionService:
                 raise InvalidLabelError(
                     f"System labels can only be set by Kestra itself, offending label: {key}={value}"
                 )
-        execution_id = self.ids.new_id()
+        execution_id = execution_id or self.ids.new_id()
         uploads = place(files or {}, namespace, flow_id, execution_id)
         typed = self.engine.typed_inputs(flow, {**(inputs or {}), **uploads.uris})
         verdict = self.engine.check(flow, record.revision, execution_id, typed)

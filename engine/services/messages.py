@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from engine.executor.events import (
@@ -23,8 +26,10 @@ from engine.executor.events import (
 from engine.model.serde import (
     execution_from_json,
     execution_to_json,
+    format_instant,
     log_from_json,
     log_to_json,
+    parse_instant,
     task_run_from_json,
     task_run_to_json,
 )
@@ -94,6 +99,72 @@ def start_execution(effect: StartExecution) -> Message:
     execution = effect.execution
     fields = {"execution": execution_to_json(execution, internal=True)}
     return _for(execution.id, "StartExecution", f"start-{execution.id}", fields, effect.at)
+
+
+class TickMode(StrEnum):
+    """Why a schedule is looked at: its date came (CLOCK, from what wakes it), the execution it last
+    started ended (RELEASE: a date waiting for it may go), or its flow or trigger changed (RECOVER: what
+    was missed meanwhile is recovered as the trigger says)."""
+
+    CLOCK = "CLOCK"
+    RELEASE = "RELEASE"
+    RECOVER = "RECOVER"
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    mode: TickMode
+    scheduled: datetime | None = None  # CLOCK: the date it was woken for
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.flow_id}/{self.trigger_id}"
+
+
+def tick_body(tick: Tick, scheduled: str | None = None) -> dict[str, Any]:
+    """`scheduled` replaces the tick's date as text (what wakes it fills it in: EventBridge Scheduler's
+    `<aws.scheduler.scheduled-time>`)."""
+    date = (
+        scheduled if scheduled is not None else (format_instant(tick.scheduled) if tick.scheduled else None)
+    )
+    return {
+        "kind": "ScheduleTick",
+        "namespace": tick.namespace,
+        "flowId": tick.flow_id,
+        "triggerId": tick.trigger_id,
+        "mode": tick.mode.value,
+        "scheduled": date,
+    }
+
+
+def schedule_tick(tick: Tick, reason: str, at: datetime | None = None) -> Message:
+    """Ticks of one trigger are ordered in their own group; `reason` tells re-sends apart from new ones;
+    `at`: not before then."""
+    group = "tick-" + hashlib.sha256(tick.key.encode()).hexdigest()  # a key may be longer than a group id
+    return Message(
+        QueueName.DISPATCH if at is None else QueueName.TIMER,
+        tick_body(tick),
+        dedup_id=f"{group}-{reason}",
+        group_id=group,
+        deliver_at=at,
+    )
+
+
+def decode_tick(body: dict[str, Any]) -> Tick | None:
+    """A schedule tick, or None for a message of an execution."""
+    if body.get("kind") != "ScheduleTick":
+        return None
+    scheduled = body.get("scheduled")
+    return Tick(
+        str(body["namespace"]),
+        str(body["flowId"]),
+        str(body["triggerId"]),
+        TickMode(body.get("mode") or TickMode.CLOCK),
+        parse_instant(scheduled) if scheduled else None,
+    )
 
 
 def run_task_dedup_id(task_run_id: str, attempt: int) -> str:

@@ -4,10 +4,9 @@ the API's with `trigger.*` set."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from engine.creation.inputs import InvalidInputsError
-from engine.creation.trigger_states import extra
+from engine.creation.trigger_states import extra, trigger_labels
 from engine.creation.webhook import (
     WebhookCall,
     WebhookError,
@@ -21,7 +20,7 @@ from engine.flow.model import Trigger
 from engine.model.execution import Execution
 from engine.ports import TriggerStateStore
 from engine.resources import NotFoundError
-from engine.runtime.port_services import PortServices, Scope
+from engine.runtime.port_services import Scope
 from engine.runtime.variables import execution_variables
 from engine.services.catalog import FlowCatalog
 from engine.services.executions import ExecutionService, FlowDisabledError
@@ -75,7 +74,7 @@ class WebhookService:
                 namespace,
                 flow_id,
                 inputs,
-                [("system.from", "trigger"), *self._labels(trigger, variables, services)],
+                [("system.from", "trigger"), *trigger_labels(trigger, variables, engine.renderer, services)],
                 trigger={"id": trigger.id, "type": trigger.type, "variables": variables},
             )
         except (InvalidInputsError, ExpressionError) as exc:
@@ -102,22 +101,3 @@ class WebhookService:
                 f"Webhook trigger '{outcome.trigger.id}': responseCode {code} is not an HTTP status"
             )
         return code
-
-    def _labels(
-        self, trigger: Trigger, variables: dict[str, Any], services: PortServices
-    ) -> list[tuple[str, str]]:
-        """The trigger's labels, rendered; one that fails to render is left out (spec part 1 §9.1)."""
-        labels = extra(trigger).get("labels") or {}
-        pairs = (
-            labels.items()
-            if isinstance(labels, dict)
-            else ((item.get("key"), item.get("value")) for item in labels if isinstance(item, dict))
-        )
-        rendered = []
-        for name, value in pairs:
-            try:
-                text = self.engine.renderer.render(str(value), {"trigger": variables}, services)
-            except ExpressionError:
-                continue
-            rendered.append((str(name), text))
-        return rendered

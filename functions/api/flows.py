@@ -143,11 +143,11 @@ def enable_by_query() -> dict[str, Any]:
 
 @router.delete("/flows/delete/by-ids")
 def delete_by_ids() -> dict[str, Any]:
-    repository = app.current().services.flows.repository
+    flows = app.current().services.flows
     count = 0
     for namespace, flow_id in _ids_body():
-        if repository.get(namespace, flow_id) is not None:
-            repository.delete(namespace, flow_id)
+        if flows.repository.get(namespace, flow_id) is not None:
+            flows.delete(namespace, flow_id)
             count += 1
     return {"count": count}
 
@@ -187,7 +187,7 @@ def update_flow(namespace: str, flow_id: str) -> dict[str, Any]:
 def delete_flow(namespace: str, flow_id: str) -> Response[str]:
     services = app.current().services
     services.catalog.record(namespace, flow_id)
-    services.flows.repository.delete(namespace, flow_id)
+    services.flows.delete(namespace, flow_id)
     return shapes.no_content()
 
 
@@ -222,7 +222,7 @@ def update_namespace(namespace: str) -> list[dict[str, Any]]:
         kept = {flow.id for flow, _ in parsed}
         for record in services.flows.repository.list(namespace):
             if record.id not in kept:
-                services.flows.repository.delete(namespace, record.id)
+                services.flows.delete(namespace, record.id)
     return [shapes.flow(record, source=False) for record in records]
 
 

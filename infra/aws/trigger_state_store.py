@@ -120,6 +120,7 @@ def _encode(state: ScheduleState) -> dict[str, Any]:
         "backfill": None
         if backfill is None
         else {
+            "id": backfill.id,
             "start": backfill.start.isoformat(),
             "end": _date(backfill.end),
             "current": backfill.current.isoformat(),
@@ -139,6 +140,7 @@ def _decode(data: dict[str, Any], version: int) -> ScheduleState:
         backfill=None
         if backfill is None
         else Backfill(
+            id=str(backfill["id"]),
             start=datetime.fromisoformat(backfill["start"]),
             end=_parsed(backfill.get("end")),
             current=datetime.fromisoformat(backfill["current"]),

@@ -130,11 +130,16 @@ class Pump:
         return any(self.visible(source) for source in self.sources)
 
     def idle(self) -> bool:
-        """No message in any pumped queue (visible, delayed or in flight) and no pending schedule."""
-        return self.next_due() is None and not self.ready()
+        """No message in any pumped queue (visible, delayed or in flight) and no pending one-time schedule
+        (recurring ones never run out)."""
+        return self._next_pending() is None and not self.ready()
 
     def next_due(self) -> datetime | None:
         """When the next hidden message or the next schedule comes due."""
+        candidates = [self._next_pending(), self._scheduler.recurring_due(self._clock.now())]
+        return min((c for c in candidates if c is not None), default=None)
+
+    def _next_pending(self) -> datetime | None:
         names = [url.rsplit("/", 1)[-1] for url in {source.queue_url for source in self.sources}]
         candidates = [*self._scheduler.pending()]
         hidden = next_visible(ACCOUNT_ID, self._stack.region, names)

@@ -48,6 +48,7 @@ def test_a_schedule_state_round_trips_and_is_written_conditionally(states: Trigg
         date=datetime(2026, 3, 28, 2, 30, tzinfo=PARIS),
         execution_id="abc",
         backfill=Backfill(
+            id="b1",
             start=datetime(2026, 1, 1, tzinfo=UTC),
             end=None,
             current=datetime(2026, 1, 2, tzinfo=UTC),
