@@ -122,12 +122,15 @@ class ScheduleService:
         end: datetime | None,
         inputs: dict[str, Any] | None = None,
         labels: tuple[tuple[str, str], ...] = (),
+        paused: bool = False,
     ) -> ScheduleState:
-        """Replay the dates from `start` to `end` (now when None), one execution after the other."""
+        """Replay the past dates from `start` to `end` (now when None), one execution after the other."""
         schedule = self._require(namespace, flow_id, trigger_id)
         if end is not None and end < start:
             raise ScheduleError("a backfill must end after it starts")
-        backfill = Backfill(self.engine.ids.new_id(), start, end, start, inputs or {}, labels)
+        if start > self.engine.clock.now():
+            raise ScheduleError("a backfill replays past dates: its start must be in the past")
+        backfill = Backfill(self.engine.ids.new_id(), start, end, start, inputs or {}, labels, paused)
 
         def change(state: ScheduleState) -> ScheduleState:
             if state.backfill is not None:

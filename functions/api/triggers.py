@@ -1,9 +1,11 @@
 """Triggers as Kestra's `/triggers` routes list and change them: what a flow declares, disabled or enabled
-through the API without a new revision of the flow (the trigger state store). Kite's Flow and Webhook
-triggers never lock, so there is nothing to unlock; schedules and backfills come with issue 14."""
+through the API without a new revision of the flow (the trigger state store), and where a schedule
+stands: its dates, the execution it waits for, its backfill. Flow and Webhook triggers never lock, so only
+a schedule has anything to unlock."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,6 +13,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.creation.trigger_states import Overrides, is_disabled
 from engine.flow.model import Flow, Trigger
+from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES, ScheduleError
+from engine.ports import ScheduleState
 from engine.resources import NotFoundError
 from functions import app
 from functions.api import shapes
@@ -22,18 +26,43 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 def _entry(flow: Flow, trigger: Trigger, overrides: Overrides) -> dict[str, Any]:
     definition = trigger.model_dump(mode="json", by_alias=True, exclude_none=True)
+    context = {
+        "tenantId": "main",
+        "namespace": flow.namespace,
+        "flowId": flow.id,
+        "triggerId": trigger.id,
+        "disabled": bool(is_disabled(flow, trigger, overrides) or flow.disabled),
+        "date": None,
+        "nextExecutionDate": None,
+    }
+    if trigger.type in SCHEDULE_TYPES | ON_DATES_TYPES:
+        state = app.current().services.schedules.state(flow.namespace, flow.id, trigger.id)
+        if state is not None:
+            context |= _schedule_context(state)
+    return {"abstractTrigger": definition, "triggerContext": context}
+
+
+def _schedule_context(state: ScheduleState) -> dict[str, Any]:
+    backfill = state.backfill
     return {
-        "abstractTrigger": definition,
-        "triggerContext": {
-            "tenantId": "main",
-            "namespace": flow.namespace,
-            "flowId": flow.id,
-            "triggerId": trigger.id,
-            "disabled": bool(is_disabled(flow, trigger, overrides) or flow.disabled),
-            "date": None,
-            "nextExecutionDate": None,
+        "date": _date(state.date),
+        "nextExecutionDate": _date(state.next),
+        "executionId": state.execution_id,
+        "backfill": None
+        if backfill is None
+        else {
+            "start": backfill.start.isoformat(),
+            "end": _date(backfill.end),
+            "currentDate": backfill.current.isoformat(),
+            "paused": backfill.paused,
+            "inputs": dict(backfill.inputs),
+            "labels": [{"key": k, "value": v} for k, v in backfill.labels],
         },
     }
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _triggers(namespace: str | None, flow_id: str | None) -> list[dict[str, Any]]:
@@ -101,8 +130,129 @@ def set_disabled_by_query() -> dict[str, Any]:
 
 @router.post("/triggers/<namespace>/<flow_id>/<trigger_id>/unlock")
 def unlock(namespace: str, flow_id: str, trigger_id: str) -> dict[str, Any]:
+    """A schedule waiting for an execution goes on without it."""
+    trigger = _trigger(namespace, flow_id, trigger_id)
+    schedules = app.current().services.schedules
+    state = schedules.state(namespace, flow_id, trigger_id) if _is_schedule(trigger) else None
+    if state is None or state.execution_id is None:
+        raise ApiError(409, "Trigger is not locked")
+    return _context(namespace, flow_id, trigger_id, schedules.unlock(namespace, flow_id, trigger_id))
+
+
+@router.post("/triggers/<namespace>/<flow_id>/<trigger_id>/restart")
+def restart(namespace: str, flow_id: str, trigger_id: str) -> dict[str, Any]:
+    """Look at the trigger again now (a schedule recovers what it missed)."""
     _trigger(namespace, flow_id, trigger_id)
-    raise ApiError(409, "Trigger is not locked")
+    services = app.current().services
+    services.schedules.recover(namespace, flow_id, [trigger_id])
+    state = services.schedules.state(namespace, flow_id, trigger_id)
+    return _context(namespace, flow_id, trigger_id, state)
+
+
+@router.put("/triggers")
+def update_trigger() -> dict[str, Any]:
+    """Kestra's trigger update: `disabled`, and a `backfill` to start."""
+    body = json_body(router.current_event, {})
+    namespace, flow_id, trigger_id = _key(body)
+    trigger = _trigger(namespace, flow_id, trigger_id)
+    services = app.current().services
+    if isinstance(body.get("disabled"), bool):
+        _set_disabled([(namespace, flow_id, trigger_id)], disabled=body["disabled"])
+    backfill = body.get("backfill")
+    state = services.schedules.state(namespace, flow_id, trigger_id) if _is_schedule(trigger) else None
+    if isinstance(backfill, dict):
+        if not _is_schedule(trigger):
+            raise ApiError(
+                422, f"Invalid entity: trigger '{trigger_id}' is not a schedule: it cannot backfill"
+            )
+        state = _start_backfill(namespace, flow_id, trigger_id, backfill)
+    return _context(namespace, flow_id, trigger_id, state)
+
+
+@router.put("/triggers/backfill/pause")
+def pause_backfill() -> dict[str, Any]:
+    return _backfill_change(json_body(router.current_event, {}), "pause")
+
+
+@router.put("/triggers/backfill/unpause")
+def unpause_backfill() -> dict[str, Any]:
+    return _backfill_change(json_body(router.current_event, {}), "unpause")
+
+
+@router.post("/triggers/backfill/delete")
+def delete_backfill() -> dict[str, Any]:
+    return _backfill_change(json_body(router.current_event, {}), "delete")
+
+
+@router.post("/triggers/backfill/<action>/by-triggers")
+def backfill_by_triggers(action: str) -> dict[str, Any]:
+    body = json_body(router.current_event, [])
+    if not isinstance(body, list):
+        raise ApiError(422, "Invalid entity: the body must be a list of triggers")
+    for trigger in body:
+        _backfill_change(trigger, action)
+    return {"count": len(body)}
+
+
+def _backfill_change(body: Any, action: str) -> dict[str, Any]:
+    namespace, flow_id, trigger_id = _key(body)
+    _trigger(namespace, flow_id, trigger_id)
+    schedules = app.current().services.schedules
+    try:
+        if action in ("pause", "unpause"):
+            state = schedules.pause_backfill(namespace, flow_id, trigger_id, paused=action == "pause")
+        elif action == "delete":
+            state = schedules.delete_backfill(namespace, flow_id, trigger_id)
+        else:
+            raise NotFoundError(f"No backfill action {action}")
+    except ScheduleError as exc:
+        raise ApiError(422, f"Invalid entity: {exc}") from None
+    return _context(namespace, flow_id, trigger_id, state)
+
+
+def _start_backfill(namespace: str, flow_id: str, trigger_id: str, backfill: dict[str, Any]) -> ScheduleState:
+    try:
+        start = datetime.fromisoformat(str(backfill.get("start")))
+        end = datetime.fromisoformat(str(backfill["end"])) if backfill.get("end") else None
+    except ValueError:
+        raise ApiError(422, "Invalid entity: backfill start and end must be ISO-8601 dates") from None
+    labels = backfill.get("labels") or []
+    pairs = labels.items() if isinstance(labels, dict) else ((x.get("key"), x.get("value")) for x in labels)
+    try:
+        return app.current().services.schedules.backfill(
+            namespace,
+            flow_id,
+            trigger_id,
+            start=start if start.tzinfo else start.replace(tzinfo=UTC),
+            end=end if end is None or end.tzinfo else end.replace(tzinfo=UTC),
+            inputs=dict(backfill.get("inputs") or {}),
+            labels=tuple((str(k), str(v)) for k, v in pairs),
+            paused=bool(backfill.get("paused")),
+        )
+    except ScheduleError as exc:
+        raise ApiError(422, f"Invalid entity: {exc}") from None
+
+
+def _key(body: Any) -> tuple[str, str, str]:
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) for k in ("namespace", "flowId", "triggerId")
+    ):
+        raise ApiError(422, "Invalid entity: a trigger needs namespace, flowId and triggerId")
+    return body["namespace"], body["flowId"], body["triggerId"]
+
+
+def _context(namespace: str, flow_id: str, trigger_id: str, state: ScheduleState | None) -> dict[str, Any]:
+    services = app.current().services
+    flow = services.catalog.graph(namespace, flow_id).flow
+    trigger = _trigger(namespace, flow_id, trigger_id)
+    context: dict[str, Any] = _entry(flow, trigger, services.trigger_states.disabled())["triggerContext"]
+    if state is not None:
+        context |= _schedule_context(state)
+    return context
+
+
+def _is_schedule(trigger: Trigger) -> bool:
+    return trigger.type in SCHEDULE_TYPES | ON_DATES_TYPES
 
 
 @router.delete("/triggers/<namespace>/<flow_id>/<trigger_id>")
@@ -116,9 +266,12 @@ def delete_trigger(namespace: str, flow_id: str, trigger_id: str) -> Response[st
 def _set_disabled(keys: list[tuple[str, str, str]], *, disabled: bool) -> dict[str, Any]:
     for key in keys:
         _trigger(*key)
-    states = app.current().services.trigger_states
+    services = app.current().services
     for namespace, flow_id, trigger_id in keys:
-        states.set_disabled(namespace, flow_id, trigger_id, disabled)
+        services.trigger_states.set_disabled(namespace, flow_id, trigger_id, disabled)
+        if not disabled:
+            # Enabled again: a schedule recovers what it missed as its recoverMissedSchedules says.
+            services.schedules.recover(namespace, flow_id, [trigger_id])
     return {"count": len(keys)}
 
 

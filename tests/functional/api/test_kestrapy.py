@@ -364,3 +364,41 @@ def test_triggers_are_disabled_and_enabled_without_a_new_revision(client: Kestra
     client.triggers.delete_trigger(TENANT, "demo.client", "hooked2", "hook")
     with pytest.raises(NotFoundException):
         client.triggers.delete_trigger(TENANT, "demo.client", "hooked2", "nope")
+
+
+def test_a_schedule_backfills_through_the_triggers_api(client: KestraClient) -> None:
+    source = GREET.replace("id: greet\n", "id: nightly\n", 1) + (
+        "triggers:\n  - id: daily\n    type: io.kestra.plugin.core.trigger.Schedule\n"
+        '    cron: "0 2 * * *"\n    timezone: Europe/Paris\n    inputs:\n      name: scheduled\n'
+    )
+    client.flows.create_flow(TENANT, source)
+    trigger = {"namespace": "demo.client", "flowId": "nightly", "triggerId": "daily"}
+    backfill = {"start": "2025-12-01T00:00:00Z", "end": "2025-12-04T00:00:00Z", "paused": True}
+    path = client.triggers._tenant_path(TENANT, "triggers")
+    started = client.triggers._raw_json_request("PUT", path, body={**trigger, "backfill": backfill})
+    assert started["backfill"]["start"] == "2025-12-01T00:00:00+00:00"
+
+    def backfilled() -> list[str]:
+        found = client.executions.search_executions_by_flow_id(TENANT, "demo.client", "nightly")
+        return sorted(str(e["trigger"]["variables"]["date"]) for e in found["results"])
+
+    assert client.triggers.pause_backfill(TENANT, trigger)["backfill"]["paused"] is True
+    time.sleep(0.3)
+    assert backfilled() == []  # created paused: nothing runs until it is resumed
+    assert client.triggers.unpause_backfill(TENANT, trigger)["backfill"]["paused"] is False
+    deadline = time.monotonic() + 20
+    while len(backfilled()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert backfilled() == [
+        "2025-12-01T02:00:00+01:00",
+        "2025-12-02T02:00:00+01:00",
+        "2025-12-03T02:00:00+01:00",
+    ]
+    (entry,) = client.triggers.search_triggers_for_flow(TENANT, "demo.client", "nightly")["results"]
+    assert entry["triggerContext"]["nextExecutionDate"].endswith("T02:00:00+01:00")
+    assert entry["triggerContext"]["backfill"] is None
+    with pytest.raises(UnprocessableEntityException):
+        client.triggers.pause_backfill(TENANT, trigger)  # done: there is none left
+    with pytest.raises(UnprocessableEntityException):
+        ahead = {"start": "2099-01-01T00:00:00Z"}
+        client.triggers._raw_json_request("PUT", path, body={**trigger, "backfill": ahead})

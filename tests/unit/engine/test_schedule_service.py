@@ -1,0 +1,174 @@
+"""The scheduler's decisions on the in-memory adapters: which dates start executions, when a date waits,
+what a recovery keeps (issue 14). The test plays EventBridge Scheduler: it sets the clock and ticks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.memory.runner import InMemoryRunner
+from engine.model.execution import Execution
+from engine.services.messages import Tick, TickMode
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _flow(cron: str, *, extra: str = "", tasks: str = "") -> str:
+    return f"""id: sched
+namespace: demo
+tasks:
+  - id: when
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ trigger.date }}}}"
+{tasks}triggers:
+  - id: clock
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "{cron}"
+{extra}"""
+
+
+def _runner(source: str, at: datetime) -> InMemoryRunner:
+    runner = InMemoryRunner()
+    runner.clock.set(at)
+    runner.deploy(source)
+    runner.drain_now()  # the recovery tick a save sends: the trigger starts from its next date
+    return runner
+
+
+def _wake(runner: InMemoryRunner, at: datetime) -> None:
+    """EventBridge Scheduler firing for `at`."""
+    runner.clock.set(max(runner.clock.now(), at))
+    runner.services.schedules.tick(Tick("demo", "sched", "clock", TickMode.CLOCK, at))
+    runner.drain_now()
+
+
+def _dates(runner: InMemoryRunner) -> list[str]:
+    executions: list[Execution] = runner.services.store.search("demo", "sched")
+    return sorted(str((e.trigger or {})["variables"]["date"]) for e in executions)
+
+
+def test_paris_dst_days_fire_as_kestra_fires() -> None:
+    """Spring forward (29 March 2026): 02:30 does not exist, that day has none; 01:30 fires. Fall back
+    (25 October 2026): 02:30 comes twice, it fires once, at the summer offset; 01:30 is not repeated."""
+    for cron, expected in [
+        (
+            "30 2 * * *",
+            [
+                "2026-03-28T02:30:00+01:00",
+                "2026-03-30T02:30:00+02:00",
+                "2026-10-24T02:30:00+02:00",
+                "2026-10-25T02:30:00+02:00",
+                "2026-10-26T02:30:00+01:00",
+            ],
+        ),
+        (
+            "30 1 * * *",
+            [
+                "2026-03-28T01:30:00+01:00",
+                "2026-03-29T01:30:00+01:00",
+                "2026-03-30T01:30:00+02:00",
+                "2026-10-24T01:30:00+02:00",
+                "2026-10-25T01:30:00+02:00",
+                "2026-10-26T01:30:00+01:00",
+            ],
+        ),
+    ]:
+        fired: list[str] = []
+        for first_day, last_day in [(datetime(2026, 3, 28), 3), (datetime(2026, 10, 24), 3)]:
+            start = first_day.replace(tzinfo=PARIS) - timedelta(hours=1)
+            runner = _runner(_flow(cron, extra="    timezone: Europe/Paris\n"), start)
+            at = start
+            while at < start + timedelta(days=last_day):
+                at += timedelta(minutes=30)
+                _wake(runner, at)
+            fired += _dates(runner)
+        assert fired == expected, cron
+
+
+def test_a_date_waits_while_the_last_execution_runs_then_starts() -> None:
+    pause = "  - id: hold\n    type: io.kestra.plugin.core.flow.Pause\n"
+    runner = _runner(_flow("* * * * *", tasks=pause), datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC))
+    _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    _wake(runner, datetime(2026, 6, 1, 10, 2, tzinfo=UTC))
+    _wake(runner, datetime(2026, 6, 1, 10, 3, tzinfo=UTC))
+    assert _dates(runner) == ["2026-06-01T10:01:00+00:00"]  # paused: the others wait
+    (first,) = runner.services.store.search("demo", "sched")
+    runner.services.executions.resume(first.id)
+    runner.drain_now()  # its end releases 10:02, whose pause holds 10:03 in turn
+    assert _dates(runner) == ["2026-06-01T10:01:00+00:00", "2026-06-01T10:02:00+00:00"]
+
+
+def test_conditions_skip_a_date_and_say_why() -> None:
+    weekend = "    conditions:\n      - type: io.kestra.plugin.core.condition.Weekend\n"
+    runner = _runner(_flow("0 9 * * *", extra=weekend), datetime(2026, 6, 4, 12, tzinfo=UTC))  # Thursday
+    runner.clock.set(datetime(2026, 6, 5, 9, 0, 1, tzinfo=UTC))
+    report = runner.services.schedules.tick(
+        Tick("demo", "sched", "clock", TickMode.CLOCK, datetime(2026, 6, 5, 9, tzinfo=UTC))
+    )
+    assert report.started is None
+    assert report.skipped == ((datetime(2026, 6, 5, 9, tzinfo=UTC), "skipped by Weekend"),)
+    runner.clock.set(datetime(2026, 6, 6, 9, 0, 1, tzinfo=UTC))
+    _wake(runner, datetime(2026, 6, 6, 9, tzinfo=UTC))
+    (saturday,) = runner.services.store.search("demo", "sched")
+    assert saturday.trigger is not None
+    # trigger.previous and trigger.next skip what the conditions skip.
+    assert saturday.trigger["variables"] == {
+        "date": "2026-06-06T09:00:00+00:00",
+        "next": "2026-06-07T09:00:00+00:00",
+        "previous": "2026-05-31T09:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("recovery", "expected"),
+    [
+        ("ALL", ["10:01", "10:02", "10:03", "10:04", "10:05"]),
+        ("LAST", ["10:01", "10:04", "10:05"]),
+        ("NONE", ["10:01", "10:05"]),
+    ],
+)
+def test_an_outage_seen_by_the_next_wake_is_recovered_as_the_trigger_says(
+    recovery: str, expected: list[str]
+) -> None:
+    runner = _runner(
+        _flow("* * * * *", extra=f"    recoverMissedSchedules: {recovery}\n"),
+        datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC),
+    )
+    _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    # 10:02 to 10:04 never woke it (an outage); 10:05 does.
+    _wake(runner, datetime(2026, 6, 1, 10, 5, tzinfo=UTC))
+    assert [d[11:16] for d in _dates(runner)] == expected
+
+
+def test_schedule_on_dates_fires_each_date_once() -> None:
+    source = """id: sched
+namespace: demo
+tasks:
+  - id: when
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.date }}"
+triggers:
+  - id: clock
+    type: io.kestra.plugin.core.trigger.ScheduleOnDates
+    timezone: Europe/Paris
+    dates:
+      - 2026-06-01T12:00:00
+      - 2026-06-02T12:00:00+02:00
+"""
+    runner = _runner(source, datetime(2026, 5, 31, tzinfo=UTC))
+    (wake,) = runner.wakes.wakes[("demo", "sched")]
+    assert wake.trigger_id == "clock"
+    for day in (1, 1, 2, 3):
+        _wake(runner, datetime(2026, 6, day, 10, tzinfo=UTC))
+    assert _dates(runner) == ["2026-06-01T12:00:00+02:00", "2026-06-02T12:00:00+02:00"]
+    variables = [(e.trigger or {})["variables"] for e in runner.services.store.search("demo", "sched")]
+    assert {v["next"] for v in variables} == {"2026-06-02T12:00:00+02:00", None}
+
+
+def test_a_disabled_flow_has_no_wakes_and_starts_nothing() -> None:
+    runner = _runner(_flow("* * * * *") + "disabled: true\n", datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC))
+    assert ("demo", "sched") not in runner.wakes.wakes
+    _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    assert _dates(runner) == []
