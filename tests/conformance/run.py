@@ -8,9 +8,9 @@
 Each case gets a fresh Kite with every `*.yaml` and `*.yml` of its folder deployed. A single-run case (no
 `scenario`) has its execution created with the case's inputs and labels, run until fully terminated, and
 each `expect` key checked on its own (checks.py); a scenario runs its steps in order (scenario.py), checking
-each step's `expect`. A case passes only when every key was checked and held; cases needing what Kite lacks
-(Schedule triggers) are skipped with the reason. The exit status is non-zero only
-when a case of baseline.txt fails, so new failures elsewhere do not break the build.
+each step's `expect`. A case passes only when every key was checked and held; a case with a step the runner
+does not know is skipped with the reason. The exit status is non-zero only when a case of baseline.txt
+fails, so new failures elsewhere do not break the build.
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def _run(case: dict[str, Any], folder: Path, backend: Backend, outcome: Outcome)
             outcome.verdicts["deploy"] = checks.fail(f"{path.name}: {first_line(exc)}")
             return
         flows[f"{namespace}.{flow_id}"] = (namespace, flow_id)
+        # The README: Schedule triggers must not fire by themselves while a case runs. Without wakes the
+        # scheduler is off; an `evaluateSchedule` step still starts the date it names.
+        backend.services.schedules.wakes.set(namespace, flow_id, [])
     scenario = Scenario(case, backend, flows, outcome.verdicts)
     scenario.play(steps, numbered="scenario" in case)
     if not outcome.verdicts:

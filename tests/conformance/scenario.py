@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +31,6 @@ from tests.conformance.expect import mismatch
 from tests.conformance.rejections import rejection_errors, rejection_texts
 
 TERMINATED = "TERMINATED"
-# Steps that need what Kite does not have yet: their cases are skipped with the reason, never run.
-UNSUPPORTED = {"evaluateSchedule": "Schedule trigger evaluation"}
 # Steps that go through the stack's HTTP API: a backend without one skips their cases.
 THROUGH_HTTP = frozenset({"webhook"})
 _PUMP_SLICE_S = 0.5
@@ -57,7 +55,7 @@ def single_run(case: Json) -> Json:
 
 
 def step_kind(step: Mapping[str, Any]) -> str | None:
-    kinds = [kind for kind in (*STEPS, *UNSUPPORTED) if kind in step]
+    kinds = [kind for kind in STEPS if kind in step]
     return kinds[0] if len(kinds) == 1 else None
 
 
@@ -68,9 +66,6 @@ def skip_reason(steps: list[Json], *, has_http: bool = True) -> str | None:
         return "a scenario step this runner does not know (not checked)"
     if not has_http and THROUGH_HTTP.intersection(k for k in kinds if k):
         return "webhook steps need the stack's HTTP API, which this backend has not (not checked)"
-    missing = sorted({UNSUPPORTED[kind] for kind in kinds if kind in UNSUPPORTED})
-    if missing:
-        return f"{' and '.join(missing)}: not in Kite yet (not checked)"
     return None
 
 
@@ -253,6 +248,32 @@ class Scenario:
         self.aliases.setdefault("main", created[0].id)
         self._await(created[0].id, TERMINATED, step["expect"])
 
+    def evaluate_schedule(self, step: Json) -> None:
+        """The execution the flow's Schedule trigger starts for `date`: a backfill of that one date (the
+        scheduler is off during a case), awaited to its end."""
+        namespace, flow_id = self.flows[f"{self.case['namespace']}.{self.case['flowId']}"]
+        date = datetime.fromisoformat(str(step["date"]))
+        try:
+            self.backend.services.schedules.backfill(
+                namespace, flow_id, step["triggerId"], start=date, end=date
+            )
+        except (LookupError, ValueError) as exc:
+            raise StepFailed("evaluateSchedule", f"refused: {first_line(exc)}") from exc
+
+        def started() -> list[Execution]:
+            return [
+                e
+                for e in self._of_flow(f"{namespace}.{flow_id}")
+                if e.trigger and e.trigger.get("id") == step["triggerId"]
+            ]
+
+        try:
+            self.backend.wait_until(lambda: bool(started()), TIMEOUT_S)
+        except NotTerminatedError as exc:
+            raise StepFailed("evaluateSchedule", f"no execution was started: {exc}") from exc
+        self.aliases[step["evaluateSchedule"]] = started()[0].id
+        self._await(started()[0].id, TERMINATED, step.get("expect") or {})
+
     def expect_no_execution(self, step: Json) -> None:
         found = [e.state.current.value for e in self._of_flow(step["expectNoExecution"])]
         self.record("expectNoExecution", checks.fail(f"executions in {found}") if found else checks.PASSED)
@@ -367,6 +388,7 @@ STEPS: dict[str, tuple[Callable[[Scenario, Json], None], frozenset[str]]] = {
     "sleep": (Scenario.sleep, frozenset()),
     "awaitFlow": (Scenario.await_flow, frozenset({"until", "count", "expect"})),
     "expectNoExecution": (Scenario.expect_no_execution, frozenset()),
+    "evaluateSchedule": (Scenario.evaluate_schedule, frozenset({"triggerId", "date", "expect"})),
     "webhook": (
         Scenario.webhook,
         frozenset({"key", "method", "query", "body", "rawBody", "expect", "expectResponse"}),

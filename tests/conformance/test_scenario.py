@@ -132,5 +132,5 @@ def test_refusals_and_facts_not_checked_fail(tmp_path: Path) -> None:
 
 
 def test_steps_kite_cannot_run_skip_the_case(tmp_path: Path) -> None:
-    outcome = _play(tmp_path, [{"run": "main"}, {"evaluateSchedule": "s"}])
-    assert outcome.line() == "SKIP case: Schedule trigger evaluation: not in Kite yet (not checked)"
+    outcome = _play(tmp_path, [{"run": "main"}, {"teleport": "s"}])
+    assert outcome.line() == "SKIP case: a scenario step this runner does not know (not checked)"
