@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from engine.flow.graph import FlowGraph
-from engine.flow.schedule import Cron, OnDates
+from engine.flow.schedule import Dates
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry, LogPurge
 from engine.model.state import StateType
@@ -125,7 +125,7 @@ class Wake:
     """When a schedule must be looked at: at the dates of `dates` (a trigger's cron or date list)."""
 
     trigger_id: str
-    dates: Cron | OnDates
+    dates: Dates
 
 
 class TriggerWakes(Protocol):

@@ -133,12 +133,22 @@ class Sandbox(Protocol):
         ...
 
 
+class Triggers(Protocol):
+    """Flows' triggers, as a task may switch them (`trigger.Toggle`)."""
+
+    def set_enabled(self, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
+        """Raises NotFoundError for a flow or a trigger that does not exist."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """The outside world a running task and its expressions may reach."""
+    """The outside world a running task and its expressions may reach. `triggers` is the services' own:
+    they fill it in when they are built."""
 
     secrets: SecretStore
     kv: KVStore
     storage: Storage
     http: HttpClient
     sandbox: Sandbox
+    triggers: Triggers | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.creation.conditions import ConditionContext, ConditionError, evaluate
 from engine.expressions import Renderer, RenderServices
-from engine.flow.schedule import Cron, OnDates, iso, trigger_variables
+from engine.flow.schedule import Dates, iso, trigger_variables
 
 # How many dates `trigger.next` and `trigger.previous` look through for one the conditions let pass.
 NEIGHBOUR_SEARCH = 400
@@ -19,7 +19,7 @@ NEIGHBOUR_SEARCH = 400
 
 @dataclass(frozen=True, slots=True)
 class ScheduleView:
-    dates: Cron | OnDates
+    dates: Dates
     conditions: Sequence[Any]
     renderer: Renderer
     variables: Mapping[str, Any]  # what else expressions see (the configured globals)

@@ -16,10 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from engine.model.durations import parse_duration
+
 SCHEDULE_TYPES = frozenset(
     {"io.kestra.plugin.core.trigger.Schedule", "io.kestra.core.models.triggers.types.Schedule"}
 )
 ON_DATES_TYPES = frozenset({"io.kestra.plugin.core.trigger.ScheduleOnDates"})
+# Polling triggers: evaluated every `interval`; an evaluation whose condition holds starts an execution.
+POLLING_TYPES = frozenset({"io.kestra.plugin.core.http.Trigger", "io.kestra.plugin.fs.http.Trigger"})
+SCHEDULED_TYPES = SCHEDULE_TYPES | ON_DATES_TYPES | POLLING_TYPES
 NICKNAMES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -40,8 +45,12 @@ class ScheduleError(ValueError):
     """A cron or a time zone Kestra would refuse."""
 
 
-def dates_of(kind: str, properties: Mapping[str, Any]) -> Cron | OnDates | None:
+def dates_of(kind: str, properties: Mapping[str, Any]) -> Dates | None:
     """The dates of a trigger of type `kind` (None: not a schedule); raises ScheduleError."""
+    if kind in POLLING_TYPES:
+        if not properties.get("uri"):
+            raise ScheduleError("an HTTP trigger needs a uri")
+        return Interval.parse(properties.get("interval"))
     if kind in ON_DATES_TYPES:
         return OnDates.parse(properties.get("dates"), properties.get("timezone"))
     if kind in SCHEDULE_TYPES:
@@ -53,14 +62,17 @@ def dates_of(kind: str, properties: Mapping[str, Any]) -> Cron | OnDates | None:
     return None
 
 
-def recovery(properties: Mapping[str, Any]) -> str:
-    """`recoverMissedSchedules`, ALL unless said otherwise (Kestra's global default)."""
+def recovery(kind: str, properties: Mapping[str, Any]) -> str:
+    """`recoverMissedSchedules`, ALL unless said otherwise (Kestra's global default); a polling trigger
+    never makes up for evaluations it missed."""
+    if kind in POLLING_TYPES:
+        return "NONE"
     return str(properties.get("recoverMissedSchedules") or "ALL")
 
 
 def validate_schedule(kind: str, properties: Mapping[str, Any]) -> None:
     dates_of(kind, properties)
-    if recovery(properties) not in RECOVERIES:
+    if recovery(kind, properties) not in RECOVERIES:
         raise ScheduleError(
             f"recoverMissedSchedules must be one of {', '.join(RECOVERIES)}, "
             f"got '{properties.get('recoverMissedSchedules')}'"
@@ -145,7 +157,7 @@ def iso(date: datetime) -> str:
     return date.isoformat()
 
 
-def trigger_variables(dates: Cron | OnDates, date: datetime) -> dict[str, Any]:
+def trigger_variables(dates: Dates, date: datetime) -> dict[str, Any]:
     """`trigger.date`, `trigger.next`, `trigger.previous` of the execution for `date` (null when there is
     none: the last of a ScheduleOnDates list)."""
     following, preceding = dates.next(date), dates.previous(date)
@@ -187,3 +199,40 @@ class OnDates:
 
     def upcoming(self, start: datetime, count: int) -> list[datetime]:
         return [d for d in self.dates if d > start][:count]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A polling trigger's evaluations: every `every`, counted from the epoch (so that every process finds
+    the same dates)."""
+
+    every: timedelta
+
+    @staticmethod
+    def parse(value: Any) -> Interval:
+        try:
+            every = parse_duration(str(value)) if value is not None else timedelta(seconds=60)
+        except ValueError:
+            raise ScheduleError(f"interval '{value}' is not an ISO-8601 duration") from None
+        if every < timedelta(seconds=1):
+            raise ScheduleError(f"interval {value} is shorter than a second")
+        return Interval(every)
+
+    def next(self, after: datetime) -> datetime:
+        return _EPOCH + ((after - _EPOCH) // self.every + 1) * self.every
+
+    def previous(self, before: datetime) -> datetime:
+        steps, rest = divmod(before - _EPOCH, self.every)
+        return _EPOCH + (steps if rest else steps - 1) * self.every
+
+    def upcoming(self, start: datetime, count: int) -> list[datetime]:
+        found = [self.next(start)]
+        while len(found) < count:
+            found.append(found[-1] + self.every)
+        return found[:count]
+
+
+Dates = Cron | OnDates | Interval

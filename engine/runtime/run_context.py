@@ -13,6 +13,7 @@ from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.files import execution_prefix, kestra_path
 from engine.model.logs import LogEntry
+from engine.resources import NotFoundError
 from engine.runtime.port_services import PortServices
 from engine.task_api import PropertyRenderError, TaskFailedError
 
@@ -74,6 +75,15 @@ class TaskRunContext:
         try:
             return self.services.secret(key)
         except EvalError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def set_trigger_enabled(self, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
+        triggers = self.services.resources.triggers
+        if triggers is None:
+            raise TaskFailedError("Triggers cannot be switched here")
+        try:
+            triggers.set_enabled(namespace, flow_id, trigger_id, enabled)
+        except NotFoundError as exc:
             raise TaskFailedError(str(exc)) from None
 
     def put_file(self, name: str, data: bytes) -> str:

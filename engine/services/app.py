@@ -24,6 +24,7 @@ from engine.services.executions import ExecutionService
 from engine.services.flow_triggers import FlowTriggers
 from engine.services.flows import FlowService
 from engine.services.schedules import ScheduleService
+from engine.services.trigger_switch import TriggerSwitch
 from engine.services.webhooks import WebhookService
 from engine.services.worker import Worker
 
@@ -35,6 +36,7 @@ class Services:
     executions: ExecutionService
     webhooks: WebhookService
     schedules: ScheduleService
+    triggers: TriggerSwitch
     trigger_states: TriggerStateStore
     dispatcher: Dispatcher
     worker: Worker
@@ -63,6 +65,8 @@ class Services:
         renderer = Renderer()
         config = config or EngineConfig()
         catalog = FlowCatalog(flows, config.plugin_defaults)
+        switch = TriggerSwitch(catalog, trigger_states, bus, clock)
+        resources = replace(resources, triggers=switch)
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
         if max_writes is not None:
             engine = replace(engine, max_writes=max_writes)
@@ -71,13 +75,14 @@ class Services:
         dispatcher = Dispatcher(
             catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions, trigger_states)
         )
-        schedules = ScheduleService(catalog, executions, engine, trigger_states, wakes, bus, store)
+        schedules = ScheduleService(catalog, executions, engine, trigger_states, wakes, bus, store, switch)
         return Services(
             flows=FlowService(flows, config.plugin_defaults, schedules),
             catalog=catalog,
             executions=executions,
             webhooks=WebhookService(catalog, executions, engine, trigger_states),
             schedules=schedules,
+            triggers=switch,
             trigger_states=trigger_states,
             dispatcher=dispatcher,
             worker=Worker(catalog, bus, clock, ids, renderer, resources, config, store, dispatcher),

@@ -213,6 +213,8 @@ class Dispatcher:
                 if graph.flow.concurrency is not None:
                     outbox.append(messages.release_slot(execution.id, attempt))
                 outbox += _schedule_release(result.execution, attempt)
+                if self.flow_triggers is not None:
+                    self.flow_triggers.stop_after(graph.flow, result.execution)
             elif isinstance(effect, StartExecution):
                 outbox.append(messages.start_execution(effect))
             elif isinstance(effect, Notify):

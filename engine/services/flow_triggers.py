@@ -77,6 +77,15 @@ class FlowTriggers:
                     )
         return started
 
+    def stop_after(self, flow: Flow, ended: Execution) -> None:
+        """The trigger that started `ended` disables itself when `ended` is in one of its `stopAfter` states
+        (spec part 1 §9.1), whatever its kind."""
+        started_by = (ended.trigger or {}).get("id")
+        for trigger in flow.triggers or ():
+            stop_after = extra(trigger).get("stopAfter") or ()
+            if trigger.id == started_by and ended.state.current.value in stop_after:
+                self.trigger_states.set_disabled(flow.namespace, flow.id, trigger.id, True)
+
     def _listeners(self) -> list[tuple[Flow, int]]:
         """The flows with a Flow trigger (and their revisions), read again only when a flow changed: one read
         of the flows' generation per look, not a listing of every flow."""

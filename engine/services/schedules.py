@@ -26,7 +26,7 @@ from engine.creation.trigger_states import extra, is_disabled, trigger_labels
 from engine.executor.context import EngineContext
 from engine.expressions import ExpressionError
 from engine.flow.model import Flow, Trigger
-from engine.flow.schedule import Cron, OnDates, ScheduleError, dates_of, iso, recovery
+from engine.flow.schedule import Cron, Dates, Interval, OnDates, ScheduleError, dates_of, iso, recovery
 from engine.model.ids import derived_id
 from engine.ports import (
     Backfill,
@@ -44,6 +44,8 @@ from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.executions import ExecutionBlockedError, ExecutionService, FlowDisabledError
 from engine.services.messages import Tick, TickMode
+from engine.services.polling import poll
+from engine.services.trigger_switch import TriggerSwitch
 
 # Dates one tick goes through looking for one its conditions let pass; the next tick goes on from there.
 MAX_LOOKS = 1000
@@ -66,7 +68,7 @@ class TickReport:
 class _Schedule:
     flow: Flow
     trigger: Trigger
-    dates: Cron | OnDates
+    dates: Dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class ScheduleService:
     wakes: TriggerWakes
     bus: MessageBus
     store: ExecutionStore
+    switch: TriggerSwitch
 
     def flow_saved(self, flow: Flow) -> None:
         """Wake the flow's enabled schedules at their dates, and look at each now: a new one starts from its
@@ -92,9 +95,7 @@ class ScheduleService:
         self.wakes.set(namespace, flow_id, [])
 
     def recover(self, namespace: str, flow_id: str, trigger_ids: list[str]) -> None:
-        now = iso(self.engine.clock.now())
-        ticks = [Tick(namespace, flow_id, trigger_id, TickMode.RECOVER) for trigger_id in trigger_ids]
-        self.bus.send([messages.schedule_tick(tick, f"recover-{now}") for tick in ticks])
+        self.switch.recover(namespace, flow_id, trigger_ids)
 
     def tick(self, tick: Tick) -> TickReport:
         schedule = self._schedule(tick.namespace, tick.flow_id, tick.trigger_id)
@@ -126,6 +127,8 @@ class ScheduleService:
     ) -> ScheduleState:
         """Replay the past dates from `start` to `end` (now when None), one execution after the other."""
         schedule = self._require(namespace, flow_id, trigger_id)
+        if isinstance(schedule.dates, Interval):
+            raise ScheduleError(f"trigger '{trigger_id}' polls: only a schedule backfills")
         if end is not None and end < start:
             raise ScheduleError("a backfill must end after it starts")
         if start > self.engine.clock.now():
@@ -185,15 +188,14 @@ class ScheduleService:
         for _ in range(MAX_LOOKS):
             if date is None or date > now:
                 break
-            reason = self._refusal(view, date)
-            if reason is None:
-                started = self._start(schedule, view, date, f"schedule/{schedule.trigger.id}/{iso(date)}")
+            variables, reason = self._evaluate(schedule, view, date)
+            if variables is not None:
+                started = self._start(schedule, variables, f"schedule/{schedule.trigger.id}/{iso(date)}")
                 if started is not None:
                     state = replace(state, next=schedule.dates.next(date), date=date, execution_id=started)
                     self._save(schedule, state)
                     return TickReport(started, tuple(skipped)), state
-                reason = "the execution was refused"
-            skipped.append((date, reason))
+            skipped.append((date, reason or "the execution was refused"))
             date = schedule.dates.next(date)
         state = replace(state, next=date)
         if stored is None or state != stored:
@@ -213,33 +215,36 @@ class ScheduleService:
         for _ in range(MAX_LOOKS):
             if date is None or date > end:
                 return None, replace(state, backfill=None)
-            reason = self._refusal(view, date)
-            if reason is None:
+            variables, reason = self._evaluate(schedule, view, date)
+            if variables is not None:
                 purpose = f"backfill/{backfill.id}/{iso(date)}"
-                started = self._start(schedule, view, date, purpose, backfill)
+                started = self._start(schedule, variables, purpose, backfill)
                 if started is not None:
                     following = schedule.dates.next(date)
                     moved = replace(backfill, current=following or end + _INSTANT)
                     return TickReport(started, tuple(skipped)), replace(
                         state, backfill=moved, execution_id=started
                     )
-                reason = "the execution was refused"
-            skipped.append((date, reason))
+            skipped.append((date, reason or "the execution was refused"))
             date = schedule.dates.next(date)
         moved = replace(backfill, current=date or end + _INSTANT)
         return TickReport(None, tuple(skipped)), replace(state, backfill=moved)
 
     def _wake_soon(self, tick: Tick, schedule: _Schedule, state: ScheduleState) -> None:
-        """A cron with seconds is woken every minute at most (EventBridge cannot say seconds): the tick
-        wakes its next date itself when it comes within the minute."""
+        """A cron with seconds, or a polling interval under a minute, is woken every minute at most
+        (EventBridge cannot say seconds): the tick wakes its next date itself when it comes within the
+        minute."""
         dates, upcoming = schedule.dates, state.next
-        if not isinstance(dates, Cron) or not dates.with_seconds or upcoming is None:
+        sub_minute = (isinstance(dates, Cron) and dates.with_seconds) or (
+            isinstance(dates, Interval) and dates.every < _SOON
+        )
+        if not sub_minute or upcoming is None:
             return
         if upcoming - self.engine.clock.now() <= _SOON:
             wake = Tick(tick.namespace, tick.flow_id, tick.trigger_id, TickMode.CLOCK, upcoming)
             self.bus.send([messages.schedule_tick(wake, f"at-{iso(upcoming)}", at=upcoming)])
 
-    def _first(self, dates: Cron | OnDates, tick: Tick, now: datetime) -> datetime | None:
+    def _first(self, dates: Dates, tick: Tick, now: datetime) -> datetime | None:
         """Where a trigger seen for the first time starts: the date it was woken for, else the next one."""
         if tick.mode == TickMode.CLOCK and tick.scheduled is not None:
             return dates.next(tick.scheduled - _INSTANT)
@@ -248,7 +253,11 @@ class ScheduleService:
     def _recovered(
         self, schedule: _Schedule, state: ScheduleState, tick: Tick, now: datetime
     ) -> ScheduleState:
-        """The dates before `bound` nobody started are missed; `recoverMissedSchedules` says which go."""
+        """The dates before `bound` nobody started are missed; `recoverMissedSchedules` says which go. A
+        polling trigger evaluates its latest date alone."""
+        if isinstance(schedule.dates, Interval):
+            latest = schedule.dates.previous(now + _INSTANT)
+            return replace(state, next=max(state.next, latest)) if state.next is not None else state
         if tick.mode == TickMode.RECOVER:
             bound = now + _INSTANT
         elif tick.mode == TickMode.CLOCK and tick.scheduled is not None:
@@ -257,7 +266,7 @@ class ScheduleService:
             return state
         if state.next is None or state.next >= bound:
             return state
-        match recovery(extra(schedule.trigger)):
+        match recovery(schedule.trigger.type, extra(schedule.trigger)):
             case "LAST":
                 return replace(state, next=schedule.dates.previous(bound))
             case "NONE":
@@ -270,22 +279,29 @@ class ScheduleService:
         head = self.store.head(state.execution_id)
         return head is not None and not head.state.terminated
 
-    def _refusal(self, view: ScheduleView, date: datetime) -> str | None:
+    def _evaluate(
+        self, schedule: _Schedule, view: ScheduleView, date: datetime
+    ) -> tuple[dict[str, Any], None] | tuple[None, str]:
+        """`trigger.*` of the execution for `date`, or why there is none: a condition skips the date, a
+        polling trigger's response does not satisfy it."""
+        if isinstance(schedule.dates, Interval):
+            return poll(schedule.flow, schedule.trigger, self.engine)
         skipped = view.skipped_by(date)
-        return f"skipped by {', '.join(skipped)}" if skipped else None
+        if skipped:
+            return None, f"skipped by {', '.join(skipped)}"
+        return view.trigger_variables(date), None
 
     def _start(
         self,
         schedule: _Schedule,
-        view: ScheduleView,
-        date: datetime,
+        variables: dict[str, Any],
         purpose: str,
         backfill: Backfill | None = None,
     ) -> str | None:
-        """The execution for `date`, created once whoever asks; None when its inputs or checks refuse it."""
+        """The execution `purpose` names, created once whoever asks; None when its inputs or checks refuse
+        it."""
         flow, trigger = schedule.flow, schedule.trigger
         engine = self.engine
-        variables = view.trigger_variables(date)
         services = engine.port_services(Scope.of(flow.namespace, flow.id, "", variables))
         context = {**engine.config.variables(), "trigger": variables}
         execution_id = derived_id(f"{flow.namespace}.{flow.id}", purpose)
@@ -368,11 +384,11 @@ class ScheduleService:
         self.bus.send([messages.schedule_tick(tick, reason)])
 
 
-def _dates(trigger: Trigger) -> Cron | OnDates | None:
+def _dates(trigger: Trigger) -> Dates | None:
     # The flow was validated when saved: its schedules parse.
     return dates_of(trigger.type, extra(trigger))
 
 
-def _ahead(dates: Cron | OnDates, now: datetime) -> Cron | OnDates:
+def _ahead(dates: Dates, now: datetime) -> Dates:
     """What is left to wake: a list of dates loses the past ones."""
     return OnDates(tuple(d for d in dates.dates if d > now)) if isinstance(dates, OnDates) else dates

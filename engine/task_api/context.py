@@ -46,6 +46,10 @@ class RunContext(Protocol):
         """The secret visible from the flow's namespace; masked in every later log line."""
         ...
 
+    def set_trigger_enabled(self, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
+        """Enable or disable a flow's trigger; TaskFailedError when there is no such flow or trigger."""
+        ...
+
     def put_file(self, name: str, data: bytes) -> str:
         """Store a file in the task run's internal storage; returns its kestra:// URI."""
         ...

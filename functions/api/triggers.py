@@ -266,12 +266,9 @@ def delete_trigger(namespace: str, flow_id: str, trigger_id: str) -> Response[st
 def _set_disabled(keys: list[tuple[str, str, str]], *, disabled: bool) -> dict[str, Any]:
     for key in keys:
         _trigger(*key)
-    services = app.current().services
+    triggers = app.current().services.triggers
     for namespace, flow_id, trigger_id in keys:
-        services.trigger_states.set_disabled(namespace, flow_id, trigger_id, disabled)
-        if not disabled:
-            # Enabled again: a schedule recovers what it missed as its recoverMissedSchedules says.
-            services.schedules.recover(namespace, flow_id, [trigger_id])
+        triggers.set_enabled(namespace, flow_id, trigger_id, not disabled)
     return {"count": len(keys)}
 
 

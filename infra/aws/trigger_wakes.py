@@ -4,7 +4,7 @@ sending a CLOCK tick to the timer queue at each date, with the date it was meant
 The tick decides which dates fire (from the trigger's own cron, with Kestra's DST rules), so a schedule only
 has to wake it on time. A cron EventBridge cannot express (seconds, both day fields restricted, `L`, `W`,
 `#`) wakes it every minute instead, and the tick itself wakes the next date of a sub-minute cron. Each date
-of a ScheduleOnDates is a one-time schedule.
+of a ScheduleOnDates is a one-time schedule; a polling trigger's interval is a rate().
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from engine.flow.schedule import Cron, OnDates
+from engine.flow.schedule import Cron, Interval, OnDates
 from engine.ports import Wake
 from engine.services.messages import Tick, TickMode, tick_body
 from infra.aws.session import AwsSession
@@ -54,6 +54,13 @@ def aws_expression(cron: Cron) -> str:
     minute, hour = _from(minute, 0), _from(hour, 0)
     day, month = _from(day, 1), _from(month, 1)
     return f"cron({minute} {hour} {day} {month} {weekday} *)"
+
+
+def every(interval: Interval) -> str:
+    """A polling interval as a rate: whole minutes (EventBridge's least), the tick wakes the dates in
+    between itself."""
+    minutes = max(1, int(interval.every.total_seconds()) // 60)
+    return f"rate({minutes} minute{'s' if minutes > 1 else ''})"
 
 
 def _from(field: str, first: int) -> str:
@@ -96,7 +103,9 @@ class EventBridgeTriggerWakes:
             tick = Tick(namespace, flow_id, wake.trigger_id, TickMode.CLOCK)
             body = json.dumps(tick_body(tick, SCHEDULED_TIME))
             trigger = _digest(wake.trigger_id, 16)
-            if isinstance(wake.dates, OnDates):
+            if isinstance(wake.dates, Interval):
+                wanted[f"{prefix}{trigger}"] = (every(wake.dates), "UTC", body)
+            elif isinstance(wake.dates, OnDates):
                 for date in wake.dates.dates:
                     at = date.astimezone(UTC)
                     wanted[f"{prefix}{trigger}-{int(at.timestamp())}"] = (

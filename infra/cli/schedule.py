@@ -15,7 +15,7 @@ from engine.creation.trigger_states import extra
 from engine.expressions import Renderer
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Trigger
-from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES, OnDates, ScheduleError, dates_of
+from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES, Cron, OnDates, ScheduleError, dates_of
 from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, parse_source
 
 
@@ -73,10 +73,12 @@ def _print(
     properties = extra(trigger)
     dates = dates_of(trigger.type, properties)
     assert dates is not None  # only schedules are printed
-    if isinstance(dates, OnDates):
+    if isinstance(dates, Cron):
+        described = f"{dates.expression} in {dates.zone.key}"
+    elif isinstance(dates, OnDates):
         described = f"{len(dates.dates)} dates"
     else:
-        described = f"{dates.expression} in {dates.zone.key}"
+        described = f"every {dates.every}"
     disabled = " (disabled)" if trigger.disabled else ""
     print(f"{trigger.id}: {described}{disabled}")
     view = ScheduleView(dates, list(properties.get("conditions") or ()), renderer, variables)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from infra.embedded.clock import VirtualClock
 from infra.embedded.local import LocalKite
 from tests.functional.faults import on_every_function, twice
 
@@ -121,3 +124,46 @@ def test_a_flow_trigger_disabled_through_the_api_starts_nothing() -> None:
         kite.run("demo", "etl")
         kite.pump.run_until(kite.pump.idle)
         assert len(_of(kite, "report")) == 1
+
+
+THREE = """id: all_three
+namespace: demo
+tasks:
+  - id: done
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ trigger.flowId }}"
+triggers:
+  - id: after_three
+    type: io.kestra.plugin.core.trigger.Flow
+    preconditions:
+      id: three
+      flows:
+        - {namespace: demo, flowId: etl, states: [SUCCESS]}
+        - {namespace: demo, flowId: load, states: [SUCCESS]}
+        - {namespace: demo, flowId: report_src, states: [SUCCESS]}
+      timeWindow:
+        type: SLIDING_WINDOW
+        window: PT1H
+"""
+
+
+def test_preconditions_on_three_flows_fire_only_when_all_succeed_inside_the_sliding_window() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        for source in (UPSTREAM, LOAD, UPSTREAM.replace("id: etl\n", "id: report_src\n", 1), THREE):
+            kite.deploy(source)
+        assert kite.pump is not None and isinstance(kite.clock, VirtualClock)
+        kite.run("demo", "etl")
+        kite.run("demo", "load")
+        kite.pump.run_until(kite.pump.idle)
+        kite.clock.advance(timedelta(hours=2))  # etl and load slide out of the window
+        kite.run("demo", "report_src")
+        kite.pump.run_until(kite.pump.idle)
+        assert _of(kite, "all_three") == []
+        kite.clock.advance(timedelta(minutes=20))
+        kite.run("demo", "etl")
+        kite.pump.run_until(kite.pump.idle)
+        assert _of(kite, "all_three") == []  # load's success is still outside
+        kite.run("demo", "load")
+        kite.pump.run_until(kite.pump.idle)
+        (fired,) = _of(kite, "all_three")
+        assert kite.wait(fired).task_runs.of_task("done")[0].outputs == {"value": "load"}

@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.memory.resources import in_memory_resources
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
+from engine.resources import HttpClient, HttpResponse
 from engine.services.messages import Tick, TickMode
+from engine.services.schedules import TickReport
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -29,8 +32,8 @@ tasks:
 {extra}"""
 
 
-def _runner(source: str, at: datetime) -> InMemoryRunner:
-    runner = InMemoryRunner()
+def _runner(source: str, at: datetime, http: HttpClient | None = None) -> InMemoryRunner:
+    runner = InMemoryRunner(resources=in_memory_resources(http=http))
     runner.clock.set(at)
     runner.deploy(source)
     runner.drain_now()  # the recovery tick a save sends: the trigger starts from its next date
@@ -172,3 +175,96 @@ def test_a_disabled_flow_has_no_wakes_and_starts_nothing() -> None:
     assert ("demo", "sched") not in runner.wakes.wakes
     _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
     assert _dates(runner) == []
+
+
+def test_stop_after_disables_the_trigger_when_its_execution_ends_so() -> None:
+    fail = "  - id: boom\n    type: io.kestra.plugin.core.execution.Fail\n"
+    runner = _runner(
+        _flow("* * * * *", tasks=fail, extra="    stopAfter: [FAILED]\n"),
+        datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC),
+    )
+    _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    _wake(runner, datetime(2026, 6, 1, 10, 2, tzinfo=UTC))
+    assert _dates(runner) == ["2026-06-01T10:01:00+00:00"]
+    assert runner.services.trigger_states.disabled() == {("demo", "sched", "clock"): True}
+
+
+def test_an_http_trigger_polls_and_starts_when_its_response_condition_holds() -> None:
+    source = """id: sched
+namespace: demo
+tasks:
+  - id: price
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ json(trigger.body).price }} {{ trigger.code }}"
+triggers:
+  - id: clock
+    type: io.kestra.plugin.core.http.Trigger
+    uri: https://prices.example/products/1
+    interval: PT30S
+    responseCondition: "{{ json(response.body).price <= 110 }}"
+"""
+    prices = Prices(b'{"price": 120}')
+    runner = _runner(source, datetime(2026, 6, 1, 10, 0, 10, tzinfo=UTC), prices)
+    report = _poll(runner, datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC))
+    assert report.skipped == (
+        (datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC), "responseCondition is false (HTTP 200)"),
+    )
+    prices.body = b'{"price": 100}'
+    # A wake a minute late evaluates the latest date alone.
+    report = _poll(runner, datetime(2026, 6, 1, 10, 2, 0, tzinfo=UTC))
+    assert report.started is not None and report.skipped == ()
+    runner.drain_now()
+    (started,) = runner.services.store.search("demo", "sched")
+    assert started.trigger is not None and started.trigger["variables"]["code"] == 200
+    done = runner.services.executions.get(started.id)
+    assert done.task_runs.of_task("price")[0].outputs == {"value": "100 200"}
+
+
+class Prices:
+    """A price API whose answer the test changes."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> HttpResponse:
+        assert (method, url) == ("GET", "https://prices.example/products/1")
+        return HttpResponse(200, {"Content-Type": "application/json"}, self.body)
+
+
+def _poll(runner: InMemoryRunner, at: datetime) -> TickReport:
+    runner.clock.set(at)
+    return runner.services.schedules.tick(Tick("demo", "sched", "clock", TickMode.CLOCK, at))
+
+
+def test_the_toggle_task_switches_another_flow_s_trigger() -> None:
+    runner = _runner(_flow("* * * * *"), datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC))
+    toggler = """id: toggler
+namespace: demo
+inputs:
+  - id: on
+    type: BOOLEAN
+tasks:
+  - id: switch
+    type: io.kestra.plugin.core.trigger.Toggle
+    flowId: sched
+    trigger: clock
+    enabled: "{{ inputs.on }}"
+  - id: missing
+    type: io.kestra.plugin.core.trigger.Toggle
+    runIf: "{{ not inputs.on }}"
+    trigger: nope
+"""
+    runner.deploy(toggler)
+    off = runner.run("demo", "toggler", {"on": False})
+    assert runner.services.trigger_states.disabled() == {("demo", "sched", "clock"): True}
+    assert off.state.current.value == "FAILED"  # the second Toggle names no trigger of its flow
+    _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    assert _dates(runner) == []
+    runner.clock.set(datetime(2026, 6, 1, 10, 2, 30, tzinfo=UTC))
+    on = runner.run("demo", "toggler", {"on": True})
+    assert on.state.current.value == "SUCCESS"
+    assert runner.services.trigger_states.disabled() == {("demo", "sched", "clock"): False}
+    # Enabled again, it recovers what it missed (ALL): 10:01 and 10:02.
+    assert _dates(runner) == ["2026-06-01T10:01:00+00:00", "2026-06-01T10:02:00+00:00"]
