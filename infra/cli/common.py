@@ -23,8 +23,9 @@ class UsageError(Exception):
     pass
 
 
-def local_kite(*, fast_forward: bool) -> LocalKite:
-    """The embedded stack, or a usage error saying how to install it."""
+def local_kite(*, fast_forward: bool, schedules: bool = True) -> LocalKite:
+    """The embedded stack, or a usage error saying how to install it. Without `schedules`, Schedule
+    triggers do not fire by themselves (`kite run` runs a flow once)."""
     try:
         from infra.embedded.local import LocalKite
     except ModuleNotFoundError as exc:
@@ -33,7 +34,7 @@ def local_kite(*, fast_forward: bool) -> LocalKite:
         raise UsageError(
             f"this command needs the embedded stack ({exc.name}): pip install 'kite[local]'"
         ) from None
-    return LocalKite(fast_forward=fast_forward)
+    return LocalKite(fast_forward=fast_forward, schedules=schedules)
 
 
 def flow_files(paths: Sequence[Path]) -> list[Path]:

@@ -157,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.namespace_files is not None and not args.namespace_files.is_dir():
         raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
 
-    with local_kite(fast_forward=args.fast_forward) as kite:
+    with local_kite(fast_forward=args.fast_forward, schedules=False) as kite:
         try:
             for directory in args.flows:
                 if not directory.is_dir():

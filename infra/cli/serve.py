@@ -64,7 +64,7 @@ def serve_command(args: argparse.Namespace) -> int:
         watch = FlowWatch(args.flows, kite.deploy)
         watch.scan()
         try:
-            server = LocalServer(kite, args.host, args.port)
+            server = LocalServer(kite, args.host, args.port, jump=args.fast_forward)
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
         with server:

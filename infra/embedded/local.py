@@ -46,6 +46,7 @@ class LocalKite:
         environ: Mapping[str, str] | None = None,
         ids: IdGenerator | None = None,
         tick: bool = True,
+        schedules: bool = True,
     ) -> None:
         self.fast_forward = fast_forward
         # Where secrets (`SECRET_*`), `envs` and globals come from, as in Lambda: the process environment.
@@ -57,6 +58,8 @@ class LocalKite:
         # With `tick`, virtual time also runs with real time between jumps; without, only jumps move it
         # (a seeded simulation replays exactly).
         self.tick = tick
+        # Without, Schedule triggers' recurring schedules never fire (EventBridge Scheduler is off).
+        self.schedules = schedules
         # The embedded stack lives and dies with the process, and so does the key of SECRET inputs.
         self._encryption_key = os.urandom(32) if ids is None else ids.random_bytes(32)
         self.invocations = 0
@@ -81,7 +84,7 @@ class LocalKite:
             unknown = set(self.wrap) - set(handlers)
             if unknown:
                 raise ValueError(f"template.yaml declares no {', '.join(sorted(unknown))}")
-            self.pump = Pump(self.stack, self.clock, handlers)
+            self.pump = Pump(self.stack, self.clock, handlers, recurring=self.schedules)
         except BaseException:
             self._exit.close()
             raise

@@ -36,7 +36,7 @@ Handler = Callable[[dict[str, Any], Any], Any]
 logger = logging.getLogger(__name__)
 
 # moto compares visibility times strictly, so a jump lands just past the due instant.
-_PAST_DUE = timedelta(milliseconds=1)
+PAST_DUE = timedelta(milliseconds=1)
 _REAL_TIME_POLL_S = 0.05
 
 
@@ -67,10 +67,15 @@ def template_handler(function: FunctionSpec) -> Handler:
 class Pump:
     """Feeds every function of template.yaml from its SQS event sources: adding a function to the template
     is all it takes for the pump to run it. `handlers` stand in for some functions' own (tests), keyed by
-    logical id."""
+    logical id. Without `recurring`, recurring schedules (Schedule triggers) never fire."""
 
     def __init__(
-        self, stack: EmbeddedStack, clock: Clock, handlers: Mapping[str, Handler] | None = None
+        self,
+        stack: EmbeddedStack,
+        clock: Clock,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        recurring: bool = True,
     ) -> None:
         self._stack = stack
         self._clock = clock
@@ -98,6 +103,7 @@ class Pump:
             self._session,
             stack.settings.schedule_group,
             {stack.queue_arn(logical_id): url for logical_id, url in stack.queue_urls.items()},
+            recurring=recurring,
         )
 
     def step(self) -> int:
@@ -120,7 +126,7 @@ class Pump:
             if isinstance(self._clock, VirtualClock):
                 if due is None:
                     raise PumpTimeoutError("nothing left to deliver and the condition does not hold")
-                self._clock.advance_to(due + _PAST_DUE)
+                self._clock.advance_to(due + PAST_DUE)
             else:
                 wait = (due - self._clock.now()).total_seconds() if due is not None else _REAL_TIME_POLL_S
                 time.sleep(min(max(wait, 0.0), _REAL_TIME_POLL_S))

@@ -65,8 +65,11 @@ class LocalScheduler:
     """Sends each due schedule of one group to its SQS target: a one-time one once, then deletes it (as
     `ActionAfterCompletion=DELETE` does); a recurring one at each of its times from when it was first seen."""
 
-    def __init__(self, session: AwsSession, group: str, queue_urls: dict[str, str]) -> None:
+    def __init__(
+        self, session: AwsSession, group: str, queue_urls: dict[str, str], *, recurring: bool = True
+    ) -> None:
         self._session = session
+        self._recurring = recurring
         self._group = group
         self._queue_urls = queue_urls
         """Queue URL by ARN, for the targets."""
@@ -108,7 +111,7 @@ class LocalScheduler:
         return fired
 
     def _next(self, schedule: _Schedule) -> datetime | None:
-        return schedule.following(self._last[schedule.name])
+        return schedule.following(self._last[schedule.name]) if self._recurring else None
 
     def _send(self, schedule: _Schedule, time: datetime) -> None:
         url = self._queue_urls.get(schedule.target_arn)

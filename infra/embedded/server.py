@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.embedded.clock import VirtualClock
 from infra.embedded.lambda_shapes import LambdaContext, http_event
 from infra.embedded.local import LocalKite
-from infra.embedded.pump import Handler, template_handler
+from infra.embedded.pump import PAST_DUE, Handler, template_handler
 from infra.embedded.stack import ACCOUNT_ID
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,18 @@ def is_loopback(host: str) -> bool:
 
 class LocalServer:
     """`with LocalServer(kite, host, port) as server:` serves until the block ends; `server.url`. Without
-    `pump`, the caller pumps (a test that steps the virtual clock itself)."""
+    `pump`, the caller pumps (a test that steps the virtual clock itself). With `jump` (and the kite's
+    virtual clock), whenever nothing moves the clock jumps to what comes due next: a timer, a schedule's
+    date (`kite serve --fast-forward`)."""
 
     def __init__(
-        self, kite: LocalKite, host: str = "127.0.0.1", port: int = 8080, *, pump: bool = True
+        self,
+        kite: LocalKite,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        pump: bool = True,
+        jump: bool = False,
     ) -> None:
         stack = kite.stack
         if stack is None:
@@ -64,6 +73,7 @@ class LocalServer:
         self._context: Callable[[], LambdaContext] = context
         self._stop = threading.Event()
         self._pumps = pump
+        self._jump = jump
         self._http = ThreadingHTTPServer((host, port), _request_handler(self))
         self._http.daemon_threads = True
         self._threads: list[threading.Thread] = []
@@ -103,6 +113,11 @@ class LocalServer:
                 moved = 0
             if not moved:
                 self._stop.wait(_IDLE_S)
+                clock = self.kite.clock
+                if self._jump and isinstance(clock, VirtualClock) and not pump.ready():
+                    due = pump.next_due()
+                    if due is not None:
+                        clock.advance_to(due + PAST_DUE)
 
 
 def _request_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:

@@ -3,6 +3,7 @@ scheduler) wake the dispatcher, which starts one execution per date (issue 14)."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from engine.model.execution import Execution
 from engine.services.messages import Tick, TickMode, schedule_tick
 from infra.embedded.clock import VirtualClock
 from infra.embedded.local import LocalKite
+from infra.embedded.server import LocalServer
 from tests.functional.faults import on_every_function, twice
 
 START = datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC)
@@ -156,3 +158,17 @@ triggers:
     assert [_date(e) for e in executions] == [d.isoformat() for d in expected]
     assert all(e.inputs == {"kind": "backfill"} and e.state.current.value == "SUCCESS" for e in executions)
     assert state is not None and state.backfill is None
+
+
+def test_kite_serve_fast_forward_fires_schedules_on_its_virtual_clock() -> None:
+    with LocalKite(start=START) as kite, LocalServer(kite, "127.0.0.1", 0, jump=True):
+        kite.deploy(EVERY_MINUTE.replace("RECOVERY", "ALL"))
+        deadline = time.monotonic() + 20
+        while len(_executions(kite, "minutely")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        dates = [_date(e) for e in _executions(kite, "minutely")][:3]
+    assert dates == [
+        "2026-06-01T10:01:00+00:00",
+        "2026-06-01T10:02:00+00:00",
+        "2026-06-01T10:03:00+00:00",
+    ]

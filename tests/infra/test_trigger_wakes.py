@@ -14,7 +14,7 @@ from engine.flow.schedule import Cron, OnDates
 from engine.ports import Wake
 from infra.aws.trigger_wakes import EVERY_MINUTE, EventBridgeTriggerWakes, aws_expression
 from infra.embedded.clock import VirtualClock
-from infra.embedded.pump import Pump
+from infra.embedded.pump import Pump, PumpTimeoutError
 from infra.embedded.stack import EmbeddedStack
 from tests.infra.test_pump import DISPATCHER, WORKER, Recorder
 
@@ -111,3 +111,17 @@ def test_the_local_scheduler_fires_a_cron_at_each_time_with_that_time(
         "2026-03-01T08:45:00Z",
     ]
     assert clock.now() < START + timedelta(minutes=45)
+
+
+def test_without_recurring_schedules_nothing_fires_by_itself(
+    stack: EmbeddedStack, clock: VirtualClock
+) -> None:
+    """`kite run` runs a flow once: its Schedule triggers stay quiet."""
+    EventBridgeTriggerWakes(stack.session, stack.settings).set(
+        "demo", "etl", [Wake("m", Cron.parse("* * * * *"))]
+    )
+    dispatcher = Recorder()
+    pump = Pump(stack, clock, {DISPATCHER: dispatcher, WORKER: Recorder()}, recurring=False)
+    with pytest.raises(PumpTimeoutError, match="nothing left"):
+        pump.run_until(lambda: False, timeout_s=5)
+    assert dispatcher.records == []

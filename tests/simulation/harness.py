@@ -21,21 +21,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.memory.ids import RandomIds
 from engine.model.execution import Execution
 from infra.embedded.clock import VirtualClock
 from infra.embedded.local import LocalKite
-from infra.embedded.pump import Handler, Pump, Source
+from infra.embedded.pump import PAST_DUE, Handler, Pump, Source
 
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 # A late message is at most this late: well under the shortest timer the corpus relies on.
 MAX_LATE_S = 90
 # Deliveries a run may make before it counts as stuck.
 MAX_DELIVERIES = 3_000
-_PAST_DUE = timedelta(milliseconds=1)
 
 
 class SimulatedCrash(BaseException):
@@ -158,7 +157,7 @@ class Simulation:
                 if over is None:
                     return deliveries
                 raise StuckError(f"seed {self.seed}: nothing left to deliver, {what} is not over")
-            kite.clock.advance_to(due + _PAST_DUE)
+            kite.clock.advance_to(due + PAST_DUE)
         raise StuckError(f"seed {self.seed}: {what} still running after {MAX_DELIVERIES} deliveries")
 
     def _deliver_one(self, pump: Pump) -> bool:
