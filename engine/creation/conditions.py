@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
+from engine.flow.conditions import condition_name
 
 
 class ConditionError(ValueError):
@@ -35,9 +36,6 @@ class ConditionContext:
     upstream: Upstream | None = None  # for the execution conditions
 
 
-# Where Kestra's core conditions live, now and before 0.17 (legacy names end in `Condition`).
-_PACKAGES = frozenset({"io.kestra.plugin.core.condition", "io.kestra.core.models.conditions.types"})
-
 Evaluator = Callable[[Mapping[str, Any], ConditionContext], bool]
 
 
@@ -50,8 +48,8 @@ def holds(conditions: Sequence[Any] | Mapping[str, Any] | None, context: Conditi
 def evaluate(condition: Any, context: ConditionContext) -> bool:
     if not isinstance(condition, Mapping) or not isinstance(condition.get("type"), str):
         raise ConditionError(f"a condition must be a map with a type, got {condition!r}")
-    package, _, name = condition["type"].rpartition(".")
-    evaluator = _EVALUATORS.get(name.removesuffix("Condition")) if package in _PACKAGES else None
+    name = condition_name(condition["type"])
+    evaluator = _EVALUATORS.get(name) if name is not None else None
     if evaluator is None:
         raise ConditionError(f"condition type {condition['type']} is not supported yet")
     return evaluator(condition, context)
@@ -218,6 +216,8 @@ _EVALUATORS: dict[str, Evaluator] = {
     "ExecutionNamespace": _namespace,
     "ExecutionLabels": _labels,
     "ExecutionOutputs": _outputs,
+    "Flow": _flow,  # the legacy FlowCondition and FlowNamespaceCondition, on the upstream flow
+    "FlowNamespace": _namespace,
     "Not": _not,
     "Or": _or,
 }

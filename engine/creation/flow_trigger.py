@@ -11,14 +11,12 @@ from typing import Any, NoReturn
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate, holds
 from engine.creation.trigger_states import NONE, Overrides, extra, is_disabled
+from engine.flow.conditions import FLOW_TRIGGER_TYPES
 from engine.flow.model import Flow, Trigger
 from engine.model.durations import parse_duration
 from engine.model.serde import format_instant
 from engine.model.state import StateType
 
-FLOW_TRIGGER_TYPES = frozenset(
-    {"io.kestra.plugin.core.trigger.Flow", "io.kestra.core.models.triggers.types.Flow"}
-)
 TERMINAL_STATES = tuple(state.value for state in StateType if state.terminated)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 import engine.tasks  # noqa: F401 - registers every built-in task type before a flow is read
+from engine.flow.conditions import FLOW_TRIGGER_TYPES, condition_problems
 from engine.flow.schedule import validate_schedule
 from engine.task_api import ExecutableTask, Input, Model, Retry, TaskBase, TaskList
 from engine.task_api.definitions import InputType
@@ -79,9 +80,15 @@ class Trigger(Model):
     disabled: bool = False
 
     @model_validator(mode="after")
-    def _dates(self) -> Trigger:
-        """A schedule's cron, time zone, dates and recovery are checked when the flow is saved."""
-        validate_schedule(self.type, dict(self.model_extra or {}))
+    def _checked(self) -> Trigger:
+        """A schedule's cron, time zone, dates and recovery, and every trigger's conditions, are checked
+        when the flow is saved."""
+        properties = dict(self.model_extra or {})
+        validate_schedule(self.type, properties)
+        multiple = self.type in FLOW_TRIGGER_TYPES
+        problems = condition_problems(properties.get("conditions"), multiple=multiple)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

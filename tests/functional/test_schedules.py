@@ -100,15 +100,14 @@ def test_enabling_a_trigger_again_recovers_what_it_missed_as_it_says(recovery: s
         kite.deploy(EVERY_MINUTE.replace("RECOVERY", recovery))
         _until(kite, lambda: len(_executions(kite, "minutely")) == 1)  # 10:01
         _settled(kite)
-        kite.services.trigger_states.set_disabled("demo", "minutely", "every_minute", True)
+        kite.services.triggers.set_enabled("demo", "minutely", "every_minute", False)
         # Ten minutes pass with the trigger disabled: 10:02 to 10:11.
         _until(kite, lambda: kite.clock.now() >= datetime(2026, 6, 1, 10, 11, tzinfo=UTC))
         _settled(kite)
         assert isinstance(kite.clock, VirtualClock)
         kite.clock.advance_to(datetime(2026, 6, 1, 10, 11, 30, tzinfo=UTC))
         assert len(_executions(kite, "minutely")) == 1
-        kite.services.trigger_states.set_disabled("demo", "minutely", "every_minute", False)
-        kite.services.schedules.recover("demo", "minutely", ["every_minute"])
+        kite.services.triggers.set_enabled("demo", "minutely", "every_minute", True)
         _settled(kite)
         assert kite.clock.now() < datetime(2026, 6, 1, 10, 12, tzinfo=UTC)
         recovered = _executions(kite, "minutely")[1:]

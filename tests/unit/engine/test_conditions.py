@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate
+from engine.creation.conditions import _EVALUATORS, ConditionContext, ConditionError, Upstream, evaluate
 from engine.creation.flow_trigger import judge
 from engine.expressions import Renderer
-from engine.flow.loader import parse_flow
+from engine.flow.conditions import CONDITION_NAMES
+from engine.flow.loader import InvalidFlowError, parse_flow
 
 CORE = "io.kestra.plugin.core.condition."
 NOW = datetime(2026, 6, 1, 9, 15, tzinfo=UTC)
@@ -40,6 +41,9 @@ def context(upstream: Upstream | None = UPSTREAM, **variables: Any) -> Condition
         ({"type": CORE + "ExecutionLabels", "labels": [{"key": "env", "value": "dev"}]}, False),
         ({"type": CORE + "Expression", "expression": "{{ outputs.only.value == 'x' }}"}, True),
         ({"type": CORE + "ExpressionCondition", "expression": "{{ 1 > 2 }}"}, False),
+        ({"type": CORE + "FlowCondition", "namespace": "company.team", "flowId": "etl"}, True),
+        ({"type": CORE + "FlowNamespaceCondition", "namespace": "company", "prefix": True}, True),
+        ({"type": CORE + "FlowNamespaceCondition", "namespace": "company"}, False),
         (
             {
                 "type": CORE + "Not",
@@ -75,6 +79,63 @@ def test_a_condition_holds_or_not(condition: dict[str, Any], expected: bool) -> 
 def test_what_kite_cannot_evaluate_is_an_error_naming_it(condition: dict[str, Any]) -> None:
     with pytest.raises(ConditionError):
         evaluate(condition, context())
+
+
+def test_every_condition_kite_evaluates_is_one_a_flow_may_name() -> None:
+    assert set(_EVALUATORS) == CONDITION_NAMES
+
+
+@pytest.mark.parametrize(
+    ("trigger", "message"),
+    [
+        (
+            "type: io.kestra.plugin.core.trigger.Webhook\n    key: k",
+            "com.example.Custom is not one Kite evaluates",
+        ),
+        (
+            "type: io.kestra.plugin.core.trigger.Schedule\n    cron: '@daily'",
+            "com.example.Custom is not one Kite evaluates",
+        ),
+    ],
+)
+def test_an_unknown_condition_type_is_refused_when_the_flow_is_saved(trigger: str, message: str) -> None:
+    source = f"""id: f
+namespace: demo
+tasks:
+  - id: t
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+triggers:
+  - id: x
+    {trigger}
+    conditions:
+      - type: {CORE}Not
+        conditions:
+          - type: com.example.Custom
+"""
+    with pytest.raises(InvalidFlowError, match=message) as raised:
+        parse_flow(source, "f.yaml")
+    assert "f.yaml:8:5: triggers[0]" in str(raised.value)
+
+
+def test_a_multiple_condition_belongs_to_flow_triggers() -> None:
+    source = f"""id: f
+namespace: demo
+tasks:
+  - id: t
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+triggers:
+  - id: x
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: k
+    conditions:
+      - type: {CORE}MultipleCondition
+        conditions: {{}}
+"""
+    with pytest.raises(InvalidFlowError, match="MultipleCondition is not one Kite evaluates"):
+        parse_flow(source, "f.yaml")
+    parse_flow(source.replace("Webhook\n    key: k", "Flow"), "f.yaml")
 
 
 def test_an_execution_condition_needs_an_upstream() -> None:
