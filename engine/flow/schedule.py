@@ -72,6 +72,12 @@ def recovery(kind: str, properties: Mapping[str, Any]) -> str:
 
 def validate_schedule(kind: str, properties: Mapping[str, Any]) -> None:
     dates_of(kind, properties)
+    delay = properties.get("lateMaximumDelay")
+    if delay is not None:
+        try:
+            parse_duration(str(delay))
+        except ValueError:
+            raise ScheduleError(f"lateMaximumDelay '{delay}' is not an ISO-8601 duration") from None
     if recovery(kind, properties) not in RECOVERIES:
         raise ScheduleError(
             f"recoverMissedSchedules must be one of {', '.join(RECOVERIES)}, "

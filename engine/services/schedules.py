@@ -27,6 +27,7 @@ from engine.executor.context import EngineContext
 from engine.expressions import ExpressionError
 from engine.flow.model import Flow, Trigger
 from engine.flow.schedule import Cron, Dates, Interval, OnDates, ScheduleError, dates_of, iso, recovery
+from engine.model.durations import parse_duration
 from engine.model.ids import derived_id
 from engine.ports import (
     Backfill,
@@ -188,7 +189,7 @@ class ScheduleService:
         for _ in range(MAX_LOOKS):
             if date is None or date > now:
                 break
-            variables, reason = self._evaluate(schedule, view, date)
+            variables, reason = self._evaluate(schedule, view, date, late=now)
             if variables is not None:
                 started = self._start(schedule, variables, f"schedule/{schedule.trigger.id}/{iso(date)}")
                 if started is not None:
@@ -280,10 +281,14 @@ class ScheduleService:
         return head is not None and not head.state.terminated
 
     def _evaluate(
-        self, schedule: _Schedule, view: ScheduleView, date: datetime
+        self, schedule: _Schedule, view: ScheduleView, date: datetime, *, late: datetime | None = None
     ) -> tuple[dict[str, Any], None] | tuple[None, str]:
-        """`trigger.*` of the execution for `date`, or why there is none: a condition skips the date, a
-        polling trigger's response does not satisfy it."""
+        """`trigger.*` of the execution for `date`, or why there is none: started at `late` it would be
+        later than `lateMaximumDelay` allows (a backfill never is), a condition skips the date, a polling
+        trigger's response does not satisfy it."""
+        delay = extra(schedule.trigger).get("lateMaximumDelay")
+        if late is not None and delay is not None and late > date + parse_duration(str(delay)):
+            return None, f"later than its lateMaximumDelay {delay}"
         if isinstance(schedule.dates, Interval):
             return poll(schedule.flow, schedule.trigger, self.engine)
         skipped = view.skipped_by(date)

@@ -268,3 +268,18 @@ tasks:
     assert runner.services.trigger_states.disabled() == {("demo", "sched", "clock"): False}
     # Enabled again, it recovers what it missed (ALL): 10:01 and 10:02.
     assert _dates(runner) == ["2026-06-01T10:01:00+00:00", "2026-06-01T10:02:00+00:00"]
+
+
+def test_a_date_later_than_late_maximum_delay_is_skipped() -> None:
+    runner = _runner(
+        _flow("* * * * *", extra="    lateMaximumDelay: PT30S\n"), datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC)
+    )
+    runner.clock.set(datetime(2026, 6, 1, 10, 1, 45, tzinfo=UTC))  # the wake for 10:01 comes 45 s late
+    report = runner.services.schedules.tick(
+        Tick("demo", "sched", "clock", TickMode.CLOCK, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    )
+    assert report.skipped == (
+        (datetime(2026, 6, 1, 10, 1, tzinfo=UTC), "later than its lateMaximumDelay PT30S"),
+    )
+    _wake(runner, datetime(2026, 6, 1, 10, 2, tzinfo=UTC))
+    assert _dates(runner) == ["2026-06-01T10:02:00+00:00"]
