@@ -72,6 +72,13 @@ def recovery(kind: str, properties: Mapping[str, Any]) -> str:
 
 def validate_schedule(kind: str, properties: Mapping[str, Any]) -> None:
     dates_of(kind, properties)
+    legacy = properties.get("backfill")
+    if legacy is not None:
+        start = legacy.get("start") if isinstance(legacy, Mapping) else None
+        try:
+            datetime.fromisoformat(str(start)) if not isinstance(start, datetime) else start
+        except ValueError:
+            raise ScheduleError(f"backfill.start '{start}' is not an ISO-8601 date-time") from None
     delay = properties.get("lateMaximumDelay")
     if delay is not None:
         try:

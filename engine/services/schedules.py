@@ -16,8 +16,9 @@ enabled through the API) treats every past date as missed, as Kestra 1.3.4 does 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.creation.inputs import InvalidInputsError
@@ -172,7 +173,7 @@ class ScheduleService:
     def _tick(self, tick: Tick, schedule: _Schedule) -> tuple[TickReport, ScheduleState]:
         now = self.engine.clock.now()
         stored = self.states.schedule(tick.namespace, tick.flow_id, tick.trigger_id)
-        state = stored or ScheduleState(next=self._first(schedule.dates, tick, now))
+        state = stored or self._new(schedule, tick, now)
         if self._running(state):
             if stored is None:
                 self._save(schedule, state)
@@ -245,11 +246,32 @@ class ScheduleService:
             wake = Tick(tick.namespace, tick.flow_id, tick.trigger_id, TickMode.CLOCK, upcoming)
             self.bus.send([messages.schedule_tick(wake, f"at-{iso(upcoming)}", at=upcoming)])
 
-    def _first(self, dates: Dates, tick: Tick, now: datetime) -> datetime | None:
-        """Where a trigger seen for the first time starts: the date it was woken for, else the next one."""
+    def _new(self, schedule: _Schedule, tick: Tick, now: datetime) -> ScheduleState:
+        """Where a trigger seen for the first time starts: the date it was woken for, else the next one;
+        the deprecated `backfill` property replays the dates from its `start` first."""
+        dates = schedule.dates
         if tick.mode == TickMode.CLOCK and tick.scheduled is not None:
-            return dates.next(tick.scheduled - _INSTANT)
-        return dates.next(now)
+            state = ScheduleState(next=dates.next(tick.scheduled - _INSTANT))
+        else:
+            state = ScheduleState(next=dates.next(now))
+        legacy = extra(schedule.trigger).get("backfill")
+        if not isinstance(legacy, Mapping) or legacy.get("start") is None:
+            return state
+        start = _instant(legacy["start"], dates)
+        end = _instant(legacy["end"], dates) if legacy.get("end") is not None else None
+        if start >= now:
+            return state
+        backfill = Backfill(
+            derived_id(
+                f"{schedule.flow.namespace}.{schedule.flow.id}", f"legacy-backfill/{schedule.trigger.id}"
+            ),
+            start,
+            end,
+            start,
+            dict(legacy.get("inputs") or {}),
+            tuple((str(k), str(v)) for k, v in dict(legacy.get("labels") or {}).items()),
+        )
+        return replace(state, backfill=backfill)
 
     def _recovered(
         self, schedule: _Schedule, state: ScheduleState, tick: Tick, now: datetime
@@ -397,3 +419,10 @@ def _dates(trigger: Trigger) -> Dates | None:
 def _ahead(dates: Dates, now: datetime) -> Dates:
     """What is left to wake: a list of dates loses the past ones."""
     return OnDates(tuple(d for d in dates.dates if d > now)) if isinstance(dates, OnDates) else dates
+
+
+def _instant(value: Any, dates: Dates) -> datetime:
+    """A date of the trigger's own properties: a date-time without an offset is in the trigger's zone."""
+    date = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    zone = dates.zone if isinstance(dates, Cron) else UTC
+    return date if date.tzinfo is not None else date.replace(tzinfo=zone)

@@ -283,3 +283,11 @@ def test_a_date_later_than_late_maximum_delay_is_skipped() -> None:
     )
     _wake(runner, datetime(2026, 6, 1, 10, 2, tzinfo=UTC))
     assert _dates(runner) == ["2026-06-01T10:02:00+00:00"]
+
+
+def test_the_deprecated_backfill_property_replays_from_its_start_first() -> None:
+    extra = "    backfill:\n      start: 2026-06-01T09:57:00\n"
+    runner = _runner(_flow("* * * * *", extra=extra), datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC))
+    assert [d[11:16] for d in _dates(runner)] == ["09:57", "09:58", "09:59", "10:00"]
+    _wake(runner, datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    assert [d[11:16] for d in _dates(runner)][-1] == "10:01"
