@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from engine.model.execution import Execution
 from tests.simulation.corpus import Case, examples, random_case
 from tests.simulation.harness import Faults, Report, Simulation, StuckError, others_outcome, outcome
 
@@ -45,6 +48,9 @@ def check_seed(seed: int, level: float = LEVEL) -> Verdict:
         )
     except StuckError as stuck:
         return Verdict(seed, case.name, None, str(stuck))
+    broken = schedule_broken(report.scheduled)
+    if broken is not None:
+        return Verdict(seed, case.name, report, f"{case.name}, {report.describe()}: {broken}")
     expected, got = outcome(reference.execution), outcome(report.execution)
     expected_others, got_others = others_outcome(reference.others), others_outcome(report.others)
     if got == expected and got_others != expected_others:
@@ -61,3 +67,16 @@ def check_seed(seed: int, level: float = LEVEL) -> Verdict:
             lines.append(f"  {len(expected[2])} task runs expected, {len(got[2])} found")
         return Verdict(seed, case.name, report, "\n".join(lines))
     return Verdict(seed, case.name, report, None)
+
+
+def schedule_broken(executions: list[Execution]) -> str | None:
+    """What is wrong with a schedule's executions under faults: a date started twice, a date skipped (its
+    trigger recovers ALL), an execution that did not succeed (its KV write ran twice, say)."""
+    dates = sorted(datetime.fromisoformat(str((e.trigger or {})["variables"]["date"])) for e in executions)
+    if len(set(dates)) != len(dates):
+        return f"a schedule date started twice: {[d.isoformat() for d in dates]}"
+    gaps = [b for a, b in itertools.pairwise(dates) if b - a != timedelta(minutes=1)]
+    if gaps:
+        return f"schedule dates skipped before {[d.isoformat() for d in gaps]}"
+    failed = [(e.id, e.state.current.value) for e in executions if e.state.current.value != "SUCCESS"]
+    return f"scheduled executions did not succeed: {failed}" if failed else None

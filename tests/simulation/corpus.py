@@ -57,6 +57,27 @@ triggers:
 """
 
 
+# Fires every minute while the run lasts, in a namespace of its own (the listener does not hear it): each
+# date is one execution whose KV write refuses to run twice. How many dates a run lasts depends on the
+# faults, so its executions are not compared with the fault-free run's: they must be one per date, with no
+# date skipped (ALL recovers what a lost tick missed), and each succeed.
+CLOCK_NAMESPACE = "sim.clock"
+CLOCK = f"""id: clock
+namespace: {CLOCK_NAMESPACE}
+tasks:
+  - id: tick
+    type: io.kestra.plugin.core.kv.Set
+    key: "tick-{{{{ trigger.date | date('yyyyMMddHHmm') }}}}"
+    value: "{{{{ execution.id }}}}"
+    overwrite: false
+triggers:
+  - id: every_minute
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "* * * * *"
+    recoverMissedSchedules: ALL
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Case:
     """One flow to run: its source, the flows it calls, and how to start it."""
@@ -90,8 +111,10 @@ def random_case(seed: int) -> Case:
     if generator.rng.random() < 0.3:
         flow["finally"] = [generator.leaf()]
     source = yaml.safe_dump(flow, sort_keys=False)
-    others = ((CHILD,) if generator.calls_child else ()) + (
-        (LISTENER,) if generator.rng.random() < 0.3 else ()
+    others = (
+        ((CHILD,) if generator.calls_child else ())
+        + ((LISTENER,) if generator.rng.random() < 0.3 else ())
+        + ((CLOCK,) if generator.rng.random() < 0.3 else ())
     )
     return Case(f"random {seed}", f"random{seed}", NAMESPACE, source, others)
 

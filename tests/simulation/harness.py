@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.flow.schedule import SCHEDULE_TYPES
 from engine.memory.ids import RandomIds
 from engine.model.execution import Execution
 from infra.embedded.clock import VirtualClock
@@ -70,6 +71,7 @@ class Report:
     injected: Counter[str] = field(default_factory=Counter)
     deliveries: int = 0
     others: list[Execution] = field(default_factory=list)  # what the execution started, directly or not
+    scheduled: list[Execution] = field(default_factory=list)  # what Schedule triggers started meanwhile
 
     def describe(self) -> str:
         faults = ", ".join(f"{name} {count}" for name, count in sorted(self.injected.items())) or "none"
@@ -125,7 +127,9 @@ class Simulation:
                     for e in kite.services.store.search()
                     if e.id != execution.id
                 ]
-        return Report(self.seed, final, self.injected, deliveries, others)
+        scheduled = [e for e in others if (e.trigger or {}).get("type") in SCHEDULE_TYPES]
+        others = [e for e in others if e not in scheduled]
+        return Report(self.seed, final, self.injected, deliveries, others, scheduled)
 
     def _drive(self, kite: LocalKite, execution_id: str) -> int:
         executions = kite.services.executions
@@ -137,7 +141,13 @@ class Simulation:
 
     def _settle(self, kite: LocalKite, budget: int) -> int:
         """After the execution: what it started (children, executions a Flow trigger started) runs to its end
-        too, until nothing is left to deliver."""
+        too, until nothing is left to deliver. Schedules stop firing first: they never run out."""
+        with self._quiet(kite):
+            for flow in kite.services.flows.repository.list():
+                graph = kite.services.catalog.graph(flow.namespace, flow.id, flow.revision)
+                for trigger in graph.flow.triggers or ():
+                    if trigger.type in SCHEDULE_TYPES:
+                        kite.services.trigger_states.set_disabled(flow.namespace, flow.id, trigger.id, True)
         return self._deliver_until(kite, None, budget, "other executions")
 
     def _deliver_until(self, kite: LocalKite, over: Callable[[], bool] | None, budget: int, what: str) -> int:
@@ -153,6 +163,8 @@ class Simulation:
             if self._deliver_one(pump):
                 continue
             due = pump.next_due()
+            if over is None and pump.idle():
+                return deliveries  # recurring schedules left alone: they never run out
             if due is None:
                 if over is None:
                     return deliveries
