@@ -194,6 +194,21 @@ def backfill_by_triggers(action: str) -> dict[str, Any]:
     return {"count": len(body)}
 
 
+@router.post("/triggers/backfill/<action>/by-query")
+def backfill_by_query(action: str) -> dict[str, Any]:
+    """The backfills of the triggers the filters find (namespace, flowId)."""
+    event = router.current_event
+    namespace = filter_value(event, "namespace")
+    count = 0
+    for entry in _triggers(None, filter_value(event, "flowId")):
+        context = entry["triggerContext"]
+        if not within(context["namespace"], namespace) or context.get("backfill") is None:
+            continue
+        _backfill_change(context, action)
+        count += 1
+    return {"count": count}
+
+
 def _backfill_change(body: Any, action: str) -> dict[str, Any]:
     namespace, flow_id, trigger_id = _key(body)
     _trigger(namespace, flow_id, trigger_id)

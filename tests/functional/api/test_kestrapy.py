@@ -383,9 +383,11 @@ def test_a_schedule_backfills_through_the_triggers_api(client: KestraClient) -> 
         return sorted(str(e["trigger"]["variables"]["date"]) for e in found["results"])
 
     assert client.triggers.pause_backfill(TENANT, trigger)["backfill"]["paused"] is True
+    filters = [{"field": "FLOW_ID", "operation": "EQUALS", "value": "nightly"}]
+    assert client.triggers.pause_backfill_by_query(TENANT, filters) == {"count": 1}
     time.sleep(0.3)
     assert backfilled() == []  # created paused: nothing runs until it is resumed
-    assert client.triggers.unpause_backfill(TENANT, trigger)["backfill"]["paused"] is False
+    assert client.triggers.unpause_backfill_by_query(TENANT, filters) == {"count": 1}
     deadline = time.monotonic() + 20
     while len(backfilled()) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
