@@ -51,7 +51,10 @@ class AttemptLost:
 
 @dataclass(frozen=True, slots=True)
 class Kill:
-    """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs."""
+    """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs. Without
+    `cascade`, the subflow executions it waits for are left running (Kestra's `isOnKillCascade=false`)."""
+
+    cascade: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,11 +44,13 @@ def created_ended(step: Step) -> bool:
     return step.execution.state.current.terminated and not step.execution.task_runs
 
 
-def kill(step: Step) -> None:
-    """The passes that follow kill what is left, then the execution."""
+def kill(step: Step, *, cascade: bool = True) -> None:
+    """The passes that follow kill what is left, then the execution (and the subflow executions it waits
+    for, with `cascade`)."""
     state = step.execution.state.current
     if state.terminated or state == S.KILLING:
         return
+    step.execution.kill_cascade = cascade
     step.set_execution_state(S.KILLING)
 
 

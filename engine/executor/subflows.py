@@ -126,9 +126,10 @@ def waiting_child(step: Step, run: TaskRun) -> str | None:
 
 
 def kill_child(step: Step, run: TaskRun) -> None:
-    """The kill cascades (spec part 2 §13.3 step 3): the child is told to stop too."""
+    """The kill cascades (spec part 2 §13.3 step 3): the child is told to stop too, unless the kill said
+    otherwise."""
     child = waiting_child(step, run)
-    if child is not None:
+    if child is not None and step.execution.kill_cascade:
         step.effects.append(Notify(child, Kill(), f"kill-{child}"))
 
 

@@ -281,6 +281,7 @@ class Execution:
     schedule_date: datetime | None = None
     version: int = 0
     next_seq: int = 0
+    kill_cascade: bool = True  # a kill in progress stops the subflow executions too
 
     def copy(self) -> Execution:
         clone = copy.copy(self)

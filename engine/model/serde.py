@@ -142,6 +142,8 @@ def header_to_json(execution: Execution, *, internal: bool = False) -> dict[str,
     if internal:
         data["version"] = execution.version
         data["nextSeq"] = execution.next_seq
+        if not execution.kill_cascade:
+            data["killCascade"] = False
     return data
 
 
@@ -180,6 +182,7 @@ def execution_from_json(data: dict[str, Any], task_runs: list[TaskRun] | None = 
         schedule_date=parse_instant(data["scheduleDate"]) if data.get("scheduleDate") else None,
         version=int(data.get("version", 0)),
         next_seq=int(data.get("nextSeq", len(runs))),
+        kill_cascade=bool(data.get("killCascade", True)),
     )
 
 

@@ -113,12 +113,13 @@ class ExecutionService:
         self.bus.send([wake])
         return execution
 
-    def kill(self, execution_id: str) -> Execution:
-        """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped."""
+    def kill(self, execution_id: str, *, cascade: bool = True) -> Execution:
+        """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped. Without
+        `cascade`, the subflow executions it waits for go on."""
         execution = self.get(execution_id)
         if execution.state.current.terminated:
             raise ExecutionTerminatedError("Cannot kill execution: execution is already terminated.")
-        self.bus.send([messages.kill(execution_id)])
+        self.bus.send([messages.kill(execution_id, cascade=cascade)])
         return execution
 
     def resume(

@@ -65,8 +65,10 @@ def release_slot(execution_id: str, attempt: int) -> Message:
     return _for(execution_id, "ReleaseSlot", f"release-{execution_id}-{attempt}")
 
 
-def kill(execution_id: str) -> Message:
-    return _for(execution_id, "Kill", f"kill-{execution_id}")
+def kill(execution_id: str, *, cascade: bool = True) -> Message:
+    if cascade:
+        return _for(execution_id, "Kill", f"kill-{execution_id}")
+    return _for(execution_id, "Kill", f"kill-{execution_id}-alone", {"cascade": False})
 
 
 def resume(execution_id: str, task_run_id: str | None, inputs: dict[str, Any]) -> Message:
@@ -207,7 +209,7 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "Wake":
         return execution_id, Wake()
     if kind == "Kill":
-        return execution_id, Kill()
+        return execution_id, Kill(cascade=bool(body.get("cascade", True)))
     if kind == "ReleaseSlot":
         return execution_id, ReleaseSlot()
     if kind == "Resume":

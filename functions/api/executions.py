@@ -44,9 +44,8 @@ def get_execution(execution_id: str) -> dict[str, Any]:
 
 @router.delete("/executions/<execution_id>/kill")
 def kill_execution(execution_id: str) -> Response[str]:
-    if (query(router.current_event, "isOnKillCascade") or "true").lower() == "false":
-        raise ApiError(422, "Invalid entity: isOnKillCascade: a kill always stops the subflow executions too")
-    app.current().services.executions.kill(execution_id)
+    cascade = (query(router.current_event, "isOnKillCascade") or "true").lower() != "false"
+    app.current().services.executions.kill(execution_id, cascade=cascade)
     return Response(202, content_types.TEXT_PLAIN, "")
 
 

@@ -279,6 +279,24 @@ def test_killing_the_parent_kills_the_child_on_the_embedded_stack() -> None:
     assert child.task_runs.of_task("nap")[0].state.current == "KILLED"
 
 
+def test_a_kill_that_does_not_cascade_leaves_the_child_running_to_its_end() -> None:
+    """Kestra's `isOnKillCascade=false`: the parent ends KILLED, its child goes on; the child's end
+    revives nothing."""
+    runner = _runner(SLOW_CHILD, SLOW_PARENT)
+    started = runner.services.executions.create("demo", "waits")
+    runner.drain_now()
+    runner.services.executions.kill(started.id, cascade=False)
+    runner.drain_now()
+    parent = runner.services.executions.get(started.id)
+    (child,) = _children(_all(runner), parent)
+    assert (parent.state.current, child.state.current) == ("KILLED", "RUNNING")
+    runner.drain()  # the child's sleep ends
+    child = runner.services.executions.get(child.id)
+    parent = runner.services.executions.get(started.id)
+    assert (parent.state.current, child.state.current) == ("KILLED", "SUCCESS")
+    assert parent.task_runs.of_task("call")[0].state.current == "KILLED"
+
+
 def test_no_notice_revives_a_killed_parent() -> None:
     runner = _runner(SLOW_CHILD, SLOW_PARENT)
     started = runner.services.executions.create("demo", "waits")

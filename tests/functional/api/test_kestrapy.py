@@ -404,3 +404,34 @@ def test_a_schedule_backfills_through_the_triggers_api(client: KestraClient) -> 
     with pytest.raises(UnprocessableEntityException):
         ahead = {"start": "2099-01-01T00:00:00Z"}
         client.triggers._raw_json_request("PUT", path, body={**trigger, "backfill": ahead})
+
+
+def test_a_kill_without_cascade_leaves_the_subflow_running(client: KestraClient) -> None:
+    client.flows.create_flow(
+        TENANT,
+        "id: napper\nnamespace: demo.client\ntasks:\n  - id: nap\n"
+        "    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n",
+    )
+    client.flows.create_flow(
+        TENANT,
+        "id: caller\nnamespace: demo.client\ntasks:\n  - id: call\n"
+        "    type: io.kestra.plugin.core.flow.Subflow\n    namespace: demo.client\n    flowId: napper\n",
+    )
+    parent = client.executions.create_execution(TENANT, "demo.client", "caller")
+
+    def child_id() -> str | None:
+        found = client.executions.search_executions_by_flow_id(TENANT, "demo.client", "napper")
+        return found["results"][0]["id"] if found["results"] else None
+
+    deadline = time.monotonic() + 20
+    while child_id() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = child_id()
+    assert child is not None
+    _until(client, child, {"RUNNING"})
+    client.executions.kill_execution(parent.id, TENANT, is_on_kill_cascade=False)
+    assert _until(client, parent.id, {"KILLED"}) == "KILLED"
+    time.sleep(0.3)
+    assert _until(client, child, {"RUNNING"}) == "RUNNING"
+    client.executions.kill_execution(child, TENANT)
+    assert _until(client, child, {"KILLED"}) == "KILLED"
