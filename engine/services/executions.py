@@ -279,17 +279,22 @@ class ExecutionService:
         task_run_id: str | None = None,
         revision: int | None = None,
         inputs: Mapping[str, Any] | None = None,
+        files: Mapping[str, Upload] | None = None,
     ) -> Execution:
         """A new execution from this one (spec part 2 §14.2), in any state: from the start, or from
-        `task_run_id` with what ran before it kept; `inputs` replaces the inputs (validated again)."""
+        `task_run_id` with what ran before it kept; `inputs` (with the uploads of FILE inputs in `files`)
+        replaces the inputs, validated again."""
         source = self.get(execution_id)
         graph = self.catalog.graph(source.namespace, source.flow_id, revision or source.flow_revision)
         if graph.flow.disabled:
             raise FlowDisabledError(f"Cannot execute a disabled flow '{source.namespace}.{source.flow_id}'")
-        typed = self.engine.typed_inputs(graph.flow, inputs) if inputs is not None else None
-        new = replay(
-            graph, source, self.ids.new_id(), self.clock.now(), from_task_run=task_run_id, inputs=typed
-        )
+        new_id = self.ids.new_id()
+        typed = None
+        if inputs is not None or files:
+            uploads = place(files or {}, source.namespace, source.flow_id, new_id)
+            typed = self.engine.typed_inputs(graph.flow, {**(inputs or {}), **uploads.uris})
+            uploads.store(self.engine.resources.storage)
+        new = replay(graph, source, new_id, self.clock.now(), from_task_run=task_run_id, inputs=typed)
         return self._start(new, "replayed")
 
     def _start(self, execution: Execution, reason: str, at: datetime | None = None) -> Execution:

@@ -81,11 +81,12 @@ def replay_execution(execution_id: str) -> dict[str, Any]:
 def replay_with_inputs(execution_id: str) -> dict[str, Any]:
     event = router.current_event
     submitted = form(event)
-    if submitted.files:
-        names = ", ".join(sorted(submitted.files))
-        raise ApiError(422, f"Invalid entity: FILE inputs cannot be replaced on a replay yet ({names})")
     replayed = app.current().services.executions.replay(
-        execution_id, query(event, "taskRunId"), query_int(event, "revision"), submitted.fields
+        execution_id,
+        query(event, "taskRunId"),
+        query_int(event, "revision"),
+        submitted.fields,
+        submitted.files,
     )
     return shapes.execution(replayed)
 

@@ -252,11 +252,15 @@ def test_replay_with_inputs_log_search_and_following(client: KestraClient) -> No
     first = client.executions.create_execution(
         TENANT, "demo.client", "greet3", wait=True, inputs={"name": "Ada"}
     )
-    replayed = client.executions.replay_execution_with_inputs(first.id, TENANT, inputs={"name": "Bob"})
+    replayed = client.executions.replay_execution_with_inputs(
+        first.id, TENANT, inputs={"name": "Bob", "doc": ("bob.txt", b"from Bob")}
+    )
     assert replayed.id != first.id
     states = [_value(e.state.current) for e in client.executions.follow_execution(replayed.id, TENANT)]
     assert states[-1] == "SUCCESS"
-    assert client.executions.execution(replayed.id, TENANT).outputs == {"greeting": "Bob 4"}
+    done = client.executions.execution(replayed.id, TENANT)
+    assert done.outputs == {"greeting": "Bob 4"}
+    assert str(done.inputs["doc"]).startswith(f"kestra:///demo/client/greet3/executions/{replayed.id}/")
 
     follow = list(client.logs.follow_logs_from_execution(replayed.id, TENANT))
     assert any("Flow completed" in str(line.message) for line in follow)
