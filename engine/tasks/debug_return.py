@@ -8,12 +8,7 @@ from typing import Any, ClassVar
 from engine.task_api import RunContext, RunnableTask, task_type
 
 
-@task_type(
-    "io.kestra.plugin.core.debug.Return",
-    "io.kestra.core.tasks.debugs.Return",
-    "io.kestra.plugin.core.debug.Echo",
-    "io.kestra.core.tasks.debugs.Echo",
-)
+@task_type("io.kestra.plugin.core.debug.Return", "io.kestra.core.tasks.debugs.Return")
 class Return(RunnableTask):
     inline: ClassVar[bool] = True
 

@@ -77,9 +77,7 @@ class Pause(FlowableTask):
         target = _resumed_to(run.outputs)
         if target is None:
             return []
-        return scope.next_sequential(
-            scope.active_branch(self.tasks, self.errors, self.finally_, main_failed=target == S.FAILED)
-        )
+        return scope.next_sequential(self._branch(scope, target))
 
     def resolve_state(self, scope: FlowableScope) -> StateType | None:
         run = scope.run
@@ -87,10 +85,16 @@ class Pause(FlowableTask):
         target = _resumed_to(run.outputs)
         if run.state.current == S.PAUSED or target is None:
             return None
-        current = scope.active_branch(self.tasks, self.errors, self.finally_, main_failed=target == S.FAILED)
+        current = self._branch(scope, target)
         if not scope.all_terminated(current):
             return None
         return scope.final_state(self.tasks or [], terminal=target)
+
+    def _branch(self, scope: FlowableScope, target: StateType) -> list[TaskBase]:
+        """After the resume, the children run as a Sequential's: one failing hands over to `errors`. A
+        pause that ends FAILED (its timeout) goes to `errors` at once."""
+        failed = True if target == S.FAILED else None
+        return scope.active_branch(self.tasks, self.errors, self.finally_, main_failed=failed)
 
 
 def _resumed_to(outputs: Mapping[str, Any]) -> StateType | None:
