@@ -32,6 +32,20 @@ class InvalidFlowError(Exception):
         self.problems = problems
 
 
+def decode_source(data: bytes, filename: str = "<flow>") -> str:
+    """A flow file's text; one that is not UTF-8 is an invalid flow, at its first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        byte = data[exc.start]
+        raise InvalidFlowError(
+            [FlowProblem(filename, line, column, "<flow>", f"not UTF-8 text (byte 0x{byte:02x})")]
+        ) from None
+
+
 def parse_flow(
     text: str, filename: str = "<flow>", plugin_defaults: ConfiguredDefaults | None = None
 ) -> Flow:

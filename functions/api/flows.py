@@ -10,7 +10,7 @@ import yaml
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engine.flow.loader import InvalidFlowError, parse_flow
+from engine.flow.loader import InvalidFlowError, decode_source, parse_flow
 from engine.flow.source_edits import with_disabled
 from engine.ports import FlowRecord
 from functions import app
@@ -31,7 +31,7 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 
 def _source() -> str:
-    text = body_bytes(router.current_event).decode()
+    text = decode_source(body_bytes(router.current_event), "flow")
     if not text.strip():
         raise ApiError(422, "Invalid entity: the request body must be a flow in YAML", ["empty body"])
     return text

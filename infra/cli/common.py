@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config import EngineConfig
-from engine.flow.loader import parse_flow
+from engine.flow.loader import decode_source, parse_flow
 from engine.flow.model import Flow
 
 if TYPE_CHECKING:
     from infra.embedded.local import LocalKite
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PAUSED = 0, 1, 2, 3
 # What the `local` extra installs: the deployed package has neither (decision 0011).
 LOCAL_EXTRA = ("moto", "time_machine")
 
@@ -47,6 +47,15 @@ def flow_files(paths: Sequence[Path]) -> list[Path]:
         else:
             raise UsageError(f"no such file or directory: {path}")
     return files
+
+
+def read_source(path: Path) -> str:
+    """A flow file's text: InvalidFlowError when it is not UTF-8, UsageError when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    return decode_source(data, str(path))
 
 
 def parse_source(source: str, filename: str) -> Flow:

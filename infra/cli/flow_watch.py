@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.flow.loader import InvalidFlowError
+from infra.cli.common import UsageError, read_source
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 POLL_S = 1.0
@@ -39,11 +40,11 @@ class FlowWatch:
                 continue
             self._seen[path] = modified
             try:
-                self._deploy(path.read_text(), str(path))
+                self._deploy(read_source(path), str(path))
             except InvalidFlowError as exc:
                 print(f"kite: {path} not deployed; the last good revision stays:\n{exc}", file=self._out)
-            except OSError as exc:
-                print(f"kite: cannot read {path}: {exc.strerror}", file=self._out)
+            except UsageError as exc:
+                print(f"kite: {exc}", file=self._out)
             else:
                 deployed += 1
                 print(f"kite: deployed {path}", file=self._out)

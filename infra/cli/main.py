@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import ConfigError
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.uploads import Upload
 from engine.flow.loader import InvalidFlowError
 from engine.flow.schema import flow_json_schema
+from engine.model.execution import Execution
 from engine.model.labels import InvalidLabelError
 from engine.model.serde import execution_to_json
 from engine.model.state import StateType
@@ -23,12 +25,17 @@ from infra.cli import schedule, serve, server_commands
 from infra.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_PAUSED,
     EXIT_USAGE,
     UsageError,
     flow_files,
     local_kite,
     parse_source,
+    read_source,
 )
+
+if TYPE_CHECKING:
+    from infra.embedded.local import LocalKite
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +98,7 @@ def _validate(args: argparse.Namespace) -> int:
     invalid = False
     for path in flow_files(args.paths):
         try:
-            parse_source(path.read_text(), str(path))
+            parse_source(read_source(path), str(path))
         except InvalidFlowError as exc:
             invalid = True
             for problem in exc.problems:
@@ -135,13 +142,12 @@ def _files(args: argparse.Namespace) -> dict[str, Upload]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from infra.cli.progress import Progress
     from infra.cli.report import print_stats, print_summary
 
     if not args.flow.is_file():
         raise UsageError(f"no such file: {args.flow}")
-    source = args.flow.read_text()
     try:
+        source = read_source(args.flow)
         flow = parse_source(source, str(args.flow))
     except InvalidFlowError as exc:
         print(exc, file=sys.stderr)
@@ -180,15 +186,51 @@ def _run(args: argparse.Namespace) -> int:
         except (InvalidLabelError, FlowDisabledError, ExecutionBlockedError, NotFoundError) as exc:
             print(f"kite: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        progress = Progress(sys.stderr)
-        final = kite.wait(execution.id, args.timeout, lambda e: progress.update(e, kite.clock.now()))
-        progress.update(final, kite.clock.now())
+        final = _watch(kite, execution.id, args.timeout)
         print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
         if args.stats:
             print_stats(kite.stack.stats.snapshot(), final, sys.stderr, kite.invocations)
     if args.json:
         print(json.dumps(execution_to_json(final), indent=2))
+    if final.state.current == StateType.PAUSED:
+        return EXIT_PAUSED
+    if not final.state.current.terminated:
+        return EXIT_FAILED
     return EXIT_OK if final.state.current in (StateType.SUCCESS, StateType.WARNING) else EXIT_FAILED
+
+
+def _watch(kite: LocalKite, execution_id: str, timeout_s: float) -> Execution:
+    """Until the execution ends, or pauses with nothing to resume it: then, from a terminal, it may be
+    resumed here and watched again. Past `timeout_s` (wall clock), it is left as it is, with a message."""
+    from infra.cli import paused
+    from infra.cli.progress import Progress
+    from infra.embedded.pump import PumpTimeoutError
+
+    progress = Progress(sys.stderr)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            final = kite.wait(
+                execution_id,
+                max(deadline - time.monotonic(), 0.0),
+                lambda e: progress.update(e, kite.clock.now()),
+                until_paused=True,
+            )
+        except PumpTimeoutError:
+            final = kite.services.executions.get(execution_id)
+            progress.update(final, kite.clock.now())
+            state = final.state.current.value
+            print(
+                f"\nkite: gave up after {timeout_s:g} s (--timeout): the execution is {state}",
+                file=sys.stderr,
+            )
+            return final
+        progress.update(final, kite.clock.now())
+        if final.state.current != StateType.PAUSED:
+            return final
+        inputs = paused.describe(kite.services, final, sys.stderr)
+        if not sys.stdin.isatty() or not paused.offer_resume(kite.services, final, inputs, input, sys.stderr):
+            return final
 
 
 if __name__ == "__main__":

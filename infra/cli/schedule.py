@@ -16,7 +16,7 @@ from engine.expressions import Renderer
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Trigger
 from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES, Cron, OnDates, ScheduleError, dates_of
-from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, parse_source
+from infra.cli.common import EXIT_OK, EXIT_USAGE, UsageError, parse_source, read_source
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +36,7 @@ def schedule_command(args: argparse.Namespace) -> int:
     if not args.flow.is_file():
         raise UsageError(f"no such file: {args.flow}")
     try:
-        flow = parse_source(args.flow.read_text(), str(args.flow))
+        flow = parse_source(read_source(args.flow), str(args.flow))
     except InvalidFlowError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE

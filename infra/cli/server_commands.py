@@ -12,7 +12,15 @@ from engine.creation.uploads import Upload
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Flow
 from engine.model.state import StateType
-from infra.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, flow_files, parse_source
+from infra.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    flow_files,
+    parse_source,
+    read_source,
+)
 from infra.cli.progress import Progress
 from infra.cli.remote import RemoteError, Server, now
 
@@ -87,8 +95,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         parsed = []
         invalid = False
         for path in flow_files(args.paths):
-            source = path.read_text()
             try:
+                source = read_source(path)
                 parsed.append((parse_source(source, str(path)), source))
             except InvalidFlowError as exc:
                 invalid = True

@@ -18,6 +18,7 @@ from engine.creation.uploads import Upload
 from engine.flow.model import Flow
 from engine.model.execution import Execution
 from engine.model.files import kestra_path, namespace_file_uri
+from engine.model.state import StateType
 from engine.ports import FlowRecord
 from engine.resources import Clock, IdGenerator
 from engine.services.app import Services
@@ -163,9 +164,14 @@ class LocalKite:
         execution_id: str,
         timeout_s: float = 120.0,
         on_change: Callable[[Execution], None] | None = None,
+        *,
+        until_paused: bool = False,
     ) -> Execution:
-        """Pump until the execution is fully terminated (afterExecution included)."""
-        assert self.pump is not None, "use LocalKite as a context manager"
+        """Pump until the execution is fully terminated (afterExecution included); with `until_paused`, or
+        until it is PAUSED with nothing left that could resume it (a pause without a delay waits for
+        someone)."""
+        pump = self.pump
+        assert pump is not None, "use LocalKite as a context manager"
         latest: list[Execution] = []
 
         stack = self.stack
@@ -178,6 +184,9 @@ class LocalKite:
             # observer more than the pipeline it watches (a large ForEach).
             with stack.stats.paused():
                 head = store.head(execution_id)
+                if until_paused and head is not None and head.state == StateType.PAUSED and pump.idle():
+                    latest[:] = [self.services.executions.get(execution_id)]
+                    return True
                 seen = latest[0].version if latest else None
                 if head is None or head.version == seen or (on_change is None and not head.state.terminated):
                     return False
@@ -187,7 +196,7 @@ class LocalKite:
             latest[:] = [execution]
             return self.services.executions.fully_terminated(execution)
 
-        self.pump.run_until(done, timeout_s)
+        pump.run_until(done, timeout_s)
         return latest[0] if latest else self.services.executions.get(execution_id)
 
     def run(

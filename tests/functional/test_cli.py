@@ -133,3 +133,73 @@ def test_run_without_the_local_extra_says_what_to_install(
     monkeypatch.setitem(sys.modules, "moto", None)  # as if not installed
     assert main(["run", str(EXAMPLES / "hello.yaml")]) == 2
     assert "pip install 'kite[local]'" in capsys.readouterr().err
+
+
+PAUSING = """id: approval
+namespace: demo
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: copies
+        type: INT
+      - id: note
+        type: STRING
+        defaults: none
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "copies={{ outputs.wait.onResume.copies }} {{ outputs.wait.onResume.note }}"
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_run_that_pauses_says_what_it_waits_for_and_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fast: bool
+) -> None:
+    flow = tmp_path / "approval.yaml"
+    flow.write_text(PAUSING)
+    assert main(["run", str(flow), *(["--fast-forward"] if fast else [])]) == 3
+    err = capsys.readouterr().err
+    assert "PAUSED at task 'wait': it waits for a resume." in err
+    assert "onResume input copies (INT, required)" in err
+    assert "onResume input note (STRING, default 'none')" in err
+    assert "Traceback" not in err
+
+
+def test_a_paused_run_is_resumed_from_the_terminal_with_its_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = tmp_path / "approval.yaml"
+    flow.write_text(PAUSING)
+    answers = iter(["y", "many", "", "3", "looks good"])
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["run", str(flow), "--fast-forward", "--json"]) == 0
+    captured = capsys.readouterr()
+    execution = json.loads(captured.out)
+    after = next(r for r in execution["taskRunList"] if r["taskId"] == "after")
+    assert after["outputs"] == {"value": "copies=3 looks good"}
+    assert "kite: Invalid value for input `copies`" in captured.err  # "many" is no INT: asked again
+
+
+def test_a_run_past_its_timeout_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "slow.yaml"
+    flow.write_text(
+        "id: slow\nnamespace: demo\ntasks:\n  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n"
+        "    duration: PT1H\n"
+    )
+    assert main(["run", str(flow), "--timeout", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "kite: gave up after 1 s (--timeout): the execution is RUNNING" in err
+    assert "Traceback" not in err
+
+
+def test_a_flow_file_that_is_not_utf8_is_an_invalid_flow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "latin1.yaml"
+    flow.write_bytes("id: caf\xe9\nnamespace: demo\n".encode("latin-1"))
+    assert main(["run", str(flow)]) == 2
+    assert f"{flow}:1:8: <flow>: not UTF-8 text (byte 0xe9)" in capsys.readouterr().err
+    assert main(["validate", str(flow)]) == 1
+    assert capsys.readouterr().out.strip() == f"{flow}:1:8: <flow>: not UTF-8 text (byte 0xe9)"
