@@ -78,6 +78,18 @@ def _position(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# Bounds on what a document may unfold into: aliases of aliases multiply (an "alias bomb"), and nesting
+# deeper than this is no flow anyone writes (it would exhaust the validator's recursion).
+MAX_VALUES = 100_000
+MAX_DEPTH = 300
+
+
+class _TooLarge(Exception):
+    def __init__(self, problem: SourceProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 def load_yaml(text: str) -> YamlSource:
     """Parse one YAML document; syntax errors and duplicate keys become problems, not exceptions."""
     source = YamlSource(data=None)
@@ -95,14 +107,28 @@ def load_yaml(text: str) -> YamlSource:
     except yaml.YAMLError as exc:
         source.problems.append(SourceProblem(Position(1, 1), (), f"invalid YAML: {exc}"))
         return source
+    except RecursionError:
+        # PyYAML composes recursively: far past MAX_DEPTH, it runs out of stack first.
+        source.problems.append(SourceProblem(Position(1, 1), (), f"nested deeper than {MAX_DEPTH} levels"))
+        return source
     if node is None:
         return source
     source.positions[()] = _position(node)
-    source.data = _build(node, (), source, loader)
+    try:
+        source.data = _build(node, (), source, loader, [0])
+    except _TooLarge as exc:
+        source.data = None
+        source.problems.append(exc.problem)
     return source
 
 
-def _build(node: yaml.Node, path: Path, source: YamlSource, loader: _Loader) -> Any:
+def _build(node: yaml.Node, path: Path, source: YamlSource, loader: _Loader, built: list[int]) -> Any:
+    built[0] += 1
+    if built[0] > MAX_VALUES:
+        message = f"the document unfolds into more than {MAX_VALUES} values (YAML aliases?)"
+        raise _TooLarge(SourceProblem(_position(node), path, message))
+    if len(path) > MAX_DEPTH:
+        raise _TooLarge(SourceProblem(_position(node), path, f"nested deeper than {MAX_DEPTH} levels"))
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
@@ -116,13 +142,13 @@ def _build(node: yaml.Node, path: Path, source: YamlSource, loader: _Loader) -> 
                 continue
             source.positions[child] = _position(key_node)
             source.values[child] = _position(value_node)
-            result[key] = _build(value_node, child, source, loader)
+            result[key] = _build(value_node, child, source, loader, built)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item_node in enumerate(node.value):
             child = (*path, index)
             source.positions[child] = _position(item_node)
-            items.append(_build(item_node, child, source, loader))
+            items.append(_build(item_node, child, source, loader, built))
         return items
     return loader.construct_object(node, deep=True)

@@ -96,3 +96,31 @@ errors:
 )
 def test_problems(source: str, expected: str) -> None:
     assert any(p.startswith(expected) for p in problems(source)), problems(source)
+
+
+SEQUENTIAL = "io.kestra.plugin.core.flow.Sequential"
+
+
+def _nested(depth: int) -> str:
+    source, indent = "id: d\nnamespace: demo\ntasks:\n", "  "
+    for level in range(depth):
+        source += f"{indent}- id: s{level}\n{indent}  type: {SEQUENTIAL}\n{indent}  tasks:\n"
+        indent += "    "
+    return (
+        source + f"{indent}- id: leaf\n{indent}  type: io.kestra.plugin.core.log.Log\n{indent}  message: hi\n"
+    )
+
+
+@pytest.mark.parametrize("depth", [200, 2000])
+def test_nesting_past_the_bound_is_a_problem_not_a_crash(depth: int) -> None:
+    parse_flow(_nested(60))
+    with pytest.raises(InvalidFlowError, match="nested deeper than 300 levels"):
+        parse_flow(_nested(depth))
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_unfolds() -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
+    source = "\n".join(lines) + "\nid: x\nnamespace: demo\ntasks: []\n"
+    with pytest.raises(InvalidFlowError, match="unfolds into more than 100000 values"):
+        parse_flow(source)
