@@ -46,10 +46,19 @@ def decode_source(data: bytes, filename: str = "<flow>") -> str:
         ) from None
 
 
+# A revision is one DynamoDB item (400 KB, with the flow's other attributes): a source past this is refused
+# here, with a message, rather than by the store.
+MAX_SOURCE_BYTES = 300 * 1024
+
+
 def parse_flow(
     text: str, filename: str = "<flow>", plugin_defaults: ConfiguredDefaults | None = None
 ) -> Flow:
     """The flow with its plugin defaults, then `plugin_defaults` (the configured ones), applied."""
+    size = len(text.encode())
+    if size > MAX_SOURCE_BYTES:
+        message = f"the flow is {size // 1024} KB: a flow holds at most {MAX_SOURCE_BYTES // 1024} KB"
+        raise InvalidFlowError([FlowProblem(filename, 1, 1, "<flow>", message)])
     source = load_yaml(text)
     problems = [
         FlowProblem(filename, p.position.line, p.position.column, format_path(p.path), p.message)

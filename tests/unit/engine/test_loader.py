@@ -111,11 +111,20 @@ def _nested(depth: int) -> str:
     )
 
 
-@pytest.mark.parametrize("depth", [200, 2000])
-def test_nesting_past_the_bound_is_a_problem_not_a_crash(depth: int) -> None:
+def _nested_inline(depth: int) -> str:
+    """Flow style: deep, yet small."""
+    leaf = "{id: leaf, type: io.kestra.plugin.core.log.Log, message: hi}"
+    tasks = leaf
+    for level in range(depth):
+        tasks = f"{{id: s{level}, type: {SEQUENTIAL}, tasks: [{tasks}]}}"
+    return f"id: d\nnamespace: demo\ntasks: [{tasks}]\n"
+
+
+def test_nesting_past_the_bound_is_a_problem_not_a_crash() -> None:
     parse_flow(_nested(60))
-    with pytest.raises(InvalidFlowError, match="nested deeper than 300 levels"):
-        parse_flow(_nested(depth))
+    for source in (_nested(200), _nested_inline(2000)):
+        with pytest.raises(InvalidFlowError, match="nested deeper than 300 levels"):
+            parse_flow(source)
 
 
 def test_a_yaml_alias_bomb_is_refused_before_it_unfolds() -> None:
@@ -124,3 +133,9 @@ def test_a_yaml_alias_bomb_is_refused_before_it_unfolds() -> None:
     source = "\n".join(lines) + "\nid: x\nnamespace: demo\ntasks: []\n"
     with pytest.raises(InvalidFlowError, match="unfolds into more than 100000 values"):
         parse_flow(source)
+
+
+def test_a_flow_larger_than_a_revision_may_be_is_refused() -> None:
+    big = "id: big\nnamespace: demo\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+    with pytest.raises(InvalidFlowError, match="the flow is 390 KB: a flow holds at most 300 KB"):
+        parse_flow(big + f"    message: {'x' * 400_000}\n", "big.yaml")
