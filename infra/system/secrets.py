@@ -10,13 +10,14 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 
+from engine.config import ConfigError
 from engine.resources import SecretStore
 
 _PREFIX = "SECRET_"
 
 
-class SecretConfigError(ValueError):
-    pass
+class SecretConfigError(ConfigError):
+    """A configuration error: the `kite` command reports it as one, with the variable's name."""
 
 
 class EnvSecretStore:

@@ -203,3 +203,13 @@ def test_a_flow_file_that_is_not_utf8_is_an_invalid_flow(
     assert f"{flow}:1:8: <flow>: not UTF-8 text (byte 0xe9)" in capsys.readouterr().err
     assert main(["validate", str(flow)]) == 1
     assert capsys.readouterr().out.strip() == f"{flow}:1:8: <flow>: not UTF-8 text (byte 0xe9)"
+
+
+def test_a_malformed_secret_is_a_message_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_API_TOKEN", "%%% not base64")
+    assert main(["run", str(EXAMPLES / "hello.yaml"), "--fast-forward"]) == 2
+    err = capsys.readouterr().err
+    assert "kite: Could not decode secret 'SECRET_API_TOKEN', make sure it is Base64-encoded" in err
+    assert "Traceback" not in err
