@@ -144,5 +144,6 @@ def _flow_outputs(step: Step) -> dict[str, Any] | None:
             if output.required:
                 raise PropertyRenderError(f"output '{output.id}' is required but has no value")
             continue
-        values[output.id] = parse_input(Input(id=output.id, type=output.type), value, "output")
+        typed = parse_input(Input(id=output.id, type=output.type), value, "output")
+        values[output.id] = step.services.mask_value(typed)
     return nest(values) if values else None

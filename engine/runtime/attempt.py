@@ -59,7 +59,8 @@ def run_attempt(
         ctx.log("ERROR", f"{type(exc).__name__}: {exc}")
         state = S.FAILED
     end = clock.now()
-    finished = replace(running, outputs=dict(outputs)).with_attempt_state(state, end)
+    outputs = services.mask_value(dict(outputs))
+    finished = replace(running, outputs=outputs).with_attempt_state(state, end)
     final = final_state(task, finished, state, services.ids)
     if cached is not None and final in (S.SUCCESS, S.WARNING):
         ctx.log("INFO", f"Uploading a cache entry for task '{task.id}'")

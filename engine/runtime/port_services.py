@@ -105,6 +105,19 @@ class PortServices:
             text = text.replace(value, MASK)
         return text
 
+    def mask_value(self, value: Any) -> Any:
+        """`mask` through maps and lists: what a task outputs never holds a secret in clear, whichever
+        path ran it."""
+        if not self.masked:
+            return value
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, Mapping):
+            return {key: self.mask_value(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.mask_value(item) for item in value]
+        return value
+
     def namespace_kv(self, namespace: str | None = None) -> NamespaceKV:
         return NamespaceKV(self.resources.kv, self.clock, namespace or self.scope.namespace)
 

@@ -10,6 +10,7 @@ import pytest
 from engine.config import ConfigError, EngineConfig
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.secret_inputs import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
+from engine.memory.resources import in_memory_resources
 from engine.memory.runner import TEST_KEY, InMemoryRunner
 from engine.model.serde import execution_to_json
 from engine.runtime.port_services import PortServices
@@ -52,8 +53,9 @@ def test_secret_inputs_are_masked_in_task_logs_but_clear_when_rendered(runner: I
     # Only the exact values are masked: a value changed by a filter is not the secret any more.
     assert logs["log"] == "ada ****** ****** HUNTER2-AND-MORE"
     assert logs["fail"] == "bad ******"
-    assert execution.task_runs.of_task("echo")[0].outputs == {"value": "t0k3n"}
-    # At rest, and in every message, the execution's inputs are ciphertext (task outputs are the task's own).
+    # Never in outputs either, whichever path ran the task.
+    assert execution.task_runs.of_task("echo")[0].outputs == {"value": "******"}
+    # At rest, and in every message, the execution's inputs are ciphertext.
     stored = json.dumps(execution_to_json(runner.services.executions.get(execution.id))["inputs"])
     assert "t0k3n" not in stored and "hunter2" not in stored
     assert decrypt(TEST_KEY, execution.inputs["token"]) == "t0k3n"
@@ -80,7 +82,8 @@ def test_a_secret_passed_to_a_subflow_is_encrypted_in_the_child_too() -> None:
     (child,) = [e for e in runner.store.search() if e.id != parent.id]
     child = runner.services.executions.get(child.id)
     assert "s3cr3t" not in json.dumps(execution_to_json(child)["inputs"])
-    assert child.task_runs.of_task("echo")[0].outputs == {"value": "s3cr3t"}
+    assert decrypt(TEST_KEY, child.inputs["token"]) == "s3cr3t"
+    assert child.task_runs.of_task("echo")[0].outputs == {"value": "******"}
 
 
 def test_seal_and_reveal_round_trip_on_dotted_ids_only() -> None:
@@ -106,3 +109,44 @@ def test_secret_input_values_follow_dotted_ids_and_skip_what_cannot_be_masked() 
     inputs = {"a": {"b": "x1"}, "c": "", "d": 42, "plain": "visible"}
     assert PortServices.secret_inputs(declared, inputs) == {"x1"}
     assert PortServices.secret_inputs(None, None) == set()
+
+
+SECRET_FLOW = """
+id: leaks
+namespace: demo
+inputs:
+  - id: password
+    type: SECRET
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.debug.Return
+    format: "token={{ secret('API_TOKEN') }}"
+  - id: b
+    type: io.kestra.plugin.core.log.Log
+    message: "saw {{ outputs.a.value }}"
+  - id: context
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ printContext() }}"
+outputs:
+  - id: leaked
+    type: STRING
+    value: "{{ secret('API_TOKEN') }}"
+"""
+
+
+@pytest.mark.parametrize("budget", [500, 0], ids=["inline", "workers"])
+def test_secrets_never_reach_outputs_or_logs(budget: int) -> None:
+    runner = InMemoryRunner(
+        inline_budget=budget, resources=in_memory_resources(secrets={"API_TOKEN": "s3cr3t-value"})
+    )
+    runner.deploy(SECRET_FLOW)
+    execution = runner.run("demo", "leaks", {"password": "pa55word-x"})
+    assert execution.state.current.value == "SUCCESS"
+    shown = json.dumps(execution_to_json(execution)) + json.dumps(
+        [entry.message for entry in runner.services.executions.logs(execution.id)]
+    )
+    assert "s3cr3t-value" not in shown and "pa55word-x" not in shown
+    assert execution.task_runs.of_task("a")[0].outputs == {"value": "token=******"}
+    logs = {entry.task_id: entry.message for entry in runner.services.executions.logs(execution.id)}
+    assert logs["b"] == "saw token=******"
+    assert execution.outputs == {"leaked": "******"}
