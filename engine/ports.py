@@ -94,6 +94,7 @@ class ScheduleState:
     next: datetime | None  # the first date not handled yet (Kestra's nextExecutionDate); None: no more
     date: datetime | None = None  # the date of the last execution started
     execution_id: str | None = None  # that execution: the next date waits while it runs
+    started: datetime | None = None  # when it was sent to be created
     backfill: Backfill | None = None
     version: int = 0
 

@@ -75,7 +75,7 @@ class Services:
         dispatcher = Dispatcher(
             catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions, trigger_states)
         )
-        schedules = ScheduleService(catalog, executions, engine, trigger_states, wakes, bus, store, switch)
+        schedules = ScheduleService(catalog, engine, trigger_states, wakes, bus, store, switch)
         return Services(
             flows=FlowService(flows, config.plugin_defaults, schedules),
             catalog=catalog,

@@ -3,9 +3,10 @@ woken.
 
 A tick looks at one trigger: the dates from where it stands (`ScheduleState.next`) up to now, each through
 its conditions (a date they skip is reported and passed over), and starts the first one the conditions let
-through. Its execution's id is derived from (flow, trigger, date), so a tick delivered twice, a recovery
-racing a firing, or two overlapping deploys start one execution. Then the state moves on, conditionally on
-the version read; a lost race reads again. One execution at a time: the next date waits while it runs (the
+through. Its execution is sent to the dispatcher as a StartExecution with an id derived from (flow,
+trigger, date), so a tick delivered twice, a recovery racing a firing, or two overlapping deploys start one
+execution, and a tick that dies between the send and its write only sends it again. Then the state moves
+on, conditionally on the version read; a lost race reads again. One execution at a time: the next date waits while it runs (the
 trigger is locked, as in Kestra), and its end sends a RELEASE tick, which starts what came due meanwhile.
 
 Missed dates (a disabled trigger, an outage, a flow update) are what `recoverMissedSchedules` decides:
@@ -22,9 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.creation.inputs import InvalidInputsError
+from engine.creation.new_execution import new_execution
 from engine.creation.schedule_view import ScheduleView
 from engine.creation.trigger_states import extra, is_disabled, trigger_labels
 from engine.executor.context import EngineContext
+from engine.executor.events import StartExecution
 from engine.expressions import ExpressionError
 from engine.flow.model import Flow, Trigger
 from engine.flow.schedule import Cron, Dates, Interval, OnDates, ScheduleError, dates_of, iso, recovery
@@ -44,7 +47,6 @@ from engine.resources import NotFoundError
 from engine.runtime.port_services import Scope
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
-from engine.services.executions import ExecutionBlockedError, ExecutionService, FlowDisabledError
 from engine.services.messages import Tick, TickMode
 from engine.services.polling import poll
 from engine.services.trigger_switch import TriggerSwitch
@@ -54,6 +56,8 @@ MAX_LOOKS = 1000
 MAX_CONFLICT_RETRIES = 8
 _INSTANT = timedelta(microseconds=1)
 _SOON = timedelta(minutes=1)
+# A start still unseen by the store after this was lost (dead-lettered) or its execution deleted.
+IN_FLIGHT = timedelta(minutes=15)
 
 
 class ScheduleNotFoundError(NotFoundError):
@@ -76,7 +80,6 @@ class _Schedule:
 @dataclass(frozen=True, slots=True)
 class ScheduleService:
     catalog: FlowCatalog
-    executions: ExecutionService
     engine: EngineContext
     states: TriggerStateStore
     wakes: TriggerWakes
@@ -174,7 +177,7 @@ class ScheduleService:
         now = self.engine.clock.now()
         stored = self.states.schedule(tick.namespace, tick.flow_id, tick.trigger_id)
         state = stored or self._new(schedule, tick, now)
-        if self._running(state):
+        if self._running(state, now):
             if stored is None:
                 self._save(schedule, state)
             return TickReport(), state
@@ -194,7 +197,8 @@ class ScheduleService:
             if variables is not None:
                 started = self._start(schedule, variables, f"schedule/{schedule.trigger.id}/{iso(date)}")
                 if started is not None:
-                    state = replace(state, next=schedule.dates.next(date), date=date, execution_id=started)
+                    following = schedule.dates.next(date)
+                    state = replace(state, next=following, date=date, execution_id=started, started=now)
                     self._save(schedule, state)
                     return TickReport(started, tuple(skipped)), state
             skipped.append((date, reason or "the execution was refused"))
@@ -225,7 +229,7 @@ class ScheduleService:
                     following = schedule.dates.next(date)
                     moved = replace(backfill, current=following or end + _INSTANT)
                     return TickReport(started, tuple(skipped)), replace(
-                        state, backfill=moved, execution_id=started
+                        state, backfill=moved, execution_id=started, started=now
                     )
             skipped.append((date, reason or "the execution was refused"))
             date = schedule.dates.next(date)
@@ -296,11 +300,15 @@ class ScheduleService:
                 return replace(state, next=schedule.dates.next(bound - _INSTANT))
         return state
 
-    def _running(self, state: ScheduleState) -> bool:
+    def _running(self, state: ScheduleState, now: datetime) -> bool:
+        """The last execution started has not ended: still on its way to the dispatcher (sent less than
+        IN_FLIGHT ago), or not terminated."""
         if state.execution_id is None:
             return False
         head = self.store.head(state.execution_id)
-        return head is not None and not head.state.terminated
+        if head is None:
+            return state.started is not None and now - state.started < IN_FLIGHT
+        return not head.state.terminated
 
     def _evaluate(
         self, schedule: _Schedule, view: ScheduleView, date: datetime, *, late: datetime | None = None
@@ -325,35 +333,39 @@ class ScheduleService:
         purpose: str,
         backfill: Backfill | None = None,
     ) -> str | None:
-        """The execution `purpose` names, created once whoever asks; None when its inputs or checks refuse
-        it."""
+        """The execution `purpose` names, sent to the dispatcher to be created (once, whoever sends it: a
+        tick that dies before it writes its state sends it again, and the dispatcher finds it there); None
+        when its inputs or checks refuse it."""
         flow, trigger = schedule.flow, schedule.trigger
         engine = self.engine
         services = engine.port_services(Scope.of(flow.namespace, flow.id, "", variables))
         context = {**engine.config.variables(), "trigger": variables}
         execution_id = derived_id(f"{flow.namespace}.{flow.id}", purpose)
+        revision = self.catalog.record(flow.namespace, flow.id).revision
         try:
             inputs = engine.renderer.render_value(extra(trigger).get("inputs") or {}, context, services)
             if backfill is not None:
                 inputs = {**inputs, **engine.renderer.render_value(dict(backfill.inputs), context, services)}
-            labels = [
-                ("system.from", "trigger"),
-                *trigger_labels(trigger, variables, engine.renderer, services),
-                *(backfill.labels if backfill is not None else ()),
-            ]
-            self.executions.create(
-                flow.namespace,
-                flow.id,
-                inputs,
-                labels,
-                trigger={"id": trigger.id, "type": trigger.type, "variables": variables},
-                execution_id=execution_id,
-            )
-        except ConcurrentModificationError:
-            # Created by an earlier tick, which may have died before sending its wake.
-            self.bus.send([messages.wake(execution_id, "created")])
-        except (InvalidInputsError, ExpressionError, ExecutionBlockedError, FlowDisabledError):
+            typed = engine.typed_inputs(flow, inputs)
+        except (InvalidInputsError, ExpressionError):
             return None
+        if engine.check(flow, revision, execution_id, typed).behavior != "CREATE_EXECUTION":
+            return None
+        labels = [
+            ("system.from", "trigger"),
+            *trigger_labels(trigger, variables, engine.renderer, services),
+            *(backfill.labels if backfill is not None else ()),
+        ]
+        execution = new_execution(
+            flow,
+            revision,
+            execution_id,
+            engine.clock.now(),
+            inputs=typed,
+            labels=labels,
+            trigger={"id": trigger.id, "type": trigger.type, "variables": variables},
+        )
+        self.bus.send([messages.start_execution(StartExecution(execution))])
         return execution_id
 
     def _view(self, schedule: _Schedule) -> ScheduleView:

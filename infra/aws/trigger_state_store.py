@@ -117,6 +117,7 @@ def _encode(state: ScheduleState) -> dict[str, Any]:
         "next": _date(state.next),
         "date": _date(state.date),
         "executionId": state.execution_id,
+        "started": _date(state.started),
         "backfill": None
         if backfill is None
         else {
@@ -137,6 +138,7 @@ def _decode(data: dict[str, Any], version: int) -> ScheduleState:
         next=_parsed(data.get("next")),
         date=_parsed(data.get("date")),
         execution_id=data.get("executionId"),
+        started=_parsed(data.get("started")),
         backfill=None
         if backfill is None
         else Backfill(
