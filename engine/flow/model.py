@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 import engine.tasks  # noqa: F401 - registers every built-in task type before a flow is read
 from engine.flow.conditions import FLOW_TRIGGER_TYPES, condition_problems
 from engine.flow.schedule import validate_schedule
-from engine.task_api import ExecutableTask, Input, Model, Retry, TaskBase, TaskList
+from engine.task_api import Duration, ExecutableTask, Input, Model, Retry, TaskBase, TaskList
 from engine.task_api.definitions import InputType
 from engine.task_api.registry import property_names
 
@@ -65,7 +65,7 @@ class Sla(Model):
     type: Literal["MAX_DURATION", "EXECUTION_ASSERTION"]
     behavior: Literal["FAIL", "CANCEL", "NONE"]
     labels: dict[str, Any] | list[LabelItem] | None = None
-    duration: str | None = None
+    duration: Duration | None = None
     assert_: str | None = Field(None, alias="assert")
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,6 +152,18 @@ def execution_to_json(execution: Execution, *, internal: bool = False) -> dict[s
     data = header_to_json(execution, internal=internal)
     data["taskRunList"] = [task_run_to_json(r, internal=internal) for r in execution.task_runs]
     return data
+
+
+def strict_json(value: Any) -> Any:
+    """`value` as strict JSON holds it: a NaN or an infinity (a FLOAT input may be one) written as Jackson
+    writes them by default, as the strings "NaN", "Infinity" and "-Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(item) for item in value]
+    return value
 
 
 def execution_from_json(data: dict[str, Any], task_runs: list[TaskRun] | None = None) -> Execution:

@@ -6,8 +6,9 @@ its conditions (a date they skip is reported and passed over), and starts the fi
 through. Its execution is sent to the dispatcher as a StartExecution with an id derived from (flow,
 trigger, date), so a tick delivered twice, a recovery racing a firing, or two overlapping deploys start one
 execution, and a tick that dies between the send and its write only sends it again. Then the state moves
-on, conditionally on the version read; a lost race reads again. One execution at a time: the next date waits while it runs (the
-trigger is locked, as in Kestra), and its end sends a RELEASE tick, which starts what came due meanwhile.
+on, conditionally on the version read; a lost race reads again. One execution at a time: the next date
+waits while it runs (the trigger is locked, as in Kestra), and its end sends a RELEASE tick, which starts
+what came due meanwhile.
 
 Missed dates (a disabled trigger, an outage, a flow update) are what `recoverMissedSchedules` decides:
 ALL starts every one, one after the other; LAST only the latest; NONE none. A CLOCK tick woken for a date

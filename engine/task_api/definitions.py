@@ -3,9 +3,25 @@ definitions (a Pause's `onResume` inputs are declared like a flow's)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+
+from engine.model.durations import parse_duration
+
+
+def _duration(text: str) -> str:
+    """An ISO-8601 duration, not negative, checked when the flow is read unless it is an expression
+    (rendered, then checked, when the task runs)."""
+    if "{{" in text or "{%" in text:
+        return text
+    if parse_duration(text).total_seconds() < 0:
+        raise ValueError(f"'{text}' is a negative duration")
+    return text
+
+
+# A duration property: `PT5M`, `P1D`, or an expression giving one.
+Duration = Annotated[str, AfterValidator(_duration)]
 
 
 class Model(BaseModel):
@@ -19,17 +35,17 @@ class Retry(Model):
     behavior: Literal["RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION"] = "RETRY_FAILED_TASK"
     max_attempts: int | None = Field(None, alias="maxAttempts", ge=1)
     max_attempt: int | None = Field(None, alias="maxAttempt", ge=1)
-    max_duration: str | None = Field(None, alias="maxDuration")
+    max_duration: Duration | None = Field(None, alias="maxDuration")
     warning_on_retry: bool = Field(False, alias="warningOnRetry")
-    interval: str | None = None
-    max_interval: str | None = Field(None, alias="maxInterval")
-    min_interval: str | None = Field(None, alias="minInterval")
+    interval: Duration | None = None
+    max_interval: Duration | None = Field(None, alias="maxInterval")
+    min_interval: Duration | None = Field(None, alias="minInterval")
     delay_factor: float | None = Field(None, alias="delayFactor")
 
 
 class TaskCache(Model):
     enabled: bool
-    ttl: str | None = None
+    ttl: Duration | None = None
 
 
 InputType = Literal[

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from engine.model.durations import parse_duration
-from engine.task_api.definitions import Input, Model, Retry, TaskCache
+from engine.task_api.definitions import Duration, Input, Model, Retry, TaskCache
 
 TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 
@@ -23,7 +23,7 @@ class TaskBase(Model):
     type: str
     description: str | None = None
     disabled: bool = False
-    timeout: str | None = None
+    timeout: Duration | None = None
     retry: Retry | None = None
     allow_failure: bool = Field(False, alias="allowFailure")
     allow_warning: bool = Field(False, alias="allowWarning")

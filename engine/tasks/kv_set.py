@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.task_api import RunContext, duration_property, task_type
+from engine.task_api import Duration, RunContext, duration_property, task_type
 from engine.tasks.kv_base import NamespaceKVTask
 from engine.tasks.properties import render_bool
 
@@ -17,7 +17,7 @@ class Set(NamespaceKVTask):
     key: str
     value: str
     overwrite: bool | str = True
-    ttl: str | None = None
+    ttl: Duration | None = None
     kv_type: str | None = Field(None, alias="kvType")
     # Accepted for Kestra's flows, stored nowhere: Kite keeps no KV metadata but the type and the expiry.
     kv_description: str | None = Field(None, alias="kvDescription")

@@ -14,6 +14,7 @@ from pydantic import Field
 from engine.expressions import is_truthy
 from engine.model.state import StateType
 from engine.task_api import (
+    Duration,
     FlowableScope,
     FlowableTask,
     Model,
@@ -29,8 +30,8 @@ S = StateType
 
 class CheckFrequency(Model):
     max_iterations: int | None = Field(None, alias="maxIterations", ge=1)
-    max_duration: str | None = Field(None, alias="maxDuration")
-    interval: str = "PT1M"
+    max_duration: Duration | None = Field(None, alias="maxDuration")
+    interval: Duration = "PT1M"
 
 
 @task_type("io.kestra.plugin.core.flow.LoopUntil", "io.kestra.plugin.core.flow.WaitFor")

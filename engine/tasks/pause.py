@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field
 
 from engine.model.state import StateType
 from engine.task_api import (
+    Duration,
     FlowableScope,
     FlowableTask,
     Input,
@@ -32,7 +33,7 @@ _BEHAVIOR = {"RESUME": S.RUNNING, "WARN": S.WARNING, "FAIL": S.FAILED, "CANCEL":
 @task_type("io.kestra.plugin.core.flow.Pause", "io.kestra.core.tasks.flows.Pause")
 class Pause(FlowableTask):
     # `delay` is the deprecated spelling (removed in Kestra 2.0).
-    pause_duration: str | None = Field(None, validation_alias=AliasChoices("pauseDuration", "delay"))
+    pause_duration: Duration | None = Field(None, validation_alias=AliasChoices("pauseDuration", "delay"))
     behavior: str = "RESUME"
     on_resume: list[Input] | None = Field(None, alias="onResume")
     on_pause: Annotated[TaskBase, TaskRef] | None = Field(None, alias="onPause")

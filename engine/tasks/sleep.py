@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.task_api import RunContext, WaitingTask, duration_property, task_type
+from engine.task_api import Duration, RunContext, WaitingTask, duration_property, task_type
 
 
 @task_type("io.kestra.plugin.core.flow.Sleep")
 class Sleep(WaitingTask):
-    duration: str
+    duration: Duration
 
     def wait_duration(self, ctx: RunContext) -> timedelta:
         return duration_property(ctx.render(self.duration, "duration"), "duration")

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
+from engine.model.serde import strict_json
 from functions.api import auth, bulk, executions, flows, kv, logs, meta, namespace_files, triggers, webhooks
 from functions.api.errors import classify, error_response
 from functions.api.requests import header
@@ -17,7 +20,9 @@ logger = Logger(service="kite-api", logger_handler=log_handler())
 
 PREFIXES = ("/api/v1/main", "/api/v1")
 
-resolver = APIGatewayHttpResolver()
+resolver = APIGatewayHttpResolver(
+    serializer=lambda value: json.dumps(strict_json(value), separators=(",", ":"), cls=Encoder)
+)
 for _prefix in PREFIXES:
     for _router in (
         webhooks.router,

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from engine.flow.loader import InvalidFlowError
 from infra.cli.common import UsageError, read_source
+from infra.cli.text import printable
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 POLL_S = 1.0
@@ -44,7 +45,7 @@ class FlowWatch:
             except InvalidFlowError as exc:
                 print(f"kite: {path} not deployed; the last good revision stays:\n{exc}", file=self._out)
             except UsageError as exc:
-                print(f"kite: {exc}", file=self._out)
+                print(f"kite: {printable(str(exc))}", file=self._out)
             else:
                 deployed += 1
                 print(f"kite: deployed {path}", file=self._out)

@@ -17,7 +17,7 @@ from engine.flow.loader import InvalidFlowError
 from engine.flow.schema import flow_json_schema
 from engine.model.execution import Execution
 from engine.model.labels import InvalidLabelError
-from engine.model.serde import execution_to_json
+from engine.model.serde import execution_to_json, strict_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionBlockedError, FlowDisabledError
@@ -33,6 +33,7 @@ from infra.cli.common import (
     parse_source,
     read_source,
 )
+from infra.cli.text import printable
 
 if TYPE_CHECKING:
     from infra.embedded.local import LocalKite
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.command(args)
     except (UsageError, ConfigError) as exc:
-        print(f"kite: {exc}", file=sys.stderr)
+        print(f"kite: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     return code
 
@@ -181,17 +182,17 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         except InvalidInputsError as exc:
             for line in str(exc).splitlines():
-                print(f"kite: {line}", file=sys.stderr)
+                print(f"kite: {printable(line)}", file=sys.stderr)
             return EXIT_USAGE
         except (InvalidLabelError, FlowDisabledError, ExecutionBlockedError, NotFoundError) as exc:
-            print(f"kite: {exc}", file=sys.stderr)
+            print(f"kite: {printable(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
         final = _watch(kite, execution.id, args.timeout)
         print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
         if args.stats:
             print_stats(kite.stack.stats.snapshot(), final, sys.stderr, kite.invocations)
     if args.json:
-        print(json.dumps(execution_to_json(final), indent=2))
+        print(json.dumps(strict_json(execution_to_json(final)), indent=2))
     if final.state.current == StateType.PAUSED:
         return EXIT_PAUSED
     if not final.state.current.terminated:

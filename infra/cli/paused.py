@@ -11,6 +11,7 @@ from engine.model.execution import Execution
 from engine.model.state import StateType
 from engine.services.app import Services
 from engine.task_api import Input
+from infra.cli.text import printable
 
 Ask = Callable[[str], str]
 
@@ -51,7 +52,7 @@ def offer_resume(
             services.executions.resume(execution.id, values)
         except InvalidInputsError as exc:
             for line in str(exc).splitlines():
-                print(f"kite: {line}", file=out)
+                print(f"kite: {printable(line)}", file=out)
             continue
         return True
     return False

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from engine.model.execution import Execution, TaskRun
 from engine.model.state import StateType
+from infra.cli.text import printable
 
 S = StateType
 _ICONS = {
@@ -37,7 +38,7 @@ def task_lines(execution: Execution, now: datetime) -> list[str]:
 
     def walk(parent_id: str | None, depth: int) -> None:
         for run in execution.task_runs.children(parent_id):
-            label = run.task_id if run.value is None else f"{run.task_id} [{run.value}]"
+            label = run.task_id if run.value is None else f"{run.task_id} [{printable(run.value)}]"
             icon = _ICONS.get(run.state.current, "·")
             lines.append(
                 f"{'  ' * depth}{icon} {label}  {run.state.current.value}  {_seconds(run, now):.2f}s"
@@ -79,7 +80,7 @@ class Progress:
                 self._seen[run.id] = run.state.current
                 if run.state.current.terminated or run.state.current in (S.RUNNING, S.PAUSED, S.RETRYING):
                     depth = len(execution.task_runs.ancestors(run)) + 1
-                    label = run.task_id if run.value is None else f"{run.task_id} [{run.value}]"
+                    label = run.task_id if run.value is None else f"{run.task_id} [{printable(run.value)}]"
                     icon = _ICONS.get(run.state.current, "·")
                     print(f"{'  ' * depth}{icon} {label}  {run.state.current.value}", file=self.out)
         self.out.flush()

@@ -10,11 +10,12 @@ from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from infra.aws.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage, billed, cost_of
 from infra.aws.session import StatsSnapshot
+from infra.cli.text import printable
 
 
 def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> None:
     outputs = {
-        r.task_id if r.value is None else f"{r.task_id}[{r.value}]": r.outputs
+        r.task_id if r.value is None else f"{r.task_id}[{printable(r.value)}]": r.outputs
         for r in execution.task_runs
         if r.outputs
     }
@@ -33,7 +34,7 @@ def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> No
     if failed_logs:
         print("\nLogs of failed tasks:", file=out)
         for entry in failed_logs:
-            print(f"  [{entry.level}] {entry.task_id or '-'}: {entry.message}", file=out)
+            print(f"  [{entry.level}] {entry.task_id or '-'}: {printable(entry.message)}", file=out)
     print(f"\n{execution.state.current.value}", file=out)
 
 

@@ -23,6 +23,7 @@ from infra.cli.common import (
 )
 from infra.cli.progress import Progress
 from infra.cli.remote import RemoteError, Server, now
+from infra.cli.text import printable
 
 
 def add_server_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -80,7 +81,7 @@ def run_remote(
 
 def _refused(error: RemoteError) -> int:
     for line in str(error).splitlines():
-        print(f"kite: {line}", file=sys.stderr)
+        print(f"kite: {printable(line)}", file=sys.stderr)
     return EXIT_USAGE if error.status in (400, 404, 409, 422) else EXIT_FAILED
 
 

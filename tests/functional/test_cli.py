@@ -213,3 +213,22 @@ def test_a_malformed_secret_is_a_message_naming_it(
     err = capsys.readouterr().err
     assert "kite: Could not decode secret 'SECRET_API_TOKEN', make sure it is Base64-encoded" in err
     assert "Traceback" not in err
+
+
+def test_a_task_cannot_drive_the_terminal_and_json_stays_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "noisy.yaml"
+    flow.write_text(
+        "id: noisy\nnamespace: demo\ninputs:\n  - {id: ratio, type: FLOAT}\ntasks:\n"
+        "  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n"
+        '    values: ["\\u001b[2Jclear"]\n    tasks:\n'
+        "      - id: shout\n        type: io.kestra.plugin.core.execution.Fail\n"
+        '        errorMessage: "\\u001b]0;pwned\\u0007 \\u202eevil"\n'
+    )
+    assert main(["run", str(flow), "--fast-forward", "--json", "--input", "ratio=NaN"]) == 1
+    captured = capsys.readouterr()
+    assert "\x1b[2J" not in captured.err and "\x1b]0;" not in captured.err and "\u202e" not in captured.err
+    assert "\\x1b]0;pwned\\x07 \\u202eevil" in captured.err
+    assert "[\\x1b[2Jclear]" in captured.err
+    assert json.loads(captured.out)["inputs"] == {"ratio": "NaN"}  # strict JSON: no bare NaN

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.flow.loader import InvalidFlowError, parse_flow
@@ -139,3 +141,21 @@ def test_a_flow_larger_than_a_revision_may_be_is_refused() -> None:
     big = "id: big\nnamespace: demo\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
     with pytest.raises(InvalidFlowError, match="the flow is 390 KB: a flow holds at most 300 KB"):
         parse_flow(big + f"    message: {'x' * 400_000}\n", "big.yaml")
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "message"),
+    [
+        ("duration", "forever", "tasks[0].duration: Text cannot be parsed to a Duration: forever"),
+        ("duration", "PT-5S", "tasks[0].duration: 'PT-5S' is a negative duration"),
+        ("timeout", "soon", "tasks[0].timeout: Text cannot be parsed to a Duration: soon"),
+    ],
+)
+def test_a_duration_that_is_not_one_is_refused_when_read(prop: str, value: str, message: str) -> None:
+    sleep = "id: a\nnamespace: demo\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Sleep\n"
+    properties = {"duration": "PT1S", prop: value}
+    source = sleep + "".join(f"    {k}: {v}\n" for k, v in properties.items())
+    with pytest.raises(InvalidFlowError, match=re.escape(message)):
+        parse_flow(source, "f.yaml")
+    # An expression is checked when the task runs.
+    parse_flow(sleep + "    duration: \"{{ inputs.wait ?? 'PT1S' }}\"\n", "f.yaml")
