@@ -13,7 +13,7 @@ from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.files import execution_prefix, kestra_path
 from engine.model.logs import LogEntry
-from engine.resources import NotFoundError
+from engine.resources import HttpError, HttpResponse, NotFoundError
 from engine.runtime.port_services import PortServices
 from engine.task_api import PropertyRenderError, TaskFailedError
 
@@ -84,6 +84,14 @@ class TaskRunContext:
         try:
             triggers.set_enabled(namespace, flow_id, trigger_id, enabled)
         except NotFoundError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def http(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> HttpResponse:
+        try:
+            return self.services.resources.http.request(method, url, headers, body, timeout)
+        except HttpError as exc:
             raise TaskFailedError(str(exc)) from None
 
     def put_file(self, name: str, data: bytes) -> str:

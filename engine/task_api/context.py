@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
+from engine.resources import HttpResponse
 
 
 class RunContext(Protocol):
@@ -48,6 +49,13 @@ class RunContext(Protocol):
 
     def set_trigger_enabled(self, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
         """Enable or disable a flow's trigger; TaskFailedError when there is no such flow or trigger."""
+        ...
+
+    def http(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> HttpResponse:
+        """One HTTP request, under the same address policy as the http() function; TaskFailedError when it
+        cannot be made."""
         ...
 
     def put_file(self, name: str, data: bytes) -> str:
