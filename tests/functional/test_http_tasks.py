@@ -173,3 +173,29 @@ tasks:
     )
     assert execution.state.current.value == "FAILED"
     assert any("link-local or instance metadata address" in line for line in logs)
+
+
+def test_a_download_lands_in_storage_for_the_next_task(server: str) -> None:
+    execution, logs = _run(
+        f"""id: download
+namespace: company.team
+tasks:
+  - id: extract
+    type: io.kestra.plugin.core.http.Download
+    uri: {server}/products/1
+  - id: read
+    type: io.kestra.plugin.core.log.Log
+    message: "{{{{ read(outputs.extract.uri) | jq('.title') | first }}}}"
+  - id: empty
+    type: io.kestra.plugin.core.http.Download
+    uri: {server}/nothing
+    allowFailed: true
+"""
+    )
+    assert execution.state.current.value == "SUCCESS"
+    extract = execution.task_runs.of_task("extract")[0]
+    assert extract.outputs["uri"].startswith("kestra:///company/team/download/executions/")
+    assert extract.outputs["uri"].endswith("/1")
+    assert extract.outputs["code"] == 200 and extract.outputs["length"] > 0
+    assert "Kestra Pen" in logs
+    assert execution.task_runs.of_task("empty")[0].outputs["code"] == 404
