@@ -5,7 +5,7 @@ internal storage and HTTP. Adapters implement these Protocols in `engine.memory`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -133,6 +133,36 @@ class Sandbox(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    exit_code: int
+    stdout: tuple[str, ...]
+    stderr: tuple[str, ...]
+    files: Mapping[str, bytes]  # what the output globs matched, by path in the working directory
+    timed_out: bool = False
+
+
+class ProcessError(Exception):
+    """The process could not be started (no such interpreter, a file outside the working directory)."""
+
+
+class Processes(Protocol):
+    """Script tasks' commands, run as processes of the worker (Kestra's Process task runner)."""
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        files: Mapping[str, bytes],
+        outputs: Sequence[str],
+        timeout: float,
+    ) -> ProcessResult:
+        """Run `command` in a fresh working directory holding `files` (relative paths), with `env` and no
+        credentials of the worker's; return its output lines and the files the `outputs` globs match."""
+        ...
+
+
 class Triggers(Protocol):
     """Flows' triggers, as a task may switch them (`trigger.Toggle`)."""
 
@@ -152,3 +182,4 @@ class Resources:
     http: HttpClient
     sandbox: Sandbox
     triggers: Triggers | None = None
+    processes: Processes | None = None  # none: script tasks cannot run here

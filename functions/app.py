@@ -29,6 +29,7 @@ from infra.aws.trigger_wakes import EventBridgeTriggerWakes
 from infra.system.clock import SystemClock
 from infra.system.http import UrllibHttpClient
 from infra.system.ids import SecureIds
+from infra.system.processes import LocalProcesses
 from infra.system.sandbox import ForkSandbox
 from infra.system.secrets import ChainedSecretStore, EnvSecretStore
 
@@ -67,6 +68,7 @@ def build(
         storage=S3Storage(blobs),
         http=UrllibHttpClient(allow_loopback=allow_loopback),
         sandbox=ForkSandbox(),
+        processes=LocalProcesses(),
     )
     services = Services.build(
         DynamoFlowRepository(session, settings.flows_table),

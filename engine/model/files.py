@@ -30,6 +30,10 @@ def namespace_path(namespace: str) -> str:
     return namespace.replace(".", "/")
 
 
+# An empty object that keeps a namespace folder created empty (the API's `directory` route).
+FOLDER_MARKER = ".kite-folder"
+
+
 def namespace_file_uri(namespace: str, path: str) -> str:
     """A namespace file's URI (`fileURI()`); the path may not climb out of the namespace."""
     relative = path.lstrip("/")

@@ -51,7 +51,7 @@ def run_attempt(
     outputs: Mapping[str, Any] = {}
     try:
         outputs = task.run(ctx) or {}
-        state = S.SUCCESS
+        state = S.WARNING if ctx.warned else S.SUCCESS
     except (TaskFailedError, PropertyRenderError) as exc:
         ctx.log("ERROR", str(exc))
         state = S.FAILED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,9 +11,9 @@ from engine.expressions import ExpressionError, Renderer
 from engine.expressions.errors import EvalError
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
-from engine.model.files import execution_prefix, kestra_path
+from engine.model.files import FOLDER_MARKER, execution_prefix, kestra_path, namespace_file_uri
 from engine.model.logs import LogEntry
-from engine.resources import HttpError, HttpResponse, NotFoundError
+from engine.resources import HttpError, HttpResponse, NotFoundError, ProcessError, ProcessResult
 from engine.runtime.port_services import PortServices
 from engine.task_api import PropertyRenderError, TaskFailedError
 
@@ -25,6 +25,7 @@ class TaskRunContext:
     renderer: Renderer
     services: PortServices
     logs: list[LogEntry] = field(default_factory=list)
+    warned: bool = False
 
     def now(self) -> datetime:
         return self.services.now()
@@ -68,6 +69,9 @@ class TaskRunContext:
             )
         )
 
+    def warn(self) -> None:
+        self.warned = True
+
     def kv(self, namespace: str) -> NamespaceKV:
         return self.services.namespace_kv(namespace)
 
@@ -93,6 +97,32 @@ class TaskRunContext:
             return self.services.resources.http.request(method, url, headers, body, timeout)
         except HttpError as exc:
             raise TaskFailedError(str(exc)) from None
+
+    def run_process(
+        self,
+        command: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        files: Mapping[str, bytes],
+        outputs: Sequence[str],
+        timeout: float,
+    ) -> ProcessResult:
+        processes = self.services.resources.processes
+        if processes is None:
+            raise TaskFailedError("Script tasks cannot run here: no process runner")
+        try:
+            return processes.run(command, env=env, files=files, outputs=outputs, timeout=timeout)
+        except ProcessError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def namespace_files(self, namespace: str) -> dict[str, bytes]:
+        storage = self.services.resources.storage
+        prefix = namespace_file_uri(namespace, "/")
+        return {
+            stored.uri.removeprefix(prefix): storage.get(stored.uri)
+            for stored in storage.list(prefix)
+            if not stored.uri.endswith("/" + FOLDER_MARKER)
+        }
 
     def put_file(self, name: str, data: bytes) -> str:
         """Under the task run's folder, as Kestra's `storage().putFile`: one name, one file per task run."""

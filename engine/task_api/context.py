@@ -3,12 +3,13 @@ executor (execution tasks). `engine.runtime.run_context` implements it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
-from engine.resources import HttpResponse
+from engine.resources import HttpResponse, ProcessResult
 
 
 class RunContext(Protocol):
@@ -39,6 +40,10 @@ class RunContext(Protocol):
         """A line in the task run's logs; secrets and SECRET inputs are masked."""
         ...
 
+    def warn(self) -> None:
+        """The attempt ends WARNING rather than SUCCESS (a script that wrote to stderr, say)."""
+        ...
+
     def kv(self, namespace: str) -> NamespaceKV:
         """The KV pairs of `namespace`."""
         ...
@@ -56,6 +61,22 @@ class RunContext(Protocol):
     ) -> HttpResponse:
         """One HTTP request, under the same address policy as the http() function; TaskFailedError when it
         cannot be made."""
+        ...
+
+    def run_process(
+        self,
+        command: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        files: Mapping[str, bytes],
+        outputs: Sequence[str],
+        timeout: float,
+    ) -> ProcessResult:
+        """A script's process (Kestra's Process task runner); TaskFailedError when it cannot run here."""
+        ...
+
+    def namespace_files(self, namespace: str) -> dict[str, bytes]:
+        """The namespace's files, by path."""
         ...
 
     def put_file(self, name: str, data: bytes) -> str:

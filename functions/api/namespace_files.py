@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engine.model.files import namespace_file_uri
+from engine.model.files import FOLDER_MARKER, namespace_file_uri
 from engine.resources import NotFoundError, Storage, StoredObject
 from functions import app
 from functions.api import shapes
@@ -19,8 +19,6 @@ from functions.api.errors import ApiError
 from functions.api.requests import form, query
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
-
-_FOLDER = ".kite-folder"  # the marker of a folder created empty
 
 
 def _storage() -> Storage:
@@ -68,7 +66,7 @@ def list_directory(namespace: str) -> list[dict[str, Any]]:
         head, _, tail = rest.partition("/")
         if tail:
             entries.setdefault(head, _attributes(head, "Directory", 0, obj))
-        elif head != _FOLDER:
+        elif head != FOLDER_MARKER:
             entries[head] = _attributes(head, "File", obj.size, obj)
     return [entries[name] for name in sorted(entries)]
 
@@ -76,7 +74,7 @@ def list_directory(namespace: str) -> list[dict[str, Any]]:
 @router.post("/namespaces/<namespace>/files/directory")
 def create_directory(namespace: str) -> Response[str]:
     folder = _path("path").rstrip("/")
-    _storage().put(_uri(namespace, f"{folder}/{_FOLDER}").removeprefix("kestra:///"), b"")
+    _storage().put(_uri(namespace, f"{folder}/{FOLDER_MARKER}").removeprefix("kestra:///"), b"")
     return shapes.no_content()
 
 
@@ -99,7 +97,7 @@ def export_files(namespace: str) -> Response[bytes]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for obj in objects:
-            if not obj.uri.endswith("/" + _FOLDER):
+            if not obj.uri.endswith("/" + FOLDER_MARKER):
                 archive.writestr(obj.uri[len(prefix) :], _storage().get(obj.uri))
     return Response(
         200,

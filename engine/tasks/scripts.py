@@ -1,0 +1,224 @@
+"""Kestra's script tasks run as processes of the worker (the Process task runner): `shell.Commands`,
+`shell.Script`, `python.Commands`, `python.Script`.
+
+A script talks back through Kestra's output protocol, one line each: `::{"outputs": {...}}::` (its
+`vars`), `::{"metrics": [...]}::`, `::{"logs": [{"level", "message"}]}::`; the `kestra` package's
+`Kestra.outputs(...)` prints the first. Other lines are logged, stdout at INFO and stderr at WARN (and, with
+`warningOnStdErr`, the task ends WARNING). Exit code not 0: FAILED.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+
+from engine.model.durations import parse_duration
+from engine.task_api import Model, RunContext, RunnableTask, TaskFailedError, task_type
+from engine.tasks.properties import render_bool
+
+PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
+PROCESS_RUNNERS = frozenset({PROCESS_RUNNER, "io.kestra.plugin.scripts.runner.Process"})
+# A worker's attempt is claimed for 15 minutes (decision 0012): a script is stopped well before.
+MAX_SECONDS = 13 * 60
+SCRIPT_FILE = "script"
+
+
+class NamespaceFiles(Model):
+    enabled: bool = True
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+
+
+class ScriptTask(RunnableTask):
+    """What the script tasks share: the process, its files, the output protocol."""
+
+    default_interpreter: ClassVar[tuple[str, ...]] = ("/bin/sh", "-c")
+
+    before_commands: list[str] | None = Field(None, alias="beforeCommands")
+    interpreter: list[str] | None = None
+    env: dict[str, Any] | None = None
+    input_files: dict[str, str] | str | None = Field(None, alias="inputFiles")
+    output_files: list[str] | None = Field(None, alias="outputFiles")
+    namespace_files: NamespaceFiles | None = Field(None, alias="namespaceFiles")
+    warning_on_std_err: bool | str = Field(True, alias="warningOnStdErr")
+    fail_fast: bool = Field(True, alias="failFast")
+    task_runner: dict[str, Any] | None = Field(None, alias="taskRunner")
+    container_image: str | None = Field(None, alias="containerImage")
+    runner: str | None = None  # deprecated: PROCESS or DOCKER
+    target_os: str | None = Field(None, alias="targetOS")
+
+    @model_validator(mode="after")
+    def _runs_as_a_process(self) -> ScriptTask:
+        """Kite runs scripts as processes of its worker; a container it cannot provide is an error here,
+        not a surprise later."""
+        kind = (self.task_runner or {}).get("type")
+        if self.task_runner is not None and kind not in PROCESS_RUNNERS:
+            raise ValueError(
+                f"taskRunner {kind} is not supported: Kite runs scripts as processes of its worker "
+                f"(taskRunner type {PROCESS_RUNNER})"
+            )
+        if self.runner is not None and self.runner != "PROCESS":
+            raise ValueError(
+                f"runner {self.runner} is not supported: Kite runs scripts as processes (PROCESS)"
+            )
+        if self.container_image is not None and self.task_runner is None and self.runner is None:
+            raise ValueError(
+                "containerImage needs a container, which Kite does not run: remove it, or say "
+                f"taskRunner: {{type: {PROCESS_RUNNER}}} (the image is then ignored, as in Kestra)"
+            )
+        return self
+
+    @abstractmethod
+    def script_lines(self, ctx: RunContext) -> list[str]:
+        """What the interpreter runs, after `beforeCommands`."""
+
+    def extra_files(self, ctx: RunContext) -> dict[str, bytes]:
+        return {}
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        files = {**self._namespace_files(ctx), **self._input_files(ctx), **self.extra_files(ctx)}
+        lines = [ctx.render(line, "beforeCommands") for line in self.before_commands or ()]
+        lines += self.script_lines(ctx)
+        if self.fail_fast and self.is_shell():
+            lines.insert(0, "set -e")
+        interpreter = [
+            ctx.render(part, "interpreter") for part in self.interpreter or self.default_interpreter
+        ]
+        env = {str(k): ctx.render(str(v), f"env.{k}") for k, v in (self.env or {}).items()}
+        outputs = [ctx.render(pattern, "outputFiles") for pattern in self.output_files or ()]
+        result = ctx.run_process(
+            [*interpreter, "\n".join(lines)],
+            env=env,
+            files=files,
+            outputs=outputs,
+            timeout=self._seconds(ctx),
+        )
+        variables = _read(ctx, result.stdout, "INFO") | _read(ctx, result.stderr, "WARN")
+        if result.timed_out:
+            raise TaskFailedError(f"Command timed out after {self._seconds(ctx):g} seconds")
+        if result.exit_code != 0:
+            raise TaskFailedError(f"Command failed with exit code {result.exit_code}")
+        if result.stderr and render_bool(ctx, self.warning_on_std_err, "warningOnStdErr"):
+            ctx.warn()
+        produced: dict[str, Any] = {"exitCode": result.exit_code, "vars": variables}
+        if result.files:
+            produced["outputFiles"] = {name: ctx.put_file(name, data) for name, data in result.files.items()}
+        return produced
+
+    def is_shell(self) -> bool:
+        interpreter = self.interpreter or self.default_interpreter
+        return bool(interpreter) and interpreter[0].rsplit("/", 1)[-1] in ("sh", "bash", "zsh", "dash")
+
+    def _seconds(self, ctx: RunContext) -> float:
+        if self.timeout is None:
+            return MAX_SECONDS
+        return min(parse_duration(ctx.render(self.timeout, "timeout")).total_seconds(), MAX_SECONDS)
+
+    def _input_files(self, ctx: RunContext) -> dict[str, bytes]:
+        """Each file's content, rendered; a `kestra://` URI is that file."""
+        declared = self.input_files
+        if declared is None:
+            return {}
+        if isinstance(declared, str):
+            rendered = ctx.render(declared, "inputFiles")
+            loaded = (
+                json.loads(ctx.read_file(rendered))
+                if rendered.startswith("kestra://")
+                else json.loads(rendered)
+            )
+            if not isinstance(loaded, dict):
+                raise TaskFailedError("inputFiles must be a map of file names to contents")
+            declared = {str(k): str(v) for k, v in loaded.items()}
+        files = {}
+        for name, content in declared.items():
+            text = ctx.render(content, f"inputFiles.{name}")
+            files[name] = ctx.read_file(text) if text.startswith("kestra://") else text.encode()
+        return files
+
+    def _namespace_files(self, ctx: RunContext) -> dict[str, bytes]:
+        wanted = self.namespace_files
+        if wanted is None or not wanted.enabled:
+            return {}
+        namespace = ctx.render("{{ flow.namespace }}", "namespaceFiles")
+        found = ctx.namespace_files(namespace)
+        include, exclude = wanted.include or ["**"], wanted.exclude or []
+        return {
+            path: data
+            for path, data in found.items()
+            if _matches(path, include) and not _matches(path, exclude)
+        }
+
+
+def _matches(path: str, patterns: list[str]) -> bool:
+    return any(
+        fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern.lstrip("/")) for pattern in patterns
+    )
+
+
+def _read(ctx: RunContext, lines: tuple[str, ...], level: str) -> dict[str, Any]:
+    """Log the lines; what the output protocol says goes where it says. The `vars` a script gave."""
+    variables: dict[str, Any] = {}
+    for line in lines:
+        message = _protocol(line)
+        if message is None:
+            ctx.log(level, line)
+            continue
+        if isinstance(message.get("outputs"), dict):
+            variables.update(message["outputs"])
+        for entry in message.get("logs") or ():
+            if isinstance(entry, dict):
+                ctx.log(str(entry.get("level") or "INFO").upper(), str(entry.get("message", "")))
+    return variables
+
+
+def _protocol(line: str) -> dict[str, Any] | None:
+    stripped = line.strip()
+    if not (stripped.startswith("::{") and stripped.endswith("}::")):
+        return None
+    try:
+        message = json.loads(stripped[2:-2])
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+@task_type("io.kestra.plugin.scripts.shell.Commands", "io.kestra.core.tasks.scripts.Bash")
+class ShellCommands(ScriptTask):
+    commands: list[str] = Field(min_length=1)
+
+    def script_lines(self, ctx: RunContext) -> list[str]:
+        return [ctx.render(command, "commands") for command in self.commands]
+
+
+@task_type("io.kestra.plugin.scripts.shell.Script")
+class ShellScript(ScriptTask):
+    script: str
+
+    def script_lines(self, ctx: RunContext) -> list[str]:
+        return [ctx.render(self.script, "script")]
+
+
+@task_type("io.kestra.plugin.scripts.python.Commands")
+class PythonCommands(ScriptTask):
+    commands: list[str] = Field(min_length=1)
+
+    def script_lines(self, ctx: RunContext) -> list[str]:
+        return [ctx.render(command, "commands") for command in self.commands]
+
+
+@task_type("io.kestra.plugin.scripts.python.Script", "io.kestra.core.tasks.scripts.Python")
+class PythonScript(ScriptTask):
+    """The script goes to a file the shell hands to `python3` (after `beforeCommands`, a pip install say)."""
+
+    script: str
+
+    def extra_files(self, ctx: RunContext) -> dict[str, bytes]:
+        return {f"{SCRIPT_FILE}.py": ctx.render(self.script, "script").encode()}
+
+    def script_lines(self, ctx: RunContext) -> list[str]:
+        return [f"python3 {SCRIPT_FILE}.py"]
