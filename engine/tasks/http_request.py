@@ -4,8 +4,8 @@ are the outputs. The address policy is the http() function's (no link-local or m
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -95,8 +95,8 @@ class HttpTask(RunnableTask):
         if self.form_data is None:
             return (ctx.render(self.body, "body").encode() if self.body is not None else None), declared
         if declared == MULTIPART:
-            boundary = uuid.uuid4().hex
-            return _multipart(ctx, self.form_data, boundary), f"{MULTIPART}; boundary={boundary}"
+            body, boundary = _multipart(ctx, self.form_data)
+            return body, f"{MULTIPART}; boundary={boundary}"
         fields = {str(k): ctx.render(to_pebble_string(v), f"formData.{k}") for k, v in self.form_data.items()}
         return urlencode(fields).encode(), declared or "application/x-www-form-urlencoded"
 
@@ -123,9 +123,10 @@ class HttpTask(RunnableTask):
         return DEFAULT_TIMEOUT_S
 
 
-def _multipart(ctx: RunContext, form: Mapping[str, Any], boundary: str) -> bytes:
-    """Each field a part; a `kestra://` value, or a `{name, content}` map, is a file part."""
-    parts: list[bytes] = []
+def _multipart(ctx: RunContext, form: Mapping[str, Any]) -> tuple[bytes, str]:
+    """Each field a part; a `kestra://` value, or a `{name, content}` map, is a file part. The boundary is
+    a digest of the parts, so it cannot occur in them."""
+    parts: list[tuple[str, bytes]] = []
     for key, value in form.items():
         name = ctx.render(str(key), "formData")
         disposition = f'form-data; name="{name}"'
@@ -142,8 +143,16 @@ def _multipart(ctx: RunContext, form: Mapping[str, Any], boundary: str) -> bytes
                 data = rendered.encode()
         else:
             data = json.dumps(value).encode()
-        parts.append(f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+        parts.append((disposition, data))
+    digest = hashlib.sha256()
+    for disposition, data in parts:
+        digest.update(disposition.encode() + b"\0" + data)
+    boundary = f"kite-{digest.hexdigest()[:40]}"
+    body = b"".join(
+        f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+        for disposition, data in parts
+    )
+    return body + f"--{boundary}--\r\n".encode(), boundary
 
 
 @task_type("io.kestra.plugin.core.http.Request", "io.kestra.plugin.fs.http.Request")
