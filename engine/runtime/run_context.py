@@ -11,7 +11,7 @@ from engine.expressions import ExpressionError, Renderer
 from engine.expressions.errors import EvalError
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
-from engine.model.files import FOLDER_MARKER, execution_prefix, kestra_path, namespace_file_uri
+from engine.model.files import FOLDER_MARKER, belongs_to, execution_prefix, kestra_path, namespace_file_uri
 from engine.model.logs import LogEntry
 from engine.resources import HttpError, HttpResponse, NotFoundError, ProcessError, ProcessResult
 from engine.runtime.port_services import PortServices
@@ -133,6 +133,20 @@ class TaskRunContext:
         return self.services.resources.storage.put(
             kestra_path(f"{folder}tasks/{run.task_id}/{run.id}/{name}"), data
         )
+
+    def file_size(self, uri: str) -> int:
+        try:
+            return self.services.file_size(uri)
+        except EvalError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def delete_file(self, uri: str) -> bool:
+        run = self.task_run
+        if not belongs_to(uri, execution_prefix(run.namespace, run.flow_id, run.execution_id)):
+            raise TaskFailedError(
+                f"Unable to delete the file '{uri}' as it didn't belong to the current execution"
+            )
+        return self.services.resources.storage.delete(uri)
 
     def read_file(self, uri: str) -> bytes:
         try:

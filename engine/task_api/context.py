@@ -83,6 +83,14 @@ class RunContext(Protocol):
         """Store a file in the task run's internal storage; returns its kestra:// URI."""
         ...
 
+    def file_size(self, uri: str) -> int:
+        """A readable file's size; TaskFailedError when it is not there or not this execution's."""
+        ...
+
+    def delete_file(self, uri: str) -> bool:
+        """Remove a file of this execution; False when there was none."""
+        ...
+
     def read_file(self, uri: str) -> bytes:
         """A file of this execution, of its namespace or of the execution that triggered it."""
         ...

@@ -19,7 +19,9 @@ def _run(source: str, environ: dict[str, str] | None = None) -> tuple[Execution,
         logs = [(e.task_id or "", e.level, e.message) for e in kite.services.executions.logs(execution.id)]
         for run in execution.task_runs:
             for name, uri in (run.outputs.get("outputFiles") or {}).items():
-                logs.append((run.task_id, "FILE", f"{name}={kite.services.resources.storage.get(uri).decode()}"))
+                logs.append(
+                    (run.task_id, "FILE", f"{name}={kite.services.resources.storage.get(uri).decode()}")
+                )
     return execution, logs
 
 
