@@ -124,9 +124,23 @@ class TaskRunContext:
             if not stored.uri.endswith("/" + FOLDER_MARKER)
         }
 
+    def put_namespace_file(self, namespace: str, path: str, data: bytes) -> str:
+        return self.services.resources.storage.put(kestra_path(self._namespace_uri(namespace, path)), data)
+
+    def delete_namespace_file(self, namespace: str, path: str) -> bool:
+        return self.services.resources.storage.delete(self._namespace_uri(namespace, path))
+
+    def _namespace_uri(self, namespace: str, path: str) -> str:
+        try:
+            return namespace_file_uri(namespace, path)
+        except ValueError as exc:
+            raise TaskFailedError(str(exc)) from None
+
     def put_file(self, name: str, data: bytes) -> str:
-        """Under the task run's folder, as Kestra's `storage().putFile`: one name, one file per task run."""
-        if not name or "/" in name or name in (".", ".."):
+        """Under the task run's folder, as Kestra's `storage().putFile`: one name (a relative path), one file
+        per task run."""
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(part in ("", ".", "..") for part in parts):
             raise TaskFailedError(f"Invalid file name '{name}'")
         run = self.task_run
         folder = execution_prefix(run.namespace, run.flow_id, run.execution_id)
