@@ -162,6 +162,12 @@ class TaskRunContext:
             )
         return self.services.resources.storage.delete(uri)
 
+    def purge_execution_files(self) -> list[str]:
+        run = self.task_run
+        storage = self.services.resources.storage
+        found = storage.list(execution_prefix(run.namespace, run.flow_id, run.execution_id))
+        return [stored.uri for stored in found if storage.delete(stored.uri)]
+
     def read_file(self, uri: str) -> bytes:
         try:
             return self.services.read_bytes(uri)

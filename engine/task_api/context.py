@@ -97,6 +97,10 @@ class RunContext(Protocol):
         """Remove a file of this execution; False when there was none."""
         ...
 
+    def purge_execution_files(self) -> list[str]:
+        """Remove every file of this execution; their URIs."""
+        ...
+
     def read_file(self, uri: str) -> bytes:
         """A file of this execution, of its namespace or of the execution that triggered it."""
         ...

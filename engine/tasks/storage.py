@@ -1,5 +1,6 @@
-"""io.kestra.plugin.core.storage: files of the execution's internal storage — Size, Delete, Concat, Reverse,
-Split, as Kestra has them (a new file's name keeps its source's extension)."""
+"""io.kestra.plugin.core.storage: files of the execution's internal storage — Size, Delete,
+PurgeCurrentExecutionFiles, Concat, Reverse, Split, as Kestra has them (a new file's name keeps its
+source's extension)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ class Delete(RunnableTask):
         if not deleted and render_bool(ctx, self.error_on_missing, "errorOnMissing"):
             raise TaskFailedError(f"Unable to find file '{uri}'")
         return {"uri": uri, "deleted": deleted}
+
+
+@task_type(
+    "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles", "io.kestra.core.tasks.storages.PurgeExecution"
+)
+class PurgeCurrentExecutionFiles(RunnableTask):
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        return {"uris": ctx.purge_execution_files()}
 
 
 @task_type("io.kestra.plugin.core.storage.Concat", "io.kestra.core.tasks.storages.Concat")

@@ -97,3 +97,17 @@ def test_reverse_keeps_the_rows_in_reverse_order() -> None:
     )
     assert execution.state.current.value == "SUCCESS"
     assert contents["reverse[0]"].splitlines() == [f"row {i}" for i in range(10, 0, -1)]
+
+
+def test_purging_the_execution_s_files_removes_them_all() -> None:
+    execution, contents = _run(
+        f"""  - id: reverse
+    type: io.kestra.plugin.core.storage.Reverse
+    from: "{DATA}"
+  - id: purge
+    type: io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles
+"""
+    )
+    assert execution.state.current.value == "SUCCESS"
+    assert len(execution.task_runs.of_task("purge")[0].outputs["uris"]) == 2  # data.csv and the reversed file
+    assert contents == {}
