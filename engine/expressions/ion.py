@@ -58,9 +58,14 @@ _SYMBOL_ESCAPES = _escapes("'")
 
 
 def f_to_ion(state: RenderState, value: Any) -> str:
+    return ion_text(value, state.budget.max_output)
+
+
+def ion_text(value: Any, limit: int) -> str:
+    """`value` as Kestra writes Ion text (its files of rows are one such value a line)."""
     if value is None:
         return "null"
-    writer = _Writer(state.budget.max_output)
+    writer = _Writer(limit)
     writer.value(value, 0)
     return "".join(writer.parts)
 

@@ -67,6 +67,8 @@ class PortServices:
     execution_logs: Callable[[], Sequence[LogEntry]]
     # Values masked in log lines: the SECRET inputs (see `secret_inputs`), then each secret() handed out.
     masked: set[str] = field(default_factory=set)
+    # Another execution's stored log lines (log.Fetch of `trigger.executionId`); None where none are read.
+    stored_logs: Callable[[str], Sequence[LogEntry]] | None = None
 
     @staticmethod
     def secret_inputs(declared: Sequence[Input] | None, inputs: Mapping[str, Any] | None) -> set[str]:

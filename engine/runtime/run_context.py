@@ -72,6 +72,13 @@ class TaskRunContext:
     def warn(self) -> None:
         self.warned = True
 
+    def execution_logs(self, execution_id: str | None = None) -> list[LogEntry]:
+        if execution_id is None or execution_id == self.task_run.execution_id:
+            return list(self.services.execution_logs())
+        if self.services.stored_logs is None:
+            raise TaskFailedError("Another execution's logs are read on a worker only")
+        return list(self.services.stored_logs(execution_id))
+
     def kv(self, namespace: str) -> NamespaceKV:
         return self.services.namespace_kv(namespace)
 

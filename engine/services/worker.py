@@ -79,6 +79,7 @@ class Worker:
             Scope.of(flow["namespace"], flow["id"], execution_id, variables.get("trigger")),
             lambda: self.store.logs(execution_id),
             masked=PortServices.secret_inputs(graph.flow.inputs, variables.get("inputs")),
+            stored_logs=self.store.logs,
         )
         result = run_attempt(task, run, variables, self.renderer, services)
         report = messages.worker_result(result)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
+from engine.model.logs import LogEntry
 from engine.resources import HttpResponse, ProcessResult
 
 
@@ -42,6 +43,10 @@ class RunContext(Protocol):
 
     def warn(self) -> None:
         """The attempt ends WARNING rather than SUCCESS (a script that wrote to stderr, say)."""
+        ...
+
+    def execution_logs(self, execution_id: str | None = None) -> list[LogEntry]:
+        """The log lines stored so far of this execution, or of another one."""
         ...
 
     def kv(self, namespace: str) -> NamespaceKV:
