@@ -63,3 +63,43 @@ tasks:
     assert execution.state.current.value == "FAILED"
     assert [r.task_id for r in execution.task_runs] == ["wait", "boom"]
     assert execution.task_runs.of_task("wait")[0].state.current.value == "FAILED"
+
+
+def test_a_templated_task_renders_its_spec_then_runs_it(runner: InMemoryRunner) -> None:
+    runner.deploy(
+        """id: templated
+namespace: demo
+inputs:
+  - id: property
+    type: STRING
+    defaults: format
+tasks:
+  - id: templated
+    type: io.kestra.plugin.core.templating.TemplatedTask
+    spec: |
+      type: io.kestra.plugin.core.debug.Return
+      {{ inputs.property }}: "{{ flow.id }} rendered"
+  - id: nested
+    type: io.kestra.plugin.core.templating.TemplatedTask
+    allowFailure: true
+    spec: |
+      type: io.kestra.plugin.core.templating.TemplatedTask
+      spec: x
+  - id: flowable
+    type: io.kestra.plugin.core.templating.TemplatedTask
+    allowFailure: true
+    spec: |
+      type: io.kestra.plugin.core.flow.Sequential
+      tasks: []
+"""
+    )
+    execution = runner.run("demo", "templated")
+    assert execution.task_runs.of_task("templated")[0].outputs == {"value": "templated rendered"}
+    messages = {
+        log.task_id: log.message for log in runner.services.executions.logs(execution.id) if log.task_id
+    }
+    assert (
+        messages["nested"]
+        == "The templated task cannot be of type 'io.kestra.plugin.core.templating.TemplatedTask'"
+    )
+    assert messages["flowable"] == "The templated task must be a runnable task"
