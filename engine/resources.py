@@ -6,6 +6,7 @@ internal storage and HTTP. Adapters implement these Protocols in `engine.memory`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -157,9 +158,21 @@ class Processes(Protocol):
         files: Mapping[str, bytes],
         outputs: Sequence[str],
         timeout: float,
+        workspace: str | None = None,
     ) -> ProcessResult:
-        """Run `command` in a fresh working directory holding `files` (relative paths), with `env` and no
-        credentials of the worker's; return its output lines and the files the `outputs` globs match."""
+        """Run `command` in a fresh working directory holding `files` (relative paths), or in `workspace`
+        (kept), with `env` and no credentials of the worker's; return its output lines and the files the
+        `outputs` globs match."""
+        ...
+
+    def workspace(self) -> AbstractContextManager[str]:
+        """A directory several runs share (a WorkingDirectory's), removed when the block ends."""
+        ...
+
+    def write(self, workspace: str, files: Mapping[str, bytes]) -> None: ...
+
+    def collect(self, workspace: str, patterns: Sequence[str]) -> dict[str, bytes]:
+        """The files of `workspace` the globs match, by relative path."""
         ...
 
 

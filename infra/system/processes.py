@@ -14,7 +14,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.resources import ProcessError, ProcessResult
@@ -37,29 +38,54 @@ class LocalProcesses:
         files: Mapping[str, bytes],
         outputs: Sequence[str],
         timeout: float,
+        workspace: str | None = None,
     ) -> ProcessResult:
+        if workspace is not None:
+            return self._run(Path(workspace), command, env=env, files=files, outputs=outputs, timeout=timeout)
+        with self.workspace() as folder:
+            return self._run(Path(folder), command, env=env, files=files, outputs=outputs, timeout=timeout)
+
+    @contextmanager
+    def workspace(self) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="kite-", dir=self._root) as folder:
-            workdir = Path(folder)
-            for name, data in files.items():
-                target = _inside(workdir, name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-            try:
-                done = subprocess.run(
-                    list(command),
-                    cwd=workdir,
-                    env=_environment(workdir, env),
-                    capture_output=True,
-                    timeout=timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as expired:
-                return ProcessResult(-1, _lines(expired.stdout), _lines(expired.stderr), {}, timed_out=True)
-            except OSError as exc:
-                raise ProcessError(f"Cannot run {command[0]!r}: {exc.strerror}") from None
-            return ProcessResult(
-                done.returncode, _lines(done.stdout), _lines(done.stderr), _collect(workdir, outputs)
+            yield folder
+
+    def write(self, workspace: str, files: Mapping[str, bytes]) -> None:
+        for name, data in files.items():
+            target = _inside(Path(workspace), name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+    def collect(self, workspace: str, patterns: Sequence[str]) -> dict[str, bytes]:
+        return _collect(Path(workspace), patterns)
+
+    def _run(
+        self,
+        workdir: Path,
+        command: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        files: Mapping[str, bytes],
+        outputs: Sequence[str],
+        timeout: float,
+    ) -> ProcessResult:
+        self.write(str(workdir), files)
+        try:
+            done = subprocess.run(
+                list(command),
+                cwd=workdir,
+                env=_environment(workdir, env),
+                capture_output=True,
+                timeout=timeout,
+                check=False,
             )
+        except subprocess.TimeoutExpired as expired:
+            return ProcessResult(-1, _lines(expired.stdout), _lines(expired.stderr), {}, timed_out=True)
+        except OSError as exc:
+            raise ProcessError(f"Cannot run {command[0]!r}: {exc.strerror}") from None
+        return ProcessResult(
+            done.returncode, _lines(done.stdout), _lines(done.stderr), _collect(workdir, outputs)
+        )
 
 
 def _inside(workdir: Path, name: str) -> Path:
