@@ -51,9 +51,21 @@ def merge(step: Step, event: WorkerResult) -> None:
     merged = step.put(
         replace(incoming, seq=current.seq, value_path=current.value_path, loop_values=current.loop_values)
     )
+    _add_children(step, event.children)
     step.logs.extend(event.logs)
     if merged.state.current == S.FAILED:
         retry_or_stay_failed(step, merged)
+
+
+def _add_children(step: Step, children: tuple[TaskRun, ...]) -> None:
+    """The task runs a worker ran under the merged one (a WorkingDirectory's children), numbered here."""
+    ex = step.execution
+    for child in children:
+        if child.id in ex.task_runs:
+            continue
+        seq = ex.next_seq
+        ex.next_seq += 1
+        step.put(replace(child, seq=seq))
 
 
 def lost(step: Step, event: AttemptLost) -> None:

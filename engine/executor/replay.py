@@ -60,10 +60,12 @@ def replay(
         raise ReplayError(f"Task run '{from_task_run}' not found in execution '{source.id}'")
     if chosen.task_id not in graph.tasks:
         raise ReplayError(f"Task '{chosen.task_id}' no longer exists in the flow")
+    chosen = _unit(graph, source, chosen)
     # Kestra drops the successors of the chosen run in the flow graph; here, every run created after it
     # that is not one of its ancestors: its descendants and the later siblings of each ancestor.
     again = {chosen.seq} | {run.seq for run in source.task_runs.ancestors(chosen)}
-    kept = [run for run in source.task_runs if run.seq <= chosen.seq]  # ancestors come before it
+    # Ancestors come before it; children a run made itself (a WorkingDirectory's) come again with it.
+    kept = [run for run in source.task_runs if run.seq <= chosen.seq and run.parent_task_run_id != chosen.id]
     execution.task_runs = TaskRuns(
         _reset(graph, run, now) if run.seq in again or not run.state.current.terminated else run
         for run in remapped(kept, new_id)
@@ -91,3 +93,11 @@ def _reset(graph: FlowGraph, run: TaskRun, now: datetime) -> TaskRun:
     """Runs again, attempts kept: a flowable from RUNNING, any other task from RESTARTED."""
     flowable = isinstance(graph.tasks.get(run.task_id), FlowableTask)
     return run.with_state(S.RUNNING if flowable else S.RESTARTED, now)
+
+
+def _unit(graph: FlowGraph, execution: Execution, run: TaskRun) -> TaskRun:
+    """The run that starts again for `run`: its parent when the parent ran it (a WorkingDirectory)."""
+    parent = execution.task_runs.find(run.parent_task_run_id) if run.parent_task_run_id else None
+    if parent is not None and graph.task(parent.task_id).runs_its_children():
+        return parent
+    return run

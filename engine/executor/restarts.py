@@ -39,6 +39,7 @@ def _run_again(step: Step, targets: dict[str, StateType | None]) -> None:
     runs = ex.task_runs
     for run_id in [r.id for r in runs if r.task_id in step.graph.handlers]:
         step.remove_tree(run_id)
+    targets = _units(step, targets)
     rearmed: set[str] = set()
     for run_id, given in targets.items():
         run = runs.find(run_id)
@@ -62,3 +63,23 @@ def _run_again(step: Step, targets: dict[str, StateType | None]) -> None:
     ex.outputs = None
     step.set_execution_state(S.RESTARTED)
     step.was_fully_terminated = False  # it will end again, and say so
+
+
+def _units(step: Step, targets: dict[str, StateType | None]) -> dict[str, StateType | None]:
+    """A run its parent ran (a WorkingDirectory's child) starts again as its parent: the parent's children
+    are dropped, it makes them again."""
+    runs = step.execution.task_runs
+    units: dict[str, StateType | None] = {}
+    for run_id, given in targets.items():
+        run = runs.find(run_id)
+        parent = runs.find(run.parent_task_run_id) if run and run.parent_task_run_id else None
+        if parent is not None and step.graph.task(parent.task_id).runs_its_children():
+            units.setdefault(parent.id, None)
+        else:
+            units[run_id] = given
+    for run_id in units:
+        run = runs.find(run_id)
+        if run is not None and step.graph.task(run.task_id).runs_its_children():
+            for child in runs.children(run_id):
+                step.remove_tree(child.id)
+    return units

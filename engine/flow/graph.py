@@ -32,8 +32,9 @@ class FlowGraph:
                     graph.parents[task.id] = parent
                     if name in ("errors", "finally", "afterExecution"):
                         graph.handlers.add(task.id)
-                    if isinstance(task, FlowableTask):
-                        walk(task.child_lists(), task)
+                    # A flowable's children are its own; a task that runs its children itself (a
+                    # WorkingDirectory) leaves them under its enclosing flowable (for retry policies).
+                    walk(task.child_lists(), task if isinstance(task, FlowableTask) else parent)
 
         walk(flow.root_lists(), None)
         return graph

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from engine.expressions import ExpressionError, Renderer
 from engine.model.execution import TaskRun
+from engine.model.ids import derived_id
 from engine.model.logs import LogEntry
-from engine.model.state import StateType
+from engine.model.state import State, StateType
 from engine.resources import IdGenerator
 from engine.runtime import task_cache
 from engine.runtime.port_services import PortServices
@@ -26,14 +28,24 @@ class WorkerResult:
 
     task_run: TaskRun
     logs: tuple[LogEntry, ...] = ()
+    # Task runs the attempt created and ran under its own (a WorkingDirectory's children), in order.
+    children: tuple[TaskRun, ...] = ()
 
 
 def run_attempt(
-    task: RunnableTask, run: TaskRun, variables: Mapping[str, Any], renderer: Renderer, services: PortServices
+    task: RunnableTask,
+    run: TaskRun,
+    variables: Mapping[str, Any],
+    renderer: Renderer,
+    services: PortServices,
+    *,
+    workspace: str | None = None,
 ) -> WorkerResult:
     clock = services.clock
     now = clock.now()
-    ctx = TaskRunContext(run, variables, renderer, services)
+    ctx = TaskRunContext(
+        run, variables, renderer, services, workspace=workspace, child_runner=partial(_run_child, renderer)
+    )
     try:
         cached = task_cache.entry_for(task, run, variables, renderer, services)
     except ExpressionError:
@@ -65,7 +77,39 @@ def run_attempt(
     if cached is not None and final in (S.SUCCESS, S.WARNING):
         ctx.log("INFO", f"Uploading a cache entry for task '{task.id}'")
         task_cache.store(cached, outputs, end, services)
-    return WorkerResult(finished.with_state(final, end), tuple(ctx.logs))
+    return WorkerResult(finished.with_state(final, end), tuple(ctx.logs), tuple(ctx.children))
+
+
+def _run_child(renderer: Renderer, parent: TaskRunContext, task: RunnableTask) -> TaskRun:
+    """A child of `parent`'s run, run in its working directory: it sees the outputs of the children run
+    before it, and `workingDir`. Its id derives from the parent's attempt, so a result merged twice does
+    not add it twice."""
+    services = parent.services
+    now = services.clock.now()
+    owner = parent.task_run
+    run = TaskRun(
+        id=derived_id(owner.id, f"{owner.attempt_number}/{task.id}"),
+        execution_id=owner.execution_id,
+        namespace=owner.namespace,
+        flow_id=owner.flow_id,
+        task_id=task.id,
+        state=State.of(S.CREATED, now).with_state(S.SUBMITTED, now),
+        seq=0,  # the dispatcher numbers it as it adds it to the execution
+        parent_task_run_id=owner.id,
+        value_path=owner.value_path,
+    )
+    outputs = dict(parent.variables.get("outputs") or {})
+    outputs.update({child.task_id: child.outputs for child in parent.children})
+    variables = {
+        **parent.variables,
+        "task": {"id": task.id, "type": task.type},
+        "taskrun": {"id": run.id, "startDate": now, "attemptsCount": 0, "parentId": owner.id},
+        "outputs": outputs,
+        "workingDir": parent.workspace,
+    }
+    result = run_attempt(task, run, variables, renderer, services, workspace=parent.workspace)
+    parent.logs.extend(result.logs)
+    return result.task_run
 
 
 def final_state(task: TaskBase, run: TaskRun, state: StateType, ids: IdGenerator) -> StateType:

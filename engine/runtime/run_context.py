@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,9 @@ from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.files import FOLDER_MARKER, belongs_to, execution_prefix, kestra_path, namespace_file_uri
 from engine.model.logs import LogEntry
-from engine.resources import HttpError, HttpResponse, NotFoundError, ProcessError, ProcessResult
+from engine.resources import HttpError, HttpResponse, NotFoundError, ProcessError, Processes, ProcessResult
 from engine.runtime.port_services import PortServices
-from engine.task_api import PropertyRenderError, TaskFailedError
+from engine.task_api import PropertyRenderError, RunnableTask, TaskFailedError
 
 
 @dataclass(slots=True)
@@ -26,6 +27,11 @@ class TaskRunContext:
     services: PortServices
     logs: list[LogEntry] = field(default_factory=list)
     warned: bool = False
+    # A WorkingDirectory's: the directory its processes share, the child runs it ran (in order), and how a
+    # child is run (run_attempt's, handed in: this module is below it).
+    workspace: str | None = None
+    children: list[TaskRun] = field(default_factory=list)
+    child_runner: Callable[[TaskRunContext, RunnableTask], TaskRun] | None = None
 
     def now(self) -> datetime:
         return self.services.now()
@@ -114,13 +120,52 @@ class TaskRunContext:
         outputs: Sequence[str],
         timeout: float,
     ) -> ProcessResult:
+        processes = self._processes()
+        try:
+            return processes.run(
+                command, env=env, files=files, outputs=outputs, timeout=timeout, workspace=self.workspace
+            )
+        except ProcessError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    @contextmanager
+    def working_directory(self) -> Iterator[str]:
+        with self._processes().workspace() as folder:
+            self.workspace = folder
+            try:
+                yield folder
+            finally:
+                self.workspace = None
+
+    def write_files(self, files: Mapping[str, bytes]) -> None:
+        try:
+            self._processes().write(self._workspace(), files)
+        except ProcessError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def collect_files(self, patterns: Sequence[str]) -> dict[str, bytes]:
+        try:
+            return self._processes().collect(self._workspace(), patterns)
+        except ProcessError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def run_child(self, task: RunnableTask) -> TaskRun:
+        if self.child_runner is None:
+            raise TaskFailedError(f"Task '{task.id}' cannot run as a child here")
+        child = self.child_runner(self, task)
+        self.children.append(child)
+        return child
+
+    def _processes(self) -> Processes:
         processes = self.services.resources.processes
         if processes is None:
             raise TaskFailedError("Script tasks cannot run here: no process runner")
-        try:
-            return processes.run(command, env=env, files=files, outputs=outputs, timeout=timeout)
-        except ProcessError as exc:
-            raise TaskFailedError(str(exc)) from None
+        return processes
+
+    def _workspace(self) -> str:
+        if self.workspace is None:
+            raise TaskFailedError("No working directory here: this task runs inside a WorkingDirectory")
+        return self.workspace
 
     def namespace_files(self, namespace: str) -> dict[str, bytes]:
         storage = self.services.resources.storage

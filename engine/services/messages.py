@@ -175,10 +175,12 @@ def run_task_dedup_id(task_run_id: str, attempt: int) -> str:
 
 def worker_result(result: WorkerResult) -> Message:
     run = result.task_run
-    fields = {
+    fields: dict[str, Any] = {
         "taskRun": task_run_to_json(run, internal=True),
         "logs": [log_to_json(entry) for entry in result.logs],
     }
+    if result.children:
+        fields["children"] = [task_run_to_json(child, internal=True) for child in result.children]
     dedup_id = f"result-{run.id}-{run.attempt_number}-{run.state.current.value}"
     return _for(run.execution_id, "WorkerResult", dedup_id, fields)
 
@@ -228,7 +230,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, StartExecution(execution_from_json(body["execution"], []))
     if kind == "WorkerResult":
         logs = tuple(log_from_json(entry) for entry in body.get("logs") or ())
-        return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs)
+        children = tuple(task_run_from_json(child) for child in body.get("children") or ())
+        return execution_id, WorkerResult(task_run_from_json(body["taskRun"]), logs, children)
     if kind == "AttemptLost":
         return execution_id, AttemptLost(body["taskRunId"], int(body["attempt"]))
     if kind == "TimerFired":

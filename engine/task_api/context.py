@@ -4,13 +4,17 @@ executor (execution tasks). `engine.runtime.run_context` implements it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.logs import LogEntry
 from engine.resources import HttpResponse, ProcessResult
+
+if TYPE_CHECKING:
+    from engine.task_api.kinds import RunnableTask
 
 
 class RunContext(Protocol):
@@ -78,6 +82,23 @@ class RunContext(Protocol):
         timeout: float,
     ) -> ProcessResult:
         """A script's process (Kestra's Process task runner); TaskFailedError when it cannot run here."""
+        ...
+
+    def working_directory(self) -> AbstractContextManager[str]:
+        """A directory the block's processes, files and child runs share (a WorkingDirectory's)."""
+        ...
+
+    def write_files(self, files: Mapping[str, bytes]) -> None:
+        """Into the working directory of the enclosing `working_directory()`."""
+        ...
+
+    def collect_files(self, patterns: Sequence[str]) -> dict[str, bytes]:
+        """The files of the working directory the globs match."""
+        ...
+
+    def run_child(self, task: RunnableTask) -> TaskRun:
+        """Run a child task here, in this worker and this working directory: its finished task run, which
+        the execution shows under this one."""
         ...
 
     def namespace_files(self, namespace: str) -> dict[str, bytes]:

@@ -41,6 +41,11 @@ class TaskBase(Model):
         """Named lists of child tasks (static structure), for lookups and validation."""
         return iter(())
 
+    def runs_its_children(self) -> bool:
+        """The task runs its `child_lists` itself, on one worker (a WorkingDirectory): its children's task
+        runs are made by that run, so they start again only with it."""
+        return False
+
     def resume_inputs(self) -> list[Input]:
         """The inputs a resume of this task's paused run may carry (a Pause's `onResume`)."""
         return []

@@ -9,7 +9,6 @@ A script talks back through Kestra's output protocol, one line each: `::{"output
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from abc import abstractmethod
 from collections.abc import Mapping
@@ -18,20 +17,15 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from engine.model.durations import parse_duration
-from engine.task_api import Model, RunContext, RunnableTask, TaskFailedError, task_type
+from engine.task_api import RunContext, RunnableTask, TaskFailedError, task_type
 from engine.tasks.properties import render_bool
+from engine.tasks.task_files import NamespaceFiles, input_files, namespace_files
 
 PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
 PROCESS_RUNNERS = frozenset({PROCESS_RUNNER, "io.kestra.plugin.scripts.runner.Process"})
 # A worker's attempt is claimed for 15 minutes (decision 0012): a script is stopped well before.
 MAX_SECONDS = 13 * 60
 SCRIPT_FILE = "script"
-
-
-class NamespaceFiles(Model):
-    enabled: bool = True
-    include: list[str] | None = None
-    exclude: list[str] | None = None
 
 
 class ScriptTask(RunnableTask):
@@ -81,7 +75,11 @@ class ScriptTask(RunnableTask):
         return {}
 
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
-        files = {**self._namespace_files(ctx), **self._input_files(ctx), **self.extra_files(ctx)}
+        files = {
+            **namespace_files(ctx, self.namespace_files),
+            **input_files(ctx, self.input_files),
+            **self.extra_files(ctx),
+        }
         lines = [ctx.render(line, "beforeCommands") for line in self.before_commands or ()]
         lines += self.script_lines(ctx)
         if self.fail_fast and self.is_shell():
@@ -118,46 +116,6 @@ class ScriptTask(RunnableTask):
         if self.timeout is None:
             return MAX_SECONDS
         return min(parse_duration(ctx.render(self.timeout, "timeout")).total_seconds(), MAX_SECONDS)
-
-    def _input_files(self, ctx: RunContext) -> dict[str, bytes]:
-        """Each file's content, rendered; a `kestra://` URI is that file."""
-        declared = self.input_files
-        if declared is None:
-            return {}
-        if isinstance(declared, str):
-            rendered = ctx.render(declared, "inputFiles")
-            loaded = (
-                json.loads(ctx.read_file(rendered))
-                if rendered.startswith("kestra://")
-                else json.loads(rendered)
-            )
-            if not isinstance(loaded, dict):
-                raise TaskFailedError("inputFiles must be a map of file names to contents")
-            declared = {str(k): str(v) for k, v in loaded.items()}
-        files = {}
-        for name, content in declared.items():
-            text = ctx.render(content, f"inputFiles.{name}")
-            files[name] = ctx.read_file(text) if text.startswith("kestra://") else text.encode()
-        return files
-
-    def _namespace_files(self, ctx: RunContext) -> dict[str, bytes]:
-        wanted = self.namespace_files
-        if wanted is None or not wanted.enabled:
-            return {}
-        namespace = ctx.render("{{ flow.namespace }}", "namespaceFiles")
-        found = ctx.namespace_files(namespace)
-        include, exclude = wanted.include or ["**"], wanted.exclude or []
-        return {
-            path: data
-            for path, data in found.items()
-            if _matches(path, include) and not _matches(path, exclude)
-        }
-
-
-def _matches(path: str, patterns: list[str]) -> bool:
-    return any(
-        fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern.lstrip("/")) for pattern in patterns
-    )
 
 
 def _read(ctx: RunContext, lines: tuple[str, ...], level: str) -> dict[str, Any]:

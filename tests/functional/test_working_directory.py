@@ -1,0 +1,135 @@
+"""WorkingDirectory on the embedded stack: children in one worker invocation, one directory (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.flow.loader import InvalidFlowError, parse_flow
+from engine.model.execution import Execution
+from infra.embedded.local import LocalKite
+
+
+def _run(source: str) -> tuple[Execution, dict[str, str], int, dict[str, bytes]]:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(source)
+        flow_id = source.split("id:", 1)[1].split("\n", 1)[0].strip()
+        started = kite.start_execution("company.team", flow_id)
+        kite.invocations = 0
+        execution = kite.wait(started.id)
+        invocations = kite.invocations
+        logs = {e.task_id or "": e.message for e in kite.services.executions.logs(execution.id)}
+        storage = kite.services.resources.storage
+        files = {
+            name: storage.get(uri)
+            for run in execution.task_runs
+            for name, uri in (run.outputs.get("outputFiles") or {}).items()
+        }
+    return execution, logs, invocations, files
+
+
+THREE = """id: wdir
+namespace: company.team
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    inputFiles:
+      query.sql: SELECT 1
+    outputFiles:
+      - "*.json"
+    tasks:
+      - id: write
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - 'echo "{{ taskrun.id }}" > {{ workingDir }}/stay.txt'
+      - id: read
+        type: io.kestra.plugin.scripts.python.Script
+        script: |
+          import json
+          from kestra import Kestra
+          stay = open("stay.txt").read().strip()
+          sql = open("query.sql").read()
+          json.dump({"stay": stay, "sql": sql}, open("output.json", "w"))
+          Kestra.outputs({"stay": stay})
+      - id: echo
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.read.vars.stay == outputs.write.exitCode ~ '' or true }}"
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(outputs.wdir.outputFiles['output.json']) }}"
+"""
+
+
+def test_three_tasks_share_one_directory_in_one_worker_invocation() -> None:
+    execution, logs, invocations, files = _run(THREE)
+    assert execution.state.current.value == "SUCCESS"
+    runs = {run.task_id: run for run in execution.task_runs}
+    assert [run.task_id for run in execution.task_runs] == ["wdir", "write", "read", "echo", "after"]
+    assert {runs[child].parent_task_run_id for child in ("write", "read", "echo")} == {runs["wdir"].id}
+    assert all(runs[child].state.current.value == "SUCCESS" for child in ("write", "read", "echo"))
+    assert runs["read"].outputs["vars"] == {"stay": runs["write"].id}
+    assert b'"sql": "SELECT 1"' in files["output.json"]
+    assert runs["wdir"].outputs["uris"] == runs["wdir"].outputs["outputFiles"]
+    assert runs["write"].id in logs["after"]
+    # The working directory is one worker invocation; the Log after it runs inline in the dispatcher.
+    assert invocations <= 4
+
+
+def test_a_failing_child_stops_the_others_and_a_restart_runs_the_directory_again() -> None:
+    source = """id: failing
+namespace: company.team
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: make
+        type: io.kestra.plugin.core.storage.LocalFiles
+        inputs:
+          data.txt: hello
+        outputs: ["*.txt"]
+      - id: boom
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - test "{{ labels.system.restarted ?? 'no' }}" = "true"
+      - id: never
+        type: io.kestra.plugin.core.debug.Return
+        format: late
+"""
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(source)
+        failed = kite.run("company.team", "failing")
+        assert failed.state.current.value == "FAILED"
+        assert [(r.task_id, r.state.current.value) for r in failed.task_runs] == [
+            ("wdir", "FAILED"),
+            ("make", "SUCCESS"),
+            ("boom", "FAILED"),
+        ]
+        make = failed.task_runs.of_task("make")[0]
+        assert kite.services.resources.storage.get(make.outputs["uris"]["data.txt"]) == b"hello"
+        kite.services.executions.restart(failed.id)
+        restarted = kite.wait(failed.id)
+    assert restarted.state.current.value == "SUCCESS"
+    assert [(r.task_id, r.state.current.value) for r in restarted.task_runs] == [
+        ("wdir", "SUCCESS"),
+        ("make", "SUCCESS"),
+        ("boom", "SUCCESS"),
+        ("never", "SUCCESS"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("child", "message"),
+    [
+        (
+            "type: io.kestra.plugin.core.flow.Sequential\n        tasks: [{id: x, type: io.kestra.plugin.core.log.Log, message: m}]",
+            "Only runnable tasks",
+        ),
+        ("type: io.kestra.plugin.core.flow.Pause", "Only runnable tasks"),
+    ],
+)
+def test_only_runnable_tasks_run_inside(child: str, message: str) -> None:
+    source = (
+        "id: f\nnamespace: demo\ntasks:\n  - id: w\n    type: io.kestra.plugin.core.flow.WorkingDirectory\n"
+        f"    tasks:\n      - id: c\n        {child}\n"
+    )
+    with pytest.raises(InvalidFlowError, match=message):
+        parse_flow(source)
