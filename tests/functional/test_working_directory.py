@@ -120,7 +120,8 @@ tasks:
     ("child", "message"),
     [
         (
-            "type: io.kestra.plugin.core.flow.Sequential\n        tasks: [{id: x, type: io.kestra.plugin.core.log.Log, message: m}]",
+            "type: io.kestra.plugin.core.flow.Sequential\n"
+            "        tasks: [{id: x, type: io.kestra.plugin.core.log.Log, message: m}]",
             "Only runnable tasks",
         ),
         ("type: io.kestra.plugin.core.flow.Pause", "Only runnable tasks"),
