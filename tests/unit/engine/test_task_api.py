@@ -69,7 +69,7 @@ def test_files_of_other_executions_and_odd_names_are_refused() -> None:
     context = _context()
     with pytest.raises(TaskFailedError, match="didn't belong to the current execution"):
         context.read_file("kestra:///company/team/my-flow/executions/other/x.txt")
-    for name in ("", "a/b", ".."):
+    for name in ("", "..", "/a", "a/../b", "a//b"):
         with pytest.raises(TaskFailedError, match="Invalid file name"):
             context.put_file(name, b"")
 
