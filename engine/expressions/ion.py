@@ -195,6 +195,11 @@ def fn_from_ion(state: RenderState, ion: Any = _MISSING) -> Any:
     if not isinstance(ion, str):
         raise EvalError("The 'fromIon' function expects an argument 'ion' with type string.")
     state.budget.check_size(len(ion))
+    return ion_value(ion)
+
+
+def ion_value(ion: str) -> Any:
+    """The first value of Ion text, as Kestra reads it; EvalError when it is not Ion."""
     # Imported here: amazon.ion takes 0.13 s to import, a cost only renders that read Ion should pay.
     from amazon.ion import simpleion
     from amazon.ion.exceptions import IonException

@@ -16,7 +16,7 @@ from engine.model.files import FOLDER_MARKER, belongs_to, execution_prefix, kest
 from engine.model.logs import LogEntry
 from engine.resources import HttpError, HttpResponse, NotFoundError, ProcessError, Processes, ProcessResult
 from engine.runtime.port_services import PortServices
-from engine.task_api import PropertyRenderError, RunnableTask, TaskFailedError
+from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
 
 
 @dataclass(slots=True)
@@ -51,6 +51,12 @@ class TaskRunContext:
     def render_value(self, value: Any, prop: str) -> Any:
         try:
             return self.renderer.render_value(value, self.variables, self.services)
+        except ExpressionError as exc:
+            raise self._error(prop, exc) from None
+
+    def render_with(self, template: str, prop: str, extra: Mapping[str, Any]) -> str:
+        try:
+            return self.renderer.render(template, {**self.variables, **extra}, self.services)
         except ExpressionError as exc:
             raise self._error(prop, exc) from None
 
@@ -149,8 +155,8 @@ class TaskRunContext:
         except ProcessError as exc:
             raise TaskFailedError(str(exc)) from None
 
-    def run_child(self, task: RunnableTask) -> TaskRun:
-        if self.child_runner is None:
+    def run_child(self, task: TaskBase) -> TaskRun:
+        if self.child_runner is None or not isinstance(task, RunnableTask):
             raise TaskFailedError(f"Task '{task.id}' cannot run as a child here")
         child = self.child_runner(self, task)
         self.children.append(child)

@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.logs import LogEntry
 from engine.resources import HttpResponse, ProcessResult
-
-if TYPE_CHECKING:
-    from engine.task_api.kinds import RunnableTask
+from engine.task_api.task import TaskBase
 
 
 class RunContext(Protocol):
@@ -35,6 +33,10 @@ class RunContext(Protocol):
 
     def render_value(self, value: Any, prop: str) -> Any:
         """A map or list property rendered element by element."""
+        ...
+
+    def render_with(self, template: str, prop: str, extra: Mapping[str, Any]) -> str:
+        """Rendered with `extra` variables over the task's (a row's fields, say)."""
         ...
 
     def evaluate(self, expression: str) -> str:
@@ -96,9 +98,9 @@ class RunContext(Protocol):
         """The files of the working directory the globs match."""
         ...
 
-    def run_child(self, task: RunnableTask) -> TaskRun:
-        """Run a child task here, in this worker and this working directory: its finished task run, which
-        the execution shows under this one."""
+    def run_child(self, task: TaskBase) -> TaskRun:
+        """Run a child task (a runnable one) here, in this worker and this working directory: its finished
+        task run, which the execution shows under this one."""
         ...
 
     def namespace_files(self, namespace: str) -> dict[str, bytes]:

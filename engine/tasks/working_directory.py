@@ -50,7 +50,6 @@ class WorkingDirectory(RunnableTask):
             for task in self.tasks:
                 if task.disabled:
                     continue
-                assert isinstance(task, RunnableTask)  # the validator says so
                 child = ctx.run_child(task)
                 states.append(child.state.current)
                 if child.state.current in (S.FAILED, S.KILLED):

@@ -111,3 +111,51 @@ def test_purging_the_execution_s_files_removes_them_all() -> None:
     assert execution.state.current.value == "SUCCESS"
     assert len(execution.task_runs.of_task("purge")[0].outputs["uris"]) == 2  # data.csv and the reversed file
     assert contents == {}
+
+
+ITEMS = [
+    '{key:"a",value:1}',
+    '{key:"b",value:null}',
+    '{key:"a",value:3}',
+    '{key:"c",value:4}',
+]
+
+
+def test_filter_and_deduplicate_rows_of_an_ion_file() -> None:
+    rows = "\\n".join(ITEMS) + "\\n"
+    source = f"""id: items
+namespace: company.team
+tasks:
+  - id: write
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["rows.ion"]
+    commands:
+      - printf '{rows}' > rows.ion
+  - id: filter
+    type: io.kestra.plugin.core.storage.FilterItems
+    from: "{{{{ outputs.write.outputFiles['rows.ion'] }}}}"
+    filterCondition: " {{{{ value == null }}}}"
+    filterType: EXCLUDE
+    errorOrNullBehavior: EXCLUDE
+  - id: dedup
+    type: io.kestra.plugin.core.storage.DeduplicateItems
+    from: "{{{{ outputs.write.outputFiles['rows.ion'] }}}}"
+    expr: "{{{{ key }}}}"
+  - id: strict
+    type: io.kestra.plugin.core.storage.FilterItems
+    from: "{{{{ outputs.write.outputFiles['rows.ion'] }}}}"
+    filterCondition: "{{{{ missing > 1 }}}}"
+    allowFailure: true
+"""
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(source)
+        execution = kite.run("company.team", "items")
+        storage = kite.services.resources.storage
+        runs = {run.task_id: run for run in execution.task_runs}
+        filtered = storage.get(runs["filter"].outputs["uri"]).decode().splitlines()
+        deduplicated = storage.get(runs["dedup"].outputs["uri"]).decode().splitlines()
+    assert filtered == [ITEMS[0], ITEMS[2], ITEMS[3]]
+    assert runs["filter"].outputs["droppedItemsTotal"] == 1
+    assert deduplicated == [ITEMS[1], ITEMS[2], ITEMS[3]]
+    assert runs["dedup"].outputs["numKeys"] == 3
+    assert runs["strict"].state.current.value == "WARNING"
