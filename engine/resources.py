@@ -9,7 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from engine.model.execution import Execution
+    from engine.model.logs import LogPurge
 
 
 class Clock(Protocol):
@@ -176,6 +180,27 @@ class Processes(Protocol):
         ...
 
 
+class Executions(Protocol):
+    """Other executions, as the `execution.*` and `log.PurgeLogs` tasks reach them."""
+
+    def search(self, namespace: str | None, flow_id: str | None) -> list[Execution]:
+        """Headers (no task runs), newest first."""
+        ...
+
+    def resume(self, execution_id: str, inputs: Mapping[str, Any]) -> None:
+        """Raises NotFoundError, or ValueError when it is not paused or its inputs are refused."""
+        ...
+
+    def purge_logs(self, execution_id: str, purge: LogPurge) -> int:
+        """Delete the log lines `purge` matches; how many."""
+        ...
+
+    def purge(self, execution: Execution, *, record: bool, logs: bool, files: bool) -> tuple[int, int]:
+        """Delete what is asked of an ended execution: its files, its log lines, itself. How many log lines
+        and files went."""
+        ...
+
+
 class Triggers(Protocol):
     """Flows' triggers, as a task may switch them (`trigger.Toggle`)."""
 
@@ -195,4 +220,5 @@ class Resources:
     http: HttpClient
     sandbox: Sandbox
     triggers: Triggers | None = None
+    executions: Executions | None = None
     processes: Processes | None = None  # none: script tasks cannot run here

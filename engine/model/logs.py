@@ -35,10 +35,12 @@ class LogPurge:
     task_run_id: str | None = None
     task_id: str | None = None
     attempt: int | None = None
+    levels: frozenset[str] | None = None  # these levels only (log.PurgeLogs' `logLevels`)
 
     def removes(self, entry: LogEntry) -> bool:
         return (
             entry.timestamp <= self.before
+            and (self.levels is None or entry.level in self.levels)
             and (self.min_level is None or level_rank(entry.level) >= level_rank(self.min_level))
             and (self.task_run_id is None or entry.task_run_id == self.task_run_id)
             and (self.task_id is None or entry.task_id == self.task_id)

@@ -230,6 +230,7 @@ def purge_to_json(purge: LogPurge) -> dict[str, Any]:
         "taskRunId": purge.task_run_id,
         "taskId": purge.task_id,
         "attempt": purge.attempt,
+        "levels": sorted(purge.levels) if purge.levels is not None else None,
     }
 
 
@@ -240,4 +241,5 @@ def purge_from_json(data: dict[str, Any]) -> LogPurge:
         task_run_id=data.get("taskRunId"),
         task_id=data.get("taskId"),
         attempt=data.get("attempt"),
+        levels=frozenset(data["levels"]) if data.get("levels") is not None else None,
     )

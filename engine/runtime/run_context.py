@@ -14,7 +14,15 @@ from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.files import FOLDER_MARKER, belongs_to, execution_prefix, kestra_path, namespace_file_uri
 from engine.model.logs import LogEntry
-from engine.resources import HttpError, HttpResponse, NotFoundError, ProcessError, Processes, ProcessResult
+from engine.resources import (
+    Executions,
+    HttpError,
+    HttpResponse,
+    NotFoundError,
+    ProcessError,
+    Processes,
+    ProcessResult,
+)
 from engine.runtime.port_services import PortServices
 from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
 
@@ -90,6 +98,12 @@ class TaskRunContext:
         if self.services.stored_logs is None:
             raise TaskFailedError("Another execution's logs are read on a worker only")
         return list(self.services.stored_logs(execution_id))
+
+    def executions(self) -> Executions:
+        executions = self.services.resources.executions
+        if executions is None:
+            raise TaskFailedError("Other executions cannot be reached here")
+        return executions
 
     def kv(self, namespace: str) -> NamespaceKV:
         return self.services.namespace_kv(namespace)

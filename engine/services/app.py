@@ -20,6 +20,7 @@ from engine.resources import Clock, IdGenerator, Resources
 from engine.services.catalog import FlowCatalog
 from engine.services.concurrency_gate import ConcurrencyGate
 from engine.services.dispatcher import Dispatcher
+from engine.services.execution_access import ExecutionAccess
 from engine.services.executions import ExecutionService
 from engine.services.flow_triggers import FlowTriggers
 from engine.services.flows import FlowService
@@ -66,11 +67,13 @@ class Services:
         config = config or EngineConfig()
         catalog = FlowCatalog(flows, config.plugin_defaults)
         switch = TriggerSwitch(catalog, trigger_states, bus, clock)
-        resources = replace(resources, triggers=switch)
+        access = ExecutionAccess()
+        resources = replace(resources, triggers=switch, executions=access)
         engine = EngineContext(clock, ids, renderer, resources, config, store.logs, catalog, inline_budget)
         if max_writes is not None:
             engine = replace(engine, max_writes=max_writes)
         executions = ExecutionService(catalog, store, bus, clock, ids, engine)
+        access.bind(executions)
         gate = ConcurrencyGate(concurrency, store, bus)
         dispatcher = Dispatcher(
             catalog, store, bus, engine, gate, FlowTriggers(catalog, engine, preconditions, trigger_states)

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.logs import LogEntry
-from engine.resources import HttpResponse, ProcessResult
+from engine.resources import Executions, HttpResponse, ProcessResult
 from engine.task_api.task import TaskBase
 
 
@@ -53,6 +53,10 @@ class RunContext(Protocol):
 
     def execution_logs(self, execution_id: str | None = None) -> list[LogEntry]:
         """The log lines stored so far of this execution, or of another one."""
+        ...
+
+    def executions(self) -> Executions:
+        """Other executions (search, resume, purge); TaskFailedError where they cannot be reached."""
         ...
 
     def kv(self, namespace: str) -> NamespaceKV:
