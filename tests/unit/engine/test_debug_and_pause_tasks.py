@@ -103,3 +103,32 @@ tasks:
         == "The templated task cannot be of type 'io.kestra.plugin.core.templating.TemplatedTask'"
     )
     assert messages["flowable"] == "The templated task must be a runnable task"
+
+
+def test_state_tasks_merge_read_and_delete_a_map(runner: InMemoryRunner) -> None:
+    runner.deploy(
+        """id: states
+namespace: demo
+tasks:
+  - id: set1
+    type: io.kestra.plugin.core.state.Set
+    data: {a: 1, b: "{{ flow.id }}"}
+  - id: set2
+    type: io.kestra.plugin.core.state.Set
+    data: {b: two}
+  - id: get
+    type: io.kestra.plugin.core.state.Get
+  - id: delete
+    type: io.kestra.plugin.core.state.Delete
+  - id: missing
+    type: io.kestra.plugin.core.state.Get
+    errorOnMissing: true
+    allowFailure: true
+"""
+    )
+    execution = runner.run("demo", "states")
+    runs = {run.task_id: run for run in execution.task_runs}
+    assert runs["set2"].outputs == {"count": 2, "key": "states_states_tasks-states_default"}
+    assert runs["get"].outputs == {"count": 2, "data": {"a": 1, "b": "two"}}
+    assert runs["delete"].outputs == {"deleted": True}
+    assert runs["missing"].state.current.value == "WARNING"
