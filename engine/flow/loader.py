@@ -32,6 +32,17 @@ class InvalidFlowError(Exception):
         self.problems = problems
 
 
+# Kestra task types Kite does not run, and what to use instead.
+_TEMPLATES = (
+    "Templates are deprecated in Kestra and Kite keeps none: call the flow with an "
+    "io.kestra.plugin.core.flow.Subflow task instead"
+)
+RETIRED_TYPES = {
+    "io.kestra.plugin.core.flow.Template": _TEMPLATES,
+    "io.kestra.core.tasks.flows.Template": _TEMPLATES,
+}
+
+
 def decode_source(data: bytes, filename: str = "<flow>") -> str:
     """A flow file's text; one that is not UTF-8 is an invalid flow, at its first bad byte."""
     try:
@@ -156,6 +167,8 @@ def _message(error: ErrorDetails) -> str:
     if kind == "unknown_task_type":
         value = error["input"]
         found = value.get("type") if isinstance(value, dict) else None
+        if found in RETIRED_TYPES:
+            return RETIRED_TYPES[found]
         return f"unknown task type '{found}'" if found else "a task needs a 'type'"
     message = error["msg"]
     return message.removeprefix("Value error, ")

@@ -159,3 +159,12 @@ def test_a_duration_that_is_not_one_is_refused_when_read(prop: str, value: str, 
         parse_flow(source, "f.yaml")
     # An expression is checked when the task runs.
     parse_flow(sleep + "    duration: \"{{ inputs.wait ?? 'PT1S' }}\"\n", "f.yaml")
+
+
+def test_a_template_task_is_refused_with_what_to_use_instead() -> None:
+    source = (
+        "id: t\nnamespace: demo\ntasks:\n  - id: tpl\n    type: io.kestra.plugin.core.flow.Template\n"
+        "    namespace: demo\n    templateId: mine\n"
+    )
+    with pytest.raises(InvalidFlowError, match="Templates are deprecated in Kestra and Kite keeps none"):
+        parse_flow(source)
