@@ -101,6 +101,9 @@ class ExecutableTask(TaskBase):
 
 class FlowableTask(TaskBase):
     kind: ClassVar[str] = "flowable"
+    # How its children hang together in the flow's topology (Kestra's RelationType): SEQUENTIAL,
+    # PARALLEL, CHOICE (one branch runs) or DYNAMIC (a loop).
+    relation: ClassVar[str] = "SEQUENTIAL"
 
     errors: TaskList | None = None
     finally_: TaskList | None = Field(None, alias="finally")
@@ -111,6 +114,10 @@ class FlowableTask(TaskBase):
             yield "errors", self.errors
         if self.finally_:
             yield "finally", self.finally_
+
+    def depends_on(self) -> Mapping[str, list[str]]:
+        """Which children wait for which (a Dag's `dependsOn`), for the topology."""
+        return {}
 
     @abstractmethod
     def main_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:

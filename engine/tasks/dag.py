@@ -7,8 +7,8 @@ execution never meets an unknown dependency or a cycle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Mapping
+from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -23,6 +23,7 @@ class DagTask(Model):
 
 @task_type("io.kestra.plugin.core.flow.Dag", "io.kestra.core.tasks.flows.Dag")
 class Dag(FlowableTask):
+    relation: ClassVar[str] = "PARALLEL"
     tasks: list[DagTask] = Field(min_length=1)
     concurrent: int = Field(0, ge=0)
 
@@ -36,6 +37,9 @@ class Dag(FlowableTask):
         if cyclic:
             raise ValueError(f"Cyclic dependency detected: {', '.join(cyclic)}")
         return self
+
+    def depends_on(self) -> Mapping[str, list[str]]:
+        return self._edges()
 
     def _edges(self) -> dict[str, list[str]]:
         return {node.task.id: node.depends_on or [] for node in self.tasks}

@@ -11,7 +11,7 @@ from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -58,6 +58,7 @@ def _group_done(runs: list[TaskRun], body: list[TaskBase]) -> bool:
 
 
 class _Loop(FlowableTask):
+    relation: ClassVar[str] = "DYNAMIC"
     tasks: TaskList = Field(min_length=1)
 
     def main_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from engine.task_api import FlowableScope, FlowableTask, NewTaskRun, TaskBase, T
 
 @task_type("io.kestra.plugin.core.flow.If", "io.kestra.core.tasks.flows.If")
 class If(FlowableTask):
+    relation: ClassVar[str] = "CHOICE"
     condition: str | bool | int | float
     then: TaskList = Field(min_length=1)
     else_: TaskList | None = Field(None, alias="else")

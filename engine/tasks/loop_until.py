@@ -7,7 +7,7 @@ are PAUSED meanwhile, as in Kestra), then its children are created again with `i
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -36,6 +36,7 @@ class CheckFrequency(Model):
 
 @task_type("io.kestra.plugin.core.flow.LoopUntil", "io.kestra.plugin.core.flow.WaitFor")
 class LoopUntil(FlowableTask):
+    relation: ClassVar[str] = "DYNAMIC"
     condition: str | bool
     tasks: TaskList = Field(min_length=1)
     fail_on_max_reached: bool = Field(False, alias="failOnMaxReached")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -12,6 +13,7 @@ from engine.task_api import FlowableScope, FlowableTask, NewTaskRun, TaskBase, T
 
 @task_type("io.kestra.plugin.core.flow.Parallel", "io.kestra.core.tasks.flows.Parallel")
 class Parallel(FlowableTask):
+    relation: ClassVar[str] = "PARALLEL"
     tasks: TaskList = Field(min_length=1)
     concurrent: int = Field(0, ge=0)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import field_validator, model_validator
 
@@ -13,6 +13,7 @@ from engine.task_api import FlowableScope, FlowableTask, NewTaskRun, TaskBase, T
 
 @task_type("io.kestra.plugin.core.flow.Switch", "io.kestra.core.tasks.flows.Switch")
 class Switch(FlowableTask):
+    relation: ClassVar[str] = "CHOICE"
     value: str | int | float | bool
     cases: dict[str, TaskList] | None = None
     defaults: TaskList | None = None

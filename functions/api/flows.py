@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.flow.loader import InvalidFlowError, decode_source, parse_flow
 from engine.flow.source_edits import with_disabled
+from engine.flow.topology import flow_graph
 from engine.ports import FlowRecord
 from functions import app
 from functions.api import shapes
@@ -168,6 +169,20 @@ def create_flow() -> dict[str, Any]:
 def get_flow(namespace: str, flow_id: str) -> dict[str, Any]:
     revision = query_int(router.current_event, "revision")
     return shapes.flow(app.current().services.catalog.record(namespace, flow_id, revision))
+
+
+@router.get("/flows/<namespace>/<flow_id>/graph")
+def flow_topology(namespace: str, flow_id: str) -> dict[str, Any]:
+    """The flow's topology (Kestra's FlowGraph), of a revision if asked."""
+    services = app.current().services
+    record = services.catalog.record(namespace, flow_id, query_int(router.current_event, "revision"))
+    return flow_graph(services.catalog.graph(namespace, flow_id, record.revision).flow)
+
+
+@router.post("/flows/graph")
+def source_topology() -> dict[str, Any]:
+    """The topology of a flow not saved yet (the editor's): an invalid one is a 422 with its problems."""
+    return flow_graph(parse_flow(_source(), "flow", app.current().services.flows.plugin_defaults))
 
 
 @router.put("/flows/<namespace>/<flow_id>")

@@ -439,3 +439,20 @@ def test_a_kill_without_cascade_leaves_the_subflow_running(client: KestraClient)
     assert _until(client, child, {"RUNNING"}) == "RUNNING"
     client.executions.kill_execution(child, TENANT)
     assert _until(client, child, {"KILLED"}) == "KILLED"
+
+
+def test_a_flow_s_topology_parses_into_kestrapy_s_flow_graph(client: KestraClient) -> None:
+    source = (
+        "id: shaped\nnamespace: demo.client\ntasks:\n"
+        "  - id: both\n    type: io.kestra.plugin.core.flow.Parallel\n"
+        "    tasks:\n      - {id: a, type: io.kestra.plugin.core.log.Log, message: a}\n"
+        "      - {id: b, type: io.kestra.plugin.core.log.Log, message: b}\n"
+    )
+    client.flows.create_flow(TENANT, source)
+    graph = client.flows.generate_flow_graph("demo.client", "shaped", TENANT)
+    assert {node.uid for node in graph.nodes or []} >= {"root.both.both", "root.both.a", "root.both.b"}
+    assert [cluster.cluster.uid for cluster in graph.clusters or [] if cluster.cluster] == ["root.both"]
+    unsaved = client.flows.generate_flow_graph_from_source(TENANT, source.replace("id: shaped", "id: draft"))
+    assert len(unsaved.edges or []) == len(graph.edges or [])
+    with pytest.raises(UnprocessableEntityException):
+        client.flows.generate_flow_graph_from_source(TENANT, "id: bad\nnamespace: demo.client\ntasks: []\n")
