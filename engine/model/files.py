@@ -42,6 +42,12 @@ def namespace_file_uri(namespace: str, path: str) -> str:
     return f"{SCHEME}{namespace_path(namespace)}/_files/{relative}"
 
 
+def namespace_file_revisions(namespace: str, path: str) -> str:
+    """Where the revisions of a namespace file written through the API are kept, one object each."""
+    relative = namespace_file_uri(namespace, path).split("/_files/", 1)[1]
+    return f"{SCHEME}{namespace_path(namespace)}/_revisions/{relative}/"
+
+
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     """Every file an execution writes lives under this URI prefix."""
     return f"{SCHEME}{namespace_path(namespace)}/{slugify(flow_id)}/executions/{execution_id}/"

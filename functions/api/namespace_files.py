@@ -11,12 +11,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from engine.model.files import FOLDER_MARKER, namespace_file_uri
+from engine.model.files import FOLDER_MARKER, namespace_file_revisions, namespace_file_uri
 from engine.resources import NotFoundError, Storage, StoredObject
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import form, query
+from functions.api.requests import form, query, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -110,11 +110,31 @@ def export_files(namespace: str) -> Response[bytes]:
 @router.get("/namespaces/<namespace>/files")
 def file_content(namespace: str) -> Response[bytes]:
     path = _path("path")
+    revision = query_int(router.current_event, "revision")
+    revisions = _revisions(namespace, path)
+    uri = _uri(namespace, path)
+    if revision is not None and revisions:
+        uri = f"{_revisions_prefix(namespace, path)}{revision}"
+    elif revision not in (None, 1):
+        raise NotFoundError(f"Namespace file '{path}' has no revision {revision}")
     try:
-        content = _storage().get(_uri(namespace, path))
+        content = _storage().get(uri)
     except NotFoundError:
-        raise NotFoundError(f"Namespace file '{path}' not found") from None
+        suffix = f" (revision {revision})" if revision is not None else ""
+        raise NotFoundError(f"Namespace file '{path}' not found{suffix}") from None
     return Response(200, "application/octet-stream", content)
+
+
+@router.get("/namespaces/<namespace>/files/revisions")
+def file_revisions(namespace: str) -> list[dict[str, Any]]:
+    """Every write of the file through the API is a revision; a file written otherwise has one."""
+    path = _path("path")
+    revisions = _revisions(namespace, path)
+    if not revisions:
+        if not _storage().exists(_uri(namespace, path)):
+            raise NotFoundError(f"Namespace file '{path}' not found")
+        revisions = [1]
+    return [{"revision": revision} for revision in revisions]
 
 
 @router.post("/namespaces/<namespace>/files")
@@ -150,6 +170,8 @@ def move(namespace: str) -> Response[str]:
 def delete(namespace: str) -> Response[str]:
     path = _path("path")
     storage = _storage()
+    for obj in storage.list(_revisions_prefix(namespace, path)):
+        storage.delete(obj.uri)
     if not storage.delete(_uri(namespace, path)):
         objects = _under(namespace, path)[1]
         if not objects:
@@ -160,4 +182,20 @@ def delete(namespace: str) -> Response[str]:
 
 
 def _put(namespace: str, path: str, content: bytes) -> None:
-    _storage().put(_uri(namespace, path).removeprefix("kestra:///"), content)
+    storage = _storage()
+    storage.put(_uri(namespace, path).removeprefix("kestra:///"), content)
+    revision = max(_revisions(namespace, path), default=0) + 1
+    storage.put(f"{_revisions_prefix(namespace, path)}{revision}".removeprefix("kestra:///"), content)
+
+
+def _revisions_prefix(namespace: str, path: str) -> str:
+    try:
+        return namespace_file_revisions(namespace, path)
+    except ValueError as exc:
+        raise ApiError(422, f"Invalid entity: path: {exc}") from None
+
+
+def _revisions(namespace: str, path: str) -> list[int]:
+    prefix = _revisions_prefix(namespace, path)
+    names = (obj.uri[len(prefix) :] for obj in _storage().list(prefix))
+    return sorted(int(name) for name in names if name.isdigit())

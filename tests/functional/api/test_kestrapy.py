@@ -202,6 +202,14 @@ def test_namespace_files_through_kestrapy(client: KestraClient) -> None:
     }
     assert listing == {("scripts", "Directory"), ("empty", "Directory")}
     assert files.file_metadatas("demo.client", TENANT, "/scripts/hello.txt").size == 8
+    files.create_namespace_file("demo.client", "/notes.md", TENANT, file_content=b"first")
+    files.create_namespace_file("demo.client", "/notes.md", TENANT, file_content=b"second")
+    assert [r.revision for r in files.file_revisions("demo.client", TENANT, "/notes.md")] == [1, 2]
+    assert files.file_content("demo.client", "/notes.md", TENANT, revision=1) == b"first"
+    assert files.file_content("demo.client", "/notes.md", TENANT) == b"second"
+    with pytest.raises(NotFoundException):
+        files.file_content("demo.client", "/notes.md", TENANT, revision=3)
+    files.delete_file_directory("demo.client", "/notes.md", TENANT)
 
     client.flows.create_flow(TENANT, READS)
     ran = client.executions.create_execution(TENANT, "demo.client", "reads", wait=True)
