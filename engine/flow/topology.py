@@ -43,13 +43,18 @@ class _Cluster:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, task_runs: Mapping[str, dict[str, Any]] | None = None) -> None:
+        self.task_runs = task_runs or {}  # the latest run of each task (an execution's graph), in JSON
         self.nodes: list[dict[str, Any]] = []
         self.edges: list[dict[str, Any]] = []
         self.clusters: list[dict[str, Any]] = []
 
     def node(self, cluster: _Cluster, uid: str, kind: str, extra: dict[str, Any] | None = None) -> str:
-        self.nodes.append({"uid": uid, "type": _PACKAGE + kind, "error": False, **(extra or {})})
+        node = {"uid": uid, "type": _PACKAGE + kind, "error": False, **(extra or {})}
+        task_id = (extra or {}).get("task", {}).get("id")
+        if task_id in self.task_runs:
+            node["taskRun"] = self.task_runs[task_id]
+        self.nodes.append(node)
         cluster.nodes.append(uid)
         return uid
 
@@ -154,9 +159,10 @@ def _trigger(trigger: Trigger) -> dict[str, Any]:
     return trigger.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def flow_graph(flow: Flow) -> dict[str, Any]:
-    """Kestra's FlowGraph of `flow`: `nodes`, `edges`, `clusters`, `flowables`."""
-    builder = _Builder()
+def flow_graph(flow: Flow, task_runs: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Kestra's FlowGraph of `flow`: `nodes`, `edges`, `clusters`, `flowables`; with an execution's
+    `task_runs` (the latest of each task, by task id), each task's node carries its `taskRun`."""
+    builder = _Builder(task_runs)
     root = builder.cluster("root", None, [], None)
     if flow.triggers:
         triggers = builder.cluster("root.Triggers", None, ["root"], None)

@@ -11,9 +11,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.expressions import ExpressionError
+from engine.flow.topology import flow_graph
 from engine.model.execution import Execution
 from engine.model.files import belongs_to, execution_prefix
-from engine.model.serde import parse_instant
+from engine.model.serde import parse_instant, task_run_to_json
 from engine.model.state import StateType
 from functions import app
 from functions.api import shapes
@@ -40,6 +41,16 @@ _POLL_SECONDS = 0.05
 @router.get("/executions/<execution_id>")
 def get_execution(execution_id: str) -> dict[str, Any]:
     return shapes.execution(app.current().services.executions.get(execution_id))
+
+
+@router.get("/executions/<execution_id>/graph")
+def execution_topology(execution_id: str) -> dict[str, Any]:
+    """The flow's topology with each task's latest task run: what the UI colours by state."""
+    services = app.current().services
+    execution = services.executions.get(execution_id)
+    graph = services.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+    latest = {run.task_id: task_run_to_json(run) for run in execution.task_runs}
+    return flow_graph(graph.flow, latest)
 
 
 @router.delete("/executions/<execution_id>/kill")

@@ -464,3 +464,17 @@ def test_a_flow_s_topology_parses_into_kestrapy_s_flow_graph(client: KestraClien
     assert len(unsaved.edges or []) == len(graph.edges or [])
     with pytest.raises(UnprocessableEntityException):
         client.flows.generate_flow_graph_from_source(TENANT, "id: bad\nnamespace: demo.client\ntasks: []\n")
+
+
+def test_an_execution_s_topology_carries_its_task_runs(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, GREET.replace("id: greet\n", "id: greet_graph\n", 1))
+    ran = client.executions.create_execution(
+        TENANT, "demo.client", "greet_graph", wait=True, inputs={"name": "Ada"}
+    )
+    graph = client.executions._raw_json_request(
+        "GET", client.executions._tenant_path(TENANT, "executions", ran.id, "graph")
+    )
+    states = {
+        node["uid"]: node["taskRun"]["state"]["current"] for node in graph["nodes"] if "taskRun" in node
+    }
+    assert states == {"root.hello": "SUCCESS", "root.size": "SUCCESS"}
