@@ -201,6 +201,32 @@ class Executions(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AwsConnection:
+    """Whom a task's AWS calls are made as: the worker's own role unless keys are given (Kestra's AWS
+    plugin properties)."""
+
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_key_id: str | None = None
+    session_token: str | None = None
+    endpoint_override: str | None = None
+
+
+class AwsError(Exception):
+    """An AWS call refused or failed: its code and message."""
+
+
+class Aws(Protocol):
+    """AWS APIs, as the `io.kestra.plugin.aws` tasks call them."""
+
+    def call(
+        self, connection: AwsConnection, service: str, operation: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One call (boto3's client method name); a body in the response is read into bytes."""
+        ...
+
+
 class Triggers(Protocol):
     """Flows' triggers, as a task may switch them (`trigger.Toggle`)."""
 
@@ -222,3 +248,4 @@ class Resources:
     triggers: Triggers | None = None
     executions: Executions | None = None
     processes: Processes | None = None  # none: script tasks cannot run here
+    aws: Aws | None = None  # none: AWS tasks cannot run here

@@ -24,6 +24,7 @@ from infra.aws.secrets_manager import SecretsManagerSecretStore
 from infra.aws.session import AwsSession, process_session
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
+from infra.aws.task_aws import BotoAws
 from infra.aws.trigger_state_store import DynamoTriggerStateStore
 from infra.aws.trigger_wakes import EventBridgeTriggerWakes
 from infra.system.clock import SystemClock
@@ -69,6 +70,7 @@ def build(
         http=UrllibHttpClient(allow_loopback=allow_loopback),
         sandbox=ForkSandbox(),
         processes=LocalProcesses(),
+        aws=BotoAws(AwsSession(session.session)),
     )
     services = Services.build(
         DynamoFlowRepository(session, settings.flows_table),

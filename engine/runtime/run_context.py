@@ -15,6 +15,8 @@ from engine.model.execution import TaskRun
 from engine.model.files import FOLDER_MARKER, belongs_to, execution_prefix, kestra_path, namespace_file_uri
 from engine.model.logs import LogEntry
 from engine.resources import (
+    AwsConnection,
+    AwsError,
     Executions,
     HttpError,
     HttpResponse,
@@ -104,6 +106,17 @@ class TaskRunContext:
         if executions is None:
             raise TaskFailedError("Other executions cannot be reached here")
         return executions
+
+    def aws(
+        self, connection: AwsConnection, service: str, operation: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        aws = self.services.resources.aws
+        if aws is None:
+            raise TaskFailedError("AWS tasks cannot run here")
+        try:
+            return aws.call(connection, service, operation, params)
+        except AwsError as exc:
+            raise TaskFailedError(str(exc)) from None
 
     def kv(self, namespace: str) -> NamespaceKV:
         return self.services.namespace_kv(namespace)

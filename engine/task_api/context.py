@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
 from engine.model.logs import LogEntry
-from engine.resources import Executions, HttpResponse, ProcessResult
+from engine.resources import AwsConnection, Executions, HttpResponse, ProcessResult
 from engine.task_api.task import TaskBase
 
 
@@ -57,6 +57,12 @@ class RunContext(Protocol):
 
     def executions(self) -> Executions:
         """Other executions (search, resume, purge); TaskFailedError where they cannot be reached."""
+        ...
+
+    def aws(
+        self, connection: AwsConnection, service: str, operation: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One AWS API call; TaskFailedError with AWS's code and message when it fails."""
         ...
 
     def kv(self, namespace: str) -> NamespaceKV:

@@ -1,0 +1,172 @@
+"""io.kestra.plugin.aws.s3: Upload, Download, List, Delete, Copy — objects between S3 and the execution's
+storage."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field
+
+from engine.task_api import Model, RunContext, TaskFailedError, task_type
+from engine.tasks.aws_connection import AwsTask
+
+
+@task_type("io.kestra.plugin.aws.s3.Upload")
+class Upload(AwsTask):
+    bucket: str
+    key: str
+    from_: str | list[str] = Field(alias="from")
+    content_type: str | None = Field(None, alias="contentType")
+    metadata: dict[str, str] | None = None
+    cache_control: str | None = Field(None, alias="cacheControl")
+    storage_class: str | None = Field(None, alias="storageClass")
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        bucket, key = ctx.render(self.bucket, "bucket"), ctx.render(self.key, "key")
+        sources = self._sources(ctx)
+        if len(sources) == 1:
+            targets = [(sources[0], key)]
+        else:  # several files: `key` is their folder
+            targets = [(uri, f"{key.rstrip('/')}/{uri.rsplit('/', 1)[-1]}") for uri in sources]
+        for uri, target in targets:
+            self.call(
+                ctx,
+                "s3",
+                "put_object",
+                {
+                    "Bucket": bucket,
+                    "Key": target,
+                    "Body": ctx.read_file(uri),
+                    "ContentType": ctx.render(self.content_type, "contentType")
+                    if self.content_type
+                    else None,
+                    "Metadata": {k: ctx.render(v, f"metadata.{k}") for k, v in (self.metadata or {}).items()}
+                    or None,
+                    "CacheControl": self.cache_control,
+                    "StorageClass": self.storage_class,
+                },
+            )
+        return {"bucket": bucket, "key": key}
+
+    def _sources(self, ctx: RunContext) -> list[str]:
+        if isinstance(self.from_, list):
+            return [ctx.render(uri, "from") for uri in self.from_]
+        rendered = ctx.render(self.from_, "from")
+        if rendered.lstrip().startswith("["):
+            listed = json.loads(rendered)
+            if not isinstance(listed, list):
+                raise TaskFailedError("from must be a file URI or a list of them")
+            return [str(uri) for uri in listed]
+        return [rendered]
+
+
+@task_type("io.kestra.plugin.aws.s3.Download")
+class Download(AwsTask):
+    bucket: str
+    key: str
+    version_id: str | None = Field(None, alias="versionId")
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        bucket, key = ctx.render(self.bucket, "bucket"), ctx.render(self.key, "key")
+        version = ctx.render(self.version_id, "versionId") if self.version_id else None
+        response = self.call(ctx, "s3", "get_object", {"Bucket": bucket, "Key": key, "VersionId": version})
+        body: bytes = response.get("Body") or b""
+        return {
+            "uri": ctx.put_file(key.rsplit("/", 1)[-1] or "object", body),
+            "contentLength": len(body),
+            "contentType": response.get("ContentType"),
+            "metadata": response.get("Metadata") or {},
+            "versionId": response.get("VersionId"),
+        }
+
+
+@task_type("io.kestra.plugin.aws.s3.List")
+class List(AwsTask):
+    bucket: str
+    prefix: str | None = None
+    delimiter: str | None = None
+    marker: str | None = None
+    max_keys: int = Field(1000, alias="maxKeys")
+    regexp: str | None = None
+    filter: Literal["FILES", "DIRECTORY", "BOTH"] = "BOTH"
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        bucket = ctx.render(self.bucket, "bucket")
+        response = self.call(
+            ctx,
+            "s3",
+            "list_objects",
+            {
+                "Bucket": bucket,
+                "Prefix": ctx.render(self.prefix, "prefix") if self.prefix else None,
+                "Delimiter": self.delimiter,
+                "Marker": self.marker,
+                "MaxKeys": self.max_keys,
+            },
+        )
+        pattern = re.compile(ctx.render(self.regexp, "regexp")) if self.regexp else None
+        objects = []
+        for item in response.get("Contents") or ():
+            key = str(item["Key"])
+            directory = key.endswith("/")
+            if (self.filter == "FILES" and directory) or (self.filter == "DIRECTORY" and not directory):
+                continue
+            if pattern is not None and not pattern.fullmatch(key):
+                continue
+            objects.append(
+                {
+                    "key": key,
+                    "uri": f"s3://{bucket}/{key}",
+                    "size": item.get("Size"),
+                    "etag": item.get("ETag"),
+                    "lastModified": item.get("LastModified"),
+                    "storageClass": item.get("StorageClass"),
+                }
+            )
+        return {"objects": objects}
+
+
+@task_type("io.kestra.plugin.aws.s3.Delete")
+class Delete(AwsTask):
+    bucket: str
+    key: str
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        params = {"Bucket": ctx.render(self.bucket, "bucket"), "Key": ctx.render(self.key, "key")}
+        response = self.call(ctx, "s3", "delete_object", params)
+        return {"deleteMarker": bool(response.get("DeleteMarker")), "versionId": response.get("VersionId")}
+
+
+class ObjectRef(Model):
+    bucket: str
+    key: str
+    version_id: str | None = Field(None, alias="versionId")
+
+
+@task_type("io.kestra.plugin.aws.s3.Copy")
+class Copy(AwsTask):
+    from_: ObjectRef = Field(alias="from")
+    to: ObjectRef
+    delete: bool = False
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        source = {
+            "Bucket": ctx.render(self.from_.bucket, "from.bucket"),
+            "Key": ctx.render(self.from_.key, "from.key"),
+        }
+        if self.from_.version_id:
+            source["VersionId"] = ctx.render(self.from_.version_id, "from.versionId")
+        bucket, key = ctx.render(self.to.bucket, "to.bucket"), ctx.render(self.to.key, "to.key")
+        response = self.call(ctx, "s3", "copy_object", {"Bucket": bucket, "Key": key, "CopySource": source})
+        if self.delete:
+            self.call(ctx, "s3", "delete_object", {"Bucket": source["Bucket"], "Key": source["Key"]})
+        result = response.get("CopyObjectResult") or {}
+        return {
+            "bucket": bucket,
+            "key": key,
+            "eTag": result.get("ETag"),
+            "versionId": response.get("VersionId"),
+        }
