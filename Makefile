@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/kite run examples/hello.yaml --fast-forward --input user=Kite
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine infra functions tests bench
-	$(BIN)/ruff format --check engine infra functions tests bench
+	$(BIN)/ruff check engine infra functions tests bench examples
+	$(BIN)/ruff format --check engine infra functions tests bench examples
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

@@ -35,6 +35,8 @@ class EngineConfig:
     plugin_defaults: ConfiguredDefaults = field(default_factory=ConfiguredDefaults)
     # The AES key of SECRET inputs (Kestra's `kestra.encryption.secret-key`); without it they are refused.
     encryption_key: bytes | None = None
+    # Task types run by Lambda functions (task functions): type → function name or ARN.
+    task_functions: Mapping[str, str] = field(default_factory=dict)
 
     def variables(self) -> dict[str, Any]:
         kestra = {k: v for k, v in (("environment", self.environment), ("url", self.url)) if v is not None}
@@ -62,11 +64,25 @@ class EngineConfig:
             environment=environ.get("KITE_ENVIRONMENT") or None,
             url=environ.get("KITE_URL") or None,
             encryption_key=_encryption_key(environ.get("KITE_ENCRYPTION_KEY")),
+            task_functions=_task_functions(environ.get("KITE_TASK_FUNCTIONS")),
             plugin_defaults=ConfiguredDefaults(
                 _plugin_defaults("KITE_PLUGIN_DEFAULTS", environ.get("KITE_PLUGIN_DEFAULTS")),
                 _namespace_plugin_defaults(environ.get("KITE_NAMESPACE_PLUGIN_DEFAULTS")),
             ),
         )
+
+
+def _task_functions(text: str | None) -> dict[str, str]:
+    """`KITE_TASK_FUNCTIONS`: comma-separated `task.Type=function` pairs."""
+    pairs: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        kind, separator, function = item.strip().partition("=")
+        if not separator or not kind or not function:
+            raise ConfigError(f"KITE_TASK_FUNCTIONS: '{item.strip()}' is not TYPE=FUNCTION")
+        pairs[kind] = function
+    return pairs
 
 
 def _parsed(name: str, text: str) -> Any:

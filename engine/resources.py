@@ -227,6 +227,18 @@ class Aws(Protocol):
         ...
 
 
+class FunctionError(Exception):
+    """A function invoked by a task failed: its message."""
+
+
+class Functions(Protocol):
+    """Lambda functions a flow calls (`aws.lambda.Invoke`, task functions): AWS's, or local stand-ins."""
+
+    def invoke(self, connection: AwsConnection, name: str, payload: Mapping[str, Any]) -> bytes:
+        """The function's response; FunctionError when it failed."""
+        ...
+
+
 class Triggers(Protocol):
     """Flows' triggers, as a task may switch them (`trigger.Toggle`)."""
 
@@ -249,3 +261,4 @@ class Resources:
     executions: Executions | None = None
     processes: Processes | None = None  # none: script tasks cannot run here
     aws: Aws | None = None  # none: AWS tasks cannot run here
+    functions: Functions | None = None

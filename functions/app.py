@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from engine.config import EngineConfig
 from engine.resources import Clock, IdGenerator, Resources, SecretStore
 from engine.services.app import Services
+from engine.task_api.registry import register_function_types
 from infra.aws.blobs import S3Blobs
 from infra.aws.concurrency_store import DynamoConcurrencyStore
 from infra.aws.execution_store import DynamoExecutionStore
@@ -25,6 +26,7 @@ from infra.aws.session import AwsSession, process_session
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
 from infra.aws.task_aws import BotoAws
+from infra.aws.task_functions import Handler, LambdaFunctions, LocalFunctions
 from infra.aws.trigger_state_store import DynamoTriggerStateStore
 from infra.aws.trigger_wakes import EventBridgeTriggerWakes
 from infra.system.clock import SystemClock
@@ -51,13 +53,18 @@ def build(
     allow_loopback: bool = False,
     encryption_key: bytes | None = None,
     ids: IdGenerator | None = None,
+    local_functions: Mapping[str, Handler] | None = None,
 ) -> App:
     """`allow_loopback` lets http() reach 127.0.0.1: for a laptop, never in Lambda (the runtime API).
     `encryption_key` is the key of SECRET inputs when the environment gives none (KITE_ENCRYPTION_KEY).
-    `ids` replaces secure randomness (a seeded simulation replays exactly)."""
+    `ids` replaces secure randomness (a seeded simulation replays exactly). `local_functions` stand in for
+    Lambda functions by name (`kite run --function`)."""
     config = EngineConfig.from_environ(environ)
     if config.encryption_key is None:
         config = replace(config, encryption_key=encryption_key)
+    register_function_types(config.task_functions)
+    task_aws = BotoAws(AwsSession(session.session))
+    lambdas = LambdaFunctions(task_aws)
     blobs = S3Blobs(session, settings.bucket)
     bus = SqsMessageBus(session, settings, blobs, clock)
     secrets: list[SecretStore] = [EnvSecretStore(environ)]
@@ -70,7 +77,8 @@ def build(
         http=UrllibHttpClient(allow_loopback=allow_loopback),
         sandbox=ForkSandbox(),
         processes=LocalProcesses(),
-        aws=BotoAws(AwsSession(session.session)),
+        aws=task_aws,
+        functions=LocalFunctions(local_functions, lambdas) if local_functions else lambdas,
     )
     services = Services.build(
         DynamoFlowRepository(session, settings.flows_table),

@@ -18,6 +18,7 @@ from engine.resources import (
     AwsConnection,
     AwsError,
     Executions,
+    FunctionError,
     HttpError,
     HttpResponse,
     NotFoundError,
@@ -116,6 +117,15 @@ class TaskRunContext:
         try:
             return aws.call(connection, service, operation, params)
         except AwsError as exc:
+            raise TaskFailedError(str(exc)) from None
+
+    def invoke_function(self, connection: AwsConnection, name: str, payload: Mapping[str, Any]) -> bytes:
+        functions = self.services.resources.functions
+        if functions is None:
+            raise TaskFailedError("Functions cannot be invoked here")
+        try:
+            return functions.invoke(connection, name, payload)
+        except FunctionError as exc:
             raise TaskFailedError(str(exc)) from None
 
     def kv(self, namespace: str) -> NamespaceKV:

@@ -65,6 +65,10 @@ class RunContext(Protocol):
         """One AWS API call; TaskFailedError with AWS's code and message when it fails."""
         ...
 
+    def invoke_function(self, connection: AwsConnection, name: str, payload: Mapping[str, Any]) -> bytes:
+        """A Lambda function's response; TaskFailedError with its message when it failed."""
+        ...
+
     def kv(self, namespace: str) -> NamespaceKV:
         """The KV pairs of `namespace`."""
         ...

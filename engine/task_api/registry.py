@@ -7,7 +7,7 @@ lookups below answer for every built-in type from then on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Annotated, Any, TypeVar, Union
 
@@ -18,6 +18,20 @@ from engine.task_api.task import TaskBase
 
 _TYPES: dict[str, type[TaskBase]] = {}
 _ALIASES: dict[str, str] = {}
+# Task types a deployment adds, each run by a Lambda function (task functions): type → function name.
+# They share one model, tagged FUNCTION_TAG, so adding one needs no schema rebuilt.
+FUNCTION_TAG = "io.kite.TaskFunction"
+_FUNCTION_TYPES: dict[str, str] = {}
+
+
+def register_function_types(types: Mapping[str, str]) -> None:
+    """Make these task types known, each run by its function (the deployment's configuration)."""
+    _FUNCTION_TYPES.update(types)
+
+
+def function_of(task_type_name: str) -> str | None:
+    return _FUNCTION_TYPES.get(task_type_name)
+
 
 T = TypeVar("T", bound=type[TaskBase])
 
@@ -66,7 +80,9 @@ def _discriminator(value: Any) -> str | None:
     if not isinstance(kind, str):
         return None
     name = canonical_type(kind)
-    return name if name in _TYPES else None
+    if name in _TYPES:
+        return name
+    return FUNCTION_TAG if name in _FUNCTION_TYPES else None
 
 
 @cache

@@ -23,10 +23,10 @@ class AwsTask(RunnableTask):
         self, ctx: RunContext, service: str, operation: str, params: Mapping[str, Any]
     ) -> dict[str, Any]:
         return ctx.aws(
-            self._connection(ctx), service, operation, {k: v for k, v in params.items() if v is not None}
+            self.connection(ctx), service, operation, {k: v for k, v in params.items() if v is not None}
         )
 
-    def _connection(self, ctx: RunContext) -> AwsConnection:
+    def connection(self, ctx: RunContext) -> AwsConnection:
         def rendered(value: str | None, prop: str) -> str | None:
             return ctx.render(value, prop) if value is not None else None
 

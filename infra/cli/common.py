@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.config import EngineConfig
 from engine.flow.loader import decode_source, parse_flow
 from engine.flow.model import Flow
+from engine.task_api.registry import register_function_types
 
 if TYPE_CHECKING:
     from infra.embedded.local import LocalKite
@@ -23,9 +26,10 @@ class UsageError(Exception):
     pass
 
 
-def local_kite(*, fast_forward: bool, schedules: bool = True) -> LocalKite:
+def local_kite(*, fast_forward: bool, schedules: bool = True, functions: Sequence[str] = ()) -> LocalKite:
     """The embedded stack, or a usage error saying how to install it. Without `schedules`, Schedule
-    triggers do not fire by themselves (`kite run` runs a flow once)."""
+    triggers do not fire by themselves (`kite run` runs a flow once). `functions` are `NAME=module:handler`
+    stand-ins for Lambda functions."""
     try:
         from infra.embedded.local import LocalKite
     except ModuleNotFoundError as exc:
@@ -34,7 +38,29 @@ def local_kite(*, fast_forward: bool, schedules: bool = True) -> LocalKite:
         raise UsageError(
             f"this command needs the embedded stack ({exc.name}): pip install 'kite[local]'"
         ) from None
-    return LocalKite(fast_forward=fast_forward, schedules=schedules)
+    return LocalKite(fast_forward=fast_forward, schedules=schedules, functions=local_functions(functions))
+
+
+def local_functions(entries: Sequence[str]) -> dict[str, Any]:
+    """`NAME=module:handler` → the handler by name. A NAME with a dot is a task type too (a task function
+    a flow calls by its type)."""
+    handlers: dict[str, Any] = {}
+    if entries and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # modules are found from here, as `python -m` finds them
+    for entry in entries:
+        name, separator, target = entry.partition("=")
+        module_name, colon, attribute = target.partition(":")
+        if not separator or not name or not colon or not module_name or not attribute:
+            raise UsageError(f"--function must be NAME=module:handler, got '{entry}'")
+        try:
+            handler = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise UsageError(f"--function {name}: cannot load {target}: {exc}") from None
+        if not callable(handler):
+            raise UsageError(f"--function {name}: {target} is not callable")
+        handlers[name] = handler
+    register_function_types({name: name for name in handlers if "." in name})
+    return handlers
 
 
 def flow_files(paths: Sequence[Path]) -> list[Path]:

@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         help="store DIR's files as namespace files of the flow's namespace (read(), fileURI())",
     )
     run.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
+    run.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME=module:handler",
+        help="run a Lambda function here (aws.lambda.Invoke, or a task function when NAME is a task type)",
+    )
     run.add_argument("--json", action="store_true", help="print the final execution as JSON on stdout")
     run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
     run.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
@@ -155,7 +162,14 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     inputs, files, labels = _inputs(args), _files(args), _pairs(args.label, "--label")
     if args.server:
-        if args.flows or args.namespace_files or args.fast_forward or args.json or args.stats:
+        if (
+            args.flows
+            or args.namespace_files
+            or args.fast_forward
+            or args.json
+            or args.stats
+            or args.function
+        ):
             raise UsageError("--server runs FLOW.yaml with --input, --inputs, --file and --label only")
         target = server_commands.server(args)
         return server_commands.run_remote(
@@ -164,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.namespace_files is not None and not args.namespace_files.is_dir():
         raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")
 
-    with local_kite(fast_forward=args.fast_forward, schedules=False) as kite:
+    with local_kite(fast_forward=args.fast_forward, schedules=False, functions=args.function) as kite:
         try:
             for directory in args.flows:
                 if not directory.is_dir():

@@ -24,6 +24,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require these Basic credentials")
     serve.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
+    serve.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME=module:handler",
+        help="run a Lambda function here (aws.lambda.Invoke, or a task function when NAME is a task type)",
+    )
     serve.set_defaults(command=serve_command)
 
     hashing = commands.add_parser(
@@ -60,7 +67,7 @@ def serve_command(args: argparse.Namespace) -> int:
     for directory in args.flows:
         if not directory.is_dir():
             raise UsageError(f"--flows needs a directory: {directory}")
-    with local_kite(fast_forward=args.fast_forward) as kite:
+    with local_kite(fast_forward=args.fast_forward, functions=args.function) as kite:
         watch = FlowWatch(args.flows, kite.deploy)
         watch.scan()
         try:

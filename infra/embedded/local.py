@@ -48,6 +48,7 @@ class LocalKite:
         ids: IdGenerator | None = None,
         tick: bool = True,
         schedules: bool = True,
+        functions: Mapping[str, Handler] | None = None,
     ) -> None:
         self.fast_forward = fast_forward
         # Where secrets (`SECRET_*`), `envs` and globals come from, as in Lambda: the process environment.
@@ -61,6 +62,8 @@ class LocalKite:
         self.tick = tick
         # Without, Schedule triggers' recurring schedules never fire (EventBridge Scheduler is off).
         self.schedules = schedules
+        # Lambda functions run in-process by name (moto runs no Lambda code): `kite run --function`.
+        self.functions = dict(functions or {})
         # The embedded stack lives and dies with the process, and so does the key of SECRET inputs.
         self._encryption_key = os.urandom(32) if ids is None else ids.random_bytes(32)
         self.invocations = 0
@@ -103,6 +106,7 @@ class LocalKite:
                 allow_loopback=True,
                 encryption_key=self._encryption_key,
                 ids=self.ids,
+                local_functions=self.functions,
             )
         )
 

@@ -39,3 +39,10 @@ def test_prefix_globals_and_kestra_are_configurable() -> None:
 def test_bad_configuration_is_refused(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         EngineConfig.from_environ(environ)
+
+
+def test_task_functions_map_task_types_to_functions() -> None:
+    config = EngineConfig.from_environ({"KITE_TASK_FUNCTIONS": "com.example.Greet=greet, io.acme.Bill=arn:x"})
+    assert config.task_functions == {"com.example.Greet": "greet", "io.acme.Bill": "arn:x"}
+    with pytest.raises(ConfigError, match="is not TYPE=FUNCTION"):
+        EngineConfig.from_environ({"KITE_TASK_FUNCTIONS": "com.example.Greet"})
