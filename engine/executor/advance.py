@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.executor import attempts, dispatch, lifecycle, pauses, restarts, sla, subflows
+from engine.executor import attempts, batches, dispatch, lifecycle, pauses, restarts, sla, subflows
 from engine.executor.context import EngineContext
 from engine.executor.events import (
     Admission,
@@ -93,8 +93,10 @@ def apply(step: Step, event: Event) -> None:
             restarts.restart(step)
         case SetTaskRunState():
             restarts.set_task_run_state(step, event)
-        case SubflowEnded():
+        case SubflowEnded(iteration=None):
             subflows.child_ended(step, event)
+        case SubflowEnded():
+            batches.child_ended(step, event)
         case Poisoned():
             lifecycle.poisoned(step, event)
         case StartExecution():

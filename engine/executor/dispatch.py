@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.executor import attempts, flowables, lifecycle, subflows
+from engine.executor import attempts, batches, flowables, lifecycle, subflows
 from engine.executor.events import RunTask, TimerKind
 from engine.executor.step import Step, runs_inline
 from engine.expressions import is_truthy
@@ -15,6 +15,7 @@ from engine.model.ids import task_run_id
 from engine.model.state import State, StateType
 from engine.runtime.attempt import run_attempt
 from engine.task_api import (
+    BatchExecutableTask,
     ExecutableTask,
     ExecutionChange,
     ExecutionTask,
@@ -64,6 +65,8 @@ def dispatch(step: Step, run: TaskRun) -> None:
             flowables.start(step, run, task)
         case ExecutionTask():
             _apply_execution_task(step, run, task)
+        case BatchExecutableTask():
+            batches.start(step, run, task)
         case ExecutableTask():
             subflows.start(step, run, task)
         case WaitingTask():

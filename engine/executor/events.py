@@ -105,6 +105,8 @@ class SubflowEnded:
     state: StateType
     outputs: dict[str, Any] | None = None
     error: str | None = None
+    # The batch of a child started per batch (ForEachItem): which of the task run's children ended.
+    iteration: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.creation.inputs import InputError, parse_input
-from engine.executor import subflows
+from engine.executor import batches, subflows
 from engine.executor.events import Admission, Poisoned
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
@@ -73,7 +73,7 @@ def kill_pass(step: Step) -> None:
             step.put(run.terminate(S.KILLED, now))
         elif run.attempts and run.state.current in (S.SUBMITTED, S.RUNNING, S.PAUSED):
             subflows.kill_child(step, run)
-            step.put(run.terminate(S.KILLED, now))
+            step.put(batches.kill_children(step, run).terminate(S.KILLED, now))
         else:
             step.put(run.with_state(S.KILLED, now))
     if all(runs.get(run.id).state.current.terminated for run in open_runs):
@@ -95,7 +95,8 @@ def end_open_runs(step: Step, state: StateType) -> None:
     for run in list(step.execution.task_runs):
         if not run.state.current.terminated:
             subflows.kill_child(step, run)
-            step.put(run.terminate(state, now) if run.attempts else run.with_state(state, now))
+            ended = batches.kill_children(step, run)
+            step.put(ended.terminate(state, now) if ended.attempts else ended.with_state(state, now))
 
 
 def exit_with(step: Step, run: TaskRun, state: StateType) -> None:

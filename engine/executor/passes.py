@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.executor import dispatch, flowables, lifecycle, sla
+from engine.executor import batches, dispatch, flowables, lifecycle, sla
 from engine.executor.flowables import Creation
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
@@ -65,6 +65,7 @@ def _pass(step: Step) -> None:
         if isinstance(task, FlowableTask) and not step.full:
             flowables.paused_children(step, run, task, new)
     flowables.force_orphans(step)
+    batches.pending(step)
 
     for spec, parent, force in new:
         if step.full:

@@ -96,6 +96,7 @@ class Step:
         self.was_fully_terminated = fully_terminated(graph, execution)
         self.created = execution.state.current == S.CREATED
         self.sla_logged: set[str] = set()  # SLAs already reported in this step
+        self.batch_starts = 0  # child executions of batches started by this step (executor/batches.py)
 
     # --- bookkeeping ------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def start(step: Step, run: TaskRun, task: ExecutableTask) -> None:
         return
     try:
         call = task.call(step.run_context(started))
-        child = _child_execution(step, started, task, call)
+        child = child_execution(step, started, task, call)
     except (TaskFailedError, PropertyRenderError, InvalidInputsError, NotFoundError, ValueError) as exc:
         step.log("ERROR", str(exc), started)
         failed = step.put(started.terminate(S.FAILED, step.now()))
@@ -63,7 +63,10 @@ def _restart_child(step: Step, run: TaskRun, child_id: str) -> None:
     step.effects.append(Notify(child_id, Restart(), f"restart-{child_id}-{run.id}-{run.attempt_number}"))
 
 
-def _child_execution(step: Step, run: TaskRun, task: ExecutableTask, call: SubflowCall) -> Execution:
+def child_execution(
+    step: Step, run: TaskRun, task: ExecutableTask, call: SubflowCall, iteration: int | None = None
+) -> Execution:
+    """The child `call` asks for; `iteration` is the batch of a task that starts one child per batch."""
     try:
         graph = step.ctx.flows.graph(call.namespace, call.flow_id, call.revision)
     except NotFoundError:
@@ -93,9 +96,13 @@ def _child_execution(step: Step, run: TaskRun, task: ExecutableTask, call: Subfl
     }
     if run.value is not None:
         variables["taskRunValue"] = run.value
-    if run.iteration is not None:
-        variables["taskRunIteration"] = run.iteration
-    child_id = derived_id(parent.id, f"subflow/{run.id}/{run.attempt_number}")
+    if iteration is not None:
+        variables["batchIteration"] = iteration
+        child_id = batch_child_id(parent.id, run, iteration)
+    else:
+        if run.iteration is not None:
+            variables["taskRunIteration"] = run.iteration
+        child_id = derived_id(parent.id, f"subflow/{run.id}/{run.attempt_number}")
     inputs = step.ctx.typed_inputs(flow, call.inputs)
     verdict = step.ctx.check(flow, graph.revision, child_id, inputs)
     if verdict.behavior == "BLOCK_EXECUTION":
@@ -116,6 +123,10 @@ def _child_execution(step: Step, run: TaskRun, task: ExecutableTask, call: Subfl
         child.with_state(S.FAILED, step.now())
         step.log("ERROR", f"{checks.FAILED_MESSAGE} (subflow execution {child_id})", run)
     return child
+
+
+def batch_child_id(parent_id: str, run: TaskRun, iteration: int) -> str:
+    return derived_id(parent_id, f"batch/{run.id}/{run.attempt_number}/{iteration}")
 
 
 def waiting_child(step: Step, run: TaskRun) -> str | None:
@@ -182,5 +193,14 @@ def ended_notice(step: Step) -> Notify | None:
         except ExpressionError as exc:
             outputs, error = None, f"Failed to extract outputs with the error: '{exc}'"
     state = execution.state.current
+    batch = variables.get("batchIteration")
+    if isinstance(batch, int):  # a batch's outputs go to a file of their own (batches.outputs_file)
+        return Notify(
+            parent_id, SubflowEnded(run_id, execution.id, state, None, error, batch), _ended_key(execution)
+        )
     notice = SubflowEnded(run_id, execution.id, state, outputs, error)
-    return Notify(parent_id, notice, f"ended-{execution.id}-{execution.metadata.attempt_number}")
+    return Notify(parent_id, notice, _ended_key(execution))
+
+
+def _ended_key(execution: Execution) -> str:
+    return f"ended-{execution.id}-{execution.metadata.attempt_number}"

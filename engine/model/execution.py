@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from engine.model.batches import Batches
 from engine.model.path_index import PathIndex
 from engine.model.state import State, StateType
 
@@ -46,6 +47,8 @@ class TaskRun:
     value_path: tuple[str, ...] = ()
     # A loop's rendered values, kept so they are rendered once (internal).
     loop_values: tuple[str, ...] | None = None
+    # A ForEachItem's `_items`: its child executions, started and ended (internal).
+    batches: Batches | None = None
 
     def with_state(self, state: StateType, at: datetime) -> TaskRun:
         return replace(self, state=self.state.with_state(state, at))

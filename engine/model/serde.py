@@ -10,6 +10,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.model.batches import Batches
 from engine.model.execution import (
     Execution,
     ExecutionMetadata,
@@ -96,6 +97,8 @@ def task_run_to_json(run: TaskRun, *, internal: bool = False) -> dict[str, Any]:
         data["valuePath"] = list(run.value_path)
         if run.loop_values is not None:
             data["loopValues"] = list(run.loop_values)
+        if run.batches is not None:
+            data["batches"] = run.batches.to_json()
     return data
 
 
@@ -116,6 +119,7 @@ def task_run_from_json(data: dict[str, Any]) -> TaskRun:
         seq=int(data.get("seq", 0)),
         value_path=tuple(data.get("valuePath") or ()),
         loop_values=tuple(data["loopValues"]) if data.get("loopValues") is not None else None,
+        batches=Batches.from_json(data["batches"]) if data.get("batches") is not None else None,
     )
 
 

@@ -263,6 +263,12 @@ class TaskRunContext:
         found = storage.list(execution_prefix(run.namespace, run.flow_id, run.execution_id))
         return [stored.uri for stored in found if storage.delete(stored.uri)]
 
+    def list_files(self, prefix: str) -> list[str]:
+        run = self.task_run
+        if not belongs_to(prefix, execution_prefix(run.namespace, run.flow_id, run.execution_id)):
+            raise TaskFailedError(f"Unable to list '{prefix}': not a folder of the current execution")
+        return [stored.uri for stored in self.services.resources.storage.list(prefix)]
+
     def read_file(self, uri: str) -> bytes:
         try:
             return self.services.read_bytes(uri)

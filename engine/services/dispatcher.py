@@ -15,6 +15,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from engine.executor import batches
 from engine.executor.advance import advance
 from engine.executor.context import EngineContext
 from engine.executor.events import (
@@ -209,6 +210,9 @@ class Dispatcher:
                 outbox.append(messages.wake(execution.id, f"continue-{execution.version}"))
             elif isinstance(effect, ExecutionEnded):
                 report.ended.append(effect)
+                gathered = batches.outputs_file(result.execution)
+                if gathered is not None:  # before the commit: a step run again writes the same bytes
+                    self.engine.resources.storage.put(*gathered)
                 attempt = result.execution.metadata.attempt_number
                 if graph.flow.concurrency is not None:
                     outbox.append(messages.release_slot(execution.id, attempt))

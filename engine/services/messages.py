@@ -93,6 +93,7 @@ def notify(effect: Notify) -> Message:
         "state": event.state.value,
         "outputs": to_json_value(event.outputs),
         "error": event.error,
+        "iteration": event.iteration,
     }
     return _for(effect.execution_id, "SubflowEnded", effect.key, fields)
 
@@ -223,7 +224,12 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "SubflowEnded":
         outputs = from_json_value(body.get("outputs"))
         ended = SubflowEnded(
-            body["taskRunId"], body["childId"], StateType(body["state"]), outputs, body.get("error")
+            body["taskRunId"],
+            body["childId"],
+            StateType(body["state"]),
+            outputs,
+            body.get("error"),
+            body.get("iteration"),
         )
         return execution_id, ended
     if kind == "StartExecution":

@@ -4,6 +4,7 @@ and the expressions, never the executor's or the worker's internals (import-lint
 from engine.task_api.context import RunContext
 from engine.task_api.definitions import Duration, Input, Model, Retry, TaskCache
 from engine.task_api.kinds import (
+    BatchExecutableTask,
     ExecutableTask,
     ExecutionChange,
     ExecutionTask,
@@ -17,6 +18,7 @@ from engine.task_api.scope import FlowableScope, NewTaskRun, apply_allow, enable
 from engine.task_api.task import PropertyRenderError, TaskBase, TaskFailedError, duration_property
 
 __all__ = [
+    "BatchExecutableTask",
     "Duration",
     "ExecutableTask",
     "ExecutionChange",

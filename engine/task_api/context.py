@@ -143,6 +143,10 @@ class RunContext(Protocol):
         """Remove every file of this execution; their URIs."""
         ...
 
+    def list_files(self, prefix: str) -> list[str]:
+        """The URIs of this execution's files under `prefix`, sorted."""
+        ...
+
     def read_file(self, uri: str) -> bytes:
         """A file of this execution, of its namespace or of the execution that triggered it."""
         ...

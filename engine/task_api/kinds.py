@@ -4,7 +4,8 @@
   run them in-process instead of paying for a queue round trip.
 * WaitingTask: runnable in Kestra, but here it waits on a timer instead of holding a Lambda (Sleep).
 * ExecutionTask: changes the execution itself (Exit, Labels…), applied by the executor.
-* ExecutableTask: starts another execution and waits for its end (Subflow).
+* ExecutableTask: starts another execution and waits for its end (Subflow); a BatchExecutableTask starts
+  one per batch (ForEachItem).
 * FlowableTask: handled by the executor; creates child task runs and derives its state from them.
 """
 
@@ -97,6 +98,20 @@ class ExecutableTask(TaskBase):
     def legacy_outputs(self) -> Mapping[str, Any] | None:
         """Outputs rendered in the child's context when the child flow declares none (deprecated)."""
         return None
+
+
+class BatchExecutableTask(ExecutableTask):
+    """Starts one child execution per batch (ForEachItem's `_items`), a bounded number per step, at most
+    `concurrency_limit` running at once (0: no limit). `call` renders a batch's child with `taskrun.items`
+    and `taskrun.iteration` set; the batches are those the sibling task `batches_from` wrote: its outputs
+    `numberOfBatches` and `batchUris` (`prefix` + iteration + `suffix`)."""
+
+    concurrency_limit: int = Field(0, alias="concurrencyLimit", ge=0)
+
+    @property
+    @abstractmethod
+    def batches_from(self) -> str:
+        """The id of the sibling task whose outputs list the batches."""
 
 
 class FlowableTask(TaskBase):

@@ -1,5 +1,5 @@
-"""io.kestra.plugin.aws.s3: Upload, Download, List, Delete, Copy — objects between S3 and the execution's
-storage."""
+"""io.kestra.plugin.aws.s3: Upload, Download, Downloads, List, Delete, Copy — objects between S3 and the
+execution's storage."""
 
 from __future__ import annotations
 
@@ -83,8 +83,9 @@ class Download(AwsTask):
         }
 
 
-@task_type("io.kestra.plugin.aws.s3.List")
-class List(AwsTask):
+class _Listing(AwsTask):
+    """The objects under a prefix, as List and Downloads select them."""
+
     bucket: str
     prefix: str | None = None
     delimiter: str | None = None
@@ -93,7 +94,7 @@ class List(AwsTask):
     regexp: str | None = None
     filter: Literal["FILES", "DIRECTORY", "BOTH"] = "BOTH"
 
-    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+    def listed(self, ctx: RunContext) -> tuple[str, list[dict[str, Any]]]:
         bucket = ctx.render(self.bucket, "bucket")
         response = self.call(
             ctx,
@@ -126,7 +127,61 @@ class List(AwsTask):
                     "storageClass": item.get("StorageClass"),
                 }
             )
-        return {"objects": objects}
+        return bucket, objects
+
+
+@task_type("io.kestra.plugin.aws.s3.List")
+class List(_Listing):
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        return {"objects": self.listed(ctx)[1]}
+
+
+class MoveTo(Model):
+    bucket: str | None = None
+    key: str
+
+
+@task_type("io.kestra.plugin.aws.s3.Downloads")
+class Downloads(_Listing):
+    """Every listed object into the execution's storage, then each moved, deleted or left (`action`)."""
+
+    action: Literal["MOVE", "DELETE", "NONE"]
+    move_to: MoveTo | None = Field(None, alias="moveTo")
+    max_files: int = Field(25, alias="maxFiles", ge=1)
+
+    def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
+        if self.action == "MOVE" and self.move_to is None:
+            raise TaskFailedError("moveTo is required when action is MOVE")
+        bucket, objects = self.listed(ctx)
+        if len(objects) > self.max_files:
+            ctx.log(
+                "WARN", f"{len(objects)} objects found, only the first {self.max_files} downloaded (maxFiles)"
+            )
+            objects = objects[: self.max_files]
+        files: dict[str, str] = {}
+        for item in objects:
+            if item["key"].endswith("/"):
+                continue
+            body: bytes = (
+                self.call(ctx, "s3", "get_object", {"Bucket": bucket, "Key": item["key"]}).get("Body") or b""
+            )
+            item["uri"] = files[item["key"]] = ctx.put_file(item["key"].rsplit("/", 1)[-1], body)
+            self._dispose(ctx, bucket, item["key"])
+        return {"objects": objects, "outputFiles": files}
+
+    def _dispose(self, ctx: RunContext, bucket: str, key: str) -> None:
+        if self.action == "MOVE" and self.move_to is not None:
+            target_bucket = (
+                ctx.render(self.move_to.bucket, "moveTo.bucket") if self.move_to.bucket else bucket
+            )
+            folder = ctx.render(self.move_to.key, "moveTo.key").rstrip("/")
+            source = {"Bucket": bucket, "Key": key}
+            target = f"{folder}/{key.rsplit('/', 1)[-1]}"
+            self.call(
+                ctx, "s3", "copy_object", {"Bucket": target_bucket, "Key": target, "CopySource": source}
+            )
+        if self.action in ("MOVE", "DELETE"):
+            self.call(ctx, "s3", "delete_object", {"Bucket": bucket, "Key": key})
 
 
 @task_type("io.kestra.plugin.aws.s3.Delete")

@@ -110,25 +110,42 @@ class Split(RunnableTask):
 
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         uri = ctx.render(self.from_, "from")
-        separator = ctx.render(self.separator, "separator")
-        rows = [(row + separator).encode() for row in _lines(ctx.read_file(uri))]
-        chunks = self._chunks(ctx, rows)
+        chunks = split_rows(
+            ctx,
+            ctx.read_file(uri),
+            separator=self.separator,
+            size=self.bytes_,
+            partitions=self.partitions,
+            rows=self.rows,
+        )
         extension = _extension(uri)
         return {
             "uris": [ctx.put_file(f"split-{index}{extension}", chunk) for index, chunk in enumerate(chunks)]
         }
 
-    def _chunks(self, ctx: RunContext, rows: list[bytes]) -> list[bytes]:
-        if self.bytes_ is not None:
-            limit = _bytes(ctx.render(self.bytes_, "bytes"))
-            return _grouped(rows, lambda size, count: size >= limit)
-        if self.partitions is not None:
-            count = _positive(ctx, self.partitions, "partitions")
-            parts = [b"".join(rows[index::count]) for index in range(count)]
-            return [part for part in parts if part]
-        assert self.rows is not None  # the validator asks for one of the three
-        per_file = _positive(ctx, self.rows, "rows")
-        return _grouped(rows, lambda size, count: count >= per_file)
+
+def split_rows(
+    ctx: RunContext,
+    data: bytes,
+    *,
+    separator: str,
+    size: str | None,
+    partitions: int | str | None,
+    rows: int | str | None,
+) -> list[bytes]:
+    """A file's rows into files (StorageService.split): by `size` (`10MB`), into `partitions` files
+    (round-robin), or `rows` a file."""
+    ending = ctx.render(separator, "separator")
+    lines = [(row + ending).encode() for row in _lines(data)]
+    if size is not None:
+        limit = _bytes(ctx.render(size, "bytes"))
+        return _grouped(lines, lambda total, count: total >= limit)
+    if partitions is not None:
+        count = _positive(ctx, partitions, "partitions")
+        parts = [b"".join(lines[index::count]) for index in range(count)]
+        return [part for part in parts if part]
+    per_file = _positive(ctx, rows if rows is not None else 1, "rows")
+    return _grouped(lines, lambda total, count: count >= per_file)
 
 
 def _grouped(rows: list[bytes], full: Callable[[int, int], bool]) -> list[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from infra.cli.common import local_functions
 from infra.embedded.local import LocalKite
 
 FLOW = """id: aws
@@ -70,15 +71,34 @@ tasks:
       - source: kite.orders
         detailType: OrderStored
         detail: {id: 1}
+  - id: invoke
+    type: io.kestra.plugin.aws.lambda.Invoke
+    functionArn: arn:aws:lambda:eu-west-1:123456789012:function:greet
+    functionPayload:
+      properties:
+        name: "{{ outputs.get.row.id }}"
+  - id: greeted
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(outputs.invoke.uri) }}"
+  - id: downloads
+    type: io.kestra.plugin.aws.s3.Downloads
+    bucket: kite-data
+    prefix: archive/
+    action: MOVE
+    moveTo: {key: done/}
+  - id: moved
+    type: io.kestra.plugin.aws.s3.List
+    bucket: kite-data
   - id: delete
     type: io.kestra.plugin.aws.s3.Delete
     bucket: kite-data
-    key: archive/orders.csv
+    key: done/orders.csv
 """
 
 
 def test_s3_sqs_sns_dynamodb_and_eventbridge_tasks_in_one_flow() -> None:
-    with LocalKite(inline_budget=0) as kite:
+    functions = local_functions(["greet=examples.functions.greet:handler"])
+    with LocalKite(inline_budget=0, functions=functions) as kite:
         assert kite.stack is not None
         session = kite.stack.session.session
         region = session.region_name
@@ -110,4 +130,7 @@ def test_s3_sqs_sns_dynamodb_and_eventbridge_tasks_in_one_flow() -> None:
     assert runs["get"].outputs["row"] == {"id": "1", "total": 42, "tags": ["a", "b"], "paid": True}
     assert runs["query"].outputs["size"] == 1
     assert runs["events"].outputs["failedEntryCount"] == 0
-    assert left == []  # copied with delete, then deleted
+    assert json.loads(logs["greeted"])["outputs"] == {"greeting": "Hello 1!", "letters": 1}
+    assert [o["key"] for o in runs["downloads"].outputs["objects"]] == ["archive/orders.csv"]
+    assert [o["key"] for o in runs["moved"].outputs["objects"]] == ["done/orders.csv"]
+    assert left == []  # copied with delete, downloaded then moved, then deleted

@@ -1,0 +1,201 @@
+"""Batch executable tasks (ForEachItem's `_items`, spec part 1 §12.3): one child execution per batch.
+
+Nothing here is unbounded: a step starts at most `PER_STEP` children (or sends as many kill notices) and
+leaves the rest to the next step (Continue), so a step's outbox stays far below an item's size whatever the
+number of batches. A child's end is counted once, in the task run's `batches` bitmap, however often its
+notice comes; the task run ends when every batch's child has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from engine.creation.inputs import InvalidInputsError
+from engine.executor import attempts
+from engine.executor.events import Kill, Notify, StartExecution, SubflowEnded
+from engine.executor.step import Step
+from engine.executor.subflows import batch_child_id, child_execution
+from engine.expressions.ion import ion_text
+from engine.model.batches import Batches
+from engine.model.execution import Execution, TaskRun
+from engine.model.files import execution_prefix, kestra_path
+from engine.model.state import StateType
+from engine.resources import NotFoundError
+from engine.runtime.attempt import final_state
+from engine.runtime.run_context import TaskRunContext
+from engine.task_api import BatchExecutableTask, PropertyRenderError, TaskFailedError
+
+S = StateType
+# Children started (or kill notices sent) by one step: a StartExecution message carries its execution.
+PER_STEP = 20
+_NO_LIMIT = 1 << 62  # a child's outputs were bounded when they were rendered
+
+
+def start(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
+    started = step.put(run.start_attempt(step.now()))
+    source = _source(step, started, task)
+    total = int((source.outputs if source else {}).get("numberOfBatches") or 0)
+    if total == 0:  # nothing to split: no child, no outputs (Kestra's empty items)
+        step.put(started.terminate(S.SUCCESS, step.now()))
+        return
+    outputs = {
+        "numberOfBatches": total,
+        "iterations": {S.CREATED.value: total, S.RUNNING.value: 0},
+        "subflowOutputsBaseUri": outputs_base(started),
+    }
+    launch(step, step.put(replace(started, outputs=outputs, batches=Batches(total))), task)
+
+
+def launch(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
+    """Start the next children this step and the concurrency limit allow."""
+    batches = run.batches
+    if batches is None or run.state.current != S.RUNNING or step.stopping:
+        return
+    room = PER_STEP - step.batch_starts
+    if task.concurrency_limit:
+        room = min(room, task.concurrency_limit - batches.running)
+    count = max(min(room, batches.total - batches.started), 0)
+    if count == 0:
+        if batches.started < batches.total and step.batch_starts >= PER_STEP:
+            step.defer()
+        return
+    source = _source(step, run, task)
+    uris = (source.outputs if source else {}).get("batchUris") or {}
+    for iteration in range(batches.started + 1, batches.started + count + 1):
+        try:
+            child = _child(step, run, task, iteration, f"{uris.get('prefix')}{iteration}{uris.get('suffix')}")
+        except (TaskFailedError, PropertyRenderError, InvalidInputsError, NotFoundError, ValueError) as exc:
+            step.log("ERROR", str(exc), run)
+            failed = step.put(run.terminate(S.FAILED, step.now()))
+            attempts.retry_or_stay_failed(step, failed)
+            return
+        step.effects.append(StartExecution(child, None))
+    step.batch_starts += count
+    batches = replace(batches, started=batches.started + count)
+    run = step.put(
+        replace(run, batches=batches, outputs=_counted(run.outputs, {S.CREATED: -count, S.RUNNING: count}))
+    )
+    if batches.started < batches.total and step.batch_starts >= PER_STEP:
+        step.defer()
+    if not task.wait and batches.started == batches.total:
+        step.put(run.terminate(S.SUCCESS, step.now()))
+
+
+def _source(step: Step, run: TaskRun, task: BatchExecutableTask) -> TaskRun | None:
+    """The sibling task run that wrote the batches."""
+    found = [
+        r for r in step.execution.task_runs.children(run.parent_task_run_id) if r.task_id == task.batches_from
+    ]
+    return found[-1] if found else None
+
+
+def _child(step: Step, run: TaskRun, task: BatchExecutableTask, iteration: int, items: str) -> Execution:
+    variables = step.variables(run)
+    variables["taskrun"] = {**variables.get("taskrun", {}), "items": items, "iteration": iteration}
+    ctx = TaskRunContext(run, variables, step.ctx.renderer, step.services)
+    call = task.call(ctx)
+    return child_execution(step, run, task, call, iteration)
+
+
+def child_ended(step: Step, event: SubflowEnded) -> None:
+    """A batch's child is over: counted once; the task run ends with the last one."""
+    run = step.execution.task_runs.find(event.task_run_id)
+    iteration = event.iteration
+    if run is None or run.batches is None or iteration is None or run.state.current != S.RUNNING:
+        return
+    batches = run.batches
+    if not 1 <= iteration <= batches.started or batches.has_ended(iteration):
+        return  # a duplicate notice
+    task = step.graph.task(run.task_id)
+    assert isinstance(task, BatchExecutableTask)
+    state = S.FAILED if event.error is not None else event.state
+    if event.error is not None:
+        step.log("WARN", event.error, run)
+    if state in (S.FAILED, S.KILLED) and task.transmit_failed:
+        step.log("ERROR", f"Subflow execution '{event.child_id}' ends in {event.state.value} state", run)
+    batches = batches.with_ended(iteration)
+    outputs = _counted(run.outputs, {S.RUNNING: -1, state: 1})
+    run = step.put(replace(run, batches=batches, outputs=outputs))
+    if batches.ended_count < batches.total:
+        launch(step, run, task)
+        return
+    iterations: Mapping[str, int] = outputs["iterations"]
+    verdict = _verdict(iterations) if task.transmit_failed else S.SUCCESS
+    now = step.now()
+    ended = run.with_attempt_state(verdict, now)
+    final = final_state(task, ended, verdict, step.ctx.ids)
+    ended = step.put(ended.with_state(final, now))
+    if final == S.FAILED:
+        attempts.retry_or_stay_failed(step, ended)
+
+
+def _verdict(iterations: Mapping[str, int]) -> StateType:
+    """Kestra's order: a failed batch fails the run, then a killed one, then a warning."""
+    for state in (S.FAILED, S.KILLED, S.WARNING):
+        if iterations.get(state.value, 0) > 0:
+            return state
+    return S.SUCCESS
+
+
+def _counted(outputs: Mapping[str, Any], moves: Mapping[StateType, int]) -> dict[str, Any]:
+    iterations = dict(outputs.get("iterations") or {})
+    for state, delta in moves.items():
+        iterations[state.value] = iterations.get(state.value, 0) + delta
+    return {**outputs, "iterations": iterations}
+
+
+def kill_children(step: Step, run: TaskRun) -> TaskRun:
+    """The kill cascades to the children started and not ended, `PER_STEP` notices a step (the rest in the
+    next steps, `kills_left`); those not started never will be. Returns the task run as it now is."""
+    batches = run.batches
+    if batches is None or not step.execution.kill_cascade or batches.running == 0:
+        return run
+    sent = 0
+    iteration = batches.killed
+    while iteration < batches.started and sent < PER_STEP:
+        iteration += 1
+        if not batches.has_ended(iteration):
+            child = batch_child_id(step.execution.id, run, iteration)
+            step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+            sent += 1
+    if iteration < batches.started:
+        step.defer()
+    return step.put(replace(run, batches=replace(batches, killed=iteration)))
+
+
+def pending(step: Step) -> None:
+    """What batch task runs still have to do after this step's events: start more children, or send the
+    kill notices a killed one still owes (one step sends `PER_STEP`)."""
+    runs = step.execution.task_runs
+    for run in [*runs.in_state(S.RUNNING), *runs.in_state(S.KILLED)]:
+        batches = run.batches
+        if batches is None or step.full:
+            continue
+        if run.state.current == S.RUNNING and batches.started < batches.total:
+            task = step.graph.task(run.task_id)
+            assert isinstance(task, BatchExecutableTask)
+            launch(step, run, task)
+        elif run.state.current.terminated and batches.killed < batches.started and batches.running:
+            kill_children(step, run)
+
+
+def outputs_base(run: TaskRun) -> str:
+    """Where the children's outputs are gathered, one `<iteration>/outputs.ion` each (Kestra's
+    `subflowOutputsBaseUri`)."""
+    folder = execution_prefix(run.namespace, run.flow_id, run.execution_id)
+    return "/" + kestra_path(f"{folder}tasks/{run.task_id}/{run.id}")
+
+
+def outputs_file(execution: Execution) -> tuple[str, bytes] | None:
+    """A batch's child, ended with outputs: the file its outputs go to, for the merge (written by the
+    dispatcher: the same bytes to the same place, however often)."""
+    trigger = execution.trigger or {}
+    variables = trigger.get("variables") or {}
+    iteration, run_id = variables.get("batchIteration"), variables.get("taskRunId")
+    if not execution.outputs or not isinstance(iteration, int) or not isinstance(run_id, str):
+        return None
+    folder = execution_prefix(variables["namespace"], variables["flowId"], variables["executionId"])
+    uri = kestra_path(f"{folder}tasks/{trigger['id']}/{run_id}/{iteration}/outputs.ion")
+    return uri, (ion_text(dict(execution.outputs), _NO_LIMIT) + "\n").encode()

@@ -1,0 +1,155 @@
+"""ForEachItem on the embedded stack: one subflow execution per batch of a file's rows (issue 16), after
+Kestra's ForEachItemCaseTest."""
+
+from __future__ import annotations
+
+from engine.creation.uploads import Upload
+from engine.expressions.ion import ion_value
+from engine.model.execution import Execution
+from infra.embedded.local import LocalKite
+
+CHILD = """id: for-each-item-subflow
+namespace: io.kestra.tests
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: per-item
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.items }}"
+"""
+
+PARENT = """id: for-each-item
+namespace: io.kestra.tests
+inputs:
+  - id: file
+    type: FILE
+  - id: batch
+    type: INT
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ inputs.file }}"
+    batch:
+      rows: "{{inputs.batch}}"
+    namespace: io.kestra.tests
+    flowId: for-each-item-subflow
+    wait: true
+    transmitFailed: true
+    inputs:
+      items: "{{ taskrun.items }}"
+"""
+
+OUTPUTS_CHILD = """id: for-each-item-outputs-subflow
+namespace: io.kestra.tests
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: return
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(inputs.items) | trim }}"
+outputs:
+  - id: value
+    value: "{{ outputs.return.value }}"
+    type: STRING
+"""
+
+OUTPUTS_PARENT = """id: for-each-item-outputs
+namespace: io.kestra.tests
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ inputs.file }}"
+    batch:
+      rows: 4
+    namespace: io.kestra.tests
+    flowId: for-each-item-outputs-subflow
+    inputs:
+      items: "{{ taskrun.items }}"
+  - id: return
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ read(outputs.each_merge.subflowOutputs) }}"
+"""
+
+
+def _lines(count: int) -> bytes:
+    return b"".join(f"Hello {n}\n".encode() for n in range(1, count + 1))
+
+
+LINES = _lines(102)  # 26 batches of 4
+
+
+def _children(kite: LocalKite, flow_id: str) -> list[Execution]:
+    return list(kite.services.executions.store.search("io.kestra.tests", flow_id))
+
+
+def test_one_subflow_execution_per_batch_counted_in_iterations() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(CHILD)
+        kite.deploy(PARENT)
+        started = kite.start_execution(
+            "io.kestra.tests", "for-each-item", {"batch": 4}, files={"file": Upload("items.txt", LINES)}
+        )
+        execution = kite.wait(started.id, timeout_s=300)
+        children = _children(kite, "for-each-item-subflow")
+    assert execution.state.current.value == "SUCCESS"
+    runs = {run.task_id: run for run in execution.task_runs}
+    assert list(runs) == ["each", "each_split", "each_items", "each_merge"]
+    items = runs["each_items"]
+    assert len(items.attempts) == 1 and items.attempts[0].state.current.value == "SUCCESS"
+    assert items.outputs["numberOfBatches"] == 26
+    assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "SUCCESS": 26}
+    assert len(children) == 26 and {c.state.current.value for c in children} == {"SUCCESS"}
+    last = max(children, key=lambda c: c.trigger["variables"]["batchIteration"])
+    assert last.inputs["items"].endswith("/tasks/each_split/" + runs["each_split"].id + "/batch-26.txt")
+    assert ("system.correlationId", execution.id) in [(label.key, label.value) for label in last.labels]
+
+
+EMPTY = """id: for-each-item-empty
+namespace: io.kestra.tests
+tasks:
+  - id: make
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["empty.txt"]
+    commands:
+      - touch empty.txt
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{ outputs.make.outputFiles['empty.txt'] }}"
+    namespace: io.kestra.tests
+    flowId: for-each-item-subflow
+    inputs:
+      items: "{{ taskrun.items }}"
+"""
+
+
+def test_empty_items_start_nothing() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(CHILD)
+        kite.deploy(EMPTY)
+        execution = kite.run("io.kestra.tests", "for-each-item-empty")
+        children = _children(kite, "for-each-item-subflow")
+    runs = {run.task_id: run for run in execution.task_runs}
+    assert execution.state.current.value == "SUCCESS"
+    assert len(runs) == 5 and runs["each_items"].outputs == {}
+    assert children == []
+
+
+def test_the_childrens_outputs_are_merged_in_batch_order() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(OUTPUTS_CHILD)
+        kite.deploy(OUTPUTS_PARENT)
+        started = kite.start_execution(
+            "io.kestra.tests", "for-each-item-outputs", files={"file": Upload("items.txt", _lines(14))}
+        )
+        execution = kite.wait(started.id, timeout_s=300)
+    runs = {run.task_id: run for run in execution.task_runs}
+    assert execution.state.current.value == "SUCCESS"
+    merged = [ion_value(line) for line in runs["return"].outputs["value"].splitlines()]
+    assert len(merged) == 4
+    assert merged[0] == {"value": "Hello 1\nHello 2\nHello 3\nHello 4"}
+    assert merged[3] == {"value": "Hello 13\nHello 14"}
