@@ -153,3 +153,127 @@ def test_the_childrens_outputs_are_merged_in_batch_order() -> None:
     assert len(merged) == 4
     assert merged[0] == {"value": "Hello 1\nHello 2\nHello 3\nHello 4"}
     assert merged[3] == {"value": "Hello 13\nHello 14"}
+
+
+FAILING_CHILD = """id: for-each-item-subflow-failed
+namespace: io.kestra.tests
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: per-item
+    type: io.kestra.plugin.core.execution.Fail
+"""
+
+
+def _each(flow_id: str, child: str, extra: str = "", after: str = "") -> str:
+    return f"""id: {flow_id}
+namespace: io.kestra.tests
+inputs:
+  - id: file
+    type: FILE
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEachItem
+    items: "{{{{ inputs.file }}}}"
+    batch:
+      rows: 4
+    namespace: io.kestra.tests
+    flowId: {child}
+    inputs:
+      items: "{{{{ taskrun.items }}}}"
+{extra}{after}"""
+
+
+def _run_each(kite: LocalKite, flow: str, flow_id: str, lines: int = 102) -> Execution:
+    kite.deploy(flow)
+    started = kite.start_execution(
+        "io.kestra.tests", flow_id, files={"file": Upload("items.txt", _lines(lines))}
+    )
+    return kite.wait(started.id, timeout_s=300)
+
+
+def test_a_failed_batch_fails_the_task_unless_failure_is_allowed() -> None:
+    allowed = _each(
+        "allowed",
+        "for-each-item-subflow-failed",
+        "    allowFailure: true\n",
+        "  - id: log-allowed\n    type: io.kestra.plugin.core.log.Log\n    message: I'm allowed\n",
+    )
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(FAILING_CHILD)
+        failed = _run_each(kite, _each("failed", "for-each-item-subflow-failed"), "failed")
+        warned = _run_each(kite, allowed, "allowed")
+    items = next(run for run in failed.task_runs if run.task_id == "each_items")
+    assert failed.state.current.value == "FAILED"
+    assert items.state.current.value == "FAILED"
+    assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "FAILED": 26}
+    assert warned.state.current.value == "WARNING"
+    assert {r.task_id: r.state.current.value for r in warned.task_runs}["log-allowed"] == "SUCCESS"
+
+
+def test_without_wait_the_task_ends_once_every_batch_is_started() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(CHILD)
+        execution = _run_each(kite, _each("no-wait", "for-each-item-subflow", "    wait: false\n"), "no-wait")
+        assert kite.pump is not None
+        kite.pump.run_until(kite.pump.idle)
+        children = _children(kite, "for-each-item-subflow")
+    items = next(run for run in execution.task_runs if run.task_id == "each_items")
+    assert execution.state.current.value == "SUCCESS"
+    assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 26}
+    assert len(children) == 26 and {c.state.current.value for c in children} == {"SUCCESS"}
+
+
+SLOW_CHILD = """id: slow
+namespace: io.kestra.tests
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT1M
+"""
+
+
+def test_concurrency_limit_bounds_the_children_running_at_once() -> None:
+    seen: list[int] = []
+    with LocalKite(inline_budget=0, fast_forward=True) as kite:
+        kite.deploy(SLOW_CHILD)
+        kite.deploy(_each("limited", "slow", "    concurrencyLimit: 3\n"))
+        started = kite.start_execution(
+            "io.kestra.tests", "limited", files={"file": Upload("a.txt", _lines(40))}
+        )
+
+        def watch(execution: Execution) -> None:
+            seen.append(sum(1 for c in _children(kite, "slow") if not c.state.current.terminated))
+
+        execution = kite.wait(started.id, timeout_s=300, on_change=watch)
+    assert execution.state.current.value == "SUCCESS"
+    items = next(run for run in execution.task_runs if run.task_id == "each_items")
+    assert items.outputs["iterations"]["SUCCESS"] == 10
+    assert 0 < max(seen) <= 3
+
+
+def test_a_kill_cascades_to_the_running_batches() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(SLOW_CHILD)
+        kite.deploy(_each("killed", "slow"))
+        started = kite.start_execution(
+            "io.kestra.tests", "killed", files={"file": Upload("a.txt", _lines(102))}
+        )
+        assert kite.pump is not None
+
+        def all_started() -> bool:
+            return len(_children(kite, "slow")) == 26
+
+        kite.pump.run_until(all_started)
+        kite.services.executions.kill(started.id)
+        execution = kite.wait(started.id, timeout_s=300)
+
+        def all_killed() -> bool:
+            return {c.state.current.value for c in _children(kite, "slow")} == {"KILLED"}
+
+        kite.pump.run_until(all_killed)
+    assert execution.state.current.value == "KILLED"
