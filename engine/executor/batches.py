@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.creation.inputs import InvalidInputsError
 from engine.executor import attempts
-from engine.executor.events import Kill, Notify, StartExecution, SubflowEnded
+from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from engine.executor.step import Step
 from engine.executor.subflows import batch_child_id, child_execution
 from engine.expressions.ion import ion_text
@@ -34,7 +34,13 @@ _NO_LIMIT = 1 << 62  # a child's outputs were bounded when they were rendered
 
 
 def start(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
+    restarted = run.state.current == S.RESTARTED
     started = step.put(run.start_attempt(step.now()))
+    if restarted and task.restart_behavior == "RETRY_FAILED" and started.batches is not None:
+        # The children that failed run again, in place; the others keep their end.
+        batches = replace(started.batches, restarting=True, killed=0)
+        _restart_failed(step, step.put(replace(started, batches=batches)), task)
+        return
     source = _source(step, started, task)
     total = int((source.outputs if source else {}).get("numberOfBatches") or 0)
     if total == 0:  # nothing to split: no child, no outputs (Kestra's empty items)
@@ -45,7 +51,8 @@ def start(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
         "iterations": {S.CREATED.value: total, S.RUNNING.value: 0},
         "subflowOutputsBaseUri": outputs_base(started),
     }
-    launch(step, step.put(replace(started, outputs=outputs, batches=Batches(total))), task)
+    batches = Batches(total, attempt=started.attempt_number)
+    launch(step, step.put(replace(started, outputs=outputs, batches=batches)), task)
 
 
 def launch(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
@@ -115,13 +122,18 @@ def child_ended(step: Step, event: SubflowEnded) -> None:
         step.log("WARN", event.error, run)
     if state in (S.FAILED, S.KILLED) and task.transmit_failed:
         step.log("ERROR", f"Subflow execution '{event.child_id}' ends in {event.state.value} state", run)
-    batches = batches.with_ended(iteration)
+    batches = batches.with_ended(iteration, failed=state == S.FAILED)
     outputs = _counted(run.outputs, {S.RUNNING: -1, state: 1})
     run = step.put(replace(run, batches=batches, outputs=outputs))
-    if batches.ended_count < batches.total:
+    if batches.ended_count < batches.total or batches.restarting:
         launch(step, run, task)
         return
-    iterations: Mapping[str, int] = outputs["iterations"]
+    _end(step, run, task)
+
+
+def _end(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
+    """Every batch's child has ended: the task run takes their verdict."""
+    iterations: Mapping[str, int] = run.outputs["iterations"]
     verdict = _verdict(iterations) if task.transmit_failed else S.SUCCESS
     now = step.now()
     ended = run.with_attempt_state(verdict, now)
@@ -129,6 +141,30 @@ def child_ended(step: Step, event: SubflowEnded) -> None:
     ended = step.put(ended.with_state(final, now))
     if final == S.FAILED:
         attempts.retry_or_stay_failed(step, ended)
+
+
+def _restart_failed(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
+    """RETRY_FAILED: each failed child is told to restart (a few a step) and is waited for again."""
+    batches = run.batches
+    assert batches is not None
+    moved = 0
+    while step.batch_starts < PER_STEP and (iteration := batches.first_failed()) is not None:
+        child = batch_child_id(step.execution.id, run, iteration)
+        step.effects.append(Notify(child, Restart(), f"restart-{child}-{run.id}-{run.attempt_number}"))
+        batches = batches.restarted(iteration)
+        step.batch_starts += 1
+        moved += 1
+    left = batches.first_failed() is not None
+    if left:
+        step.defer()
+    batches = replace(batches, restarting=left)
+    run = step.put(
+        replace(run, batches=batches, outputs=_counted(run.outputs, {S.FAILED: -moved, S.RUNNING: moved}))
+    )
+    if not left and batches.ended_count == batches.total:
+        _end(step, run, task)  # nothing had failed: the run ends as its children did
+    elif not left:
+        launch(step, run, task)
 
 
 def _verdict(iterations: Mapping[str, int]) -> StateType:
@@ -173,10 +209,13 @@ def pending(step: Step) -> None:
         batches = run.batches
         if batches is None or step.full:
             continue
-        if run.state.current == S.RUNNING and batches.started < batches.total:
+        if run.state.current == S.RUNNING and (batches.restarting or batches.started < batches.total):
             task = step.graph.task(run.task_id)
             assert isinstance(task, BatchExecutableTask)
-            launch(step, run, task)
+            if batches.restarting:
+                _restart_failed(step, run, task)
+            else:
+                launch(step, run, task)
         elif run.state.current.terminated and batches.killed < batches.started and batches.running:
             kill_children(step, run)
 

@@ -126,7 +126,8 @@ def child_execution(
 
 
 def batch_child_id(parent_id: str, run: TaskRun, iteration: int) -> str:
-    return derived_id(parent_id, f"batch/{run.id}/{run.attempt_number}/{iteration}")
+    attempt = run.batches.attempt if run.batches is not None else run.attempt_number
+    return derived_id(parent_id, f"batch/{run.id}/{attempt}/{iteration}")
 
 
 def waiting_child(step: Step, run: TaskRun) -> str | None:

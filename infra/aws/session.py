@@ -32,6 +32,10 @@ class StatsSnapshot:
     calls: dict[tuple[str, str], int]
     read_units: float
     write_units: float
+    # The largest DynamoDB item put and SQS message body sent, in bytes: how near the limits (400 KB and
+    # 256 KB) a run goes.
+    largest_item: int = 0
+    largest_message: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -46,11 +50,14 @@ class RequestStats:
         self._calls: Counter[tuple[str, str]] = Counter()
         self._read_units = 0.0
         self._write_units = 0.0
+        self._largest_item = self._largest_message = 0
         self._paused = 0
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._estimate)
         client.meta.events.register("before-parameter-build.dynamodb.PutItem", self._estimate)
+        client.meta.events.register("before-parameter-build.sqs.SendMessage", self._message)
+        client.meta.events.register("before-parameter-build.sqs.SendMessageBatch", self._message)
         client.meta.events.register("before-call", self._before_call)
         client.meta.events.register("after-call", self._after_call)
 
@@ -58,6 +65,7 @@ class RequestStats:
         with self._lock:
             self._calls.clear()
             self._read_units = self._write_units = 0.0
+            self._largest_item = self._largest_message = 0
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -70,13 +78,32 @@ class RequestStats:
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
-            return StatsSnapshot(dict(self._calls), self._read_units, self._write_units)
+            return StatsSnapshot(
+                dict(self._calls),
+                self._read_units,
+                self._write_units,
+                self._largest_item,
+                self._largest_message,
+            )
 
     def _estimate(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         if "TransactItems" in params:
             context[_ESTIMATE] = _transaction_write_units(params)
+            items = [op.get("Item") or {} for entry in params["TransactItems"] for op in entry.values()]
         else:
             context[_ESTIMATE] = _units(params["Item"], per_kb=1)
+            items = [params["Item"]]
+        largest = max((item_size(item) for item in items), default=0)
+        with self._lock:
+            self._largest_item = max(self._largest_item, largest)
+
+    def _message(self, params: dict[str, Any], **_: Any) -> None:
+        bodies = [entry["MessageBody"] for entry in params.get("Entries", ())] or [
+            params.get("MessageBody", "")
+        ]
+        largest = max(len(str(body).encode()) for body in bodies)
+        with self._lock:
+            self._largest_message = max(self._largest_message, largest)
 
     def _before_call(self, event_name: str, **_: Any) -> None:
         if self._paused:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.creation.uploads import Upload
 from engine.expressions.ion import ion_value
+from engine.kv import NamespaceKV
 from engine.model.execution import Execution
 from infra.embedded.local import LocalKite
 
@@ -277,3 +278,35 @@ def test_a_kill_cascades_to_the_running_batches() -> None:
 
         kite.pump.run_until(all_killed)
     assert execution.state.current.value == "KILLED"
+
+
+FLAKY_CHILD = """id: flaky
+namespace: io.kestra.tests
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: check
+    type: io.kestra.plugin.core.execution.Fail
+    condition: "{{ read(inputs.items) contains 'Hello 5' and kv('fixed', errorOnMissing=false) != true }}"
+"""
+
+
+def test_a_restart_runs_only_the_failed_batches_again() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(FLAKY_CHILD)
+        failed = _run_each(kite, _each("restartable", "flaky"), "restartable", lines=12)
+        kv = NamespaceKV(kite.services.resources.kv, kite.services.clock, "io.kestra.tests")
+        kv.put("fixed", True, kv_type=None, ttl=None, overwrite=True)
+        kite.services.executions.restart(failed.id)
+        execution = kite.wait(failed.id, timeout_s=300)
+        children = _children(kite, "flaky")
+    items = next(run for run in execution.task_runs if run.task_id == "each_items")
+    assert failed.state.current.value == "FAILED"
+    assert execution.state.current.value == "SUCCESS"
+    assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "FAILED": 0, "SUCCESS": 3}
+    assert len(children) == 3  # the failed batch's child was restarted, not replaced
+    assert (
+        sorted(len(c.state.histories) for c in children)[-1]
+        > sorted(len(c.state.histories) for c in children)[0]
+    )

@@ -34,6 +34,30 @@ outputs:
     value: "{{{{ outputs.child_echo.value }}}}"
 """
 
+# A batch of a ForEachItem: one KV write per child execution, refused a second time.
+BATCH_CHILD = f"""id: batch_child
+namespace: {NAMESPACE}
+inputs:
+  - id: items
+    type: STRING
+tasks:
+  - id: batch_nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT10S
+  - id: batch_once
+    type: io.kestra.plugin.core.kv.Set
+    key: "batch-{{{{ execution.id }}}}"
+    value: "{{{{ read(inputs.items) }}}}"
+    overwrite: false
+  - id: batch_rows
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{{{ read(inputs.items) | trim }}}}"
+outputs:
+  - id: rows
+    type: STRING
+    value: "{{{{ outputs.batch_rows.value }}}}"
+"""
+
 
 # Listens to every execution of the namespace (the random flow and its children) ending: each firing is
 # one execution whose KV write refuses to run twice, so a firing started twice shows as a FAILED listener
@@ -105,6 +129,9 @@ def examples() -> list[Case]:
 def random_case(seed: int) -> Case:
     generator = _Generator(random.Random(seed))
     tasks = generator.tasks(depth=0, width=generator.rng.randint(2, 4))
+    with_items = generator.rng.random() < 0.25
+    if with_items:
+        tasks.insert(generator.rng.randint(0, len(tasks)), generator.for_each_item())
     flow: dict[str, object] = {"id": f"random{seed}", "namespace": NAMESPACE, "tasks": tasks}
     if generator.rng.random() < 0.3:
         flow["errors"] = [generator.leaf()]
@@ -113,6 +140,7 @@ def random_case(seed: int) -> Case:
     source = yaml.safe_dump(flow, sort_keys=False)
     others = (
         ((CHILD,) if generator.calls_child else ())
+        + ((BATCH_CHILD,) if with_items else ())
         + ((LISTENER,) if generator.rng.random() < 0.3 else ())
         + ((CLOCK,) if generator.rng.random() < 0.3 else ())
     )
@@ -136,6 +164,48 @@ class _Generator:
         if depth < 2 and self.rng.random() < 0.4:
             return self.flowable(depth)
         return self.leaf()
+
+    def for_each_item(self) -> dict[str, object]:
+        """A file of rows made in a WorkingDirectory, then one `batch_child` execution per batch."""
+        rows = "".join(f"row {n}\n" for n in range(1, self.rng.randint(1, 12)))
+        files, each = self._id("files"), self._id("items")
+        return {
+            "id": self._id("sequential"),
+            "type": "io.kestra.plugin.core.flow.Sequential",
+            "tasks": [
+                {
+                    "id": files,
+                    "type": "io.kestra.plugin.core.flow.WorkingDirectory",
+                    "tasks": [
+                        {
+                            "id": f"{files}_local",
+                            "type": "io.kestra.plugin.core.storage.LocalFiles",
+                            "inputs": {"items.txt": rows},
+                            "outputs": ["items.txt"],
+                        }
+                    ],
+                },
+                {
+                    "id": each,
+                    "type": "io.kestra.plugin.core.flow.ForEachItem",
+                    "items": f"{{{{ outputs.{files}_local.uris['items.txt'] }}}}",
+                    "batch": {"rows": self.rng.randint(1, 3)},
+                    "namespace": NAMESPACE,
+                    "flowId": "batch_child",
+                    "concurrencyLimit": self.rng.choice([0, 0, 2]),
+                    "wait": self.rng.random() < 0.8,
+                    "inputs": {"items": "{{ taskrun.items }}"},
+                },
+                {
+                    "id": self._id("merged"),
+                    "type": "io.kestra.plugin.core.debug.Return",
+                    "format": (
+                        f"{{{{ outputs.{each}_merge.subflowOutputs is defined"
+                        f" ? read(outputs.{each}_merge.subflowOutputs) : 'none' }}}}"
+                    ),
+                },
+            ],
+        }
 
     def flowable(self, depth: int) -> dict[str, object]:
         kind = self.rng.choice(["Sequential", "Parallel", "ForEach", "If", "Switch"])
