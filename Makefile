@@ -41,6 +41,7 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.cost --workers
 	$(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.foreach_item
 	$(BIN)/python bench/render_bench.py
 
 clean:

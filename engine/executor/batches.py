@@ -78,7 +78,7 @@ def launch(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
             failed = step.put(run.terminate(S.FAILED, step.now()))
             attempts.retry_or_stay_failed(step, failed)
             return
-        step.effects.append(StartExecution(child, None))
+        step.effects.append(StartExecution(child, child.schedule_date))
     step.batch_starts += count
     batches = replace(batches, started=batches.started + count)
     run = step.put(
