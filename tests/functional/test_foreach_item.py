@@ -310,3 +310,63 @@ def test_a_restart_runs_only_the_failed_batches_again() -> None:
         sorted(len(c.state.histories) for c in children)[-1]
         > sorted(len(c.state.histories) for c in children)[0]
     )
+
+
+JSON_CHILD = """id: mysubflow
+namespace: company.team
+inputs:
+  - id: json
+    type: JSON
+tasks:
+  - id: debug
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.json.name }}"
+outputs:
+  - id: name
+    type: STRING
+    value: "{{ inputs.json.name }}"
+"""
+
+# Kestra's documented examples, with what Kite has no plugin for (serdes, an S3 trigger) replaced by a
+# script writing the file: JSON items one a line, and a ForEachItem inside a ForEach.
+JSON_PARENT = """id: iterate_over_json
+namespace: company.team
+tasks:
+  - id: ion_to_jsonl
+    type: io.kestra.plugin.scripts.shell.Commands
+    outputFiles: ["*.jsonl"]
+    commands:
+      - |
+        printf '{"name": "a"}\\n{"name": "b"}\\n{"name": "c"}\\n' > first.jsonl
+        printf '{"name": "d"}\\n' > second.jsonl
+  - id: loop_over_files
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ["first.jsonl", "second.jsonl"]
+    tasks:
+      - id: for_each_item
+        type: io.kestra.plugin.core.flow.ForEachItem
+        items: "{{ outputs.ion_to_jsonl.outputFiles[parent.taskrun.value] }}"
+        batch:
+          rows: 1
+        namespace: company.team
+        flowId: mysubflow
+        wait: true
+        transmitFailed: true
+        inputs:
+          json: "{{ json(read(taskrun.items)) }}"
+      - id: names
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ read(outputs.for_each_item_merge[taskrun.value].subflowOutputs) }}"
+"""
+
+
+def test_kestras_json_items_example_inside_a_foreach() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(JSON_CHILD)
+        kite.deploy(JSON_PARENT)
+        execution = kite.run("company.team", "iterate_over_json", timeout_s=300)
+    assert execution.state.current.value == "SUCCESS", [
+        (r.task_id, r.state.current.value) for r in execution.task_runs
+    ]
+    names = {run.value: run.outputs["value"] for run in execution.task_runs if run.task_id == "names"}
+    assert names == {"first.jsonl": '{name:"a"}\n{name:"b"}\n{name:"c"}\n', "second.jsonl": '{name:"d"}\n'}
