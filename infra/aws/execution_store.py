@@ -4,8 +4,9 @@ Items of execution X:
 - `pk=EXEC#X, sk=V#<version>`: what the step that made that version wrote, in one item: the task runs it
   changed (whole), the ones it removed, the header when it changed, the outbox (whole: the messages still
   to send) and its log lines, plus `state` (for `head`). A step is one conditional PutItem on its own
-  key: two writers that read the same version race for the same key and one loses. Loading folds the
-  entries in order; a reader that holds version v reads only the entries after it.
+  key: two writers that read the same version race for the same key and one loses. Every
+  `SNAPSHOT_EVERY`th entry (and the first) is full: the whole execution. Loading reads back from the newest
+  entry to a full one, or to the version a reader already holds, and folds them in order.
 - `pk=EXEC#X, sk=H`: the header alone, with the `gsi1` keys that list a flow's executions newest first.
   It is for listing: written (in one transaction with the entry) only by the steps that change the header,
   a few per execution.
@@ -60,6 +61,10 @@ if TYPE_CHECKING:
 _PURGES = "LOGS"
 # Past this size (compressed) a document goes to S3.
 SPILL_BYTES = 32 * 1024
+# Every this many versions a step writes the whole execution (a snapshot), so that a load reads at most
+# this many entries: the cost of a snapshot (its size) is spread over the steps between two.
+SNAPSHOT_EVERY = 64
+_LOAD_PAGE = 16
 _HEADER = "H"
 _ENTRY = "V#"
 _RETRYABLE_REASONS = ("ConditionalCheckFailed", "TransactionConflict")
@@ -77,6 +82,7 @@ class DynamoExecutionStore:
             "nextSeq": execution.next_seq,
             "runs": [serde.task_run_to_json(run, internal=True) for run in execution.task_runs],
             "outbox": [entry_to_json(m) for m in outbox],
+            "full": True,
         }
         self._write(execution, 1, delta, header=True)
         return 1
@@ -87,17 +93,22 @@ class DynamoExecutionStore:
         execution = commit.execution
         version = execution.version + 1
         runs = commit.execution.task_runs
+        full = version % SNAPSHOT_EVERY == 0
+        written = (
+            runs
+            if full
+            else [runs.get(i) for i in sorted(commit.changed - commit.removed, key=lambda i: runs.get(i).seq)]
+        )
         delta: dict[str, Any] = {
             "nextSeq": execution.next_seq,
-            "runs": [
-                serde.task_run_to_json(runs.get(run_id), internal=True)
-                for run_id in sorted(commit.changed - commit.removed, key=lambda i: runs.get(i).seq)
-            ],
+            "runs": [serde.task_run_to_json(run, internal=True) for run in written],
             "outbox": [entry_to_json(m) for m in commit.outbox],
         }
-        if commit.removed:
+        if full:
+            delta["full"] = True
+        elif commit.removed:
             delta["removed"] = sorted(commit.removed)
-        if commit.header_changed:
+        if commit.header_changed or full:
             delta["header"] = serde.header_to_json(execution)
         if commit.logs:
             delta["logs"] = [log_to_json(entry) for entry in commit.logs]
@@ -105,13 +116,26 @@ class DynamoExecutionStore:
         return version
 
     def load(self, execution_id: str, known: StoredExecution | None = None) -> StoredExecution | None:
+        """Newest entries first, back to `known` or to the latest full entry, whichever comes first: a load
+        reads at most `SNAPSHOT_EVERY` entries, however long the execution's history."""
         after = known.execution.version if known is not None else 0
-        entries = [self._entry(item) for item in self._query(self._entries(execution_id, after))]
+        request: QueryInputTypeDef = {
+            **self._entries(execution_id, after),
+            "ScanIndexForward": False,
+            # A page is billed whole: small pages read little past the snapshot.
+            "Limit": _LOAD_PAGE,
+        }
+        newest_first: list[dict[str, Any]] = []
+        for item in self._query(request):
+            newest_first.append(self._entry(item))
+            if newest_first[-1].get("full"):
+                break
+        entries = newest_first[::-1]
         if known is not None and not entries:
             return StoredExecution(known.execution, list(known.outbox))
         if not entries:
             return None
-        return _fold(known, entries)
+        return _fold(None if entries[0].get("full") else known, entries)
 
     def head(self, execution_id: str) -> Head | None:
         request: QueryInputTypeDef = {
@@ -360,6 +384,8 @@ def _fold(known: StoredExecution | None, entries: list[dict[str, Any]]) -> Store
     runs = known.execution.task_runs.copy() if known is not None else TaskRuns()
     header: dict[str, Any] | None = None
     for delta in entries:
+        if delta.get("full"):  # a snapshot: the whole execution at that version
+            runs = TaskRuns()
         for run_id in delta.get("removed", ()):
             runs.remove(run_id)
         for doc in delta["runs"]:

@@ -13,7 +13,7 @@ import pytest
 from contract_support import START, make_execution, make_task_run
 
 from engine.ports import Commit, FlowRecord, Message, QueueName
-from infra.aws.execution_store import SPILL_BYTES
+from infra.aws.execution_store import SNAPSHOT_EVERY, SPILL_BYTES
 from infra.embedded.clock import VirtualClock
 from infra.embedded.stack import EmbeddedStack
 
@@ -158,3 +158,17 @@ def test_two_saves_racing_for_a_revision_cannot_both_win(stack: EmbeddedStack) -
         "v2 by first",
         "v2 by second",
     ]
+
+
+def test_a_cold_load_reads_back_to_the_latest_snapshot_only(stack: EmbeddedStack) -> None:
+    store = stack.execution_store()
+    store.create(make_execution(runs=3))
+    execution = make_execution(runs=3)
+    execution.version = 1
+    for _ in range(3 * SNAPSHOT_EVERY + 5):
+        execution.version = store.commit(Commit(execution, frozenset({"run00001"}), header_changed=False))
+    stack.stats.reset()
+    stored = store.load("exec1")
+    assert stored is not None and stored.execution.version == 3 * SNAPSHOT_EVERY + 6
+    assert stack.stats.snapshot().calls == {("dynamodb", "Query"): 1}
+    assert stack.stats.snapshot().read_units <= 2

@@ -342,3 +342,36 @@ def test_purged_logs_are_no_longer_read_and_later_ones_are(harness: Harness) -> 
     later = LogEntry(execution.id, "INFO", "later", START + timedelta(seconds=1))
     harness.store.commit(Commit(stored, frozenset(), frozenset(), (), (later,)))
     assert [e.message for e in harness.store.logs(execution.id)] == ["later"]
+
+
+def test_a_long_history_loads_the_same_from_scratch_and_from_any_copy(harness: Harness) -> None:
+    """Hundreds of steps, runs added and removed across them: a cold load, and a load from a copy kept at
+    any version, give the execution the last step wrote (the DynamoDB store folds from a snapshot)."""
+    harness.store.create(make_execution(runs=2))
+    execution = loaded(harness, "exec1")
+    copies = []
+    for step in range(200):
+        execution.task_runs.put(make_task_run(execution, 2 + step))
+        execution.next_seq = 3 + step
+        removed = (
+            frozenset({f"run{step:05d}"})
+            if step % 3 == 0 and f"run{step:05d}" in execution.task_runs
+            else frozenset()
+        )
+        for run_id in removed:
+            execution.task_runs.remove(run_id)
+        logs = (log(execution, f"step {step}"),)
+        changed = frozenset({f"run{2 + step:05d}"}) - removed
+        execution.version = harness.store.commit(
+            Commit(execution, changed, removed, (), logs, step % 50 == 0)
+        )
+        if step % 37 == 0:
+            stored = harness.store.load("exec1")
+            assert stored is not None
+            copies.append(stored)
+    expected = as_json(execution)
+    assert as_json(loaded(harness, "exec1")) == expected
+    for copy in copies:
+        again = harness.store.load("exec1", copy)
+        assert again is not None and as_json(again.execution) == expected
+    assert [entry.message for entry in harness.store.logs("exec1")] == [f"step {n}" for n in range(200)]
