@@ -46,11 +46,12 @@ def start(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
     if total == 0:  # nothing to split: no child, no outputs (Kestra's empty items)
         step.put(started.terminate(S.SUCCESS, step.now()))
         return
-    outputs = {
+    outputs: dict[str, Any] = {
         "numberOfBatches": total,
         "iterations": {S.CREATED.value: total, S.RUNNING.value: 0},
-        "subflowOutputsBaseUri": outputs_base(started),
     }
+    if task.wait:  # without waiting nothing is gathered: the children may not have ended (Kestra's too)
+        outputs["subflowOutputsBaseUri"] = outputs_base(started)
     batches = Batches(total, attempt=started.attempt_number)
     launch(step, step.put(replace(started, outputs=outputs, batches=batches)), task)
 
