@@ -11,7 +11,19 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from engine.model.serde import strict_json
-from functions.api import auth, bulk, executions, flows, kv, logs, meta, namespace_files, triggers, webhooks
+from functions.api import (
+    auth,
+    bulk,
+    executions,
+    flows,
+    kv,
+    logs,
+    meta,
+    namespace_files,
+    triggers,
+    ui,
+    webhooks,
+)
 from functions.api.errors import classify, error_response
 from functions.api.requests import header
 from functions.logs import log_handler
@@ -37,6 +49,7 @@ for _prefix in PREFIXES:
         meta.router,
     ):
         resolver.include_router(_router, prefix=_prefix)
+resolver.include_router(ui.router)
 
 
 @resolver.get("/api/v1/openapi.json")
@@ -64,15 +77,23 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response[str]:
-    """A wrong or missing credential is a 401 that says nothing more. Webhooks are keyed instead."""
-    if "/executions/webhook/" not in app.current_event.path and not auth.allowed(
-        header(app.current_event, "authorization"),
-        auth.users(),
-        auth.tokens(),
-        open_without_credentials=auth.is_open(),
+    """A wrong or missing credential is a 401 that says nothing more. Webhooks are keyed instead; the UI's
+    assets are code, not data. The UI asks for credentials itself: its requests get no Basic challenge,
+    which would open the browser's own dialog."""
+    path = app.current_event.path
+    if (
+        "/executions/webhook/" not in path
+        and not ui.is_asset(path)
+        and not auth.allowed(
+            header(app.current_event, "authorization"),
+            auth.users(),
+            auth.tokens(),
+            open_without_credentials=auth.is_open(),
+        )
     ):
-        response = error_response(401, "Unauthorized", app.current_event.path)
-        response.headers["WWW-Authenticate"] = 'Basic realm="kite"'
+        response = error_response(401, "Unauthorized", path)
+        if header(app.current_event, "x-kite-ui") is None:
+            response.headers["WWW-Authenticate"] = 'Basic realm="kite"'
         return response
     result: Response[str] = next_middleware(app)
     return result

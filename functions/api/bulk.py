@@ -17,6 +17,7 @@ from functions.api.requests import (
     filter_value,
     json_body,
     query,
+    query_instant,
     query_int,
     query_pairs,
 )
@@ -44,6 +45,11 @@ def _searched() -> list[Execution]:
     for label in labels:
         key, _, value = label.partition(":")
         found = [e for e in found if e.label_map().get(key) == value]
+    start, end = query_instant(event, "startDate"), query_instant(event, "endDate")
+    if start is not None:
+        found = [e for e in found if e.state.start_date >= start]
+    if end is not None:
+        found = [e for e in found if e.state.start_date <= end]
     return found
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,7 +13,7 @@ from engine.expressions import ExpressionError
 from engine.flow.topology import flow_graph
 from engine.model.execution import Execution
 from engine.model.files import belongs_to, execution_prefix
-from engine.model.serde import parse_instant, task_run_to_json
+from engine.model.serde import task_run_to_json
 from engine.model.state import StateType
 from functions import app
 from functions.api import shapes
@@ -26,6 +25,7 @@ from functions.api.requests import (
     query,
     query_all,
     query_bool,
+    query_instant,
     query_int,
 )
 
@@ -148,15 +148,6 @@ def wait_until_terminated(execution: Execution) -> Execution:
     return services.executions.get(execution.id)
 
 
-def _instant(text: str | None, name: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError:
-        raise ApiError(422, f"Invalid entity: {name}: '{text}' is not an ISO-8601 date-time") from None
-
-
 def event_stream(data: dict[str, Any]) -> str:
     return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
 
@@ -243,7 +234,7 @@ def delete_execution(execution_id: str) -> Response[str]:
 @router.post("/executions/<namespace>/<flow_id>")
 def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     event = router.current_event
-    schedule_date = _instant(query(event, "scheduleDate"), "scheduleDate")
+    schedule_date = query_instant(event, "scheduleDate")
     submitted = form(event)
     labels = [_label(text) for text in query_all(event, "labels")]
     services = app.current().services

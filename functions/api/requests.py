@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from engine.creation.uploads import Upload
+from engine.model.serde import parse_instant
 from functions.api.errors import ApiError
 
 
@@ -119,3 +121,14 @@ def form(event: APIGatewayProxyEventV2) -> Form:
 def within(namespace: str, wanted: str | None) -> bool:
     """`namespace` is `wanted` or one of its children (Kestra's namespace filter); anything without one."""
     return wanted is None or namespace == wanted or namespace.startswith(wanted + ".")
+
+
+def query_instant(event: APIGatewayProxyEventV2, name: str) -> datetime | None:
+    """An ISO-8601 date-time query parameter; 422 when it is not one."""
+    text = query(event, name)
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise ApiError(422, f"Invalid entity: {name}: '{text}' is not an ISO-8601 date-time") from None

@@ -72,6 +72,7 @@ class LocalServer:
 
         self._context: Callable[[], LambdaContext] = context
         self._stop = threading.Event()
+        self._one_at_a_time = threading.Lock()
         self._pumps = pump
         self._jump = jump
         self._http = ThreadingHTTPServer((host, port), _request_handler(self))
@@ -99,7 +100,11 @@ class LocalServer:
             thread.join(timeout=10)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = self._handler(event, self._context())
+        # One request at a time, as one Lambda container takes them: the handler keeps the request it
+        # serves in module state (powertools' resolver), which a second thread would overwrite (a browser
+        # loads a page's modules in parallel).
+        with self._one_at_a_time:
+            response: dict[str, Any] = self._handler(event, self._context())
         return response
 
     def _pump(self) -> None:
