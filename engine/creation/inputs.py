@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -63,36 +64,93 @@ def _invalid(spec: Input, reasons: Sequence[str], what: str) -> InputError:
     return InputError(spec.id, "\n".join(lines))
 
 
-def resolve_inputs(flow: Flow, supplied: Mapping[str, Any], *, require: bool = True) -> dict[str, Any]:
+# Whether a `dependsOn.condition` holds, given the inputs resolved before it (nested); ValueError when it
+# cannot be rendered. The creation paths give one over the expression renderer.
+Condition = Callable[[str, Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class InputState:
+    """One declared input as resolution left it: disabled by its `dependsOn`, or its value or error."""
+
+    spec: Input
+    enabled: bool
+    value: Any = None
+    is_default: bool = False
+    error: InputError | None = None
+
+
+def resolve_inputs(
+    flow: Flow, supplied: Mapping[str, Any], *, require: bool = True, condition: Condition | None = None
+) -> dict[str, Any]:
     """Typed inputs, nested by dots; optional inputs without a value are absent (spec part 1 §6.3).
     Without `require`, a required input with no value is null instead of an error."""
-    return resolve_declared(flow.inputs or (), supplied, require=require)
+    return resolve_declared(flow.inputs or (), supplied, require=require, condition=condition)
 
 
 def resolve_declared(
-    declared: Sequence[Input], supplied: Mapping[str, Any], *, require: bool = True
+    declared: Sequence[Input],
+    supplied: Mapping[str, Any],
+    *,
+    require: bool = True,
+    condition: Condition | None = None,
 ) -> dict[str, Any]:
     """`resolve_inputs` for any list of input declarations (a Pause's `onResume`)."""
+    states = input_states(declared, supplied, require=require, condition=condition)
+    errors = [state.error for state in states if state.error is not None]
+    if errors:
+        raise InvalidInputsError(errors)
+    return nest({state.spec.id: state.value for state in states if state.enabled})
+
+
+def input_states(
+    declared: Sequence[Input],
+    supplied: Mapping[str, Any],
+    *,
+    require: bool = True,
+    condition: Condition | None = None,
+) -> list[InputState]:
+    """Each input in declaration order: an input whose `dependsOn` names a disabled input, or whose
+    condition does not hold, is disabled (neither validated nor in `inputs`)."""
+    states: list[InputState] = []
     resolved: dict[str, Any] = {}
-    errors: list[InputError] = []
+    disabled: set[str] = set()
     for spec in declared:
+        depends = spec.depends_on
+        if depends is not None:
+            enabled = not disabled.intersection(depends.inputs)
+            if enabled and depends.condition and condition is not None:
+                try:
+                    enabled = condition(depends.condition, nest(resolved))
+                except ValueError as exc:
+                    states.append(
+                        InputState(spec, True, error=InputError(spec.id, f"Invalid condition: {exc}"))
+                    )
+                    continue
+            if not enabled:
+                disabled.add(spec.id)
+                states.append(InputState(spec, False))
+                continue
         value = supplied.get(spec.id)
+        is_default = value is None and spec.defaults is not None
         if value is None:
             value = spec.defaults
         if value is None:
             if spec.required and require:
-                errors.append(InputError(spec.id, f"Missing required input:{spec.id}"))
+                error = InputError(spec.id, f"Missing required input:{spec.id}")
+                states.append(InputState(spec, True, error=error))
             else:
                 # Kestra 1.3 keeps it, null: `{{ inputs.x }}` renders empty, `inputs.x ?? 'y'` gives 'y'.
                 resolved[spec.id] = None
+                states.append(InputState(spec, True))
             continue
         try:
             resolved[spec.id] = parse_input(spec, value)
         except InputError as exc:
-            errors.append(exc)
-    if errors:
-        raise InvalidInputsError(errors)
-    return nest(resolved)
+            states.append(InputState(spec, True, error=exc))
+            continue
+        states.append(InputState(spec, True, resolved[spec.id], is_default))
+    return states
 
 
 def parse_input(spec: Input, value: Any, what: str = "input") -> Any:

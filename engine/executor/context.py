@@ -9,9 +9,9 @@ from typing import Any
 
 from engine.config import EngineConfig
 from engine.creation import checks
-from engine.creation.inputs import resolve_inputs
+from engine.creation.inputs import Condition, resolve_inputs
 from engine.creation.secret_inputs import reveal_secrets, seal_secrets
-from engine.expressions import Renderer
+from engine.expressions import ExpressionError, Renderer
 from engine.flow.model import Flow
 from engine.model.logs import LogEntry
 from engine.ports import FlowGraphs
@@ -40,8 +40,21 @@ class EngineContext:
     ) -> dict[str, Any]:
         """A new execution's inputs, on every creation path (the API, replay, a Subflow task): typed and
         validated, then SECRET values encrypted. Without `require`, a missing required input is null."""
-        typed = resolve_inputs(flow, supplied, require=require)
+        typed = resolve_inputs(flow, supplied, require=require, condition=self.input_condition(flow))
         return seal_secrets(flow.inputs, typed, self.config.encryption_key, self.ids.random_bytes)
+
+    def input_condition(self, flow: Flow) -> Condition:
+        """An input's `dependsOn.condition`, rendered typed over the inputs before it: true or not."""
+        services = self.port_services(Scope.of(flow.namespace, flow.id, "", None))
+
+        def holds(template: str, inputs: Mapping[str, Any]) -> bool:
+            variables = {"inputs": inputs, "flow": {"id": flow.id, "namespace": flow.namespace}}
+            try:
+                return self.renderer.render_typed(template, variables, services) is True
+            except ExpressionError as exc:
+                raise ValueError(str(exc)) from None
+
+        return holds
 
     def port_services(
         self, scope: Scope, execution_logs: Callable[[], Sequence[LogEntry]] = list

@@ -140,6 +140,14 @@ class Flow(Model):
             problems += [
                 f"Duplicate {what} with name [{i}]" for i in sorted({i for i in ids if ids.count(i) > 1})
             ]
+        declared = {item.id for item in self.inputs or ()}
+        problems += [
+            f"Input with id '{item.id}' depends on a non-existent input '{name}'."
+            for item in self.inputs or ()
+            if item.depends_on is not None
+            for name in item.depends_on.inputs
+            if name not in declared
+        ]
         triggers = [t.id for t in self.triggers or ()]
         problems += [
             f"Duplicate trigger id with name [{i}]"

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from engine.creation.inputs import input_states
 from engine.expressions import ExpressionError
 from engine.flow.topology import flow_graph
 from engine.model.execution import Execution
@@ -250,3 +251,35 @@ def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     if query_bool(event, "wait"):
         execution = wait_until_terminated(execution)
     return shapes.execution(execution)
+
+
+@router.post("/executions/<namespace>/<flow_id>/validate")
+def validate_inputs(namespace: str, flow_id: str) -> dict[str, Any]:
+    """Kestra's check of a run form before it is sent: each input enabled or not (`dependsOn`), its value
+    or default, and its errors. Files are not stored: a file sent counts as a value."""
+    services = app.current().services
+    flow = services.catalog.graph(namespace, flow_id, query_int(router.current_event, "revision")).flow
+    submitted = form(router.current_event)
+    supplied: dict[str, Any] = dict(submitted.fields)
+    for input_id, upload in submitted.files.items():
+        supplied[input_id] = f"kestra:///validation/inputs/{input_id}/{upload.name or input_id}"
+    states = input_states(
+        flow.inputs or (), supplied, condition=services.executions.engine.input_condition(flow)
+    )
+    return {
+        "id": flow.id,
+        "namespace": flow.namespace,
+        "inputs": [
+            {
+                "input": state.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+                "value": state.value,
+                "enabled": state.enabled,
+                "isDefault": state.is_default,
+                "errors": [{"message": line} for line in str(state.error).splitlines()]
+                if state.error
+                else [],
+            }
+            for state in states
+        ],
+        "checks": [],
+    }

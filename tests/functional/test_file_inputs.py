@@ -9,6 +9,7 @@ import pytest
 
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.uploads import Upload
+from engine.flow.loader import InvalidFlowError
 from infra.cli.main import main
 from infra.embedded.local import LocalKite
 
@@ -98,3 +99,41 @@ def test_resume_with_a_file() -> None:
         kite.services.executions.resume(execution.id, files={"report": Upload("report.txt", b"all good")})
         final = kite.wait(execution.id)
     assert {r.task_id: r.outputs.get("value") for r in final.task_runs}["content"] == "all good"
+
+
+DEPENDS = """id: deps
+namespace: demo
+inputs:
+  - id: env
+    type: SELECT
+    values: [dev, prod]
+    defaults: dev
+  - id: region
+    type: SELECT
+    values: [eu, us]
+    dependsOn: {inputs: [env], condition: "{{ inputs.env == 'prod' }}"}
+  - id: zone
+    type: STRING
+    dependsOn: {inputs: [region]}
+tasks:
+  - id: show
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs }}"
+"""
+
+
+def test_depends_on_disables_an_input_whose_condition_does_not_hold() -> None:
+    """Spec part 1 §6.3: a false condition, or a disabled dependency, disables the input: not required,
+    not validated, not in `inputs`."""
+    with LocalKite() as kite:
+        kite.deploy(DEPENDS)
+        dev = kite.run("demo", "deps", {})
+        prod = kite.run("demo", "deps", {"env": "prod", "region": "us", "zone": "a"})
+        with pytest.raises(InvalidInputsError, match="Missing required input:region"):
+            kite.start_execution("demo", "deps", {"env": "prod"})
+        with pytest.raises(
+            InvalidFlowError, match="Input with id 'zone' depends on a non-existent input 'nope'"
+        ):
+            kite.deploy(DEPENDS.replace("inputs: [region]", "inputs: [nope]"))
+    assert dev.task_runs.of_task("show")[0].outputs["value"] == '{"env":"dev"}'
+    assert prod.task_runs.of_task("show")[0].outputs["value"] == '{"env":"prod","region":"us","zone":"a"}'

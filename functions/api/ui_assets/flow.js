@@ -159,6 +159,7 @@ function runForm(flow) {
     h("h2", {}, "Run this flow"),
     inputsForm(flow.inputs || [], {
       submitLabel: "Run",
+      validate: (data) => api.post(`/executions/${encodeURIComponent(flow.namespace)}/${encodeURIComponent(flow.id)}/validate`, { body: data }),
       onSubmit: async (data) => {
         const execution = await api.post(`/executions/${encodeURIComponent(flow.namespace)}/${encodeURIComponent(flow.id)}`, { body: data });
         location.hash = `#/executions/${encodeURIComponent(execution.id)}`;

@@ -1,6 +1,7 @@
 // A form generated from typed inputs (a flow's `inputs`, a Pause's `onResume`): one field per input, of
-// the input's type, with its default; `dependsOn` inputs appear once what they depend on has a value; the
-// API's validation messages go next to the field they name.
+// the input's type, with its default. With `validate` (the API's check of a run form), an input shows only
+// while its `dependsOn` holds; without, once what it depends on has a value. The API's messages go next to
+// the field they name.
 import { h } from "./dom.js";
 
 const TEXT_TYPES = { STRING: "text", EMAIL: "email", URI: "url", SECRET: "password", DATE: "date", TIME: "time" };
@@ -37,7 +38,7 @@ function field(input) {
   }
 }
 
-export function inputsForm(inputs, { submitLabel, onSubmit }) {
+export function inputsForm(inputs, { submitLabel, onSubmit, validate }) {
   const rows = new Map();
   const controls = new Map();
   for (const input of inputs || []) {
@@ -56,15 +57,30 @@ export function inputsForm(inputs, { submitLabel, onSubmit }) {
       ),
     );
   }
-  const refresh = () => {
+  const show = (id, shown) => {
+    rows.get(id).hidden = !shown;
+    controls.get(id).disabled = !shown;
+  };
+  let asked = 0;
+  const refresh = async () => {
+    if (validate && (inputs || []).some((input) => input.dependsOn)) {
+      const ask = ++asked;
+      for (const control of controls.values()) control.disabled = false; // send every value
+      try {
+        const answer = await validate(formData(inputs, controls));
+        if (ask !== asked) return; // a later change asked again
+        for (const item of answer.inputs) if (rows.has(item.input.id)) show(item.input.id, item.enabled);
+        return;
+      } catch {
+        // fall back on what the page can tell by itself
+      }
+    }
     for (const input of inputs || []) {
       const depends = (input.dependsOn && input.dependsOn.inputs) || [];
-      const shown = depends.every((id) => {
+      show(input.id, depends.every((id) => {
         const control = controls.get(id);
-        return control && (control.type === "checkbox" ? control.checked : control.value !== "");
-      });
-      rows.get(input.id).hidden = !shown;
-      controls.get(input.id).disabled = !shown;
+        return control && !rows.get(id).hidden && (control.type === "checkbox" ? control.checked : control.value !== "");
+      }));
     }
   };
   const status = h("p", { class: "field-error", role: "alert" });
@@ -72,7 +88,7 @@ export function inputsForm(inputs, { submitLabel, onSubmit }) {
     "form",
     {
       class: "stack",
-      oninput: refresh,
+      oninput: () => refresh(),
       onsubmit: async (event) => {
         event.preventDefault();
         status.textContent = "";

@@ -89,13 +89,31 @@ tasks:
     message: fixed
 """
 
+DEPLOY = """id: deploy
+namespace: company.team
+inputs:
+  - id: env
+    type: SELECT
+    values: [dev, prod]
+    defaults: dev
+  - id: approver
+    type: STRING
+    dependsOn:
+      inputs: [env]
+      condition: "{{ inputs.env == 'prod' }}"
+tasks:
+  - id: say
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.env }} {{ inputs.approver ?? 'nobody' }}"
+"""
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[LocalKite, str]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(auth.OPEN_ENV, "true")  # as `kite serve` on loopback
         with LocalKite(fast_forward=False) as kite, LocalServer(kite, "127.0.0.1", 0) as served:
-            for flow in (GATE, SLOW, FLAKY):
+            for flow in (GATE, SLOW, FLAKY, DEPLOY):
                 kite.deploy(flow)
             yield kite, served.url
 
@@ -215,3 +233,19 @@ def test_restart_a_failed_execution(server: tuple[LocalKite, str], page: Page) -
     page.goto(f"{url}/ui/#/executions/{started.id}")
     page.get_by_role("button", name="Restart").click()
     expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=20_000)
+
+
+def test_the_run_form_shows_an_input_while_its_depends_on_condition_holds(
+    server: tuple[LocalKite, str], page: Page
+) -> None:
+    _, url = server
+    page.goto(f"{url}/ui/#/flows/company.team/deploy?tab=Run")
+    approver = page.get_by_label("approver")
+    expect(approver).to_be_hidden()
+    page.get_by_label("env").select_option("prod")
+    expect(approver).to_be_visible()
+    approver.fill("Grace")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=20_000)
+    page.get_by_role("tab", name="Outputs").click()
+    expect(page.locator("tr[data-task=say]")).to_contain_text("prod Grace")
