@@ -37,13 +37,18 @@ export function topology(graph, { counts = {}, onSelect } = {}) {
   const layer = layers(graph);
   const rows = new Map();
   const position = new Map();
+  // A column of cluster roots and ends only (dots) is narrow: the tasks stay close together.
+  const last = Math.max(0, ...layer.values());
+  const wide = new Set(graph.nodes.filter((n) => !/GraphCluster(Root|End)$/.test(n.type)).map((n) => layer.get(n.uid)));
+  const left = [PAD * 3];
+  for (let column = 0; column <= last; column++) left.push(left[column] + (wide.has(column) ? COLUMN : 44));
   for (const node of graph.nodes) {
     const column = layer.get(node.uid);
     const row = rows.get(column) || 0;
     rows.set(column, row + 1);
-    position.set(node.uid, { x: PAD * 3 + column * COLUMN, y: PAD * 3 + row * ROW });
+    position.set(node.uid, { x: left[column], y: PAD * 3 + row * ROW });
   }
-  const width = PAD * 6 + (Math.max(0, ...layer.values()) + 1) * COLUMN;
+  const width = PAD * 3 + left[last + 1];
   const height = PAD * 6 + Math.max(1, ...rows.values()) * ROW;
   const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Topology" });
   root.append(
