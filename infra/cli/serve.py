@@ -76,7 +76,11 @@ def serve_command(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
         with server:
             watch.start()
-            print(f"kite: serving Kestra's API at {server.url}/api/v1 (Ctrl-C to stop)", file=sys.stderr)
+            print(
+                f"kite: serving Kestra's API at {server.url}/api/v1 and the UI at {server.url}/ui/"
+                " (Ctrl-C to stop)",
+                file=sys.stderr,
+            )
             signal.signal(signal.SIGINT, stop)
             signal.signal(signal.SIGTERM, stop)
             stopped.wait()

@@ -51,6 +51,17 @@ def test_serve_deploys_a_folder_answers_with_credentials_and_stops_on_ctrl_c(tmp
         request.add_header("Authorization", "Basic " + base64.b64encode(b"ada:pw").decode())
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.load(response)["id"] == "hi"
+        # The UI's pages need no credentials (they ask for them); `/` leads there.
+        with urllib.request.urlopen(f"{url}/", timeout=10) as page:
+            assert page.url == f"{url}/ui/"
+            assert "<title>Kite</title>" in page.read().decode()
+        ui_request = urllib.request.Request(f"{url}/api/v1/main/flows/search", headers={"X-Kite-UI": "1"})
+        try:
+            urllib.request.urlopen(ui_request, timeout=10)
+            raise AssertionError("no credentials, yet an answer")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+            assert "WWW-Authenticate" not in refused.headers  # no browser dialog: the UI asks itself
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
