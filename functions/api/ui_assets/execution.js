@@ -68,8 +68,22 @@ export async function executionPage(id) {
   renderHeader();
   await show(TABS.includes(tab) ? tab : "Overview");
   const page = h("section", {}, header, actions, tablist, body);
-  every(page, 1500, () => {
-    if (!TERMINAL.has(execution.state.current) || execution.state.current === "RESTARTED") refresh().catch(() => {});
+  // While it runs, follow it; a large execution is fetched less often (twice its fetch time apart), and
+  // never twice at once.
+  let busy = false;
+  let next = 0;
+  every(page, 500, async () => {
+    if (busy || Date.now() < next || TERMINAL.has(execution.state.current)) return;
+    busy = true;
+    const started = Date.now();
+    try {
+      await refresh();
+    } catch {
+      // the next round tries again
+    } finally {
+      busy = false;
+      next = Date.now() + Math.max(1500, 2 * (Date.now() - started));
+    }
   });
   return page;
 }
