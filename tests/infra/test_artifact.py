@@ -41,3 +41,4 @@ def test_the_artifact_holds_the_application_and_not_the_local_stack(artifact: Pa
     assert {"engine", "infra", "functions", "pydantic", "jinja2", "aws_lambda_powertools"} <= names
     assert names.isdisjoint({"moto", "time_machine", "numpy", "boto3", "botocore"})
     assert (artifact / "infra" / "embedded" / "template.yaml").is_file()
+    assert (artifact / "functions" / "api" / "ui_assets" / "index.html").is_file()  # the web UI
