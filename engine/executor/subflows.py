@@ -24,7 +24,13 @@ from engine.model.labels import SYSTEM_PREFIX
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.runtime.attempt import final_state
-from engine.task_api import ExecutableTask, PropertyRenderError, SubflowCall, TaskFailedError
+from engine.task_api import (
+    BatchExecutableTask,
+    ExecutableTask,
+    PropertyRenderError,
+    SubflowCall,
+    TaskFailedError,
+)
 
 S = StateType
 # A child's state that reaches the parent task run when `transmitFailed` (else the run succeeds).
@@ -184,7 +190,11 @@ def ended_notice(step: Step) -> Notify | None:
         task = graph.task(trigger["id"])
     except (NotFoundError, KeyError):
         return None  # not started by an executable task, or its flow is gone: nobody waits
-    if not isinstance(task, ExecutableTask) or not task.wait:
+    if not isinstance(task, ExecutableTask):
+        return None
+    # A batch's end frees a place under a concurrency limit, whether or not the task waits for the ends.
+    limited = isinstance(task, BatchExecutableTask) and task.concurrency_limit > 0
+    if not task.wait and not limited:
         return None
     outputs, error = execution.outputs, None
     legacy = task.legacy_outputs()

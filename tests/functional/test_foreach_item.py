@@ -370,3 +370,17 @@ def test_kestras_json_items_example_inside_a_foreach() -> None:
     ]
     names = {run.value: run.outputs["value"] for run in execution.task_runs if run.task_id == "names"}
     assert names == {"first.jsonl": '{name:"a"}\n{name:"b"}\n{name:"c"}\n', "second.jsonl": '{name:"d"}\n'}
+
+
+def test_without_wait_a_concurrency_limit_is_freed_by_each_batch_that_ends() -> None:
+    """Found by the simulation (seed 90332): without `wait`, ends were not reported, so a limited
+    ForEachItem never started past its first children."""
+    limited = _each("no-wait-limited", "for-each-item-subflow", "    wait: false\n    concurrencyLimit: 3\n")
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(CHILD)
+        execution = _run_each(kite, limited, "no-wait-limited")
+        assert kite.pump is not None
+        kite.pump.run_until(kite.pump.idle)
+        children = _children(kite, "for-each-item-subflow")
+    assert execution.state.current.value == "SUCCESS"
+    assert len(children) == 26
