@@ -107,13 +107,25 @@ tasks:
     format: "{{ inputs.env }} {{ inputs.approver ?? 'nobody' }}"
 """
 
+NIGHTLY = """id: nightly
+namespace: company.team
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: night
+triggers:
+  - id: every_night
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+"""
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[LocalKite, str]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(auth.OPEN_ENV, "true")  # as `kite serve` on loopback
         with LocalKite(fast_forward=False) as kite, LocalServer(kite, "127.0.0.1", 0) as served:
-            for flow in (GATE, SLOW, FLAKY, DEPLOY):
+            for flow in (GATE, SLOW, FLAKY, DEPLOY, NIGHTLY):
                 kite.deploy(flow)
             yield kite, served.url
 
@@ -249,3 +261,18 @@ def test_the_run_form_shows_an_input_while_its_depends_on_condition_holds(
     expect(page.locator("#execution-state")).to_have_text("SUCCESS", timeout=20_000)
     page.get_by_role("tab", name="Outputs").click()
     expect(page.locator("tr[data-task=say]")).to_contain_text("prod Grace")
+
+
+def test_triggers_show_their_next_date_and_are_disabled_from_the_keyboard(
+    server: tuple[LocalKite, str], page: Page
+) -> None:
+    _, url = server
+    page.goto(f"{url}/ui/#/triggers")
+    row = page.get_by_role("row").filter(has_text="every_night")
+    expect(row).to_contain_text("enabled")
+    expect(row.get_by_role("cell").nth(3)).not_to_have_text("—")  # the next date
+    row.get_by_role("button", name="Disable").focus()
+    page.keyboard.press("Enter")
+    expect(row).to_contain_text("disabled")
+    row.get_by_role("button", name="Enable").click()
+    expect(row).to_contain_text("enabled")
