@@ -23,7 +23,9 @@ SCHEDULE_TYPES = frozenset(
 )
 ON_DATES_TYPES = frozenset({"io.kestra.plugin.core.trigger.ScheduleOnDates"})
 # Polling triggers: evaluated every `interval`; an evaluation whose condition holds starts an execution.
-POLLING_TYPES = frozenset({"io.kestra.plugin.core.http.Trigger", "io.kestra.plugin.fs.http.Trigger"})
+HTTP_POLLING_TYPES = frozenset({"io.kestra.plugin.core.http.Trigger", "io.kestra.plugin.fs.http.Trigger"})
+S3_POLLING_TYPES = frozenset({"io.kestra.plugin.aws.s3.Trigger"})
+POLLING_TYPES = HTTP_POLLING_TYPES | S3_POLLING_TYPES
 SCHEDULED_TYPES = SCHEDULE_TYPES | ON_DATES_TYPES | POLLING_TYPES
 NICKNAMES = {
     "@yearly": "0 0 1 1 *",
@@ -48,8 +50,10 @@ class ScheduleError(ValueError):
 def dates_of(kind: str, properties: Mapping[str, Any]) -> Dates | None:
     """The dates of a trigger of type `kind` (None: not a schedule); raises ScheduleError."""
     if kind in POLLING_TYPES:
-        if not properties.get("uri"):
+        if kind in HTTP_POLLING_TYPES and not properties.get("uri"):
             raise ScheduleError("an HTTP trigger needs a uri")
+        if kind in S3_POLLING_TYPES and not (properties.get("bucket") and properties.get("action")):
+            raise ScheduleError("an S3 trigger needs a bucket and an action (MOVE, DELETE or NONE)")
         return Interval.parse(properties.get("interval"))
     if kind in ON_DATES_TYPES:
         return OnDates.parse(properties.get("dates"), properties.get("timezone"))

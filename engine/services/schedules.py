@@ -31,7 +31,17 @@ from engine.executor.context import EngineContext
 from engine.executor.events import StartExecution
 from engine.expressions import ExpressionError
 from engine.flow.model import Flow, Trigger
-from engine.flow.schedule import Cron, Dates, Interval, OnDates, ScheduleError, dates_of, iso, recovery
+from engine.flow.schedule import (
+    S3_POLLING_TYPES,
+    Cron,
+    Dates,
+    Interval,
+    OnDates,
+    ScheduleError,
+    dates_of,
+    iso,
+    recovery,
+)
 from engine.model.durations import parse_duration
 from engine.model.ids import derived_id
 from engine.ports import (
@@ -49,7 +59,7 @@ from engine.runtime.port_services import Scope
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.messages import Tick, TickMode
-from engine.services.polling import poll
+from engine.services.polling import poll, poll_s3
 from engine.services.trigger_switch import TriggerSwitch
 
 # Dates one tick goes through looking for one its conditions let pass; the next tick goes on from there.
@@ -196,7 +206,7 @@ class ScheduleService:
                 break
             variables, reason = self._evaluate(schedule, view, date, late=now)
             if variables is not None:
-                started = self._start(schedule, variables, f"schedule/{schedule.trigger.id}/{iso(date)}")
+                started = self._start(schedule, variables, _purpose(schedule, date))
                 if started is not None:
                     following = schedule.dates.next(date)
                     state = replace(state, next=following, date=date, execution_id=started, started=now)
@@ -321,6 +331,9 @@ class ScheduleService:
         if late is not None and delay is not None and late > date + parse_duration(str(delay)):
             return None, f"later than its lateMaximumDelay {delay}"
         if isinstance(schedule.dates, Interval):
+            if schedule.trigger.type in S3_POLLING_TYPES:
+                execution_id = _execution_id(schedule.flow, _purpose(schedule, date))
+                return poll_s3(schedule.flow, schedule.trigger, self.engine, execution_id)
             return poll(schedule.flow, schedule.trigger, self.engine)
         skipped = view.skipped_by(date)
         if skipped:
@@ -341,7 +354,7 @@ class ScheduleService:
         engine = self.engine
         services = engine.port_services(Scope.of(flow.namespace, flow.id, "", variables))
         context = {**engine.config.variables(), "trigger": variables}
-        execution_id = derived_id(f"{flow.namespace}.{flow.id}", purpose)
+        execution_id = _execution_id(flow, purpose)
         revision = self.catalog.record(flow.namespace, flow.id).revision
         try:
             inputs = engine.renderer.render_value(extra(trigger).get("inputs") or {}, context, services)
@@ -439,3 +452,12 @@ def _instant(value: Any, dates: Dates) -> datetime:
     date = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     zone = dates.zone if isinstance(dates, Cron) else UTC
     return date if date.tzinfo is not None else date.replace(tzinfo=zone)
+
+
+def _purpose(schedule: _Schedule, date: datetime) -> str:
+    return f"schedule/{schedule.trigger.id}/{iso(date)}"
+
+
+def _execution_id(flow: Flow, purpose: str) -> str:
+    """The execution a date of a trigger starts: the same for whoever evaluates it."""
+    return derived_id(f"{flow.namespace}.{flow.id}", purpose)

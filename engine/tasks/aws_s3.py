@@ -141,7 +141,10 @@ class MoveTo(Model):
     key: str
 
 
-@task_type("io.kestra.plugin.aws.s3.Downloads")
+DOWNLOADS_TYPE = "io.kestra.plugin.aws.s3.Downloads"
+
+
+@task_type(DOWNLOADS_TYPE)
 class Downloads(_Listing):
     """Every listed object into the execution's storage, then each moved, deleted or left (`action`)."""
 

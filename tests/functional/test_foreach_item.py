@@ -3,11 +3,15 @@ Kestra's ForEachItemCaseTest."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from engine.creation.uploads import Upload
 from engine.expressions.ion import ion_value
 from engine.kv import NamespaceKV
 from engine.model.execution import Execution
 from infra.embedded.local import LocalKite
+from infra.embedded.server import LocalServer
 
 CHILD = """id: for-each-item-subflow
 namespace: io.kestra.tests
@@ -84,8 +88,8 @@ def _lines(count: int) -> bytes:
 LINES = _lines(102)  # 26 batches of 4
 
 
-def _children(kite: LocalKite, flow_id: str) -> list[Execution]:
-    return list(kite.services.executions.store.search("io.kestra.tests", flow_id))
+def _children(kite: LocalKite, flow_id: str, namespace: str = "io.kestra.tests") -> list[Execution]:
+    return list(kite.services.executions.store.search(namespace, flow_id))
 
 
 def test_one_subflow_execution_per_batch_counted_in_iterations() -> None:
@@ -384,3 +388,80 @@ def test_without_wait_a_concurrency_limit_is_freed_by_each_batch_that_ends() -> 
         children = _children(kite, "for-each-item-subflow")
     assert execution.state.current.value == "SUCCESS"
     assert len(children) == 26
+
+
+PROCESS_BATCH = """id: process_batch
+namespace: company.team
+inputs:
+  - id: data
+    type: FILE
+tasks:
+  - id: debug
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ read(inputs.data) | trim }}"
+"""
+
+# Kestra's third documented example, its S3 trigger on the embedded moto. The example reads
+# `trigger.uris[parent.taskrun.value]`, which no S3 trigger output has (Kestra's is Downloads' output:
+# `objects` and `outputFiles`): the value itself, the object's file, is what it means.
+PROCESS_FILES = """id: process_files
+namespace: company.team
+tasks:
+  - id: loop_over_files
+    type: io.kestra.plugin.core.flow.ForEach
+    values: "{{ trigger.objects | jq('.[].uri') }}"
+    tasks:
+      - id: subflow_per_batch
+        type: io.kestra.plugin.core.flow.ForEachItem
+        items: "{{ parent.taskrun.value }}"
+        batch:
+          rows: 1
+        flowId: process_batch
+        namespace: company.team
+        wait: true
+        transmitFailed: true
+        inputs:
+          data: "{{ taskrun.items }}"
+triggers:
+  - id: s3
+    type: io.kestra.plugin.aws.s3.Trigger
+    interval: "PT1S"
+    bucket: "my-bucket"
+    prefix: "sub-dir"
+    action: MOVE
+    moveTo:
+      key: done
+"""
+
+
+def test_kestras_s3_trigger_example_fans_each_new_file_out() -> None:
+    with LocalKite(start=datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC)) as kite:
+        assert kite.stack is not None
+        s3 = kite.stack.session.session.client("s3")
+        region = kite.stack.session.session.region_name
+        location = (
+            {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        s3.create_bucket(Bucket="my-bucket", **location)
+        s3.put_object(Bucket="my-bucket", Key="sub-dir/a.txt", Body=b"a1\na2\n")
+        s3.put_object(Bucket="my-bucket", Key="sub-dir/b.txt", Body=b"b1\n")
+        kite.deploy(PROCESS_BATCH)
+        with LocalServer(kite, "127.0.0.1", 0, jump=True):
+            kite.deploy(PROCESS_FILES)
+
+            def processed() -> list[Execution]:
+                batches = _children(kite, "process_batch", "company.team")
+                return [e for e in batches if e.state.current.terminated]
+
+            deadline = time.monotonic() + 60
+            while len(processed()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        parents = kite.services.executions.store.search("company.team", "process_files")
+        left = sorted(o["Key"] for o in s3.list_objects(Bucket="my-bucket").get("Contents", []))
+        batches = processed()
+        logs = sorted(
+            e.message for b in batches for e in kite.services.executions.logs(b.id) if e.task_id == "debug"
+        )
+    assert len(parents) == 1  # the files moved away: later polls find nothing
+    assert left == ["done/a.txt", "done/b.txt"]
+    assert logs == ["a1", "a2", "b1"]
