@@ -13,10 +13,8 @@ from engine.creation.conditions import ConditionContext, ConditionError, holds
 from engine.creation.trigger_states import NONE, Overrides, extra, is_disabled
 from engine.expressions import ExpressionError, Renderer, RenderServices
 from engine.flow.model import Flow, Trigger
+from engine.flow.trigger_types import WEBHOOK_TYPES
 
-WEBHOOK_TYPES = frozenset(
-    {"io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook"}
-)
 KEY_MAX_LENGTH = 256
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 import engine.tasks  # noqa: F401 - registers every built-in task type before a flow is read
 from engine.flow.conditions import FLOW_TRIGGER_TYPES, condition_problems
 from engine.flow.schedule import validate_schedule
+from engine.flow.trigger_types import unknown_trigger
 from engine.task_api import Duration, ExecutableTask, Input, Model, Retry, TaskBase, TaskList
 from engine.task_api.definitions import InputType
 from engine.task_api.registry import property_names
@@ -70,7 +71,7 @@ class Sla(Model):
 
 
 class Trigger(Model):
-    """Triggers are accepted and kept; their own properties are validated by the trigger's issue."""
+    """A trigger of a type Kite runs; its own properties are checked by its kind when the flow is saved."""
 
     model_config = Model.model_config | {"extra": "allow"}
 
@@ -84,6 +85,9 @@ class Trigger(Model):
         """A schedule's cron, time zone, dates and recovery, and every trigger's conditions, are checked
         when the flow is saved."""
         properties = dict(self.model_extra or {})
+        unknown = unknown_trigger(self.type)
+        if unknown is not None:
+            raise ValueError(unknown)
         validate_schedule(self.type, properties)
         multiple = self.type in FLOW_TRIGGER_TYPES
         problems = condition_problems(properties.get("conditions"), multiple=multiple)

@@ -94,6 +94,11 @@ errors:
             "    type: io.kestra.plugin.core.flow.Switch\n    value: a\n",
             "f.yaml:4:5: tasks[0]: No task defined, neither cases or default have any tasks",
         ),
+        (
+            "id: x\nnamespace: demo\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+            "    message: hi\ntriggers:\n  - id: t\n    type: io.kestra.plugin.core.trigger.Shedule\n",
+            "f.yaml:8:5: triggers[0]: Invalid type: io.kestra.plugin.core.trigger.Shedule (Kite's triggers are",
+        ),
     ],
 )
 def test_problems(source: str, expected: str) -> None:
