@@ -97,7 +97,7 @@ errors:
         (
             "id: x\nnamespace: demo\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
             "    message: hi\ntriggers:\n  - id: t\n    type: io.kestra.plugin.core.trigger.Shedule\n",
-            "f.yaml:8:5: triggers[0]: Invalid type: io.kestra.plugin.core.trigger.Shedule (Kite's triggers are",
+            "f.yaml:8:5: triggers[0]: Invalid type: io.kestra.plugin.core.trigger.Shedule",
         ),
     ],
 )
