@@ -12,20 +12,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from engine.creation.inputs import InvalidInputsError
 from engine.executor import attempts
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from engine.executor.step import Step
-from engine.executor.subflows import batch_child_id, child_execution
+from engine.executor.subflows import CHILD_REFUSED, batch_child_id, child_execution, refused
 from engine.expressions.ion import ion_text
 from engine.model.batches import Batches
 from engine.model.execution import Execution, TaskRun
 from engine.model.files import execution_prefix, kestra_path
 from engine.model.state import StateType
-from engine.resources import NotFoundError
 from engine.runtime.attempt import final_state
 from engine.runtime.run_context import TaskRunContext
-from engine.task_api import BatchExecutableTask, PropertyRenderError, TaskFailedError
+from engine.task_api import BatchExecutableTask
 
 S = StateType
 # Children started (or kill notices sent) by one step: a StartExecution message carries its execution.
@@ -74,10 +72,8 @@ def launch(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
     for iteration in range(batches.started + 1, batches.started + count + 1):
         try:
             child = _child(step, run, task, iteration, f"{uris.get('prefix')}{iteration}{uris.get('suffix')}")
-        except (TaskFailedError, PropertyRenderError, InvalidInputsError, NotFoundError, ValueError) as exc:
-            step.log("ERROR", str(exc), run)
-            failed = step.put(run.terminate(S.FAILED, step.now()))
-            attempts.retry_or_stay_failed(step, failed)
+        except CHILD_REFUSED as exc:
+            refused(step, run, exc)
             return
         step.effects.append(StartExecution(child, child.schedule_date))
     step.batch_starts += count

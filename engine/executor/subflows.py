@@ -49,15 +49,24 @@ def start(step: Step, run: TaskRun, task: ExecutableTask) -> None:
     try:
         call = task.call(step.run_context(started))
         child = child_execution(step, started, task, call)
-    except (TaskFailedError, PropertyRenderError, InvalidInputsError, NotFoundError, ValueError) as exc:
-        step.log("ERROR", str(exc), started)
-        failed = step.put(started.terminate(S.FAILED, step.now()))
-        attempts.retry_or_stay_failed(step, failed)
+    except CHILD_REFUSED as exc:
+        refused(step, started, exc)
         return
     step.effects.append(StartExecution(child, call.schedule_date))
     waiting = step.put(replace(started, outputs={"executionId": child.id}))
     if not task.wait:
         step.put(waiting.terminate(S.SUCCESS, step.now()))
+
+
+# Why a child cannot be made: its properties, its inputs, its flow (missing, disabled, the parent's own).
+CHILD_REFUSED = (TaskFailedError, PropertyRenderError, InvalidInputsError, NotFoundError, ValueError)
+
+
+def refused(step: Step, run: TaskRun, error: Exception) -> None:
+    """The child could not be made: the task run fails with why (and may be retried)."""
+    step.log("ERROR", str(error), run)
+    failed = step.put(run.terminate(S.FAILED, step.now()))
+    attempts.retry_or_stay_failed(step, failed)
 
 
 def _restart_child(step: Step, run: TaskRun, child_id: str) -> None:
