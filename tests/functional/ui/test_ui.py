@@ -193,6 +193,7 @@ def test_deploy_from_the_editor_run_with_a_file_and_watch_it_succeed(
     _shot(page, "execution-topology")
     page.get_by_role("tab", name="Gantt").click()
     expect(page.locator(".gantt .bar")).to_have_count(2)
+    expect(page.get_by_role("button", name="Show more (0 left)")).to_be_hidden()  # all rows fit one page
     _shot(page, "execution-gantt")
     page.get_by_role("tab", name="Logs").click()
     expect(page.get_by_role("log")).to_contain_text("3 orders for Ada")
@@ -205,6 +206,9 @@ def test_deploy_from_the_editor_run_with_a_file_and_watch_it_succeed(
     page.get_by_role("link", name="Executions").click()
     expect(page.get_by_role("table", name="Executions")).to_contain_text("orders")
     _shot(page, "executions")
+    page.get_by_role("button", name="Switch light or dark mode").click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    _shot(page, "executions-dark")
 
 
 def test_resume_a_paused_execution_with_its_on_resume_inputs(
