@@ -5,7 +5,7 @@ internal storage and HTTP. Adapters implement these Protocols in `engine.memory`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,6 +99,11 @@ class Storage(Protocol):
         """Remove one object; False when there was none."""
         ...
 
+    def put_chunks(self, path: str, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Store what `chunks` hold without holding it all at once (a large download); the kestra:// URI
+        and the size."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class StoredObject:
@@ -118,10 +123,25 @@ class HttpError(Exception):
     """The request could not be made (refused address, network error, timeout)."""
 
 
+@dataclass(frozen=True, slots=True)
+class HttpStream:
+    """A response whose body is read as it comes (`chunks`), for bodies too large to hold."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: Iterator[bytes]
+
+
 class HttpClient(Protocol):
     def request(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
     ) -> HttpResponse: ...
+
+    def stream(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> AbstractContextManager[HttpStream]:
+        """The same request (address policy, redirects), its body not read yet and of any size."""
+        ...
 
 
 class LimitsExceededError(Exception):

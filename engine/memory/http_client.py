@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
-from engine.resources import HttpError, HttpResponse
+from engine.resources import HttpError, HttpResponse, HttpStream
 
 
 class CannedHttpClient:
@@ -20,3 +21,10 @@ class CannedHttpClient:
             return self._responses[(method, url)]
         except KeyError:
             raise HttpError(f"no canned response for {method} {url}") from None
+
+    @contextmanager
+    def stream(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Iterator[HttpStream]:
+        response = self.request(method, url, headers, body, timeout)
+        yield HttpStream(response.status, response.headers, iter([response.body]))

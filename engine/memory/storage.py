@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from engine.model.files import SCHEME, kestra_path, kestra_uri
 from engine.resources import NotFoundError, StoredObject
 
@@ -37,3 +39,7 @@ class InMemoryStorage:
 
     def delete(self, uri: str) -> bool:
         return self._objects.pop(kestra_path(uri), None) is not None
+
+    def put_chunks(self, path: str, chunks: Iterable[bytes]) -> tuple[str, int]:
+        data = b"".join(chunks)
+        return self.put(path, data), len(data)

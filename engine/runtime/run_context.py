@@ -154,6 +154,25 @@ class TaskRunContext:
         except HttpError as exc:
             raise TaskFailedError(str(exc)) from None
 
+    def download(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: float,
+        *,
+        name_for: Callable[[int, dict[str, str]], str],
+    ) -> tuple[int, dict[str, str], str, int]:
+        resources = self.services.resources
+        try:
+            with resources.http.stream(method, url, headers, body, timeout) as response:
+                path = self._file_path(name_for(response.status, response.headers))
+                uri, size = resources.storage.put_chunks(path, response.chunks)
+        except HttpError as exc:
+            raise TaskFailedError(str(exc)) from None
+        return response.status, response.headers, uri, size
+
     def run_process(
         self,
         command: Sequence[str],
@@ -234,14 +253,16 @@ class TaskRunContext:
     def put_file(self, name: str, data: bytes) -> str:
         """Under the task run's folder, as Kestra's `storage().putFile`: one name (a relative path), one file
         per task run."""
+        return self.services.resources.storage.put(self._file_path(name), data)
+
+    def _file_path(self, name: str) -> str:
+        """Where the task run's file `name` goes: one name (a relative path), one file per task run."""
         parts = name.split("/")
         if not name or name.startswith("/") or any(part in ("", ".", "..") for part in parts):
             raise TaskFailedError(f"Invalid file name '{name}'")
         run = self.task_run
         folder = execution_prefix(run.namespace, run.flow_id, run.execution_id)
-        return self.services.resources.storage.put(
-            kestra_path(f"{folder}tasks/{run.task_id}/{run.id}/{name}"), data
-        )
+        return kestra_path(f"{folder}tasks/{run.task_id}/{run.id}/{name}")
 
     def file_size(self, uri: str) -> int:
         try:

@@ -3,7 +3,7 @@ executor (execution tasks). `engine.runtime.run_context` implements it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -86,6 +86,21 @@ class RunContext(Protocol):
     ) -> HttpResponse:
         """One HTTP request, under the same address policy as the http() function; TaskFailedError when it
         cannot be made."""
+        ...
+
+    def download(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: float,
+        *,
+        name_for: Callable[[int, dict[str, str]], str],
+    ) -> tuple[int, dict[str, str], str, int]:
+        """A request whose response body goes, as it comes and whatever its size, into the task run's
+        storage under the name `name_for(status, headers)` gives (which may raise TaskFailedError to refuse
+        the response); the status, headers, kestra:// URI and size."""
         ...
 
     def run_process(

@@ -21,20 +21,28 @@ class Download(HttpTask):
     fail_on_empty_response: bool | str = Field(True, alias="failOnEmptyResponse")
 
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
-        url, code, headers, body = self.send(ctx)
-        if not body:
+        url, headers, content, timeout = self.prepared(ctx)
+
+        def name_for(status: int, received: dict[str, str]) -> str:
+            self.check_status(ctx, status)
+            return _from_disposition(received.get("content-disposition")) or _from_path(url) or DEFAULT_NAME
+
+        # Streamed into storage as it comes: a file of any size, never whole in the worker's memory.
+        code, received, uri, length = ctx.download(
+            self.method, url, headers, content, timeout, name_for=name_for
+        )
+        if not length:
             allowed = render_bool(ctx, self.allow_failed, "allowFailed")
             if render_bool(ctx, self.fail_on_empty_response, "failOnEmptyResponse") and not allowed:
                 raise TaskFailedError("No response from server")
             ctx.log("WARN", f"File '{url}' is empty")
-        name = _from_disposition(headers.get("content-disposition")) or _from_path(url) or DEFAULT_NAME
-        return {"uri": ctx.put_file(name, body), "code": code, "headers": headers, "length": len(body)}
+        return {"uri": uri, "code": code, "headers": {k: [v] for k, v in received.items()}, "length": length}
 
 
-def _from_disposition(values: list[str] | None) -> str | None:
+def _from_disposition(value: str | None) -> str | None:
     """The file name a Content-Disposition gives (`filename*=UTF-8''…` preferred), its path dropped."""
     found = None
-    for part in (values or [""])[0].split(";"):
+    for part in (value or "").split(";"):
         key, _, value = part.strip().partition("=")
         if key == "filename" and found is None:
             found = value.strip('"')

@@ -75,6 +75,13 @@ class HttpTask(RunnableTask):
     def send(self, ctx: RunContext) -> tuple[str, int, dict[str, list[str]], bytes]:
         """The request made: its URL, and the response's status, headers and body. A status of 400 or more
         fails the task unless `allowFailed`."""
+        url, headers, content, timeout = self.prepared(ctx)
+        response = ctx.http(self.method, url, headers, content, timeout)
+        self.check_status(ctx, response.status)
+        return url, response.status, {k: [v] for k, v in response.headers.items()}, response.body
+
+    def prepared(self, ctx: RunContext) -> tuple[str, dict[str, str], bytes | None, float]:
+        """The request to make: URL, headers (content type and authorization included), body, timeout."""
         url = ctx.render(self.uri, "uri")
         headers = {
             str(k): ctx.render(to_pebble_string(v), f"headers.{k}") for k, v in (self.headers or {}).items()
@@ -84,10 +91,11 @@ class HttpTask(RunnableTask):
         if content_type is not None:
             headers["Content-Type"] = content_type
         headers.update(self._authorization(ctx))
-        response = ctx.http(self.method, url, headers, content, self._timeout(ctx))
-        if response.status >= 400 and not render_bool(ctx, self.allow_failed, "allowFailed"):
-            raise TaskFailedError(f"Failed http request with response code '{response.status}'")
-        return url, response.status, {k: [v] for k, v in response.headers.items()}, response.body
+        return url, headers, content, self._timeout(ctx)
+
+    def check_status(self, ctx: RunContext, status: int) -> None:
+        if status >= 400 and not render_bool(ctx, self.allow_failed, "allowFailed"):
+            raise TaskFailedError(f"Failed http request with response code '{status}'")
 
     def _content(self, ctx: RunContext, declared: str | None) -> tuple[bytes | None, str | None]:
         """The body and its content type: `formData` as a form (multipart when `contentType` says so),

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from engine.resources import NotFoundError
 from infra.aws.session import AwsSession
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+
+# A multipart upload's part (S3's minimum is 5 MB, but for the last one).
+PART_BYTES = 8 * 1024 * 1024
 
 
 class S3Blobs:
@@ -16,6 +25,43 @@ class S3Blobs:
 
     def put(self, key: str, data: bytes) -> None:
         self._session.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def put_chunks(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store what `chunks` hold, `PART_BYTES` in memory at most: one PutObject when it is small, else a
+        multipart upload (aborted if the chunks fail). The size stored."""
+        s3 = self._session.s3
+        buffer = bytearray()
+        upload_id: str | None = None
+        parts: list[CompletedPartTypeDef] = []
+        size = 0
+        try:
+            for chunk in chunks:
+                buffer += chunk
+                size += len(chunk)
+                while len(buffer) >= PART_BYTES:
+                    if upload_id is None:
+                        upload_id = s3.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+                    parts.append(self._part(key, upload_id, len(parts) + 1, bytes(buffer[:PART_BYTES])))
+                    del buffer[:PART_BYTES]
+            if upload_id is None:
+                self.put(key, bytes(buffer))
+                return size
+            if buffer:
+                parts.append(self._part(key, upload_id, len(parts) + 1, bytes(buffer)))
+            s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+            return size
+        except BaseException:
+            if upload_id is not None:
+                s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            raise
+
+    def _part(self, key: str, upload_id: str, number: int, data: bytes) -> CompletedPartTypeDef:
+        answer = self._session.s3.upload_part(
+            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+        )
+        return {"ETag": answer["ETag"], "PartNumber": number}
 
     def put_addressed(self, prefix: str, text: str) -> str:
         """Store `text` under a key derived from its content and return the key. Two writers racing to

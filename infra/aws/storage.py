@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from engine.model.files import SCHEME, kestra_path, kestra_uri
 from engine.resources import NotFoundError, StoredObject
 from infra.aws.blobs import S3Blobs
@@ -39,3 +41,7 @@ class S3Storage:
 
     def delete(self, uri: str) -> bool:
         return self._blobs.delete(_PREFIX + kestra_path(uri))
+
+    def put_chunks(self, path: str, chunks: Iterable[bytes]) -> tuple[str, int]:
+        uri = kestra_uri(path)
+        return uri, self._blobs.put_chunks(_PREFIX + kestra_path(uri), chunks)

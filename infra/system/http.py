@@ -12,15 +12,17 @@ from __future__ import annotations
 import http.client
 import socket
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from engine.resources import HttpError, HttpResponse
+from engine.resources import HttpError, HttpResponse, HttpStream
 
 MAX_REDIRECTS = 5
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024
 
 _SCHEMES = frozenset({"http", "https"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -142,33 +144,51 @@ class UrllibHttpClient:
     def request(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
     ) -> HttpResponse:
+        with self.stream(method, url, headers, body, timeout) as response:
+            data = bytearray()
+            for chunk in response.chunks:
+                data += chunk
+                if len(data) > self._max_response_bytes:
+                    origin = _checked_origin(url)
+                    raise HttpError(
+                        f"{method} {origin}: response larger than {self._max_response_bytes} bytes"
+                    )
+            return HttpResponse(response.status, response.headers, bytes(data))
+
+    @contextmanager
+    def stream(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Iterator[HttpStream]:
+        """Redirects followed (each hop checked), then the final response's body read as it comes."""
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send(method, url, headers, body, timeout)
-            location = response.headers.get("location")
-            if response.status not in _REDIRECTS or location is None:
-                return response
-            target = urljoin(url, location)
-            method, headers, body = _redirected(
-                response.status, method, headers, body, source=url, target=target
-            )
-            url = target
+            origin = _checked_origin(url)
+            request = urllib.request.Request(url, data=body, headers=headers, method=method)
+            try:
+                raw = self._opener.open(request, timeout=timeout)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                # The origin only: a query string may carry a secret.
+                raise HttpError(f"{method} {origin} failed: {exc}") from None
+            with raw:
+                received = _header_dict(raw.headers.items())
+                location = received.get("location")
+                if raw.status in _REDIRECTS and location is not None:
+                    target = urljoin(url, location)
+                    method, headers, body = _redirected(
+                        raw.status, method, headers, body, source=url, target=target
+                    )
+                    url = target
+                    continue
+                yield HttpStream(raw.status, received, _chunks(raw, method, origin))
+                return
         raise HttpError(f"Too many redirects (more than {MAX_REDIRECTS})")
 
-    def _send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
-    ) -> HttpResponse:
-        origin = _checked_origin(url)
-        request = urllib.request.Request(url, data=body, headers=headers, method=method)
-        try:
-            with self._opener.open(request, timeout=timeout) as raw:
-                data = raw.read(self._max_response_bytes + 1)
-                status, received = raw.status, raw.headers.items()
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            # The origin only: a query string may carry a secret.
-            raise HttpError(f"{method} {origin} failed: {exc}") from None
-        if len(data) > self._max_response_bytes:
-            raise HttpError(f"{method} {origin}: response larger than {self._max_response_bytes} bytes")
-        return HttpResponse(status, _header_dict(received), data)
+
+def _chunks(raw: Any, method: str, origin: str) -> Iterator[bytes]:
+    try:
+        while chunk := raw.read(_CHUNK_BYTES):
+            yield chunk
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise HttpError(f"{method} {origin} failed: {exc}") from None
 
 
 def _checked_origin(url: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from contract_support import Harness
 
@@ -45,3 +47,23 @@ def test_list_under_a_prefix_and_delete(harness: Harness) -> None:
         "kestra:///ns/_files/dir/b.txt",
         "kestra:///ns/other/c.txt",
     ]
+
+
+def test_chunks_of_any_size_are_stored_whole(harness: Harness) -> None:
+    """A download larger than a multipart part (8 MB) is stored in parts, never held at once."""
+    chunks = [bytes([n]) * (3 * 1024 * 1024) for n in range(7)]  # 21 MB in 3 MB chunks
+    uri, size = harness.storage.put_chunks("ns/exec/big.bin", iter(chunks))
+    assert (uri, size) == ("kestra:///ns/exec/big.bin", 21 * 1024 * 1024)
+    assert harness.storage.get(uri) == b"".join(chunks)
+    small, length = harness.storage.put_chunks("ns/exec/small.txt", iter([b"a", b"b"]))
+    assert (harness.storage.get(small), length) == (b"ab", 2)
+
+
+def test_chunks_that_fail_store_nothing(harness: Harness) -> None:
+    def failing() -> Iterator[bytes]:
+        yield b"x" * (9 * 1024 * 1024)
+        raise OSError("connection reset")
+
+    with pytest.raises(OSError, match="connection reset"):
+        harness.storage.put_chunks("ns/exec/broken.bin", failing())
+    assert not harness.storage.exists("kestra:///ns/exec/broken.bin")

@@ -16,7 +16,9 @@ from infra.embedded.local import LocalKite
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        if self.path == "/products/1":
+        if self.path == "/big.csv":
+            self._big()
+        elif self.path == "/products/1":
             self._reply(200, {"id": 1, "title": "Kestra Pen", "price": 100})
         else:
             self._reply(404, {"message": "not here"})
@@ -43,8 +45,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _big(self) -> None:
+        """25 MB, written a megabyte at a time: larger than any response Kite keeps in memory."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(BIG))
+        self.end_headers()
+        try:
+            for n in range(BIG // MEGABYTE):
+                self.wfile.write(bytes([ord("a") + n % 26]) * MEGABYTE)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a reader that stops at its cap hangs up
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+MEGABYTE = 1024 * 1024
+BIG = 25 * MEGABYTE
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +217,29 @@ tasks:
     assert extract.outputs["code"] == 200 and extract.outputs["length"] > 0
     assert "Kestra Pen" in logs
     assert execution.task_runs.of_task("empty")[0].outputs["code"] == 404
+
+
+def test_a_download_larger_than_memory_allows_is_streamed_into_storage(server: str) -> None:
+    """A response is capped at 10 MB when it is read (http(), http.Request); a download is not: it goes
+    to S3 as it comes, in multipart parts."""
+    execution, logs = _run(
+        f"""id: big
+namespace: company.team
+tasks:
+  - id: fetch
+    type: io.kestra.plugin.core.http.Download
+    uri: {server}/big.csv
+  - id: size
+    type: io.kestra.plugin.core.storage.Size
+    uri: "{{{{ outputs.fetch.uri }}}}"
+  - id: read_it
+    type: io.kestra.plugin.core.http.Request
+    uri: {server}/big.csv
+    allowFailure: true
+"""
+    )
+    fetch = execution.task_runs.of_task("fetch")[0]
+    assert fetch.outputs["length"] == BIG and fetch.outputs["uri"].endswith("/big.csv")
+    assert execution.task_runs.of_task("size")[0].outputs == {"size": BIG}
+    assert execution.task_runs.of_task("read_it")[0].state.current.value == "WARNING"
+    assert any("response larger than 10485760 bytes" in line for line in logs)

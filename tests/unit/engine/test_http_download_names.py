@@ -18,7 +18,7 @@ from engine.tasks.http_download import _from_disposition, _from_path
     ],
 )
 def test_a_content_disposition_name(header: str, name: str | None) -> None:
-    assert _from_disposition([header]) == name
+    assert _from_disposition(header) == name
 
 
 def test_else_the_last_segment_of_the_path() -> None:
