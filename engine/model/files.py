@@ -48,9 +48,14 @@ def namespace_file_revisions(namespace: str, path: str) -> str:
     return f"{SCHEME}{namespace_path(namespace)}/_revisions/{relative}/"
 
 
+def flow_prefix(namespace: str, flow_id: str) -> str:
+    """A flow's files: its executions', and its tasks' caches."""
+    return f"{SCHEME}{namespace_path(namespace)}/{slugify(flow_id)}/"
+
+
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     """Every file an execution writes lives under this URI prefix."""
-    return f"{SCHEME}{namespace_path(namespace)}/{slugify(flow_id)}/executions/{execution_id}/"
+    return f"{flow_prefix(namespace, flow_id)}executions/{execution_id}/"
 
 
 def belongs_to(uri: str, prefix: str) -> bool:

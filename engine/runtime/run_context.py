@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.expressions import ExpressionError, Renderer
 from engine.expressions.errors import EvalError
 from engine.kv import NamespaceKV
 from engine.model.execution import TaskRun
-from engine.model.files import FOLDER_MARKER, belongs_to, execution_prefix, kestra_path, namespace_file_uri
+from engine.model.files import (
+    FOLDER_MARKER,
+    belongs_to,
+    execution_prefix,
+    flow_prefix,
+    kestra_path,
+    namespace_file_uri,
+    slugify,
+)
 from engine.model.logs import LogEntry
 from engine.resources import (
     AwsConnection,
@@ -249,6 +257,25 @@ class TaskRunContext:
             return namespace_file_uri(namespace, path)
         except ValueError as exc:
             raise TaskFailedError(str(exc)) from None
+
+    def cache_file(self, ttl: timedelta | None) -> bytes | None:
+        storage = self.services.resources.storage
+        found = [stored for stored in storage.list(self._cache_uri()) if stored.uri == self._cache_uri()]
+        if not found:
+            return None
+        modified = found[0].modified
+        if ttl is not None and modified is not None and modified + ttl < self.now():
+            return None
+        return storage.get(found[0].uri)
+
+    def put_cache_file(self, data: bytes) -> str:
+        return self.services.resources.storage.put(kestra_path(self._cache_uri()), data)
+
+    def _cache_uri(self) -> str:
+        """Kestra's place for a task's cache: beside the flow's executions, by task and loop value."""
+        run = self.task_run
+        value = f"{slugify(run.value)}/" if run.value else ""
+        return f"{flow_prefix(run.namespace, run.flow_id)}{run.task_id}/cache/{value}cache.zip"
 
     def put_file(self, name: str, data: bytes) -> str:
         """Under the task run's folder, as Kestra's `storage().putFile`: one name (a relative path), one file

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from engine.kv import NamespaceKV
@@ -141,6 +141,15 @@ class RunContext(Protocol):
         ...
 
     def delete_namespace_file(self, namespace: str, path: str) -> bool: ...
+
+    def cache_file(self, ttl: timedelta | None) -> bytes | None:
+        """This task's cache (one per flow, task and loop value, kept across executions), unless it is
+        older than `ttl`."""
+        ...
+
+    def put_cache_file(self, data: bytes) -> str:
+        """Replace this task's cache; its URI."""
+        ...
 
     def put_file(self, name: str, data: bytes) -> str:
         """Store a file in the task run's internal storage; returns its kestra:// URI."""

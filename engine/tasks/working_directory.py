@@ -8,17 +8,36 @@ Only runnable tasks run inside (Kestra's rule): they are what a worker runs.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import Field, model_validator
 
 from engine.model.state import StateType
-from engine.task_api import RunContext, RunnableTask, TaskBase, TaskFailedError, TaskList, task_type
+from engine.task_api import (
+    Duration,
+    Model,
+    RunContext,
+    RunnableTask,
+    TaskBase,
+    TaskFailedError,
+    TaskList,
+    duration_property,
+    task_type,
+)
 from engine.task_api.scope import worst_state
 from engine.tasks.task_files import NamespaceFiles, input_files, namespace_files
 
 S = StateType
+
+
+class Cache(Model):
+    """Files of the directory kept from one execution to the next (`node_modules/**`), for `ttl`."""
+
+    patterns: list[str] = Field(min_length=1)
+    ttl: Duration | None = None
 
 
 @task_type("io.kestra.plugin.core.flow.WorkingDirectory", "io.kestra.core.tasks.flows.WorkingDirectory")
@@ -27,6 +46,7 @@ class WorkingDirectory(RunnableTask):
     input_files: dict[str, str] | str | None = Field(None, alias="inputFiles")
     output_files: list[str] | None = Field(None, alias="outputFiles")
     namespace_files: NamespaceFiles | None = Field(None, alias="namespaceFiles")
+    cache: Cache | None = None
 
     @model_validator(mode="after")
     def _runnable_children(self) -> WorkingDirectory:
@@ -43,6 +63,7 @@ class WorkingDirectory(RunnableTask):
 
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         with ctx.working_directory():
+            cached = self._restore_cache(ctx)
             ctx.write_files(
                 {**namespace_files(ctx, self.namespace_files), **input_files(ctx, self.input_files)}
             )
@@ -61,7 +82,37 @@ class WorkingDirectory(RunnableTask):
                 ctx.warn()
             patterns = [ctx.render(pattern, "outputFiles") for pattern in self.output_files or ()]
             kept = {name: ctx.put_file(name, data) for name, data in ctx.collect_files(patterns).items()}
+            self._save_cache(ctx, cached)
         return {"outputFiles": kept, "uris": kept} if kept else {}
+
+    def _restore_cache(self, ctx: RunContext) -> dict[str, bytes]:
+        """The files the last execution cached, put back first (what the flow writes then wins)."""
+        if self.cache is None:
+            return {}
+        ttl = self.cache.ttl
+        archive = ctx.cache_file(
+            duration_property(ctx.render(ttl, "cache.ttl"), "cache.ttl") if ttl else None
+        )
+        if archive is None:
+            return {}
+        with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+            files = {name: opened.read(name) for name in opened.namelist() if not name.endswith("/")}
+        ctx.write_files(files)
+        ctx.log("DEBUG", f"Cache restored: {len(files)} files")
+        return files
+
+    def _save_cache(self, ctx: RunContext, restored: Mapping[str, bytes]) -> None:
+        """The files the patterns match, kept for the next execution when they changed."""
+        if self.cache is None:
+            return
+        files = ctx.collect_files([ctx.render(pattern, "cache.patterns") for pattern in self.cache.patterns])
+        if not files or files == restored:
+            return
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in sorted(files.items()):
+                archive.writestr(name, data)
+        ctx.log("DEBUG", f"Caching {len(files)} files in {ctx.put_cache_file(buffer.getvalue())}")
 
 
 @task_type("io.kestra.plugin.core.storage.LocalFiles", "io.kestra.core.tasks.storages.LocalFiles")

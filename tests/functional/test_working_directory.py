@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from engine.flow.loader import InvalidFlowError, parse_flow
 from engine.model.execution import Execution
+from infra.embedded.clock import VirtualClock
 from infra.embedded.local import LocalKite
 
 
@@ -134,3 +137,43 @@ def test_only_runnable_tasks_run_inside(child: str, message: str) -> None:
     )
     with pytest.raises(InvalidFlowError, match=message):
         parse_flow(source)
+
+
+CACHED = """id: node_with_cache
+namespace: company.team
+tasks:
+  - id: working_dir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    cache:
+      patterns:
+        - node_modules/**
+      ttl: PT1H
+    tasks:
+      - id: install
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - |
+            if [ -f node_modules/colors/index.js ]; then
+              echo "::{\\"outputs\\": {\\"from\\": \\"cache\\"}}::"
+            else
+              mkdir -p node_modules/colors && echo "module.exports = 1" > node_modules/colors/index.js
+              echo "::{\\"outputs\\": {\\"from\\": \\"install\\"}}::"
+            fi
+"""
+
+
+def test_the_cache_keeps_the_patterns_files_for_the_next_execution() -> None:
+    """Kestra's documented `node_with_cache` example, npm replaced by a script that writes what it would."""
+    with LocalKite(inline_budget=0, start=datetime(2026, 6, 1, 10, tzinfo=UTC)) as kite:
+        kite.deploy(CACHED)
+        first = kite.run("company.team", "node_with_cache")
+        second = kite.run("company.team", "node_with_cache")
+        assert isinstance(kite.clock, VirtualClock)
+        kite.clock.advance(timedelta(hours=2))  # past the ttl: the cache is not used
+        third = kite.run("company.team", "node_with_cache")
+    runs = (first, second, third)
+    assert [run.task_runs.of_task("install")[0].outputs["vars"]["from"] for run in runs] == [
+        "install",
+        "cache",
+        "install",
+    ]
