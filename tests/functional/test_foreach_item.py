@@ -316,6 +316,23 @@ def test_a_restart_runs_only_the_failed_batches_again() -> None:
     )
 
 
+def test_a_restart_with_new_execution_starts_every_batch_again() -> None:
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(FLAKY_CHILD)
+        flow = _each("renewed", "flaky", "    restartBehavior: NEW_EXECUTION\n")
+        failed = _run_each(kite, flow, "renewed", lines=12)
+        kv = NamespaceKV(kite.services.resources.kv, kite.services.clock, "io.kestra.tests")
+        kv.put("fixed", True, kv_type=None, ttl=None, overwrite=True)
+        kite.services.executions.restart(failed.id)
+        execution = kite.wait(failed.id, timeout_s=300)
+        children = _children(kite, "flaky")
+    items = next(run for run in execution.task_runs if run.task_id == "each_items")
+    assert execution.state.current.value == "SUCCESS"
+    assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "SUCCESS": 3}
+    assert len(children) == 6  # three batches, each started again under a new id
+    assert sorted(c.state.current.value for c in children) == ["FAILED", *["SUCCESS"] * 5]
+
+
 JSON_CHILD = """id: mysubflow
 namespace: company.team
 inputs:
