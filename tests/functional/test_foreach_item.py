@@ -12,6 +12,7 @@ from engine.kv import NamespaceKV
 from engine.model.execution import Execution
 from infra.embedded.local import LocalKite
 from infra.embedded.server import LocalServer
+from tests.functional.faults import on_every_function, twice
 
 CHILD = """id: for-each-item-subflow
 namespace: io.kestra.tests
@@ -130,6 +131,24 @@ tasks:
     inputs:
       items: "{{ taskrun.items }}"
 """
+
+
+def test_every_message_delivered_twice_still_starts_and_counts_each_batch_once() -> None:
+    with LocalKite(inline_budget=0, wrap=on_every_function(twice)) as kite:
+        kite.deploy(CHILD)
+        kite.deploy(OUTPUTS_CHILD)
+        execution = _run_each(kite, _each("doubled", "for-each-item-outputs-subflow"), "doubled", lines=30)
+        assert kite.pump is not None
+        kite.pump.run_until(kite.pump.idle)
+        children = _children(kite, "for-each-item-outputs-subflow")
+        merged = kite.services.resources.storage.get(
+            next(r for r in execution.task_runs if r.task_id == "each_merge").outputs["subflowOutputs"]
+        )
+    items = next(run for run in execution.task_runs if run.task_id == "each_items")
+    assert execution.state.current.value == "SUCCESS"
+    assert items.outputs["iterations"] == {"CREATED": 0, "RUNNING": 0, "SUCCESS": 8}
+    assert len(children) == 8 and {c.state.current.value for c in children} == {"SUCCESS"}
+    assert len(merged.decode().splitlines()) == 8
 
 
 def test_empty_items_start_nothing() -> None:
