@@ -17,6 +17,7 @@ from engine.flow.loader import InvalidFlowError
 from engine.flow.schema import flow_json_schema
 from engine.model.execution import Execution
 from engine.model.labels import InvalidLabelError
+from engine.model.logs import LEVELS
 from engine.model.serde import execution_to_json, strict_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
@@ -88,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", action="store_true", help="print the final execution as JSON on stdout")
     run.add_argument("--stats", action="store_true", help="print the AWS requests made and their cost")
+    run.add_argument(
+        "--logs",
+        nargs="?",
+        const="INFO",
+        choices=LEVELS,
+        metavar="LEVEL",
+        help="print the execution's log lines of LEVEL and above (INFO when no LEVEL is given)",
+    )
     run.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
     server_commands.add_server_options(run, required=False)
     run.set_defaults(command=_run)
@@ -168,6 +177,7 @@ def _run(args: argparse.Namespace) -> int:
             or args.fast_forward
             or args.json
             or args.stats
+            or args.logs
             or args.function
         ):
             raise UsageError("--server runs FLOW.yaml with --input, --inputs, --file and --label only")
@@ -202,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"kite: {printable(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
         final = _watch(kite, execution.id, args.timeout)
-        print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
+        print_summary(final, kite.services.executions.logs(final.id), sys.stderr, min_level=args.logs)
         if args.stats:
             print_stats(kite.stack.stats.snapshot(), final, sys.stderr, kite.invocations)
     if args.json:

@@ -6,14 +6,24 @@ import json
 from typing import TextIO
 
 from engine.model.execution import Execution
-from engine.model.logs import LogEntry
+from engine.model.logs import LogEntry, level_rank
 from engine.model.state import StateType
 from infra.aws.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage, billed, cost_of
 from infra.aws.session import StatsSnapshot
 from infra.cli.text import printable
 
 
-def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> None:
+def print_summary(
+    execution: Execution, logs: list[LogEntry], out: TextIO, *, min_level: str | None = None
+) -> None:
+    """Outputs and the failed tasks' log lines; with `min_level`, every log line at that level or above
+    first (`kite run --logs`)."""
+    if min_level is not None:
+        shown = [entry for entry in logs if level_rank(entry.level) >= level_rank(min_level)]
+        if shown:
+            print("\nLogs:", file=out)
+            for entry in shown:
+                print(f"  [{entry.level}] {entry.task_id or '-'}: {printable(entry.message)}", file=out)
     outputs = {
         r.task_id if r.value is None else f"{r.task_id}[{printable(r.value)}]": r.outputs
         for r in execution.task_runs

@@ -52,12 +52,13 @@ def test_a_task_function_runs_under_its_type_with_outputs_logs_and_errors() -> N
 def test_the_example_flow_invokes_its_function_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     flow = str(EXAMPLES / "invoke_greet.yaml")
     function = "greet=examples.functions.greet:handler"
-    code = main(["run", flow, "--fast-forward", "--json", "--function", function])
+    code = main(["run", flow, "--fast-forward", "--json", "--logs", "--function", function])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     run = next(r for r in json.loads(captured.out)["taskRunList"] if r["taskId"] == "greet")
     assert run["outputs"]["contentType"] == "application/json"
     assert run["outputs"]["contentLength"] > 0
+    assert '[INFO] show: {"outputs": {"greeting": "Hello Ada!"' in captured.err  # `--logs`
 
 
 def test_lambda_invoke_stores_the_function_response_as_a_file() -> None:
