@@ -71,6 +71,9 @@ class Api:
         return self.call("POST", "/flows", body=source.encode(), content_type="application/x-yaml")
 
     def start(self, namespace: str, flow_id: str, fields: dict[str, str], query: str = "") -> tuple[int, Any]:
+        return self.post_form(f"/executions/{namespace}/{flow_id}", fields, query)
+
+    def post_form(self, path: str, fields: dict[str, str], query: str = "") -> tuple[int, Any]:
         boundary = "kiteboundary"
         parts = "".join(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
@@ -79,7 +82,7 @@ class Api:
         body = (parts + f"--{boundary}--\r\n").encode()
         return self.call(
             "POST",
-            f"/executions/{namespace}/{flow_id}",
+            path,
             query=query,
             body=body,
             content_type=f"multipart/form-data; boundary={boundary}",
@@ -176,6 +179,31 @@ def test_invalid_inputs_are_a_422_with_kestras_messages(client: Api) -> None:
     text = body["message"]
     assert "Missing required input:name" in text
     assert "times" in text
+
+
+def test_a_run_form_is_checked_before_it_is_sent(client: Api) -> None:
+    """Kestra's `POST /executions/{namespace}/{id}/validate`: each input enabled or not, its value and errors,
+    nothing started."""
+    client.create_flow(
+        HELLO.replace(
+            "    defaults: 1\n",
+            "    defaults: 1\n  - id: shout\n    type: BOOLEAN\n"
+            '    dependsOn:\n      inputs: [times]\n      condition: "{{ inputs.times > 2 }}"\n',
+        )
+    )
+    validate = "/executions/demo.api/hello/validate"
+    status, body = client.post_form(validate, {"times": "many"})
+    assert status == 200
+    states = {item["input"]["id"]: item for item in body["inputs"]}
+    assert states["name"]["errors"] == [{"message": "Missing required input:name"}]
+    assert "times" in states["times"]["errors"][0]["message"]
+    _, body = client.post_form(validate, {"name": "Ada", "times": "3"})
+    states = {item["input"]["id"]: item for item in body["inputs"]}
+    assert (states["name"]["value"], states["times"]["value"], states["shout"]["enabled"]) == ("Ada", 3, True)
+    _, body = client.post_form(validate, {"name": "Ada"})
+    states = {item["input"]["id"]: item for item in body["inputs"]}
+    assert states["times"]["isDefault"] is True and states["shout"]["enabled"] is False
+    assert client.kite.services.store.search("demo.api", "hello") == []
 
 
 def test_unknown_things_are_404s(client: Api) -> None:
