@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SEEDS ?= 2000
 
-.PHONY: demo test lint typecheck unit conformance bench soak clean build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction build-ApiFunction
+.PHONY: demo test lint typecheck unit conformance bench soak task-catalog clean build-DispatcherFunction build-WorkerFunction build-DeadLetterFunction build-ApiFunction
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.foreach_item
 	$(BIN)/python bench/render_bench.py
+
+# After adding a task type: which module registers each built-in task type (read on first use of a type).
+task-catalog: $(STAMP)
+	$(BIN)/python -m tests.unit.engine.test_task_catalog
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 from engine.flow.model import Flow
 from engine.flow.plugin_defaults import ConfiguredDefaults, inject
 from engine.flow.yaml_source import Path, Position, YamlSource, load_yaml
+from engine.task_api.registry import task_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def format_path(path: Path) -> str:
 def _problems(exc: ValidationError, data: Any, source: YamlSource, filename: str) -> list[FlowProblem]:
     """`data` is the source's data with its defaults: its paths are the source's, or lead below one."""
     seen: dict[str, FlowProblem] = {}
-    for error in exc.errors():
+    for error in task_errors(exc):
         path = _real_path(data, error)
         at = _position_of(error, path, source)
         key = format_path(path)

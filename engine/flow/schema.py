@@ -1,31 +1,37 @@
 """The JSON Schema of the flow format, generated from the models, for editors (completion, checks).
 
-Pydantic gives the structure; each task's `type` becomes the list of names that select it, so an editor
-can offer the task types and, once one is chosen, its properties."""
+Pydantic gives the structure; "any task" is one definition, `Task`, a choice of every task type, and each
+task's `type` becomes the list of names that select it, so an editor can offer the task types and, once one
+is chosen, its properties."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from engine.flow.model import Flow
-from engine.task_api.registry import type_names
+from engine.task_api.registry import TASK_SCHEMA_REF, type_names
 
 SCHEMA_ID = "https://kite.dev/schemas/flow.json"
 
 
 def flow_json_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = TypeAdapter(Flow).json_schema(by_alias=True)
-    definitions = schema.get("$defs", {})
-    by_title = {definition.get("title"): definition for definition in definitions.values()}
-    for cls, names in type_names().items():
-        definition = by_title.get(cls.__name__)
-        if definition is not None and "type" in definition.get("properties", {}):
-            definition["properties"]["type"] = {"enum": names, "title": "Type"}
+    names = type_names()
+    models: list[type[BaseModel]] = [Flow, *names]
+    refs, schema = models_json_schema([(m, "validation") for m in models], by_alias=True)
+    definitions: dict[str, Any] = schema["$defs"]
+    flow = definitions.pop(refs[(Flow, "validation")]["$ref"].rpartition("/")[2])
+    definitions[TASK_SCHEMA_REF.rpartition("/")[2]] = {"oneOf": [refs[(cls, "validation")] for cls in names]}
+    for cls, selecting in names.items():
+        properties = definitions[refs[(cls, "validation")]["$ref"].rpartition("/")[2]].get("properties", {})
+        if "type" in properties:
+            properties["type"] = {"enum": selecting, "title": "Type"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        **schema,
+        **flow,
+        "$defs": definitions,
         "title": "Kite flow (Kestra's flow format)",
     }

@@ -1,8 +1,7 @@
-"""The built-in task types, one module each, written against `engine.task_api`. Importing this package
-imports every module in it, so each type is registered (`@task_type`) before any flow is read."""
+"""The built-in task types, one module each, written against `engine.task_api`. Each module is imported the
+first time a flow names one of its types: `catalog.py` says which module registers which name."""
 
-import importlib
-import pkgutil
+from engine.task_api.registry import register_catalog
+from engine.tasks.catalog import MODULES
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+register_catalog(MODULES)
