@@ -6,7 +6,8 @@ For each function of template.yaml, in fresh interpreters with bytecode compiled
 import its handler,
 and for the dispatcher and the worker the time of their first invocation on the embedded stack after that
 import (one Log task sent to a worker; moto and the stack are set up outside the timing, and the flow is
-deployed first, which loads what validating a flow needs).
+deployed first, which loads what validating a flow needs); then, apart, what reading each example flow
+costs a process that imported the dispatcher (the validators of the task types it names are built then).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from bench.cost import LOG
 from infra.embedded.template import load_template
@@ -30,6 +32,16 @@ _IMPORT = """
 import time
 started = time.perf_counter()
 import {module}
+print(time.perf_counter() - started)
+"""
+
+_FIRST_READ = """
+import time
+import {dispatcher}
+from engine.flow.loader import parse_flow
+source = open({path!r}).read()
+started = time.perf_counter()
+parse_flow(source)
 print(time.perf_counter() - started)
 """
 
@@ -89,6 +101,11 @@ def main() -> None:
     for name in ("DispatcherFunction", "WorkerFunction"):
         took = statistics.median(run[name] for run in runs)
         print(f"  {name:<22} first invocation {took * 1000:15.0f} ms  {took / baseline:4.1f}x boto3")
+    # What a cold dispatcher pays to read its flow's revision: the validators of the task types it uses.
+    for path in sorted(Path("examples").glob("*.yaml")):
+        code = _FIRST_READ.format(dispatcher=functions["DispatcherFunction"], path=str(path))
+        took = statistics.median(float(_python(code)) for _ in range(RUNS))
+        print(f"  first read of {path!s:<29} {took * 1000:12.0f} ms  {took / baseline:4.1f}x boto3")
 
 
 if __name__ == "__main__":

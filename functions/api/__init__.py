@@ -81,22 +81,24 @@ def _authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response
     assets are code, not data. The UI asks for credentials itself: its requests get no Basic challenge,
     which would open the browser's own dialog."""
     path = app.current_event.path
-    if (
-        "/executions/webhook/" not in path
-        and not ui.is_asset(path)
-        and not auth.allowed(
-            header(app.current_event, "authorization"),
-            auth.users(),
-            auth.tokens(),
-            open_without_credentials=auth.is_open(),
-        )
-    ):
+    if "/executions/webhook/" not in path and not ui.is_asset(path) and not _allowed(app):
         response = error_response(401, "Unauthorized", path)
-        if header(app.current_event, "x-kite-ui") is None:
+        if header(app.current_event, "x-kite-ui") is None and not auth.by_iam():
             response.headers["WWW-Authenticate"] = 'Basic realm="kite"'
         return response
     result: Response[str] = next_middleware(app)
     return result
+
+
+def _allowed(app: APIGatewayHttpResolver) -> bool:
+    if auth.by_iam():
+        return auth.iam_caller(app.current_event.raw_event) is not None
+    return auth.allowed(
+        header(app.current_event, "authorization"),
+        auth.users(),
+        auth.tokens(),
+        open_without_credentials=auth.is_open(),
+    )
 
 
 resolver.use([_authenticate])

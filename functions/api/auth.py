@@ -2,7 +2,10 @@
 salted PBKDF2 hashes (`KITE_API_USERS`: `user:pbkdf2_sha256$iterations$salt$hash`, comma-separated; see
 `kite hash-password`), or bearer tokens checked against their SHA-256 (`KITE_API_TOKENS`:
 `name:sha256$hex`, comma-separated; see `kite token`). With neither configured every call is refused,
-unless `KITE_API_OPEN` is `true`: what `kite serve` sets on loopback without `--auth`."""
+unless `KITE_API_OPEN` is `true`: what `kite serve` sets on loopback without `--auth`.
+
+With `KITE_API_AUTH` set to AWS_IAM (the template's ApiAuth), API Gateway checks each caller's SigV4
+signature against IAM instead, and only a request it authorized that way (it says who signed) passes."""
 
 from __future__ import annotations
 
@@ -14,10 +17,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 USERS_ENV = "KITE_API_USERS"
 TOKENS_ENV = "KITE_API_TOKENS"
 OPEN_ENV = "KITE_API_OPEN"
+MODE_ENV = "KITE_API_AUTH"
+IAM = "AWS_IAM"
 _SCHEME = "pbkdf2_sha256"
 _ITERATIONS = 200_000
 
@@ -58,6 +64,17 @@ def _entries(environ: Mapping[str, str], variable: str, scheme: str) -> dict[str
 
 def is_open(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get(OPEN_ENV, "").lower() == "true"
+
+
+def by_iam(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(MODE_ENV, "") == IAM
+
+
+def iam_caller(event: Mapping[str, Any]) -> str | None:
+    """Who signed a request API Gateway authorized with IAM (its `requestContext.authorizer.iam`)."""
+    identity = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam") or {}
+    caller = identity.get("userArn") or identity.get("callerId")
+    return str(caller) if caller else None
 
 
 def allowed(

@@ -1,19 +1,25 @@
 """The `kite` commands against a server (`--server URL`): Kestra's REST API over HTTP, with Basic
-credentials or a bearer token. Any Kite or Kestra 1.x server answers these routes."""
+credentials, a bearer token, or (a stack deployed with ApiAuth AWS_IAM) requests signed with SigV4. Any Kite
+or Kestra 1.x server answers these routes."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 
 from engine.creation.uploads import Upload
 from engine.model.execution import Execution
@@ -33,11 +39,38 @@ class RemoteError(Exception):
         self.errors = list(errors)
 
 
+# Headers that sign a request: (method, url, headers, body) → the headers to add.
+Signer = Callable[[str, str, Mapping[str, str], bytes], Mapping[str, str]]
+_EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
+def sigv4_signer(url: str) -> Signer:
+    """Signs as API Gateway's AWS_IAM routes check: with the AWS credentials this process finds (the
+    environment, a profile, a role), for the region in an execute-api host name or else the configured one."""
+    session = botocore.session.get_session()
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise RemoteError(0, "--aws-sigv4 found no AWS credentials (environment, profile or role)")
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    matched = _EXECUTE_API_HOST.match(host)
+    region = matched.group(1) if matched else session.get_config_variable("region")
+    if not region:
+        raise RemoteError(0, f"--aws-sigv4 cannot tell the region of {url}: set AWS_REGION")
+
+    def sign(method: str, target: str, headers: Mapping[str, str], body: bytes) -> Mapping[str, str]:
+        request = AWSRequest(method=method, url=target, data=body, headers=dict(headers))
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+        return dict(request.headers.items())
+
+    return sign
+
+
 @dataclass(frozen=True, slots=True)
 class Server:
     url: str
     user: str | None = None  # USER:PASSWORD
     token: str | None = None
+    signer: Signer | None = None
 
     def request(
         self,
@@ -51,13 +84,14 @@ class Server:
         target = self.url.rstrip("/") + TENANT_PATH + path
         if query:
             target += "?" + urllib.parse.urlencode(list(query))
-        request = urllib.request.Request(target, data=body, method=method)
-        if content_type:
-            request.add_header("Content-Type", content_type)
+        headers = {"Content-Type": content_type} if content_type else {}
         if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
+            headers["Authorization"] = f"Bearer {self.token}"
         elif self.user:
-            request.add_header("Authorization", "Basic " + base64.b64encode(self.user.encode()).decode())
+            headers["Authorization"] = "Basic " + base64.b64encode(self.user.encode()).decode()
+        elif self.signer is not None:
+            headers = {**headers, **self.signer(method, target, headers, body or b"")}
+        request = urllib.request.Request(target, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 raw = response.read()

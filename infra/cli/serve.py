@@ -9,10 +9,20 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+import botocore.session
+from botocore.credentials import Credentials
 
 from functions.api import auth
 from infra.cli.common import EXIT_OK, UsageError, local_kite
 from infra.cli.flow_watch import FlowWatch
+
+if TYPE_CHECKING:
+    from infra.embedded.api_gateway import SignatureCheck
+
+# template.yaml's parameter choosing how the API's routes are authorized.
+API_AUTH_PARAMETER = "ApiAuth"
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +33,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--flows", action="append", type=Path, default=[], metavar="DIR", help="deploy every flow in DIR"
     )
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require these Basic credentials")
+    serve.add_argument(
+        "--aws-iam",
+        action="store_true",
+        help="as deployed with ApiAuth AWS_IAM: require requests signed with the AWS credentials found here",
+    )
     serve.add_argument("--fast-forward", action="store_true", help="jump over waits (virtual clock)")
     serve.add_argument(
         "--function",
@@ -49,9 +64,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def serve_command(args: argparse.Namespace) -> int:
     from infra.embedded.server import LocalServer, is_loopback
 
-    if args.auth is None and not is_loopback(args.host):
-        raise UsageError(f"refusing to serve on {args.host} without --auth USER:PASSWORD")
-    if args.auth is not None:
+    if args.auth is not None and args.aws_iam:
+        raise UsageError("give --auth or --aws-iam, not both")
+    if args.auth is None and not args.aws_iam and not is_loopback(args.host):
+        raise UsageError(f"refusing to serve on {args.host} without --auth USER:PASSWORD or --aws-iam")
+    signatures = _signature_check() if args.aws_iam else None
+    if signatures is not None:
+        os.environ[auth.MODE_ENV] = auth.IAM
+    elif args.auth is not None:
         user, separator, password = args.auth.partition(":")
         if not separator or not user or not password:
             raise UsageError("--auth must be USER:PASSWORD")
@@ -71,7 +91,14 @@ def serve_command(args: argparse.Namespace) -> int:
         watch = FlowWatch(args.flows, kite.deploy)
         watch.scan()
         try:
-            server = LocalServer(kite, args.host, args.port, jump=args.fast_forward)
+            server = LocalServer(
+                kite,
+                args.host,
+                args.port,
+                jump=args.fast_forward,
+                parameters={API_AUTH_PARAMETER: auth.IAM} if signatures else None,
+                signatures=signatures,
+            )
         except OSError as exc:
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
         with server:
@@ -87,6 +114,18 @@ def serve_command(args: argparse.Namespace) -> int:
             watch.stop()
         print("kite: stopped", file=sys.stderr)
     return EXIT_OK
+
+
+def _signature_check() -> SignatureCheck:
+    """Read before the embedded stack starts, which puts moto's fake credentials in the environment."""
+    from infra.embedded.api_gateway import SignatureCheck
+    from infra.embedded.stack import ACCOUNT_ID
+
+    found = botocore.session.get_session().get_credentials()
+    frozen = found.get_frozen_credentials() if found is not None else None
+    if frozen is None or not frozen.access_key or not frozen.secret_key:
+        raise UsageError("--aws-iam found no AWS credentials (environment, profile or role) to check against")
+    return SignatureCheck(Credentials(frozen.access_key, frozen.secret_key, frozen.token), ACCOUNT_ID)
 
 
 def _hash_password(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from infra.cli.common import (
     read_source,
 )
 from infra.cli.progress import Progress
-from infra.cli.remote import RemoteError, Server, now
+from infra.cli.remote import RemoteError, Server, now, sigv4_signer
 from infra.cli.text import printable
 
 
@@ -30,13 +30,23 @@ def add_server_options(parser: argparse.ArgumentParser, *, required: bool) -> No
     parser.add_argument("--server", required=required, metavar="URL", help="a Kite or Kestra server")
     parser.add_argument("--user", metavar="USER:PASSWORD", help="Basic credentials for --server")
     parser.add_argument("--token", metavar="TOKEN", help="a bearer token for --server")
+    parser.add_argument(
+        "--aws-sigv4",
+        action="store_true",
+        help="sign requests with your AWS credentials (a stack deployed with ApiAuth AWS_IAM)",
+    )
 
 
 def server(args: argparse.Namespace) -> Server:
-    if args.user and args.token:
-        raise UsageError("give --user or --token, not both")
+    if sum(map(bool, (args.user, args.token, args.aws_sigv4))) > 1:
+        raise UsageError("give one of --user, --token and --aws-sigv4")
     if args.user and ":" not in args.user:
         raise UsageError("--user must be USER:PASSWORD")
+    if args.aws_sigv4 and args.server:
+        try:
+            return Server(args.server, signer=sigv4_signer(args.server))
+        except RemoteError as error:
+            raise UsageError(error.message) from None
     return Server(args.server, args.user, args.token)
 
 

@@ -8,11 +8,13 @@ import base64
 import ipaddress
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.embedded.api_gateway import Route, SignatureCheck, route_for
 from infra.embedded.clock import VirtualClock
 from infra.embedded.lambda_shapes import LambdaContext, http_event
 from infra.embedded.local import LocalKite
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 # How long the pump waits when nothing moved, for a timer or a message sent by a request.
 _IDLE_S = 0.02
+IAM = "AWS_IAM"
 # A body larger than API Gateway's payload limit is refused there; here too.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -54,6 +57,8 @@ class LocalServer:
         *,
         pump: bool = True,
         jump: bool = False,
+        parameters: Mapping[str, str] | None = None,
+        signatures: SignatureCheck | None = None,
     ) -> None:
         stack = kite.stack
         if stack is None:
@@ -61,6 +66,14 @@ class LocalServer:
         functions = [f for f in stack.template.functions if f.http]
         if len(functions) != 1:
             raise ServeError(f"template.yaml must declare one HTTP API function, found {len(functions)}")
+        # The routes as deployed with these template parameters (ApiAuth decides whether they need IAM).
+        self.routes = [
+            Route(r.route_key, r.authorization(stack.template, parameters or {}))
+            for r in stack.template.routes
+        ]
+        if signatures is None and any(r.authorization == IAM for r in self.routes):
+            raise ServeError("routes authorized by AWS_IAM need credentials to check signatures against")
+        self.signatures = signatures
         function = functions[0]
         name = stack.physical_name(function.logical_id)
         arn = f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:function:{name}"
@@ -144,6 +157,10 @@ def _request_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             target = urlsplit(self.path)
+            route = route_for(server.routes, self.command, target.path)
+            if route is None:
+                self._reply({"statusCode": 404, "body": '{"message":"Not Found"}'})
+                return
             event = http_event(
                 self.command,
                 target.path,
@@ -152,12 +169,25 @@ def _request_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 source_ip=self.client_address[0],
             )
+            event["routeKey"] = event["requestContext"]["routeKey"] = route.key
+            if route.authorization == IAM:
+                caller = self._signed_by(body)
+                if caller is None:
+                    self._reply({"statusCode": 403, "body": '{"message":"Forbidden"}'})
+                    return
+                event["requestContext"]["authorizer"] = {"iam": caller}
             try:
                 response = server.invoke(event)
             except Exception:
                 logger.exception("the API function failed")
                 response = {"statusCode": 502, "body": '{"message": "Internal Server Error"}'}
             self._reply(response)
+
+        def _signed_by(self, body: bytes) -> dict[str, str] | None:
+            assert server.signatures is not None
+            url = f"http://{self.headers.get('host', '')}{self.path}"
+            headers = dict(self.headers.items())
+            return server.signatures.caller(self.command, url, headers, body, datetime.now(UTC))
 
         def _reply(self, response: dict[str, Any]) -> None:
             raw = response.get("body") or ""

@@ -79,7 +79,20 @@ class FunctionSpec:
     queues: dict[str, int]
     """Logical id of each queue that feeds the function, with the batch size."""
     http: bool = False
-    """The function serves an HTTP API's routes (an `HttpApi` event)."""
+    """The function serves an HTTP API's routes (the target of its integration)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """An HTTP API route (`ANY /api/{proxy+}`) and how API Gateway authorizes it, which may depend on the
+    template's parameters: see `authorization`."""
+
+    route_key: str
+    authorization_type: Any
+
+    def authorization(self, template: StackTemplate, parameters: Mapping[str, str]) -> str:
+        """NONE or AWS_IAM, with these parameter values (the defaults for the others)."""
+        return str(template.evaluate(self.authorization_type, parameters))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +108,30 @@ class StackTemplate:
     """The functions' shared environment variables, still with their intrinsic functions."""
     parameters: dict[str, str]
     """Each template parameter's default: what a `!Ref` to it stands for locally."""
+    conditions: dict[str, Any]
+    routes: list[RouteSpec]
+
+    def evaluate(self, value: Any, parameters: Mapping[str, str]) -> Any:
+        """A value with the conditions CloudFormation resolves (`Fn::If`, `Fn::Equals`, `Fn::Not`, `Ref` to
+        a parameter), as deployed with `parameters` (and the defaults for the others)."""
+        if not isinstance(value, dict) or len(value) != 1:
+            return value
+        ((kind, argument),) = value.items()
+        if kind == "Ref" and argument in self.parameters:
+            return parameters.get(argument, self.parameters[argument])
+        if kind == "Condition":
+            return self.evaluate(self.conditions[argument], parameters)
+        if kind == "Fn::Equals":
+            left, right = (self.evaluate(v, parameters) for v in argument)
+            return left == right
+        if kind == "Fn::Not":
+            return not self.evaluate(argument[0], parameters)
+        if kind == "Fn::If":
+            name, when_true, when_false = argument
+            return self.evaluate(
+                when_true if self.evaluate({"Condition": name}, parameters) else when_false, parameters
+            )
+        raise ValueError(f"cannot evaluate {value!r} locally")
 
 
 def load_template(path: Path | None = None) -> StackTemplate:
@@ -117,6 +154,7 @@ def _load(path: str) -> StackTemplate:
     def of_type(type_name: str) -> list[tuple[str, dict[str, Any]]]:
         return [(lid, r.get("Properties") or {}) for lid, r in resources.items() if r["Type"] == type_name]
 
+    served = {_referenced(p["IntegrationUri"]) for _, p in of_type("AWS::ApiGatewayV2::Integration")}
     return StackTemplate(
         tables=[_table(lid, props) for lid, props in of_type("AWS::DynamoDB::Table")],
         queues=_dead_letter_first([_queue(lid, props) for lid, props in of_type("AWS::SQS::Queue")]),
@@ -125,9 +163,15 @@ def _load(path: str) -> StackTemplate:
         roles=[lid for lid, _ in of_type("AWS::IAM::Role")],
         parameters={n: str(p.get("Default", "")) for n, p in (document.get("Parameters") or {}).items()},
         functions=[
-            _function(lid, function_globals | props) for lid, props in of_type("AWS::Serverless::Function")
+            _function(lid, function_globals | props, http=lid in served)
+            for lid, props in of_type("AWS::Serverless::Function")
         ],
         environment=function_globals.get("Environment", {}).get("Variables", {}),
+        conditions=document.get("Conditions") or {},
+        routes=[
+            RouteSpec(props["RouteKey"], props.get("AuthorizationType", "NONE"))
+            for _, props in of_type("AWS::ApiGatewayV2::Route")
+        ],
     )
 
 
@@ -157,7 +201,7 @@ def _queue(logical_id: str, props: Mapping[str, Any]) -> QueueSpec:
     )
 
 
-def _function(logical_id: str, props: Mapping[str, Any]) -> FunctionSpec:
+def _function(logical_id: str, props: Mapping[str, Any], *, http: bool) -> FunctionSpec:
     queues = {
         _referenced(event["Properties"]["Queue"]): int(event["Properties"].get("BatchSize", 10))
         for event in (props.get("Events") or {}).values()
@@ -169,7 +213,7 @@ def _function(logical_id: str, props: Mapping[str, Any]) -> FunctionSpec:
         timeout=int(props.get("Timeout", 3)),
         memory_size=int(props.get("MemorySize", 128)),
         queues=queues,
-        http=any(event["Type"] == "HttpApi" for event in (props.get("Events") or {}).values()),
+        http=http,
     )
 
 

@@ -317,6 +317,43 @@ def test_with_no_credentials_configured_the_api_refuses_everything(
     assert client.call("GET", "/flows/search")[0] == 401
 
 
+HOOK = """id: hook
+namespace: demo.api
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+triggers:
+  - id: w
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: k1
+"""
+
+
+def test_with_iam_auth_only_a_request_api_gateway_authorized_by_iam_passes(
+    client: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ApiAuth AWS_IAM: API Gateway checked the signature and names the caller; Basic credentials, even
+    valid ones, open nothing, and webhooks stay keyed."""
+    monkeypatch.delenv(auth.OPEN_ENV)
+    monkeypatch.setenv(auth.MODE_ENV, auth.IAM)
+    monkeypatch.setenv(auth.USERS_ENV, f"ada:{auth.hash_password('secret', iterations=1000)}")
+    client.headers["authorization"] = "Basic " + base64.b64encode(b"ada:secret").decode()
+    event = http_event("GET", "/api/v1/main/flows/search", headers=client.headers)
+    refused = api.handler(event, None)
+    assert refused["statusCode"] == 401 and "WWW-Authenticate" not in (refused.get("headers") or {})
+    event["requestContext"]["authorizer"] = {
+        "iam": {"accessKey": "AKIA1", "accountId": "1", "userArn": "arn:aws:iam::1:user/ci"}
+    }
+    assert api.handler(event, None)["statusCode"] == 200
+    monkeypatch.setenv(auth.MODE_ENV, "BASIC")
+    assert client.create_flow(HOOK)[0] == 200
+    monkeypatch.setenv(auth.MODE_ENV, auth.IAM)
+    del client.headers["authorization"]
+    client.prefix = "/api/v1"
+    assert client.call("POST", "/executions/webhook/demo.api/hook/k1")[0] == 200
+
+
 def test_executions_are_deleted_one_by_one_or_by_ids_and_killed_by_ids(client: Api) -> None:
     client.create_flow(HELLO)
     client.create_flow(PAUSING)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.credentials import Credentials
 
 from functions.api import auth
 from infra.cli.main import main
+from infra.embedded.api_gateway import SignatureCheck
 from infra.embedded.local import LocalKite
 from infra.embedded.server import LocalServer
 
@@ -28,6 +31,18 @@ namespace: demo.remote
 tasks:
   - id: fail
     type: io.kestra.plugin.core.execution.Fail
+"""
+
+HOOK = """id: hook
+namespace: demo.remote
+tasks:
+  - id: a
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+triggers:
+  - id: w
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: k1
 """
 
 
@@ -72,3 +87,37 @@ def test_run_against_a_server_follows_the_execution(
     assert main(["run", str(boom), "--server", url, "--user", "ada:pw"]) == 1
     assert main(["run", str(flow), "--server", url, "--user", "ada:pw"]) == 2  # a missing input: 422
     assert "Missing required input:name" in capsys.readouterr().err
+
+
+def test_against_a_stack_with_iam_auth_the_cli_signs_its_requests(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As deployed with ApiAuth AWS_IAM: unsigned or wrongly signed requests stop at the gateway (403),
+    `--aws-sigv4` signs with the caller's credentials, and webhooks stay open."""
+    monkeypatch.setenv(auth.MODE_ENV, auth.IAM)
+    check = SignatureCheck(Credentials("AKIDCALLER", "the-callers-secret"), "123456789012")
+    (tmp_path / "greet.yaml").write_text(GREET)
+    with (
+        LocalKite(fast_forward=False) as kite,
+        LocalServer(kite, "127.0.0.1", 0, parameters={"ApiAuth": "AWS_IAM"}, signatures=check) as server,
+    ):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-callers-secret")
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+        assert main(["flow", "push", str(tmp_path), "--server", server.url, "--aws-sigv4"]) == 0
+        assert [r.id for r in kite.services.flows.repository.list("demo.remote")] == ["greet"]
+        flow = str(tmp_path / "greet.yaml")
+        run = ["run", flow, "--server", server.url, "--aws-sigv4", "--input", "name=Ann"]
+        assert main(run) == 0
+        assert "SUCCESS" in capsys.readouterr().err
+        assert main(["flow", "push", str(tmp_path), "--server", server.url, "--user", "ada:pw"]) == 1
+        assert "Forbidden" in capsys.readouterr().err
+        hook = tmp_path / "hooks"
+        hook.mkdir()
+        (hook / "hook.yaml").write_text(HOOK)
+        assert main(["flow", "push", str(hook), "--server", server.url, "--aws-sigv4"]) == 0
+        webhook = f"{server.url}/api/v1/executions/webhook/demo.remote/hook/k1"
+        with urllib.request.urlopen(urllib.request.Request(webhook, method="POST")) as answered:
+            assert answered.status == 200
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        assert main(["flow", "push", str(tmp_path), "--server", server.url, "--aws-sigv4"]) == 1
