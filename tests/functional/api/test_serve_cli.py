@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -79,3 +80,40 @@ def test_serve_refuses_a_public_bind_without_credentials() -> None:
     )
     assert done.returncode == 2
     assert "without --auth" in done.stderr
+
+
+def test_serve_with_aws_iam_answers_only_requests_signed_with_its_credentials(tmp_path: Path) -> None:
+    """`kite serve --aws-iam` as a user runs it, with `kite flow push --aws-sigv4` from another process."""
+    keys = {"AWS_ACCESS_KEY_ID": "AKIDLAPTOP", "AWS_SECRET_ACCESS_KEY": "laptop-secret"}
+    environment = {**os.environ, **keys, "AWS_DEFAULT_REGION": "eu-west-1"}
+    environment.pop("AWS_SESSION_TOKEN", None)
+    environment.pop("AWS_PROFILE", None)
+    (tmp_path / "hi.yaml").write_text(FLOW)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli.main", "serve", "--port", "0", "--aws-iam"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=environment,
+    )
+    try:
+        url = _url(process)
+        try:
+            urllib.request.urlopen(f"{url}/api/v1/main/flows/search", timeout=10)
+            raise AssertionError("unsigned, yet an answer")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 403
+        push = [sys.executable, "-m", "infra.cli.main", "flow", "push", str(tmp_path), "--server", url]
+        signed = subprocess.run(
+            [*push, "--aws-sigv4"], check=False, env=environment, capture_output=True, text=True
+        )
+        assert signed.returncode == 0, signed.stderr
+        assert "pushed demo.serve.hi" in signed.stderr
+        other = {**environment, "AWS_SECRET_ACCESS_KEY": "someone-else"}
+        refused_push = subprocess.run(
+            [*push, "--aws-sigv4"], check=False, env=other, capture_output=True, text=True
+        )
+        assert refused_push.returncode == 1 and "Forbidden" in refused_push.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
