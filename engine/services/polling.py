@@ -24,8 +24,8 @@ from engine.model.state import State, StateType
 from engine.resources import HttpError
 from engine.runtime.port_services import Scope
 from engine.runtime.run_context import TaskRunContext
-from engine.task_api import PropertyRenderError, TaskFailedError
-from engine.tasks.aws_s3 import DOWNLOADS_TYPE, Downloads
+from engine.task_api import PropertyRenderError, RunnableTask, TaskFailedError
+from engine.task_api.registry import task_class
 
 DEFAULT_CONDITION = "{{ response.statusCode < 400 }}"
 TIMEOUT_S = 10.0
@@ -85,8 +85,10 @@ def poll_s3(
 ) -> tuple[dict[str, Any], None] | tuple[None, str]:
     """`trigger.*` of the execution `execution_id` (whose storage gets the files), or why there is none."""
     properties = {key: value for key, value in extra(trigger).items() if key not in _TRIGGER_ONLY}
+    downloads = task_class(DOWNLOADS_TYPE)
+    assert downloads is not None and issubclass(downloads, RunnableTask), "a built-in task type"
     try:
-        task = Downloads.model_validate({**properties, "id": trigger.id, "type": DOWNLOADS_TYPE})
+        task = downloads.model_validate({**properties, "id": trigger.id, "type": DOWNLOADS_TYPE})
     except ValidationError as exc:
         return None, f"invalid: {exc.errors()[0]['msg']}"
     now = engine.clock.now()
@@ -118,6 +120,8 @@ def poll_s3(
     return outputs, None
 
 
+# The task the S3 trigger runs (loaded on first use, as every task type).
+DOWNLOADS_TYPE = "io.kestra.plugin.aws.s3.Downloads"
 # What the S3 trigger has that the Downloads task does not.
 _TRIGGER_ONLY = frozenset(
     {"interval", "conditions", "stopAfter", "inputs", "labels", "disabled", "allowConcurrent"}
