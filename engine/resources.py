@@ -21,6 +21,10 @@ class Clock(Protocol):
         """Current instant, timezone-aware UTC."""
         ...
 
+    def sleep_until(self, at: datetime) -> None:
+        """Return once `now()` has reached `at`: a real clock waits, a virtual one moves there."""
+        ...
+
 
 class IdGenerator(Protocol):
     """All the randomness the engine gets."""

@@ -15,14 +15,11 @@ from engine.model.execution import Execution, ExecutionMetadata, Label, TaskRun,
 from engine.model.ids import derived_id
 from engine.model.serde import format_hms
 from engine.model.state import State, StateType
-from engine.runtime.attempt import WorkerResult, final_state
+from engine.runtime.attempt import WORKER_LIMIT, WorkerResult, final_state
 from engine.runtime.retries import next_attempt_date, next_retry_date, policy_for
 from engine.task_api import FlowableTask, PropertyRenderError, Retry, TaskBase
 
 S = StateType
-# A worker's lease on an attempt: past it without a result, the worker died (its Lambda timed out or
-# crashed). The worker function's own timeout is shorter; the worker queue's visibility timeout is not.
-WORKER_LIMIT = timedelta(minutes=15)
 
 
 def live_attempt(run: TaskRun) -> int:

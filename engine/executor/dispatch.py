@@ -13,7 +13,7 @@ from engine.expressions import is_truthy
 from engine.model.execution import Label, TaskRun
 from engine.model.ids import task_run_id
 from engine.model.state import State, StateType
-from engine.runtime.attempt import run_attempt
+from engine.runtime.attempt import WORKER_LIMIT, run_attempt
 from engine.task_api import (
     BatchExecutableTask,
     ExecutableTask,
@@ -172,5 +172,5 @@ def _run(step: Step, run: TaskRun, task: RunnableTask) -> None:
     step.effects.append(RunTask(run.id, attempt))
     # The task's own timeout is a timer. A worker that dies or hangs is found by its claim instead: the
     # redelivery of its RunTask reports the attempt lost (decision 0012), at no cost while workers live.
-    if limit is not None and limit <= attempts.WORKER_LIMIT:
+    if limit is not None and limit <= WORKER_LIMIT:
         step.start_timer(TimerKind.TIMEOUT, now + limit, run, attempt)

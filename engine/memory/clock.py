@@ -20,6 +20,10 @@ class FixedClock:
     def now(self) -> datetime:
         return self._at
 
+    def sleep_until(self, at: datetime) -> None:
+        if at > self._at:
+            raise RuntimeError(f"a fixed clock never reaches {at.isoformat()}")
+
 
 class ManualClock:
     """An instant the test sets or moves forward."""
@@ -32,6 +36,9 @@ class ManualClock:
 
     def set(self, at: datetime) -> None:
         self._at = _utc(at)
+
+    def sleep_until(self, at: datetime) -> None:
+        self._at = max(self._at, _utc(at))
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -11,6 +12,7 @@ from engine.expressions import ExpressionError, Renderer
 from engine.model.execution import TaskRun
 from engine.model.ids import derived_id
 from engine.model.logs import LogEntry
+from engine.model.serde import format_hms
 from engine.model.state import State, StateType
 from engine.resources import IdGenerator
 from engine.runtime import task_cache
@@ -20,6 +22,11 @@ from engine.runtime.run_context import TaskRunContext
 from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
 
 S = StateType
+# A worker's lease on an attempt: past it without a result, the worker died (its Lambda timed out or
+# crashed). The worker function's own timeout is shorter; the worker queue's visibility timeout is not.
+WORKER_LIMIT = timedelta(minutes=15)
+# What a worker keeps of its lease to report, when it decides whether to wait for a child's next attempt.
+_REPORT_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,27 +90,62 @@ def run_attempt(
 def _run_child(renderer: Renderer, parent: TaskRunContext, task: RunnableTask) -> TaskRun:
     """A child of `parent`'s run, run in its working directory: it sees the outputs of the children run
     before it, and `workingDir`. Its id derives from the parent's attempt, so a result merged twice does
-    not add it twice."""
+    not add it twice. Its own `retry` runs it again here, in the same directory, while the worker's lease
+    leaves time to wait for the next attempt (decision 0019)."""
+    services = parent.services
+    owner = parent.task_run
+    started = owner.attempts[-1].state.start_date if owner.attempts else services.clock.now()
+    deadline = started + WORKER_LIMIT - _REPORT_MARGIN
+    run = _child_attempt(renderer, parent, task, None)
+    while run.state.current == S.FAILED and task.retry is not None:
+        date = next_retry_date(task.retry, run, services.ids)
+        if date is None:
+            break
+        if date > deadline:
+            parent.log(
+                "ERROR",
+                f"Task '{task.id}' is not retried: its next attempt would start after this worker's "
+                f"{format_hms(WORKER_LIMIT)}; a retry on the WorkingDirectory runs it all again",
+            )
+            if task.allow_failure:
+                run = run.with_state(S.WARNING, services.clock.now())
+            break
+        retrying = run.with_state(S.RETRYING, services.clock.now())
+        services.clock.sleep_until(date)
+        run = _child_attempt(renderer, parent, task, retrying.with_state(S.CREATED, services.clock.now()))
+    return run
+
+
+def _child_attempt(
+    renderer: Renderer, parent: TaskRunContext, task: RunnableTask, previous: TaskRun | None
+) -> TaskRun:
+    """One attempt of the child: its first (`previous` None), or the next one of `previous`."""
     services = parent.services
     now = services.clock.now()
     owner = parent.task_run
-    run = TaskRun(
+    run = previous or TaskRun(
         id=derived_id(owner.id, f"{owner.attempt_number}/{task.id}"),
         execution_id=owner.execution_id,
         namespace=owner.namespace,
         flow_id=owner.flow_id,
         task_id=task.id,
-        state=State.of(S.CREATED, now).with_state(S.SUBMITTED, now),
+        state=State.of(S.CREATED, now),
         seq=0,  # the dispatcher numbers it as it adds it to the execution
         parent_task_run_id=owner.id,
         value_path=owner.value_path,
     )
+    run = run.with_state(S.SUBMITTED, now)
     outputs = dict(parent.variables.get("outputs") or {})
     outputs.update({child.task_id: child.outputs for child in parent.children})
     variables = {
         **parent.variables,
         "task": {"id": task.id, "type": task.type},
-        "taskrun": {"id": run.id, "startDate": now, "attemptsCount": 0, "parentId": owner.id},
+        "taskrun": {
+            "id": run.id,
+            "startDate": run.state.start_date,
+            "attemptsCount": len(run.attempts),
+            "parentId": owner.id,
+        },
         "outputs": outputs,
         "workingDir": parent.workspace,
     }

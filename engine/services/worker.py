@@ -9,13 +9,12 @@ from typing import Any
 
 from engine.config import EngineConfig
 from engine.creation.secret_inputs import reveal_secrets
-from engine.executor.attempts import WORKER_LIMIT
 from engine.expressions import Renderer
 from engine.model.serde import task_run_from_json
 from engine.model.values import from_json_value
 from engine.ports import Claim, ConcurrentModificationError, ExecutionStore, Message, MessageBus
 from engine.resources import Clock, IdGenerator, Resources
-from engine.runtime.attempt import run_attempt
+from engine.runtime.attempt import WORKER_LIMIT, run_attempt
 from engine.runtime.port_services import PortServices, Scope
 from engine.services import messages
 from engine.services.catalog import FlowCatalog

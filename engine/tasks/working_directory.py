@@ -1,7 +1,8 @@
 """io.kestra.plugin.core.flow.WorkingDirectory: its tasks run one after the other on one worker, in one
 directory they share (`{{ workingDir }}`), with the WorkingDirectory's `inputFiles` and `namespaceFiles`
 in it first and its `outputFiles` kept after; the execution shows each child's task run. A child that
-fails stops the others, as in a Sequential. And storage.LocalFiles, which writes and keeps files there.
+fails stops the others, as in a Sequential; one with its own `retry` runs again first, in the same
+directory. And storage.LocalFiles, which writes and keeps files there.
 
 Only runnable tasks run inside (Kestra's rule): they are what a worker runs.
 """
@@ -53,6 +54,11 @@ class WorkingDirectory(RunnableTask):
         for task in self.tasks:
             if not isinstance(task, RunnableTask) or task.runs_its_children():
                 raise ValueError(f"Only runnable tasks run inside a WorkingDirectory: '{task.id}' is not one")
+            if task.retry is not None and task.retry.behavior != "RETRY_FAILED_TASK":
+                raise ValueError(
+                    f"Task '{task.id}' retries inside the WorkingDirectory, in its directory: its retry "
+                    "behavior can only be RETRY_FAILED_TASK (CREATE_NEW_EXECUTION goes on the directory)"
+                )
         return self
 
     def child_lists(self) -> Iterator[tuple[str, list[TaskBase]]]:

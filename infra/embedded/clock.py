@@ -42,6 +42,9 @@ class VirtualClock:
             raise RuntimeError("VirtualClock is not running: use it as a context manager")
         self._traveller.shift(delta)
 
+    def sleep_until(self, at: datetime) -> None:
+        self.advance_to(at)
+
     def advance_to(self, at: datetime) -> None:
         """Jump to `at`; never backwards."""
         delta = at - self.now()

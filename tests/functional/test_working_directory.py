@@ -20,7 +20,9 @@ def _run(source: str) -> tuple[Execution, dict[str, str], int, dict[str, bytes]]
         kite.invocations = 0
         execution = kite.wait(started.id)
         invocations = kite.invocations
-        logs = {e.task_id or "": e.message for e in kite.services.executions.logs(execution.id)}
+        logs: dict[str, str] = {}
+        for entry in kite.services.executions.logs(execution.id):
+            logs[entry.task_id or ""] = logs.get(entry.task_id or "", "") + entry.message + "\n"
         storage = kite.services.resources.storage
         files = {
             name: storage.get(uri)
@@ -128,6 +130,11 @@ tasks:
             "Only runnable tasks",
         ),
         ("type: io.kestra.plugin.core.flow.Pause", "Only runnable tasks"),
+        (
+            "type: io.kestra.plugin.core.log.Log\n        message: m\n"
+            "        retry: {type: constant, interval: PT1S, maxAttempts: 2, behavior: CREATE_NEW_EXECUTION}",
+            "can only be RETRY_FAILED_TASK",
+        ),
     ],
 )
 def test_only_runnable_tasks_run_inside(child: str, message: str) -> None:
@@ -177,3 +184,53 @@ def test_the_cache_keeps_the_patterns_files_for_the_next_execution() -> None:
         "cache",
         "install",
     ]
+
+
+FLAKY = """id: flaky
+namespace: company.team
+tasks:
+  - id: wdir
+    type: io.kestra.plugin.core.flow.WorkingDirectory
+    tasks:
+      - id: prepare
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - echo ready > prepared.txt
+      - id: flaky
+        type: io.kestra.plugin.scripts.shell.Commands
+        retry:
+          type: constant
+          interval: PT2M
+          maxAttempts: 3
+        commands:
+          - cat prepared.txt
+          - echo x >> tries.txt
+          - test "$(wc -l < tries.txt)" -ge 3
+      - id: after
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands:
+          - 'echo "::{\\"outputs\\": {\\"tries\\": $(wc -l < tries.txt)}}::"'
+"""
+
+
+def test_a_child_with_its_own_retry_runs_again_in_the_same_directory() -> None:
+    """Kestra's child retry, kept in the directory: the third attempt sees the files of the first two
+    (and the earlier child's), waiting out each interval, all in one worker invocation."""
+    execution, _, invocations, _ = _run(FLAKY)
+    assert execution.state.current.value == "SUCCESS", execution.state.current
+    flaky = execution.task_runs.of_task("flaky")[0]
+    assert [a.state.current.value for a in flaky.attempts] == ["FAILED", "FAILED", "SUCCESS"]
+    assert "RETRYING" in [h.state.value for h in flaky.state.histories]
+    first, last = flaky.attempts[0].state, flaky.attempts[-1].state
+    assert last.start_date - (first.end_date or first.start_date) >= timedelta(minutes=4)
+    assert execution.task_runs.of_task("after")[0].outputs["vars"]["tries"] == 3
+    assert len(execution.task_runs.of_task("wdir")[0].attempts) == 1
+    assert invocations <= 2  # one worker invocation (and the dispatcher's step)
+
+
+def test_a_child_retry_that_would_outlast_the_worker_fails_with_the_reason() -> None:
+    source = FLAKY.replace("interval: PT2M", "interval: PT20M")
+    execution, logs, _, _ = _run(source)
+    assert execution.state.current.value == "FAILED"
+    assert [a.state.current.value for a in execution.task_runs.of_task("flaky")[0].attempts] == ["FAILED"]
+    assert "is not retried: its next attempt would start after this worker's 00:15:00.000" in logs["wdir"]
