@@ -273,7 +273,16 @@ class ExecutionStore(Protocol):
         execution is committed."""
         ...
 
-    def logs(self, execution_id: str) -> list[LogEntry]: ...
+    def logs(self, execution_id: str) -> list[LogEntry]:
+        """The committed log lines, and those of attempts still running (`append_live_logs`)."""
+        ...
+
+    def append_live_logs(
+        self, execution_id: str, task_run_id: str, attempt: int, chunk: int, entries: Sequence[LogEntry]
+    ) -> None:
+        """Lines of an attempt still running, written as they come (chunk 1, 2, … of the attempt; writing a
+        chunk again changes nothing). `logs()` shows them until lines of that attempt are committed."""
+        ...
 
     def claim(
         self, execution_id: str, task_run_id: str, attempt: int, now: datetime, lease: timedelta

@@ -175,6 +175,18 @@ class ProcessError(Exception):
     """The process could not be started (no such interpreter, a file outside the working directory)."""
 
 
+class OutputListener(Protocol):
+    """Hears a process's output while it runs."""
+
+    def line(self, stream: str, text: str) -> None:
+        """One line of `stdout` or `stderr`, as it comes."""
+        ...
+
+    def idle(self) -> None:
+        """Nothing came for a while (about a second)."""
+        ...
+
+
 class Processes(Protocol):
     """Script tasks' commands, run as processes of the worker (Kestra's Process task runner)."""
 
@@ -187,10 +199,11 @@ class Processes(Protocol):
         outputs: Sequence[str],
         timeout: float,
         workspace: str | None = None,
+        listener: OutputListener | None = None,
     ) -> ProcessResult:
         """Run `command` in a fresh working directory holding `files` (relative paths), or in `workspace`
         (kept), with `env` and no credentials of the worker's; return its output lines and the files the
-        `outputs` globs match."""
+        `outputs` globs match. `listener` hears the lines as they come."""
         ...
 
     def workspace(self) -> AbstractContextManager[str]:

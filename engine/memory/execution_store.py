@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from engine.model import serde
 from engine.model.execution import Execution
-from engine.model.logs import LogEntry, LogPurge, kept
+from engine.model.logs import LogEntry, LogPurge, kept, with_live
 from engine.model.state import StateType
 from engine.ports import (
     Claim,
@@ -35,6 +35,8 @@ class InMemoryExecutionStore:
     def __init__(self) -> None:
         self._rows: dict[str, _Row] = {}
         self._leases: dict[tuple[str, str, int], datetime] = {}
+        # Lines of attempts still running, by (execution, task run, attempt, chunk).
+        self._live: dict[tuple[str, str, int, int], tuple[LogEntry, ...]] = {}
 
     def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
         if execution.id in self._rows:
@@ -83,11 +85,21 @@ class InMemoryExecutionStore:
     def delete(self, execution_id: str) -> bool:
         for lease in [key for key in self._leases if key[0] == execution_id]:
             del self._leases[lease]
+        for chunk in [key for key in self._live if key[0] == execution_id]:
+            del self._live[chunk]
         return self._rows.pop(execution_id, None) is not None
 
     def logs(self, execution_id: str) -> list[LogEntry]:
         row = self._rows.get(execution_id)
-        return kept(row.logs, row.purges) if row is not None else []
+        if row is None:
+            return []
+        live = [e for key, chunk in sorted(self._live.items()) if key[0] == execution_id for e in chunk]
+        return kept(with_live(row.logs, live), row.purges)
+
+    def append_live_logs(
+        self, execution_id: str, task_run_id: str, attempt: int, chunk: int, entries: Sequence[LogEntry]
+    ) -> None:
+        self._live.setdefault((execution_id, task_run_id, attempt, chunk), tuple(entries))
 
     def purge_logs(self, execution_id: str, purge: LogPurge) -> None:
         row = self._rows.get(execution_id)

@@ -50,3 +50,10 @@ class LogPurge:
 
 def kept(entries: list[LogEntry], purges: list[LogPurge]) -> list[LogEntry]:
     return [entry for entry in entries if not any(purge.removes(entry) for purge in purges)]
+
+
+def with_live(committed: list[LogEntry], live: list[LogEntry]) -> list[LogEntry]:
+    """The committed lines, then the lines a worker wrote while its attempt ran (in their order) of each
+    attempt with no committed line yet: once the attempt's result is merged, its lines replace them."""
+    reported = {(entry.task_run_id, entry.attempt_number) for entry in committed}
+    return committed + [e for e in live if (e.task_run_id, e.attempt_number) not in reported]

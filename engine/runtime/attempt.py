@@ -16,6 +16,7 @@ from engine.model.serde import format_hms
 from engine.model.state import State, StateType
 from engine.resources import IdGenerator
 from engine.runtime import task_cache
+from engine.runtime.live_logs import LiveLogs
 from engine.runtime.port_services import PortServices
 from engine.runtime.retries import next_retry_date
 from engine.runtime.run_context import TaskRunContext
@@ -67,6 +68,8 @@ def run_attempt(
         return WorkerResult(reused.with_state(S.SUCCESS, now), tuple(ctx.logs))
     running = run.start_attempt(now)
     ctx.task_run = running
+    if services.live_logs is not None:
+        ctx.live = LiveLogs(partial(services.live_logs, run.id, running.attempt_number), clock)
     outputs: Mapping[str, Any] = {}
     try:
         outputs = task.run(ctx) or {}

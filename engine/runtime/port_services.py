@@ -69,6 +69,8 @@ class PortServices:
     masked: set[str] = field(default_factory=set)
     # Another execution's stored log lines (log.Fetch of `trigger.executionId`); None where none are read.
     stored_logs: Callable[[str], Sequence[LogEntry]] | None = None
+    # Writes lines of an attempt still running (task run id, attempt, chunk, lines): a worker's only.
+    live_logs: Callable[[str, int, int, Sequence[LogEntry]], None] | None = None
 
     @staticmethod
     def secret_inputs(declared: Sequence[Input] | None, inputs: Mapping[str, Any] | None) -> set[str]:

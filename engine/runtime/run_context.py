@@ -34,6 +34,7 @@ from engine.resources import (
     Processes,
     ProcessResult,
 )
+from engine.runtime.live_logs import LiveLogs
 from engine.runtime.port_services import PortServices
 from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
 
@@ -51,6 +52,8 @@ class TaskRunContext:
     workspace: str | None = None
     children: list[TaskRun] = field(default_factory=list)
     child_runner: Callable[[TaskRunContext, RunnableTask], TaskRun] | None = None
+    # On a worker: the lines shown while the attempt runs.
+    live: LiveLogs | None = None
 
     def now(self) -> datetime:
         return self.services.now()
@@ -88,17 +91,18 @@ class TaskRunContext:
         )
 
     def log(self, level: str, message: str) -> None:
-        self.logs.append(
-            LogEntry(
-                execution_id=self.task_run.execution_id,
-                level=level,
-                message=self.services.mask(message),
-                timestamp=self.now(),
-                task_run_id=self.task_run.id,
-                task_id=self.task_run.task_id,
-                attempt_number=max(self.task_run.attempt_number - 1, 0),
-            )
+        entry = LogEntry(
+            execution_id=self.task_run.execution_id,
+            level=level,
+            message=self.services.mask(message),
+            timestamp=self.now(),
+            task_run_id=self.task_run.id,
+            task_id=self.task_run.task_id,
+            attempt_number=max(self.task_run.attempt_number - 1, 0),
         )
+        self.logs.append(entry)
+        if self.live is not None:
+            self.live.add(entry)
 
     def warn(self) -> None:
         self.warned = True
@@ -189,11 +193,19 @@ class TaskRunContext:
         files: Mapping[str, bytes],
         outputs: Sequence[str],
         timeout: float,
+        on_line: Callable[[str, str], None] | None = None,
     ) -> ProcessResult:
         processes = self._processes()
+        listener = _Listener(on_line, self.live)
         try:
             return processes.run(
-                command, env=env, files=files, outputs=outputs, timeout=timeout, workspace=self.workspace
+                command,
+                env=env,
+                files=files,
+                outputs=outputs,
+                timeout=timeout,
+                workspace=self.workspace,
+                listener=listener,
             )
         except ProcessError as exc:
             raise TaskFailedError(str(exc)) from None
@@ -322,3 +334,19 @@ class TaskRunContext:
             return self.services.read_bytes(uri)
         except EvalError as exc:
             raise TaskFailedError(str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    """A process's lines to the task, and its quiet moments to the live log lines (written on time)."""
+
+    on_line: Callable[[str, str], None] | None
+    live: LiveLogs | None
+
+    def line(self, stream: str, text: str) -> None:
+        if self.on_line is not None:
+            self.on_line(stream, text)
+
+    def idle(self) -> None:
+        if self.live is not None:
+            self.live.tick()

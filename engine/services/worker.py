@@ -5,6 +5,7 @@ function invocation and no dispatch message per task."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from engine.config import EngineConfig
@@ -79,6 +80,7 @@ class Worker:
             lambda: self.store.logs(execution_id),
             masked=PortServices.secret_inputs(graph.flow.inputs, variables.get("inputs")),
             stored_logs=self.store.logs,
+            live_logs=partial(self.store.append_live_logs, execution_id),
         )
         result = run_attempt(task, run, variables, self.renderer, services)
         report = messages.worker_result(result)

@@ -111,8 +111,10 @@ class RunContext(Protocol):
         files: Mapping[str, bytes],
         outputs: Sequence[str],
         timeout: float,
+        on_line: Callable[[str, str], None] | None = None,
     ) -> ProcessResult:
-        """A script's process (Kestra's Process task runner); TaskFailedError when it cannot run here."""
+        """A script's process (Kestra's Process task runner); TaskFailedError when it cannot run here.
+        `on_line(stream, text)` hears each line as it comes; what it logs shows while the process runs."""
         ...
 
     def working_directory(self) -> AbstractContextManager[str]:

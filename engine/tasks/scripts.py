@@ -89,14 +89,19 @@ class ScriptTask(RunnableTask):
         ]
         env = {str(k): ctx.render(str(v), f"env.{k}") for k, v in (self.env or {}).items()}
         outputs = [ctx.render(pattern, "outputFiles") for pattern in self.output_files or ()]
+        variables: dict[str, Any] = {}
+
+        def heard(stream: str, line: str) -> None:
+            variables.update(_read(ctx, line, "WARN" if stream == "stderr" else "INFO"))
+
         result = ctx.run_process(
             [*interpreter, "\n".join(lines)],
             env=env,
             files=files,
             outputs=outputs,
             timeout=self._seconds(ctx),
+            on_line=heard,
         )
-        variables = _read(ctx, result.stdout, "INFO") | _read(ctx, result.stderr, "WARN")
         if result.timed_out:
             raise TaskFailedError(f"Command timed out after {self._seconds(ctx):g} seconds")
         if result.exit_code != 0:
@@ -118,20 +123,17 @@ class ScriptTask(RunnableTask):
         return min(parse_duration(ctx.render(self.timeout, "timeout")).total_seconds(), MAX_SECONDS)
 
 
-def _read(ctx: RunContext, lines: tuple[str, ...], level: str) -> dict[str, Any]:
-    """Log the lines; what the output protocol says goes where it says. The `vars` a script gave."""
-    variables: dict[str, Any] = {}
-    for line in lines:
-        message = _protocol(line)
-        if message is None:
-            ctx.log(level, line)
-            continue
-        if isinstance(message.get("outputs"), dict):
-            variables.update(message["outputs"])
-        for entry in message.get("logs") or ():
-            if isinstance(entry, dict):
-                ctx.log(str(entry.get("level") or "INFO").upper(), str(entry.get("message", "")))
-    return variables
+def _read(ctx: RunContext, line: str, level: str) -> dict[str, Any]:
+    """Log the line, as it comes; what the output protocol says goes where it says. The `vars` it gives."""
+    message = _protocol(line)
+    if message is None:
+        ctx.log(level, line)
+        return {}
+    for entry in message.get("logs") or ():
+        if isinstance(entry, dict):
+            ctx.log(str(entry.get("level") or "INFO").upper(), str(entry.get("message", "")))
+    outputs = message.get("outputs")
+    return dict(outputs) if isinstance(outputs, dict) else {}
 
 
 def _protocol(line: str) -> dict[str, Any] | None:

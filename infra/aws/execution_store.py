@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.model import serde
 from engine.model.execution import Execution, TaskRuns
-from engine.model.logs import LogEntry, LogPurge, kept
+from engine.model.logs import LogEntry, LogPurge, kept, with_live
 from engine.model.serde import log_from_json, log_to_json
 from engine.model.state import StateType
 from engine.ports import (
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     Item = dict[str, AttributeValueTypeDef]
 
 _PURGES = "LOGS"
+# A live chunk keeps the lines that fit this (an item holds 400 KB); the attempt's result has them all.
+LIVE_CHUNK_CHARS = 300_000
 # Past this size (compressed) a document goes to S3.
 SPILL_BYTES = 32 * 1024
 # Every this many versions a step writes the whole execution (a snapshot), so that a load reads at most
@@ -157,7 +159,7 @@ class DynamoExecutionStore:
         documents stay in S3 (content-addressed, they may be shared)."""
         ddb = self._session.dynamodb
         keys: list[Item] = []
-        for pk in (_pk(execution_id), f"{_pk(execution_id)}#CLAIMS"):
+        for pk in (_pk(execution_id), f"{_pk(execution_id)}#CLAIMS", _live_pk(execution_id)):
             request: QueryInputTypeDef = {
                 "TableName": self._table,
                 "KeyConditionExpression": "pk = :pk",
@@ -182,7 +184,43 @@ class DynamoExecutionStore:
             for item in self._query(self._entries(execution_id, 0))
             for entry in self._entry(item).get("logs", ())
         ]
-        return kept(entries, self._purges(execution_id)) if entries else []
+        live_request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": _live_pk(execution_id)}},
+            "ConsistentRead": True,
+        }
+        live = [
+            log_from_json(entry)
+            for item in self._query(live_request)
+            for entry in json.loads(str(item["lines"]["S"]))
+        ]
+        merged = with_live(entries, live)
+        return kept(merged, self._purges(execution_id)) if merged else []
+
+    def append_live_logs(
+        self, execution_id: str, task_run_id: str, attempt: int, chunk: int, entries: Sequence[LogEntry]
+    ) -> None:
+        """One put per chunk (a few seconds of an attempt's lines), in a partition of its own: never in the
+        journal, which only the dispatcher's steps write."""
+        kept_lines: list[str] = []
+        size = 2
+        for entry in entries:
+            line = json.dumps(log_to_json(entry), separators=(",", ":"))
+            size += len(line) + 1
+            if size > LIVE_CHUNK_CHARS:
+                break  # the rest shows with the attempt's result
+            kept_lines.append(line)
+        lines = "[" + ",".join(kept_lines) + "]"
+        self._session.dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": _live_pk(execution_id)},
+                "sk": {"S": f"{task_run_id}#{attempt:06d}#{chunk:06d}"},
+                "lines": {"S": lines},
+            },
+            ReturnConsumedCapacity="TOTAL",
+        )
 
     def purge_logs(self, execution_id: str, purge: LogPurge) -> None:
         """A purge is appended to the execution's `sk=LOGS` item; `logs()` leaves out what it matches."""
@@ -408,6 +446,10 @@ def _conflict(execution_id: str, version: int) -> ConcurrentModificationError:
     return ConcurrentModificationError(
         f"execution {execution_id}: version {version} was written by another step"
     )
+
+
+def _live_pk(execution_id: str) -> str:
+    return f"{_pk(execution_id)}#LIVE"
 
 
 def _pk(execution_id: str) -> str:

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import glob
 import os
+import selectors
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.resources import ProcessError, ProcessResult
+from engine.resources import OutputListener, ProcessError, ProcessResult
 
 # What a script may read of the worker's own environment.
 _PASSED = ("LANG", "LC_ALL", "TZ")
+# A listener hears that nothing came after this long (the live log lines are written on time).
+_IDLE_SECONDS = 1.0
+_READ_BYTES = 64 * 1024
 # Output files past this, together, are refused rather than read into memory.
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 
@@ -39,11 +44,12 @@ class LocalProcesses:
         outputs: Sequence[str],
         timeout: float,
         workspace: str | None = None,
+        listener: OutputListener | None = None,
     ) -> ProcessResult:
         if workspace is not None:
-            return self._run(Path(workspace), command, env=env, files=files, outputs=outputs, timeout=timeout)
+            return self._run(Path(workspace), command, env, files, outputs, timeout, listener)
         with self.workspace() as folder:
-            return self._run(Path(folder), command, env=env, files=files, outputs=outputs, timeout=timeout)
+            return self._run(Path(folder), command, env, files, outputs, timeout, listener)
 
     @contextmanager
     def workspace(self) -> Iterator[str]:
@@ -59,33 +65,79 @@ class LocalProcesses:
     def collect(self, workspace: str, patterns: Sequence[str]) -> dict[str, bytes]:
         return _collect(Path(workspace), patterns)
 
-    def _run(
+    def _run(  # noqa: PLR0917 - the port's arguments, passed through
         self,
         workdir: Path,
         command: Sequence[str],
-        *,
         env: Mapping[str, str],
         files: Mapping[str, bytes],
         outputs: Sequence[str],
         timeout: float,
+        listener: OutputListener | None,
     ) -> ProcessResult:
         self.write(str(workdir), files)
         try:
-            done = subprocess.run(
+            process = subprocess.Popen(
                 list(command),
                 cwd=workdir,
                 env=_environment(workdir, env),
-                capture_output=True,
-                timeout=timeout,
-                check=False,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
-        except subprocess.TimeoutExpired as expired:
-            return ProcessResult(-1, _lines(expired.stdout), _lines(expired.stderr), {}, timed_out=True)
         except OSError as exc:
             raise ProcessError(f"Cannot run {command[0]!r}: {exc.strerror}") from None
-        return ProcessResult(
-            done.returncode, _lines(done.stdout), _lines(done.stderr), _collect(workdir, outputs)
-        )
+        with process:
+            heard = _Output(listener)
+            finished = heard.follow(process, time.monotonic() + timeout)
+            if not finished:
+                process.kill()
+                process.wait()
+                return ProcessResult(-1, *heard.lines(), {}, timed_out=True)
+            code = process.wait()
+        return ProcessResult(code, *heard.lines(), _collect(workdir, outputs))
+
+
+class _Output:
+    """A process's stdout and stderr, read as they come, each complete line handed to the listener at once
+    (on this thread: the task logs it in order)."""
+
+    def __init__(self, listener: OutputListener | None) -> None:
+        self._listener = listener
+        self._partial = {"stdout": b"", "stderr": b""}
+        self._lines: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+    def follow(self, process: subprocess.Popen[bytes], deadline: float) -> bool:
+        """Read until both streams close (True), or until the deadline (False)."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ, "stdout")  # type: ignore[arg-type]
+            selector.register(process.stderr, selectors.EVENT_READ, "stderr")  # type: ignore[arg-type]
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                ready = selector.select(min(left, _IDLE_SECONDS))
+                if not ready and self._listener is not None:
+                    self._listener.idle()
+                for key, _ in ready:
+                    chunk = os.read(key.fd, _READ_BYTES)
+                    if chunk:
+                        self._take(key.data, chunk)
+                    else:
+                        selector.unregister(key.fileobj)
+                        self._take(key.data, b"\n" if self._partial[key.data] else b"")
+        return True
+
+    def lines(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(self._lines["stdout"]), tuple(self._lines["stderr"])
+
+    def _take(self, stream: str, chunk: bytes) -> None:
+        *complete, self._partial[stream] = (self._partial[stream] + chunk).split(b"\n")
+        for raw in complete:
+            line = raw.decode("utf-8", errors="replace").removesuffix("\r")
+            self._lines[stream].append(line)
+            if self._listener is not None:
+                self._listener.line(stream, line)
 
 
 def _inside(workdir: Path, name: str) -> Path:
@@ -103,13 +155,6 @@ def _environment(workdir: Path, declared: Mapping[str, str]) -> dict[str, str]:
     env.update(PATH=path, HOME=str(workdir), PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     env.update(declared)
     return env
-
-
-def _lines(data: bytes | str | None) -> tuple[str, ...]:
-    if data is None:
-        return ()
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-    return tuple(text.splitlines())
 
 
 def _collect(workdir: Path, patterns: Sequence[str]) -> dict[str, bytes]:

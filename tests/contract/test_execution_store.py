@@ -375,3 +375,31 @@ def test_a_long_history_loads_the_same_from_scratch_and_from_any_copy(harness: H
         again = harness.store.load("exec1", copy)
         assert again is not None and as_json(again.execution) == expected
     assert [entry.message for entry in harness.store.logs("exec1")] == [f"step {n}" for n in range(200)]
+
+
+def test_live_lines_show_until_their_attempt_is_committed_then_its_lines_replace_them(
+    harness: Harness,
+) -> None:
+    harness.store.create(make_execution())
+    execution = loaded(harness, "exec1")
+
+    def line(text: str, attempt: int) -> LogEntry:
+        return LogEntry(execution.id, "INFO", text, START, "run00000", "task0", attempt)
+
+    harness.store.append_live_logs(execution.id, "run00000", 1, 1, [line("one", 0), line("two", 0)])
+    harness.store.append_live_logs(execution.id, "run00000", 1, 2, [line("three", 0)])
+    harness.store.append_live_logs(execution.id, "run00000", 1, 2, [line("three", 0)])  # again: no change
+    assert [e.message for e in harness.store.logs(execution.id)] == ["one", "two", "three"]
+
+    reported = (line("one", 0), line("two", 0), line("three", 0), line("four", 0))
+    execution.version = harness.store.commit(Commit(execution, frozenset(), logs=reported))
+    assert [e.message for e in harness.store.logs(execution.id)] == ["one", "two", "three", "four"]
+
+    # The next attempt's lines show live beside the first's; a purge applies to both.
+    harness.store.append_live_logs(execution.id, "run00000", 2, 1, [line("retry", 1)])
+    assert [e.message for e in harness.store.logs(execution.id)][-1] == "retry"
+    harness.store.purge_logs(execution.id, LogPurge(START))
+    assert harness.store.logs(execution.id) == []
+    harness.store.append_live_logs(execution.id, "run00000", 3, 1, [line("kept", 2)])
+    assert harness.store.delete(execution.id) is True
+    assert harness.store.logs(execution.id) == []

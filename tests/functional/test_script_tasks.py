@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 
 import pytest
 
 from engine.flow.loader import InvalidFlowError, parse_flow
 from engine.model.execution import Execution
+from functions.api import auth
 from infra.embedded.local import LocalKite
+from infra.embedded.server import LocalServer
 
 
 def _run(source: str, environ: dict[str, str] | None = None) -> tuple[Execution, list[tuple[str, str, str]]]:
@@ -149,3 +153,42 @@ tasks:
     assert ("talk", "ERROR", "told") in logs
     assert not any(message.startswith("::") for _, _, message in logs)
     assert json.dumps(execution.task_runs.of_task("talk")[0].outputs["vars"]) == "{}"
+
+
+SLOW = """id: slow
+namespace: company.team
+tasks:
+  - id: work
+    type: io.kestra.plugin.scripts.shell.Commands
+    commands:
+      - echo first
+      - sleep 5
+      - echo second
+"""
+
+
+def test_a_script_s_lines_show_while_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the API as a user follows it: the first line shows while the script still sleeps, and once
+    it has ended every line shows once."""
+    monkeypatch.setenv(auth.OPEN_ENV, "true")  # as `kite serve` on loopback
+    with (
+        LocalKite(fast_forward=False, inline_budget=0) as kite,
+        LocalServer(kite, "127.0.0.1", 0) as server,
+    ):
+        kite.deploy(SLOW)
+        started = kite.start_execution("company.team", "slow")
+        url = f"{server.url}/api/v1/main/logs/{started.id}"
+
+        def messages() -> list[str]:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                return [entry["message"] for entry in json.load(answer)]
+
+        deadline = time.monotonic() + 30
+        while "first" not in messages() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "first" in messages() and "second" not in messages()
+        assert not kite.services.executions.get(started.id).state.current.terminated
+        while not kite.services.executions.get(started.id).state.current.terminated:
+            time.sleep(0.2)
+        shown = messages()
+        assert shown.count("first") == 1 and shown.count("second") == 1
