@@ -22,6 +22,7 @@ from functions.api.errors import ApiError
 from functions.api.requests import (
     body_bytes,
     form,
+    header,
     json_body,
     query,
     query_all,
@@ -40,8 +41,27 @@ _POLL_SECONDS = 0.05
 
 
 @router.get("/executions/<execution_id>")
-def get_execution(execution_id: str) -> dict[str, Any]:
-    return shapes.execution(app.current().services.executions.get(execution_id))
+def get_execution(execution_id: str) -> Response[Any]:
+    """With an `ETag` (the stored version): a client that polls (a browser revalidates by itself) gets a
+    304 for an execution that did not change, from its head alone, not from reading every task run."""
+    services = app.current().services
+    known = header(router.current_event, "if-none-match")
+    if known:
+        head = services.store.head(execution_id)
+        if head is not None and known == _etag(head.version):
+            return Response(304, None, "", headers=_revalidate(head.version))
+    execution = services.executions.get(execution_id)
+    return Response(
+        200, content_types.APPLICATION_JSON, shapes.execution(execution), headers=_revalidate(execution.version)
+    )
+
+
+def _etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def _revalidate(version: int) -> dict[str, str]:
+    return {"ETag": _etag(version), "Cache-Control": "no-cache"}
 
 
 @router.get("/executions/<execution_id>/graph")

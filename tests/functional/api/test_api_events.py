@@ -164,6 +164,16 @@ def test_an_execution_is_started_with_typed_inputs_and_labels_then_read_searched
     assert execution["outputs"] == {"said": "hi Ann x3"}
     assert [run["taskId"] for run in execution["taskRunList"]] == ["say"]
 
+    # A poll of an execution that did not change is a 304 (what a browser's revalidation sends).
+    path = f"/api/v1/main/executions/{started['id']}"
+    answered = api.handler(http_event("GET", path), None)
+    etag = answered["headers"]["ETag"]
+    assert answered["headers"]["Cache-Control"] == "no-cache" and json.loads(answered["body"]) == execution
+    unchanged = api.handler(http_event("GET", path, headers={"if-none-match": etag}), None)
+    assert unchanged["statusCode"] == 304 and not unchanged.get("body")
+    changed = api.handler(http_event("GET", path, headers={"if-none-match": '"v1"'}), None)
+    assert changed["statusCode"] == 200 and json.loads(changed["body"]) == execution
+
     status, page = client.call("GET", "/executions/search", query="filters[labels][EQUALS][env]=test")
     assert status == 200 and [e["id"] for e in page["results"]] == [started["id"]]
     assert client.call("GET", "/executions/search", query="filters[state][IN]=FAILED")[1]["total"] == 0
