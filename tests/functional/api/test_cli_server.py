@@ -14,6 +14,7 @@ from infra.cli.main import main
 from infra.embedded.api_gateway import SignatureCheck
 from infra.embedded.local import LocalKite
 from infra.embedded.server import LocalServer
+from tests.functional.api.test_api_events import HOOK
 
 GREET = """id: greet
 namespace: demo.remote
@@ -31,18 +32,6 @@ namespace: demo.remote
 tasks:
   - id: fail
     type: io.kestra.plugin.core.execution.Fail
-"""
-
-HOOK = """id: hook
-namespace: demo.remote
-tasks:
-  - id: a
-    type: io.kestra.plugin.core.log.Log
-    message: hi
-triggers:
-  - id: w
-    type: io.kestra.plugin.core.trigger.Webhook
-    key: k1
 """
 
 
@@ -116,7 +105,7 @@ def test_against_a_stack_with_iam_auth_the_cli_signs_its_requests(
         hook.mkdir()
         (hook / "hook.yaml").write_text(HOOK)
         assert main(["flow", "push", str(hook), "--server", server.url, "--aws-sigv4"]) == 0
-        webhook = f"{server.url}/api/v1/executions/webhook/demo.remote/hook/k1"
+        webhook = f"{server.url}/api/v1/executions/webhook/demo.api/hook/k1"
         with urllib.request.urlopen(urllib.request.Request(webhook, method="POST")) as answered:
             assert answered.status == 200
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
