@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from engine.flow.schema import flow_json_schema
+from engine.task_api.registry import type_names
 from infra.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,3 +38,23 @@ def test_every_task_type_of_the_examples_is_offered() -> None:
         flow = yaml.safe_load(path.read_text())
         assert set(flow) <= set(schema["properties"]), path
         assert {task["type"] for task in flow["tasks"]} <= offered, path
+
+
+def test_every_reference_resolves_and_task_lists_share_one_task_definition() -> None:
+    schema = flow_json_schema()
+    refs: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                refs.add(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert {ref.rpartition("/")[2] for ref in refs} <= set(schema["$defs"])
+    assert schema["properties"]["tasks"]["items"] == {"allOf": [{"$ref": "#/$defs/Task"}]}
+    assert len(schema["$defs"]["Task"]["oneOf"]) == len(type_names())
