@@ -51,9 +51,8 @@ def get_execution(execution_id: str) -> Response[Any]:
         if head is not None and known == _etag(head.version):
             return Response(304, None, "", headers=_revalidate(head.version))
     execution = services.executions.get(execution_id)
-    return Response(
-        200, content_types.APPLICATION_JSON, shapes.execution(execution), headers=_revalidate(execution.version)
-    )
+    body = shapes.execution(execution)
+    return Response(200, content_types.APPLICATION_JSON, body, headers=_revalidate(execution.version))
 
 
 def _etag(version: int) -> str:
