@@ -20,7 +20,7 @@ from engine.task_api.task import TaskBase
 
 _TYPES: dict[str, type[TaskBase]] = {}
 _ALIASES: dict[str, str] = {}
-# Every name a module not imported yet registers: name (or legacy alias) → module.
+# Every name a built-in module registers: name (or legacy alias) → module.
 _CATALOG: dict[str, str] = {}
 # Task types a deployment adds, each run by a Lambda function (task functions): type → function name.
 # They share one model, tagged FUNCTION_TAG, so adding one needs no schema rebuilt.
@@ -52,19 +52,20 @@ def task_type(name: str, *aliases: str) -> Callable[[T], T]:
 
 def register_catalog(modules: Mapping[str, str]) -> None:
     """Task types (and aliases) to import on first use: name → the module that registers it."""
-    _CATALOG.update((name, module) for name, module in modules.items() if name not in _TYPES)
+    _CATALOG.update(modules)
 
 
 def _load(name: str) -> None:
-    module = _CATALOG.pop(name, None)
-    if module is not None:
+    # Python's import lock makes a second thread wait for a module another one is importing (`kite serve`
+    # reads flows on two threads), so the name is registered once this returns.
+    module = _CATALOG.get(name)
+    if module is not None and name not in _TYPES and name not in _ALIASES:
         importlib.import_module(module)
 
 
 def _load_all() -> None:
     for module in sorted(set(_CATALOG.values())):
         importlib.import_module(module)
-    _CATALOG.clear()
 
 
 def canonical_type(name: str) -> str:

@@ -43,5 +43,25 @@ def test_reading_a_flow_imports_only_the_task_types_it_uses() -> None:
     assert done.stdout.strip() == "['engine.tasks.catalog', 'engine.tasks.log']"
 
 
+def test_threads_looking_up_a_type_first_all_find_it() -> None:
+    """`kite serve` reads flows on two threads: the one that does not import the module waits for it."""
+    code = (
+        "import threading\n"
+        "from engine.task_api.registry import task_class\n"
+        "import engine.tasks\n"
+        "barrier = threading.Barrier(8)\n"
+        "found = []\n"
+        "def look():\n"
+        "    barrier.wait()\n"
+        "    found.append(task_class('io.kestra.plugin.core.flow.WorkingDirectory'))\n"
+        "threads = [threading.Thread(target=look) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(sum(cls is not None for cls in found))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "8"
+
+
 if __name__ == "__main__":
     CATALOG.write_text(_catalog_text())
