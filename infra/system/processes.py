@@ -89,12 +89,16 @@ class LocalProcesses:
             raise ProcessError(f"Cannot run {command[0]!r}: {exc.strerror}") from None
         with process:
             heard = _Output(listener)
-            finished = heard.follow(process, time.monotonic() + timeout)
-            if not finished:
+            deadline = time.monotonic() + timeout
+            try:
+                if not heard.follow(process, deadline):
+                    raise subprocess.TimeoutExpired(command, timeout)
+                # Its output closed, it may still run (it closed them itself): it too has the deadline.
+                code = process.wait(max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
                 return ProcessResult(-1, *heard.lines(), {}, timed_out=True)
-            code = process.wait()
         return ProcessResult(code, *heard.lines(), _collect(workdir, outputs))
 
 
