@@ -112,15 +112,20 @@ class _Output:
         self._lines: dict[str, list[str]] = {"stdout": [], "stderr": []}
 
     def follow(self, process: subprocess.Popen[bytes], deadline: float) -> bool:
-        """Read until both streams close (True), or until the deadline (False)."""
+        """Read until both streams close, or the process has ended and a second passed without output
+        (something it started in the background holds them open): True; or until the deadline: False."""
+        finished = True
         with selectors.DefaultSelector() as selector:
             selector.register(process.stdout, selectors.EVENT_READ, "stdout")  # type: ignore[arg-type]
             selector.register(process.stderr, selectors.EVENT_READ, "stderr")  # type: ignore[arg-type]
             while selector.get_map():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return False
+                    finished = False
+                    break
                 ready = selector.select(min(left, _IDLE_SECONDS))
+                if not ready and process.poll() is not None:
+                    break
                 if not ready and self._listener is not None:
                     self._listener.idle()
                 for key, _ in ready:
@@ -129,8 +134,10 @@ class _Output:
                         self._take(key.data, chunk)
                     else:
                         selector.unregister(key.fileobj)
-                        self._take(key.data, b"\n" if self._partial[key.data] else b"")
-        return True
+        for stream, rest in self._partial.items():
+            if rest:
+                self._take(stream, b"\n")  # a last line without its newline
+        return finished
 
     def lines(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return tuple(self._lines["stdout"]), tuple(self._lines["stderr"])

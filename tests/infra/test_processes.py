@@ -58,3 +58,14 @@ def test_a_process_that_closes_its_output_and_runs_on_is_stopped_too() -> None:
 def test_the_exit_code_comes_back() -> None:
     result, _ = _sh("echo bye; exit 3", 10)
     assert result.exit_code == 3 and not result.timed_out
+
+
+def test_what_a_script_leaves_running_in_the_background_does_not_hold_it() -> None:
+    result, took = _sh("sleep 30 & echo done", 60)
+    assert result.exit_code == 0 and result.stdout == ("done",) and not result.timed_out
+    assert took < 10
+
+
+def test_a_last_line_without_newline_is_kept_when_the_background_holds_the_output() -> None:
+    result, _ = _sh("sleep 30 & printf 'no newline'", 60)
+    assert result.stdout == ("no newline",)
