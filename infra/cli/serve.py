@@ -105,7 +105,8 @@ def serve_command(args: argparse.Namespace) -> int:
             watch.start()
             print(
                 f"kite: serving Kestra's API at {server.url}/api/v1 and the UI at {server.url}/ui/"
-                " (Ctrl-C to stop)",
+                + (" to requests signed with AWS SigV4 (--aws-sigv4)" if signatures else "")
+                + " (Ctrl-C to stop)",
                 file=sys.stderr,
             )
             signal.signal(signal.SIGINT, stop)
