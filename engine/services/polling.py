@@ -24,8 +24,7 @@ from engine.model.state import State, StateType
 from engine.resources import HttpError
 from engine.runtime.port_services import Scope
 from engine.runtime.run_context import TaskRunContext
-from engine.task_api import PropertyRenderError, RunnableTask, TaskFailedError
-from engine.task_api.registry import task_class
+from engine.task_api import PropertyRenderError, TaskFailedError
 
 DEFAULT_CONDITION = "{{ response.statusCode < 400 }}"
 TIMEOUT_S = 10.0
@@ -84,11 +83,12 @@ def poll_s3(
     flow: Flow, trigger: Trigger, engine: EngineContext, execution_id: str
 ) -> tuple[dict[str, Any], None] | tuple[None, str]:
     """`trigger.*` of the execution `execution_id` (whose storage gets the files), or why there is none."""
+    # Imported here, as the registry imports a task type: on first use (a cold start pays nothing for it).
+    from engine.tasks.aws_s3 import DOWNLOADS_TYPE, Downloads
+
     properties = {key: value for key, value in extra(trigger).items() if key not in _TRIGGER_ONLY}
-    downloads = task_class(DOWNLOADS_TYPE)
-    assert downloads is not None and issubclass(downloads, RunnableTask), "a built-in task type"
     try:
-        task = downloads.model_validate({**properties, "id": trigger.id, "type": DOWNLOADS_TYPE})
+        task = Downloads.model_validate({**properties, "id": trigger.id, "type": DOWNLOADS_TYPE})
     except ValidationError as exc:
         return None, f"invalid: {exc.errors()[0]['msg']}"
     now = engine.clock.now()
@@ -102,7 +102,8 @@ def poll_s3(
         seq=0,
     )
     services = engine.port_services(Scope.of(flow.namespace, flow.id, execution_id, None))
-    ctx = TaskRunContext(run, engine.config.variables(), engine.renderer, services)
+    variables = engine.config.variables()
+    ctx = TaskRunContext(run, variables, engine.renderer, services)
     try:
         outputs = dict(task.run(ctx) or {})
     except (TaskFailedError, PropertyRenderError) as exc:
@@ -110,9 +111,7 @@ def poll_s3(
     if not outputs.get("objects"):
         return None, "no object found"
     try:
-        context = ConditionContext(
-            {**engine.config.variables(), "trigger": outputs}, engine.renderer, services
-        )
+        context = ConditionContext({**variables, "trigger": outputs}, engine.renderer, services)
         if not holds(extra(trigger).get("conditions"), context):
             return None, "skipped by its conditions"
     except ConditionError as exc:
@@ -120,8 +119,6 @@ def poll_s3(
     return outputs, None
 
 
-# The task the S3 trigger runs (loaded on first use, as every task type).
-DOWNLOADS_TYPE = "io.kestra.plugin.aws.s3.Downloads"
 # What the S3 trigger has that the Downloads task does not.
 _TRIGGER_ONLY = frozenset(
     {"interval", "conditions", "stopAfter", "inputs", "labels", "disabled", "allowConcurrent"}
