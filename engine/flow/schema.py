@@ -22,10 +22,14 @@ def flow_json_schema() -> dict[str, Any]:
     models: list[type[BaseModel]] = [Flow, *names]
     refs, schema = models_json_schema([(m, "validation") for m in models], by_alias=True)
     definitions: dict[str, Any] = schema["$defs"]
-    flow = definitions.pop(refs[(Flow, "validation")]["$ref"].rpartition("/")[2])
-    definitions[TASK_SCHEMA_REF.rpartition("/")[2]] = {"oneOf": [refs[(cls, "validation")] for cls in names]}
+
+    def defined(ref: str) -> str:
+        return ref.rpartition("/")[2]
+
+    flow = definitions.pop(defined(refs[(Flow, "validation")]["$ref"]))
+    definitions[defined(TASK_SCHEMA_REF)] = {"oneOf": [refs[(cls, "validation")] for cls in names]}
     for cls, selecting in names.items():
-        properties = definitions[refs[(cls, "validation")]["$ref"].rpartition("/")[2]].get("properties", {})
+        properties = definitions[defined(refs[(cls, "validation")]["$ref"])].get("properties", {})
         if "type" in properties:
             properties["type"] = {"enum": selecting, "title": "Type"}
     return {

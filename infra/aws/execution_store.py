@@ -160,13 +160,7 @@ class DynamoExecutionStore:
         ddb = self._session.dynamodb
         keys: list[Item] = []
         for pk in (_pk(execution_id), f"{_pk(execution_id)}#CLAIMS", _live_pk(execution_id)):
-            request: QueryInputTypeDef = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": pk}},
-                "ProjectionExpression": "pk, sk",
-                "ConsistentRead": True,
-            }
+            request: QueryInputTypeDef = {**self._partition(pk), "ProjectionExpression": "pk, sk"}
             keys += [{"pk": item["pk"], "sk": item["sk"]} for item in self._query(request)]
         for start in range(0, len(keys), 25):
             pending: list[WriteRequestTypeDef] = [
@@ -184,15 +178,9 @@ class DynamoExecutionStore:
             for item in self._query(self._entries(execution_id, 0))
             for entry in self._entry(item).get("logs", ())
         ]
-        live_request: QueryInputTypeDef = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": _live_pk(execution_id)}},
-            "ConsistentRead": True,
-        }
         live = [
             log_from_json(entry)
-            for item in self._query(live_request)
+            for item in self._query(self._partition(_live_pk(execution_id)))
             for entry in json.loads(str(item["lines"]["S"]))
         ]
         merged = with_live(entries, live)
@@ -375,6 +363,15 @@ class DynamoExecutionStore:
         execution = serde.execution_from_json(json.loads(self._text(item)), task_runs=[])
         execution.version = int(item["version"]["N"])
         return execution
+
+    def _partition(self, pk: str) -> QueryInputTypeDef:
+        """Every item of one partition, read consistently."""
+        return {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
 
     def _entries(self, execution_id: str, after: int) -> QueryInputTypeDef:
         return {

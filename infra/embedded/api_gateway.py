@@ -14,6 +14,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 SERVICE = "execute-api"
+# A route's AuthorizationType when API Gateway checks SigV4 (the other is NONE).
+AWS_IAM = "AWS_IAM"
 # SigV4 refuses a request signed further from now than this.
 MAX_SKEW = timedelta(minutes=15)
 

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.embedded.api_gateway import Route, SignatureCheck, route_for
+from infra.embedded.api_gateway import AWS_IAM, Route, SignatureCheck, route_for
 from infra.embedded.clock import VirtualClock
 from infra.embedded.lambda_shapes import LambdaContext, http_event
 from infra.embedded.local import LocalKite
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 # How long the pump waits when nothing moved, for a timer or a message sent by a request.
 _IDLE_S = 0.02
-IAM = "AWS_IAM"
 # A body larger than API Gateway's payload limit is refused there; here too.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -71,7 +70,7 @@ class LocalServer:
             Route(r.route_key, r.authorization(stack.template, parameters or {}))
             for r in stack.template.routes
         ]
-        if signatures is None and any(r.authorization == IAM for r in self.routes):
+        if signatures is None and any(r.authorization == AWS_IAM for r in self.routes):
             raise ServeError("routes authorized by AWS_IAM need credentials to check signatures against")
         self.signatures = signatures
         function = functions[0]
@@ -170,7 +169,7 @@ def _request_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             event["routeKey"] = event["requestContext"]["routeKey"] = route.key
-            if route.authorization == IAM:
+            if route.authorization == AWS_IAM:
                 caller = self._signed_by(body)
                 if caller is None:
                     self._reply({"statusCode": 403, "body": '{"message":"Forbidden"}'})
