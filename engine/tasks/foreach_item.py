@@ -19,7 +19,6 @@ from engine.task_api import (
     BatchExecutableTask,
     FlowableScope,
     FlowableTask,
-    Model,
     NewTaskRun,
     RunContext,
     RunnableTask,
@@ -27,22 +26,15 @@ from engine.task_api import (
     TaskFailedError,
     task_type,
 )
-from engine.tasks.storage import split_rows
+from engine.tasks.storage import Rows
 from engine.tasks.subflow import Subflow
 
 _TYPE = "io.kestra.plugin.core.flow.ForEachItem"
 
 
-class Batch(Model):
-    rows: int | str | None = None
-    bytes_: str | None = Field(None, alias="bytes")
-    partitions: int | str | None = None
-    separator: str = "\n"
-
-
 class ForEachItemSplit(RunnableTask):
     items: str
-    batch: Batch
+    batch: Rows
 
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         uri = ctx.render(self.items, "items")
@@ -50,15 +42,7 @@ class ForEachItemSplit(RunnableTask):
             message = f"Unable to split the items from {uri}, this is not an internal storage URI!"
             ctx.log("ERROR", message)
             raise TaskFailedError(message)
-        batch = self.batch
-        chunks = split_rows(
-            ctx,
-            ctx.read_file(uri),
-            separator=batch.separator,
-            size=batch.bytes_,
-            partitions=batch.partitions,
-            rows=batch.rows,
-        )
+        chunks = self.batch.split(ctx, ctx.read_file(uri))
         name = uri.rsplit("/", 1)[-1]
         suffix = name[name.rindex(".") :] if "." in name else ".txt"
         uris = [ctx.put_file(f"batch-{n}{suffix}", chunk) for n, chunk in enumerate(chunks, start=1)]
@@ -100,7 +84,7 @@ class ForEachItemMergeOutputs(RunnableTask):
 @task_type(_TYPE, "io.kestra.core.tasks.flows.ForEachItem")
 class ForEachItem(FlowableTask):
     items: str = Field(min_length=1)
-    batch: Batch = Field(default_factory=Batch)
+    batch: Rows = Field(default_factory=Rows)
     namespace: str = Field(min_length=1)
     flow_id: str = Field(alias="flowId", min_length=1)
     revision: int | None = Field(None, ge=1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from engine.task_api import RunContext, RunnableTask, TaskFailedError, task_type
+from engine.task_api import Model, RunContext, RunnableTask, TaskFailedError, task_type
 from engine.tasks.properties import render_bool
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?B?)\s*$", re.IGNORECASE)
@@ -94,13 +94,33 @@ class Reverse(RunnableTask):
         return {"uri": ctx.put_file(f"reverse{_extension(uri)}", data)}
 
 
-@task_type("io.kestra.plugin.core.storage.Split", "io.kestra.core.tasks.storages.Split")
-class Split(RunnableTask):
-    from_: str = Field(alias="from")
+class Rows(Model):
+    """How a file's rows are split into files (StorageService.split): by `bytes` (`10MB`), into `partitions`
+    files (round-robin), or `rows` a file (one when none is given). Split's properties, ForEachItem's
+    `batch`."""
+
     bytes_: str | None = Field(None, alias="bytes")
     partitions: int | str | None = None
     rows: int | str | None = None
     separator: str = "\n"
+
+    def split(self, ctx: RunContext, data: bytes) -> list[bytes]:
+        ending = ctx.render(self.separator, "separator")
+        lines = [(row + ending).encode() for row in _lines(data)]
+        if self.bytes_ is not None:
+            limit = _bytes(ctx.render(self.bytes_, "bytes"))
+            return _grouped(lines, lambda total, count: total >= limit)
+        if self.partitions is not None:
+            count = _positive(ctx, self.partitions, "partitions")
+            parts = [b"".join(lines[index::count]) for index in range(count)]
+            return [part for part in parts if part]
+        per_file = _positive(ctx, self.rows if self.rows is not None else 1, "rows")
+        return _grouped(lines, lambda total, count: count >= per_file)
+
+
+@task_type("io.kestra.plugin.core.storage.Split", "io.kestra.core.tasks.storages.Split")
+class Split(RunnableTask, Rows):
+    from_: str = Field(alias="from")
 
     @model_validator(mode="after")
     def _one_way(self) -> Split:
@@ -110,42 +130,11 @@ class Split(RunnableTask):
 
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         uri = ctx.render(self.from_, "from")
-        chunks = split_rows(
-            ctx,
-            ctx.read_file(uri),
-            separator=self.separator,
-            size=self.bytes_,
-            partitions=self.partitions,
-            rows=self.rows,
-        )
+        chunks = self.split(ctx, ctx.read_file(uri))
         extension = _extension(uri)
         return {
             "uris": [ctx.put_file(f"split-{index}{extension}", chunk) for index, chunk in enumerate(chunks)]
         }
-
-
-def split_rows(
-    ctx: RunContext,
-    data: bytes,
-    *,
-    separator: str,
-    size: str | None,
-    partitions: int | str | None,
-    rows: int | str | None,
-) -> list[bytes]:
-    """A file's rows into files (StorageService.split): by `size` (`10MB`), into `partitions` files
-    (round-robin), or `rows` a file."""
-    ending = ctx.render(separator, "separator")
-    lines = [(row + ending).encode() for row in _lines(data)]
-    if size is not None:
-        limit = _bytes(ctx.render(size, "bytes"))
-        return _grouped(lines, lambda total, count: total >= limit)
-    if partitions is not None:
-        count = _positive(ctx, partitions, "partitions")
-        parts = [b"".join(lines[index::count]) for index in range(count)]
-        return [part for part in parts if part]
-    per_file = _positive(ctx, rows if rows is not None else 1, "rows")
-    return _grouped(lines, lambda total, count: count >= per_file)
 
 
 def _grouped(rows: list[bytes], full: Callable[[int, int], bool]) -> list[bytes]:
