@@ -7,11 +7,11 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 from pydantic import TypeAdapter, ValidationError
 
 from engine.flow.model import PluginDefault
@@ -25,8 +25,7 @@ class ConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
+class EngineConfig(Struct, frozen=True):
     envs: Mapping[str, str] = field(default_factory=dict)
     globals: Mapping[str, Any] = field(default_factory=dict)
     environment: str | None = None

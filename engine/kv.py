@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from engine.model.durations import parse_duration
 from engine.model.serde import format_duration, format_instant, parse_instant
@@ -87,8 +88,7 @@ def _from_json(kv_type: str, value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class NamespaceKV:
+class NamespaceKV(Struct, frozen=True):
     """One namespace's KV pairs as Kestra's tasks and the kv() function see them: expired pairs are absent."""
 
     store: KVStore

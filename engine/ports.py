@@ -8,10 +8,11 @@ S3, EventBridge Scheduler). The same contract test suite runs against both.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from engine.flow.graph import FlowGraph
 from engine.flow.schedule import Dates
@@ -24,8 +25,7 @@ class ConcurrentModificationError(Exception):
     """A conditional write lost a race: reload and apply the events again."""
 
 
-@dataclass(frozen=True, slots=True)
-class FlowRecord:
+class FlowRecord(Struct, frozen=True):
     namespace: str
     id: str
     revision: int
@@ -64,8 +64,7 @@ class FlowGraphs(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class PreconditionState:
+class PreconditionState(Struct, frozen=True):
     """What a Flow trigger's preconditions have seen in one window: when each named condition last matched,
     and the upstream executions whose match completed them (a step run again finds its own there)."""
 
@@ -74,8 +73,7 @@ class PreconditionState:
     version: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Backfill:
+class Backfill(Struct, frozen=True):
     """Past dates of a schedule replayed from the triggers API, one after another (Kestra's Backfill)."""
 
     id: str  # its executions' ids derive from it: a second backfill of the same dates starts new ones
@@ -87,8 +85,7 @@ class Backfill:
     paused: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleState:
+class ScheduleState(Struct, frozen=True):
     """Where a Schedule trigger stands (Kestra's trigger context). `version` 0: never stored."""
 
     next: datetime | None  # the first date not handled yet (Kestra's nextExecutionDate); None: no more
@@ -121,8 +118,7 @@ class TriggerStateStore(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Wake:
+class Wake(Struct, frozen=True):
     """When a schedule must be looked at: at the dates of `dates` (a trigger's cron or date list)."""
 
     trigger_id: str
@@ -189,8 +185,7 @@ class QueueName(StrEnum):
     TIMER = "timer"  # standard, delivered at `deliver_at`
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(Struct, frozen=True):
     """One message for a queue. `dedup_id` is derived from what the message is for, so a re-send after a
     crash is recognised by the receiver."""
 
@@ -205,8 +200,7 @@ class MessageBus(Protocol):
     def send(self, messages: Sequence[Message]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
+class OutboxEntry(Struct, frozen=True):
     """A message a step must send, kept with the execution while the delivery that wrote it may still have
     to send it again (decision 0012): a later step's commit carries it instead of overwriting it."""
 
@@ -216,20 +210,17 @@ class OutboxEntry:
     ordered: bool = False  # those messages came from the ordered (FIFO) dispatch queue
 
 
-@dataclass(frozen=True, slots=True)
-class Head:
+class Head(Struct, frozen=True):
     version: int
     state: StateType
 
 
-@dataclass(slots=True)
-class StoredExecution:
+class StoredExecution(Struct):
     execution: Execution
     outbox: list[OutboxEntry] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(Struct, frozen=True):
     """What one step writes, whatever its size, atomically (design §4): the new header, the task runs it
     changed or removed, the messages to send (the outbox, with those still pending from earlier steps) and
     the log lines produced. `header_changed` False says the header is the loaded one (only task runs,

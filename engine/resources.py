@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from engine.model.execution import Execution
@@ -52,8 +53,7 @@ class SecretStore(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class KVEntry:
+class KVEntry(Struct, frozen=True):
     """One KV pair: the value as JSON text with Kestra's KV type, and when it expires."""
 
     type: str
@@ -109,15 +109,13 @@ class Storage(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class StoredObject:
+class StoredObject(Struct, frozen=True):
     uri: str
     size: int
     modified: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
+class HttpResponse(Struct, frozen=True):
     status: int
     headers: dict[str, str]
     body: bytes
@@ -127,8 +125,7 @@ class HttpError(Exception):
     """The request could not be made (refused address, network error, timeout)."""
 
 
-@dataclass(frozen=True, slots=True)
-class HttpStream:
+class HttpStream(Struct, frozen=True):
     """A response whose body is read as it comes (`chunks`), for bodies too large to hold."""
 
     status: int
@@ -162,8 +159,7 @@ class Sandbox(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
+class ProcessResult(Struct, frozen=True):
     exit_code: int
     stdout: tuple[str, ...]
     stderr: tuple[str, ...]
@@ -238,8 +234,7 @@ class Executions(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class AwsConnection:
+class AwsConnection(Struct, frozen=True):
     """Whom a task's AWS calls are made as: the worker's own role unless keys are given (Kestra's AWS
     plugin properties)."""
 
@@ -284,8 +279,7 @@ class Triggers(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Resources:
+class Resources(Struct, frozen=True):
     """The outside world a running task and its expressions may reach. `triggers` is the services' own:
     they fill it in when they are built."""
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from engine.config import EngineConfig
 from engine.resources import Clock, IdGenerator, Resources, SecretStore
@@ -37,8 +39,7 @@ from infra.system.sandbox import ForkSandbox
 from infra.system.secrets import ChainedSecretStore, EnvSecretStore
 
 
-@dataclass(frozen=True, slots=True)
-class App:
+class App(Struct, frozen=True):
     services: Services
     bus: SqsMessageBus
 

@@ -16,14 +16,14 @@ run's logs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 TaskFunction = Callable[[dict[str, Any], "TaskContext"], Mapping[str, Any] | None]
 
 
-@dataclass
-class TaskContext:
+class TaskContext(Struct):
     task_run: dict[str, Any]  # id, taskId, executionId, namespace, flowId, value, attemptNumber
     logs: list[dict[str, str]] = field(default_factory=list)
 

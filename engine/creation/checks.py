@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
 from engine.flow.model import Check, Flow
@@ -14,8 +15,7 @@ _ORDER = ("BLOCK_EXECUTION", "FAIL_EXECUTION", "CREATE_EXECUTION")
 FAILED_MESSAGE = "Flow execution failed because one or more condition checks evaluated to false."
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     behavior: str  # CREATE_EXECUTION when every check holds
     messages: tuple[str, ...] = ()
 

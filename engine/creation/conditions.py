@@ -5,9 +5,10 @@ not evaluate is an error that names it, never a silent pass."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from engine.expressions import ExpressionError, Renderer, RenderServices, is_truthy
 from engine.flow.conditions import condition_name
@@ -17,8 +18,7 @@ class ConditionError(ValueError):
     """A condition that cannot be evaluated as written."""
 
 
-@dataclass(frozen=True, slots=True)
-class Upstream:
+class Upstream(Struct, frozen=True):
     """The execution a Flow trigger looks at."""
 
     namespace: str
@@ -28,8 +28,7 @@ class Upstream:
     outputs: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionContext:
+class ConditionContext(Struct, frozen=True):
     variables: Mapping[str, Any]  # what expressions render with (`trigger.*`, `flow`, an upstream's outputs)
     renderer: Renderer
     services: RenderServices | None

@@ -4,10 +4,11 @@ flow, and what the new execution sees as `trigger.*`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, NoReturn
+
+from msgspec import Struct
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream, evaluate, holds
 from engine.creation.trigger_states import NONE, Overrides, extra, is_disabled
@@ -45,8 +46,7 @@ def trigger_variables(
     return variables
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(Struct, frozen=True):
     """Where matches of a trigger's named conditions count: `key` names the window's state (one per
     period of a DURATION or daily window, one for a sliding one); a match older than `since` is stale."""
 
@@ -55,8 +55,7 @@ class Window:
     expires: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     """`fires` now, or `needs` these named conditions in a shared window (`matched` by this upstream)."""
 
     fires: bool

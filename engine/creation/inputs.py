@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import yaml
+from msgspec import Struct
 
 from engine.expressions.patterns import pattern
 from engine.expressions.values import iso_instant, java_string
@@ -69,8 +69,7 @@ def _invalid(spec: Input, reasons: Sequence[str], what: str) -> InputError:
 Condition = Callable[[str, Mapping[str, Any]], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class InputState:
+class InputState(Struct, frozen=True):
     """One declared input as resolution left it: disabled by its `dependsOn`, or its value or error."""
 
     spec: Input

@@ -5,9 +5,10 @@ schedule` both read a trigger this way."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from engine.creation.conditions import ConditionContext, ConditionError, evaluate
 from engine.expressions import Renderer, RenderServices
@@ -17,8 +18,7 @@ from engine.flow.schedule import Dates, iso, trigger_variables
 NEIGHBOUR_SEARCH = 400
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleView:
+class ScheduleView(Struct, frozen=True):
     dates: Dates
     conditions: Sequence[Any]
     renderer: Renderer

@@ -9,22 +9,21 @@ value is that URI, typed and validated like any FILE input.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from msgspec import Struct
 
 from engine.creation.inputs import InputError, InvalidInputsError
 from engine.model.files import execution_prefix, kestra_path
 from engine.resources import Storage
 
 
-@dataclass(frozen=True, slots=True)
-class Upload:
+class Upload(Struct, frozen=True):
     name: str
     content: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class PlacedUploads:
+class PlacedUploads(Struct, frozen=True):
     """The URI each upload will have; `store` writes them once the execution is sure to be created."""
 
     uris: dict[str, str]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.creation.conditions import ConditionContext, ConditionError, holds
 from engine.creation.trigger_states import NONE, Overrides, extra, is_disabled
@@ -22,8 +23,7 @@ class WebhookError(ValueError):
     """The trigger cannot be honoured as written (a condition type Kite does not evaluate, a bad key)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookCall:
+class WebhookCall(Struct, frozen=True):
     """An HTTP call on a webhook URL, as the trigger's variables see it."""
 
     body: bytes = b""

@@ -5,8 +5,9 @@ Duplicates and stale results change nothing (§12.9); a timer acts only on the a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
+
+from msgspec.structs import replace
 
 from engine.executor.events import AttemptLost, StartExecution, TimerKind
 from engine.executor.step import Step

@@ -9,8 +9,9 @@ notice comes; the task run ends when every batch's child has.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from engine.executor import attempts
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded

@@ -4,8 +4,9 @@ the configuration — and the two checks every creation path shares."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from engine.config import EngineConfig
 from engine.creation import checks
@@ -19,8 +20,7 @@ from engine.resources import Clock, IdGenerator, Resources
 from engine.runtime.port_services import PortServices, Scope
 
 
-@dataclass(frozen=True, slots=True)
-class EngineContext:
+class EngineContext(Struct, frozen=True):
     clock: Clock
     ids: IdGenerator
     renderer: Renderer

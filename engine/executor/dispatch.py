@@ -4,7 +4,7 @@ runnable task goes to a worker — or runs inline, within the step's budget (dec
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from engine.executor import attempts, batches, flowables, lifecycle, subflows
 from engine.executor.events import RunTask, TimerKind

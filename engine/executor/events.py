@@ -3,10 +3,11 @@ where it is made (`engine.runtime.attempt`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
@@ -27,21 +28,18 @@ class TimerKind(StrEnum):
     SLA = "SLA"  # a MAX_DURATION SLA's deadline
 
 
-@dataclass(frozen=True, slots=True)
-class Wake:
+class Wake(Struct, frozen=True):
     """Run executor passes: the execution was created, or a step was cut short and continues."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimerFired:
+class TimerFired(Struct, frozen=True):
     kind: TimerKind
     task_run_id: str | None = None
     attempt: int | None = None
     sla_id: str | None = None  # the SLA a MAX_DURATION timer checks
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptLost:
+class AttemptLost(Struct, frozen=True):
     """A worker found attempt `attempt` of a task run claimed by a worker that never reported within its
     lease: that worker died, and the attempt fails as lost (if it is still the live one)."""
 
@@ -49,16 +47,14 @@ class AttemptLost:
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class Kill:
+class Kill(Struct, frozen=True):
     """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs. Without
     `cascade`, the subflow executions it waits for are left running (Kestra's `isOnKillCascade=false`)."""
 
     cascade: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Resume:
+class Resume(Struct, frozen=True):
     """Resume the paused task run `task_run_id` with its validated `onResume` inputs; None resumes an
     execution paused by hand (no task run paused)."""
 
@@ -66,13 +62,11 @@ class Resume:
     inputs: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Pause:
+class Pause(Struct, frozen=True):
     """Pause a running execution by hand: nothing new starts until it is resumed."""
 
 
-@dataclass(frozen=True, slots=True)
-class StartExecution:
+class StartExecution(Struct, frozen=True):
     """As an event: store this new execution unless it exists, then run it. As an effect: send that event,
     at `at` (a retry with CREATE_NEW_EXECUTION) or at once (a subflow)."""
 
@@ -80,21 +74,18 @@ class StartExecution:
     at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Restart:
+class Restart(Struct, frozen=True):
     """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SetTaskRunState:
+class SetTaskRunState(Struct, frozen=True):
     """Give a task run of an ended execution a state by hand, and go on from there (spec part 2 §14.3)."""
 
     task_run_id: str
     state: StateType
 
 
-@dataclass(frozen=True, slots=True)
-class SubflowEnded:
+class SubflowEnded(Struct, frozen=True):
     """Child execution `child_id`, started by task run `task_run_id`, is over (spec part 1 §12.2).
 
     `outputs` are the child's flow outputs (or the task's legacy `outputs`, rendered in the child);
@@ -109,16 +100,14 @@ class SubflowEnded:
     iteration: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Poisoned:
+class Poisoned(Struct, frozen=True):
     """A message for this execution failed on every delivery and reached a dead-letter queue: the execution
     ends FAILED with `reason` in its logs, without running its passes (they may be what fails)."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(Struct, frozen=True):
     """The flow's concurrency limit answered (spec part 2 §4.2): a slot was `granted`, or not and then
     `behavior` says what happens; `running` is how many executions hold a slot."""
 
@@ -127,8 +116,7 @@ class Admission:
     running: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseSlot:
+class ReleaseSlot(Struct, frozen=True):
     """The execution is over: give its concurrency slot back and hand free slots to the oldest waiting.
     Handled by the dispatcher, never by `advance()`."""
 
@@ -153,16 +141,14 @@ Event = (
 # --- effects --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RunTask:
+class RunTask(Struct, frozen=True):
     """Send attempt `attempt` (1-based) of a runnable task run to a worker."""
 
     task_run_id: str
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
-class StartTimer:
+class StartTimer(Struct, frozen=True):
     kind: TimerKind
     fire_at: datetime
     task_run_id: str | None = None
@@ -170,20 +156,17 @@ class StartTimer:
     sla_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Continue:
+class Continue(Struct, frozen=True):
     """The step stopped before a fixpoint (work bound reached): run another step."""
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionEnded:
+class ExecutionEnded(Struct, frozen=True):
     """The execution is fully terminated (terminal state, afterExecution done)."""
 
     state: StateType
 
 
-@dataclass(frozen=True, slots=True)
-class Notify:
+class Notify(Struct, frozen=True):
     """Deliver `event` to another execution: a child's end to its parent, a kill or a restart to a child.
     `key` tells one notice from another, so that a re-sent one is recognised."""
 
@@ -195,8 +178,7 @@ class Notify:
 Effect = RunTask | StartTimer | Continue | ExecutionEnded | StartExecution | Notify
 
 
-@dataclass(frozen=True, slots=True)
-class AdvanceResult:
+class AdvanceResult(Struct, frozen=True):
     execution: Execution
     effects: tuple[Effect, ...]
     logs: tuple[LogEntry, ...]

@@ -3,7 +3,7 @@ and ending with their unfinished children."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from engine.executor.scope import StepScope
 from engine.executor.step import Step

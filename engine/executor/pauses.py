@@ -4,8 +4,9 @@ task's hooks (`FlowableTask.pause_elapsed`, `continues_after_pause`, `next_itera
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from engine.executor.events import Resume
 from engine.executor.scope import StepScope

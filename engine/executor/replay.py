@@ -6,9 +6,10 @@ like any new execution.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution, ExecutionMetadata, TaskRun, TaskRuns

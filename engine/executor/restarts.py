@@ -3,7 +3,7 @@ hand (§14.3). Replay, which makes a new execution, is `replay.py`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from engine.executor.events import SetTaskRunState
 from engine.executor.step import Step

@@ -8,9 +8,10 @@ sends exactly that. `moves` counts changes: the passes run until a pass makes no
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec.structs import replace
 
 from engine.creation.secret_inputs import reveal_secrets
 from engine.executor.context import EngineContext

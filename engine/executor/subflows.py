@@ -8,8 +8,9 @@ to the parent; the parent maps the child's state onto the task run and may retry
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from engine.creation import checks
 from engine.creation.inputs import InvalidInputsError

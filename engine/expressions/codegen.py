@@ -7,7 +7,7 @@ uses Jinja2's own attribute access, operators, globals or tests. Pebble variable
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from engine.expressions import nodes as n
 from engine.expressions.errors import TemplateSyntaxError
@@ -55,8 +55,7 @@ _FORBIDDEN_TAGS = {
 }
 
 
-@dataclass(slots=True)
-class Translation:
+class Translation(Struct):
     source: str
     tags: tuple[tuple[str, int], ...]
     # One `{{ expr }}` whose value is the result (kresult); otherwise, in typed mode, every part goes to

@@ -15,13 +15,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from email.message import Message
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import yaml
+from msgspec import Struct
 
 from engine.expressions.errors import EvalError
 from engine.expressions.formatting import to_yaml
@@ -71,8 +71,7 @@ def fn_http(  # noqa: PLR0917 - Pebble maps positional arguments by name, in thi
     return _decode(response)
 
 
-@dataclass(frozen=True, slots=True)
-class _Options:
+class _Options(Struct, frozen=True):
     """The part of Kestra's ``HttpConfiguration`` that Kite honours."""
 
     authorization: str | None = None

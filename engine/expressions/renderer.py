@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
 import jinja2
+from msgspec import Struct
 
 from engine.expressions.codegen import RESULT_NAME, translate
 from engine.expressions.environment import KiteContext, VarView, build_environment
@@ -29,8 +29,7 @@ class RenderServices(Protocol):
     def now(self) -> datetime: ...
 
 
-@dataclass(slots=True, frozen=True)
-class _Compiled:
+class _Compiled(Struct, frozen=True):
     template: jinja2.Template
     tags: tuple[tuple[str, int], ...]
     raw: tuple[str, ...]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from engine.expressions.errors import TemplateSyntaxError
 from engine.expressions.tokens import NAME, Token, tokenize
@@ -16,13 +17,11 @@ PLACEHOLDER_START = "\ue000kite-raw-"
 PLACEHOLDER_END = "\ue001"
 
 
-@dataclass(slots=True)
-class Text:
+class Text(Struct):
     text: str
 
 
-@dataclass(slots=True)
-class Tag:
+class Tag(Struct):
     kind: str  # "print" or "stmt"
     tokens: list[Token]
     source: str

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from engine.expressions.errors import EvalError, LimitExceededError
 
 
-@dataclass(slots=True)
-class Budget:
+class Budget(Struct):
     max_output: int
     max_loops: int
     max_steps: int
@@ -43,8 +43,7 @@ class Rerender(Protocol):
     def __call__(self, template: str, state: RenderState) -> str: ...
 
 
-@dataclass(slots=True)
-class RenderState:
+class RenderState(Struct):
     context: Mapping[str, Any]
     services: Any
     budget: Budget

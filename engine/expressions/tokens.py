@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.expressions.errors import TemplateSyntaxError
 
@@ -51,8 +52,7 @@ _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")", "]", "}"}
 
 
-@dataclass(slots=True)
-class Token:
+class Token(Struct):
     type: str
     value: Any
     pos: int

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from engine.flow.model import Flow
 from engine.task_api import FlowableTask, TaskBase
 
 
-@dataclass(frozen=True, slots=True)
-class FlowGraph:
+class FlowGraph(Struct, frozen=True):
     """Static lookups over a flow's task tree: a task by id and the flowable that contains it."""
 
     flow: Flow

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -15,8 +15,7 @@ from engine.flow.yaml_source import Path, Position, YamlSource, load_yaml
 from engine.task_api.registry import task_errors
 
 
-@dataclass(frozen=True, slots=True)
-class FlowProblem:
+class FlowProblem(Struct, frozen=True):
     file: str
     line: int
     column: int

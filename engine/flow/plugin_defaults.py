@@ -20,8 +20,9 @@ prefix, is left out rather than refused (a prefix covers many plugins, not all w
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.flow.model import PluginDefault
 from engine.task_api.registry import canonical_type, property_names
@@ -61,8 +62,7 @@ def flow_defaults(data: Mapping[str, Any]) -> list[PluginDefault]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class ConfiguredDefaults:
+class ConfiguredDefaults(Struct, frozen=True):
     """The plugin defaults of the configuration: global ones, and per namespace (inherited by children)."""
 
     globals: tuple[PluginDefault, ...] = ()
@@ -100,8 +100,7 @@ def _with_canonical_types(defaults: list[PluginDefault]) -> list[PluginDefault]:
     return defaults + aliased
 
 
-@dataclass(frozen=True, slots=True)
-class _Named:
+class _Named(Struct, frozen=True):
     """The default a `ref` resolves to, and every type declared under that name."""
 
     winner: PluginDefault
@@ -127,8 +126,7 @@ def _matches(plugin_type: str, default_types: Iterable[str]) -> bool:
     return any(name.startswith(t) for name in names for t in default_types)
 
 
-@dataclass(frozen=True, slots=True)
-class _Injector:
+class _Injector(Struct, frozen=True):
     plain: list[PluginDefault]
     forced: list[PluginDefault]
     named: dict[str, _Named]

@@ -9,12 +9,12 @@ overlap a cron slower than hourly fires once, at the first offset (croniter woul
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+from msgspec import Struct
 
 from engine.model.durations import parse_duration
 
@@ -96,8 +96,7 @@ def validate_schedule(kind: str, properties: Mapping[str, Any]) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Cron:
+class Cron(Struct, frozen=True):
     expression: str
     zone: ZoneInfo
     with_seconds: bool = False
@@ -185,8 +184,7 @@ def trigger_variables(dates: Dates, date: datetime) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class OnDates:
+class OnDates(Struct, frozen=True):
     """ScheduleOnDates: a list of dates, in a time zone when they carry no offset."""
 
     dates: tuple[datetime, ...]
@@ -221,8 +219,7 @@ class OnDates:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+class Interval(Struct, frozen=True):
     """A polling trigger's evaluations: every `every`, counted from the epoch (so that every process finds
     the same dates)."""
 

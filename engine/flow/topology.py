@@ -6,8 +6,9 @@ flow's root. A node's uid is its cluster's uid, a dot, its task id (`root.parall
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.flow.model import Flow, Trigger
 from engine.task_api import ExecutableTask, FlowableTask, TaskBase
@@ -20,8 +21,7 @@ def _relation(kind: str | None, value: str | None = None) -> dict[str, Any]:
     return {"relationType": kind, "value": value}
 
 
-@dataclass
-class _Cluster:
+class _Cluster(Struct):
     uid: str
     relation: str | None
     task: TaskBase | None = None

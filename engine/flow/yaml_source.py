@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(Struct, frozen=True):
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class SourceProblem:
+class SourceProblem(Struct, frozen=True):
     position: Position
     path: Path
     message: str
 
 
-@dataclass(slots=True)
-class YamlSource:
+class YamlSource(Struct):
     data: Any
     # Where each path's key (for mapping entries) or item (for sequence entries) starts.
     positions: dict[Path, Position] = field(default_factory=dict)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from msgspec import Struct, field
 
 from engine.model import serde
 from engine.model.execution import Execution
@@ -22,8 +23,7 @@ from engine.ports import (
 )
 
 
-@dataclass(slots=True)
-class _Row:
+class _Row(Struct):
     header: str
     task_runs: dict[str, str]
     outbox: list[OutboxEntry]

@@ -5,12 +5,13 @@ kill notices sent. Internal: never in Kestra's JSON."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
 from typing import Any
 
+from msgspec import Struct
+from msgspec.structs import replace
 
-@dataclass(frozen=True, slots=True)
-class Batches:
+
+class Batches(Struct, frozen=True):
     total: int
     # The attempt of the task run whose number the children's ids carry (a restart that retries the failed
     # children keeps them).

@@ -11,9 +11,11 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from engine.model.batches import Batches
 from engine.model.path_index import PathIndex
@@ -22,13 +24,11 @@ from engine.model.state import State, StateType
 JsonMap = Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRunAttempt:
+class TaskRunAttempt(Struct, frozen=True):
     state: State
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRun:
+class TaskRun(Struct, frozen=True):
     id: str
     execution_id: str
     namespace: str
@@ -81,14 +81,12 @@ class TaskRun:
         return len(self.attempts)
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
+class Label(Struct, frozen=True):
     key: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionMetadata:
+class ExecutionMetadata(Struct, frozen=True):
     attempt_number: int
     original_created_date: datetime
 
@@ -263,8 +261,7 @@ class TaskRuns:
         return result
 
 
-@dataclass(slots=True)
-class Execution:
+class Execution(Struct):
     """The execution aggregate. `version` is the store's optimistic-locking counter."""
 
     id: str

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec import Struct
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
+
+class LogEntry(Struct, frozen=True):
     execution_id: str
     level: str
     message: str
@@ -25,8 +25,7 @@ def level_rank(level: str) -> int:
     return LEVELS.index(level) if level in LEVELS else LEVELS.index("INFO")
 
 
-@dataclass(frozen=True, slots=True)
-class LogPurge:
+class LogPurge(Struct, frozen=True):
     """A deletion of an execution's log lines (Kestra's delete by execution): those written up to `before`
     that match every filter given."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from msgspec import Struct
 
 
 class StateType(StrEnum):
@@ -66,14 +67,12 @@ _TERMINATED = frozenset(
 _FAILED = frozenset({StateType.FAILED, StateType.KILLED, StateType.CANCELLED})
 
 
-@dataclass(frozen=True, slots=True)
-class History:
+class History(Struct, frozen=True):
     state: StateType
     date: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(Struct, frozen=True):
     """Current state plus its append-only history; every change appends `{state, date}`."""
 
     current: StateType

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from engine.expressions import ExpressionError, Renderer
 from engine.model.execution import TaskRun
@@ -30,8 +32,7 @@ WORKER_LIMIT = timedelta(minutes=15)
 _REPORT_MARGIN = timedelta(minutes=1)
 
 
-@dataclass(frozen=True, slots=True)
-class WorkerResult:
+class WorkerResult(Struct, frozen=True):
     """A worker's report on one attempt of a task run: the whole task run as the worker left it."""
 
     task_run: TaskRun

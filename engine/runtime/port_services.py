@@ -8,9 +8,10 @@ and the secrets it handed out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.config import EngineConfig
 from engine.creation.secret_inputs import value_at
@@ -38,8 +39,7 @@ SANDBOX_SECONDS = 5.0
 SANDBOX_MEMORY = 256 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(Struct, frozen=True):
     """The execution an expression runs for, and the execution that triggered it (whose files it may read)."""
 
     namespace: str
@@ -56,8 +56,7 @@ class Scope:
         return Scope(namespace, flow_id, execution_id, parent)
 
 
-@dataclass(slots=True)
-class PortServices:
+class PortServices(Struct):
     clock: Clock
     ids: IdGenerator
     resources: Resources

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.expressions import ExpressionError, Renderer
 from engine.expressions.errors import EvalError
@@ -39,8 +40,7 @@ from engine.runtime.port_services import PortServices
 from engine.task_api import PropertyRenderError, RunnableTask, TaskBase, TaskFailedError
 
 
-@dataclass(slots=True)
-class TaskRunContext:
+class TaskRunContext(Struct):
     task_run: TaskRun
     variables: Mapping[str, Any]
     renderer: Renderer
@@ -336,8 +336,7 @@ class TaskRunContext:
             raise TaskFailedError(str(exc)) from None
 
 
-@dataclass(frozen=True, slots=True)
-class _Listener:
+class _Listener(Struct, frozen=True):
     """A process's lines to the task, and its quiet moments to the live log lines (written on time)."""
 
     on_line: Callable[[str, str], None] | None

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from engine.expressions import Renderer
 from engine.model.durations import parse_duration
@@ -20,8 +21,7 @@ from engine.runtime.port_services import PortServices
 from engine.task_api import RunnableTask
 
 
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
+class CacheEntry(Struct, frozen=True):
     path: str  # in internal storage
     ttl: str | None
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from msgspec import Struct
+from msgspec.structs import replace
 
 from engine.config import EngineConfig
 from engine.executor.context import EngineContext
@@ -30,8 +31,7 @@ from engine.services.webhooks import WebhookService
 from engine.services.worker import Worker
 
 
-@dataclass(frozen=True, slots=True)
-class Services:
+class Services(Struct, frozen=True):
     flows: FlowService
     catalog: FlowCatalog
     executions: ExecutionService

@@ -9,7 +9,7 @@ run twice without counting anything twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from engine.executor.events import Admission
 from engine.flow.graph import FlowGraph
@@ -27,8 +27,7 @@ def flow_key(execution: Execution) -> str:
     return f"{execution.namespace}#{execution.flow_id}"
 
 
-@dataclass(slots=True)
-class ConcurrencyGate:
+class ConcurrencyGate(Struct):
     slots: ConcurrencyStore
     store: ExecutionStore
     bus: MessageBus

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from msgspec import Struct, field
 
 from engine.executor import batches
 from engine.executor.advance import advance
@@ -62,8 +63,7 @@ MAX_CONFLICT_RETRIES = 8
 PENDING_FOR = timedelta(minutes=80)
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(Struct, frozen=True):
     """The messages a step handles, as their queue delivered them."""
 
     message_ids: frozenset[str] = frozenset()
@@ -75,8 +75,7 @@ class Delivery:
     received: frozenset[str] = frozenset()
 
 
-@dataclass(slots=True)
-class StepReport:
+class StepReport(Struct):
     """What one step did, for logs and tests."""
 
     execution_id: str
@@ -112,8 +111,7 @@ class _Recent:
             self._entries.popitem(last=False)
 
 
-@dataclass(slots=True)
-class Dispatcher:
+class Dispatcher(Struct):
     catalog: FlowCatalog
     store: ExecutionStore
     bus: MessageBus

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from engine.creation import checks
 from engine.creation.inputs import InputError, InvalidInputsError, resolve_declared
@@ -47,8 +48,7 @@ class ExecutionTerminatedError(ExecutionStateError):
     """The execution has already ended: there is nothing to kill."""
 
 
-@dataclass(slots=True)
-class ExecutionService:
+class ExecutionService(Struct):
     catalog: FlowCatalog
     store: ExecutionStore
     bus: MessageBus

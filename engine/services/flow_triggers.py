@@ -10,8 +10,9 @@ execution's logs and starts nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.creation.conditions import ConditionContext, ConditionError, Upstream
 from engine.creation.flow_trigger import Verdict, judge, listening, trigger_variables
@@ -30,14 +31,12 @@ from engine.runtime.variables import execution_variables
 from engine.services.catalog import FlowCatalog
 
 
-@dataclass(slots=True)
-class Started:
+class Started(Struct):
     executions: list[Execution] = field(default_factory=list)
     logs: list[LogEntry] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class FlowTriggers:
+class FlowTriggers(Struct, frozen=True):
     catalog: FlowCatalog
     engine: EngineContext
     preconditions: PreconditionStore

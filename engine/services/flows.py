@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from engine.flow.loader import parse_flow
 from engine.flow.model import Flow
@@ -11,8 +11,7 @@ from engine.ports import FlowRecord, FlowRepository
 from engine.services.schedules import ScheduleService
 
 
-@dataclass(frozen=True, slots=True)
-class FlowService:
+class FlowService(Struct, frozen=True):
     repository: FlowRepository
     plugin_defaults: ConfiguredDefaults | None = None
     schedules: ScheduleService | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct
 
 from engine.executor.events import (
     AttemptLost,
@@ -114,8 +115,7 @@ class TickMode(StrEnum):
     RECOVER = "RECOVER"
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
+class Tick(Struct, frozen=True):
     namespace: str
     flow_id: str
     trigger_id: str

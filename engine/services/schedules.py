@@ -19,9 +19,11 @@ enabled through the API) treats every past date as missed, as Kestra 1.3.4 does 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.new_execution import new_execution
@@ -75,21 +77,18 @@ class ScheduleNotFoundError(NotFoundError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class TickReport:
+class TickReport(Struct, frozen=True):
     started: str | None = None  # the execution started
     skipped: tuple[tuple[datetime, str], ...] = ()  # dates passed over, and why
 
 
-@dataclass(frozen=True, slots=True)
-class _Schedule:
+class _Schedule(Struct, frozen=True):
     flow: Flow
     trigger: Trigger
     dates: Dates
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleService:
+class ScheduleService(Struct, frozen=True):
     catalog: FlowCatalog
     engine: EngineContext
     states: TriggerStateStore

@@ -4,7 +4,7 @@ says (Kestra 1.3.4's corrected behaviour)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from engine.model.serde import format_instant
 from engine.ports import MessageBus, TriggerStateStore
@@ -14,8 +14,7 @@ from engine.services.catalog import FlowCatalog
 from engine.services.messages import Tick, TickMode
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerSwitch:
+class TriggerSwitch(Struct, frozen=True):
     catalog: FlowCatalog
     states: TriggerStateStore
     bus: MessageBus

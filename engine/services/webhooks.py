@@ -3,7 +3,7 @@ the API's with `trigger.*` set."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from engine.creation.inputs import InvalidInputsError
 from engine.creation.trigger_states import extra, trigger_labels
@@ -26,8 +26,7 @@ from engine.services.catalog import FlowCatalog
 from engine.services.executions import ExecutionService, FlowDisabledError
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookOutcome:
+class WebhookOutcome(Struct, frozen=True):
     trigger: Trigger
     execution: Execution | None  # None: the trigger's conditions did not hold
 
@@ -44,8 +43,7 @@ class WebhookOutcome:
         return str(extra(self.trigger).get("responseContentType") or "application/json")
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookService:
+class WebhookService(Struct, frozen=True):
     catalog: FlowCatalog
     executions: ExecutionService
     engine: EngineContext

@@ -4,9 +4,11 @@ function invocation and no dispatch message per task."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from engine.config import EngineConfig
 from engine.creation.secret_inputs import reveal_secrets
@@ -26,8 +28,7 @@ from engine.task_api import RunnableTask
 _OWN_STEP_ATTEMPTS = 2
 
 
-@dataclass(slots=True)
-class Worker:
+class Worker(Struct):
     catalog: FlowCatalog
     bus: MessageBus
     clock: Clock

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
+from msgspec import Struct
 from pydantic import Field
 
 from engine.model.state import StateType
@@ -44,8 +44,7 @@ class WaitingTask(TaskBase):
         """How long the task run waits before it succeeds."""
 
 
-@dataclass(slots=True)
-class ExecutionChange:
+class ExecutionChange(Struct):
     """What an execution task may change: the labels and variables, and a state to end it with."""
 
     labels: dict[str, str]
@@ -63,8 +62,7 @@ class ExecutionTask(TaskBase):
         """Update `change` in place; return outputs. Raise TaskFailedError to fail the task run."""
 
 
-@dataclass(frozen=True, slots=True)
-class SubflowCall:
+class SubflowCall(Struct, frozen=True):
     """The execution an executable task asks for, its properties rendered in the parent's context."""
 
     namespace: str

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from engine.model.execution import TaskRun, TaskRuns
 from engine.model.state import StateType
@@ -22,8 +23,7 @@ from engine.task_api.task import TaskBase
 S = StateType
 
 
-@dataclass(frozen=True, slots=True)
-class NewTaskRun:
+class NewTaskRun(Struct, frozen=True):
     """A child task run to create: `value` and `iteration` for loop iterations."""
 
     task: TaskBase

@@ -10,9 +10,9 @@ import json
 from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from msgspec import Struct, field
 from pydantic import Field
 
 from engine.expressions import to_pebble_string
@@ -33,8 +33,7 @@ from engine.task_api import (
 S = StateType
 
 
-@dataclass(slots=True)
-class _Progress:
+class _Progress(Struct):
     """Where a loop stands. Groups before `done` are complete and never looked at again, so one pass
     costs the same at iteration 10 and at iteration 10,000."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -13,14 +12,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from msgspec import Struct
 
 from engine.creation.uploads import Upload
 from engine.model.serde import parse_instant
 from functions.api.errors import ApiError
 
 
-@dataclass(frozen=True, slots=True)
-class Form:
+class Form(Struct, frozen=True):
     fields: dict[str, str]
     files: dict[str, Upload]
 

@@ -6,7 +6,7 @@ request (control plane, or bookkeeping that only the local pump does).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from infra.aws.session import StatsSnapshot
 
@@ -39,8 +39,7 @@ _PER_REQUEST = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LambdaUsage:
+class LambdaUsage(Struct, frozen=True):
     """Invocations of the SQS-triggered functions. Each one also costs the event source mapping's
     ReceiveMessage and DeleteMessageBatch, which the local pump makes outside the app's stats."""
 
@@ -62,8 +61,7 @@ class LambdaUsage:
         return 2 * self.invocations * SQS_FIFO_REQUEST
 
 
-@dataclass(frozen=True, slots=True)
-class Cost:
+class Cost(Struct, frozen=True):
     """Dollars, by what AWS bills them for: the floor of each path shows in its largest part."""
 
     sqs: float

@@ -7,10 +7,10 @@ container serves many invocations, and every lookup (a miss costs one call per l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
+from msgspec import Struct
 
 from engine.resources import Clock
 from infra.aws.session import AwsSession
@@ -27,8 +27,7 @@ def secret_names(prefix: str, namespace: str, key: str) -> list[str]:
     return [f"{prefix}{path}{key}" for path in [*paths, ""]]
 
 
-@dataclass(frozen=True, slots=True)
-class _Cached:
+class _Cached(Struct, frozen=True):
     value: str | None
     expires: datetime
 

@@ -11,10 +11,10 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,8 +27,7 @@ _READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "Trans
 _ESTIMATE = "kite_estimated_write_units"
 
 
-@dataclass(frozen=True, slots=True)
-class StatsSnapshot:
+class StatsSnapshot(Struct, frozen=True):
     calls: dict[tuple[str, str], int]
     read_units: float
     write_units: float

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+
+from msgspec import Struct
+from msgspec.structs import fields
 
 _ENV = {
     "flows_table": "KITE_FLOWS_TABLE",
@@ -26,8 +28,7 @@ class MissingSettingError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class AwsSettings:
+class AwsSettings(Struct, frozen=True):
     flows_table: str
     executions_table: str
     state_table: str

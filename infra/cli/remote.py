@@ -13,13 +13,13 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from msgspec import Struct
 
 from engine.creation.uploads import Upload
 from engine.model.execution import Execution
@@ -65,8 +65,7 @@ def sigv4_signer(url: str) -> Signer:
     return sign
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
+class Server(Struct, frozen=True):
     url: str
     user: str | None = None  # USER:PASSWORD
     token: str | None = None

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from msgspec import Struct
 
 SERVICE = "execute-api"
 # A route's AuthorizationType when API Gateway checks SigV4 (the other is NONE).
@@ -20,8 +20,7 @@ AWS_IAM = "AWS_IAM"
 MAX_SKEW = timedelta(minutes=15)
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(Struct, frozen=True):
     key: str  # "ANY /api/{proxy+}"
     authorization: str  # NONE or AWS_IAM
 
@@ -55,8 +54,7 @@ def route_for(routes: Sequence[Route], method: str, path: str) -> Route | None:
     return max(ranked, key=lambda found: found[0])[1] if ranked else None
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureCheck:
+class SignatureCheck(Struct, frozen=True):
     """Signatures are checked against one set of credentials: those `kite serve` found at start."""
 
     credentials: Credentials

@@ -7,10 +7,11 @@ import base64
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
+
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageAttributeValueOutputTypeDef, MessageTypeDef
@@ -98,8 +99,7 @@ def http_event(
     return event
 
 
-@dataclass(slots=True)
-class LambdaContext:
+class LambdaContext(Struct):
     """The attributes and method of the Python runtime's context object that handlers and Powertools use."""
 
     function_name: str

@@ -12,9 +12,10 @@ import importlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
+
+from msgspec import Struct
 
 from engine.resources import Clock
 from infra.aws.session import AwsSession, RequestStats
@@ -44,8 +45,7 @@ class PumpTimeoutError(TimeoutError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Struct, frozen=True):
     """One event source mapping: a queue feeding a function."""
 
     queue_url: str

@@ -5,11 +5,11 @@ each sent with the time it was due for in place of `<aws.scheduler.scheduled-tim
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
+from msgspec import Struct
 
 from infra.aws.session import AwsSession
 
@@ -23,8 +23,7 @@ _MAXIMA = (59, 23, 31, 12)
 _MAX_CATCH_UP = 100
 
 
-@dataclass(frozen=True, slots=True)
-class _Schedule:
+class _Schedule(Struct, frozen=True):
     name: str
     expression: str
     zone: ZoneInfo

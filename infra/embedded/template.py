@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct
 
 import infra
 
@@ -51,8 +51,7 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
-@dataclass(frozen=True, slots=True)
-class TableSpec:
+class TableSpec(Struct, frozen=True):
     logical_id: str
     attribute_definitions: list[dict[str, str]]
     key_schema: list[dict[str, str]]
@@ -60,8 +59,7 @@ class TableSpec:
     global_secondary_indexes: list[dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class QueueSpec:
+class QueueSpec(Struct, frozen=True):
     logical_id: str
     fifo: bool
     attributes: dict[str, str]
@@ -70,8 +68,7 @@ class QueueSpec:
     max_receive_count: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionSpec:
+class FunctionSpec(Struct, frozen=True):
     logical_id: str
     handler: str
     timeout: int
@@ -82,8 +79,7 @@ class FunctionSpec:
     """The function serves an HTTP API's routes (the target of its integration)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RouteSpec:
+class RouteSpec(Struct, frozen=True):
     """An HTTP API route (`ANY /api/{proxy+}`) and how API Gateway authorizes it, which may depend on the
     template's parameters: see `authorization`."""
 
@@ -95,8 +91,7 @@ class RouteSpec:
         return str(template.evaluate(self.authorization_type, parameters))
 
 
-@dataclass(frozen=True, slots=True)
-class StackTemplate:
+class StackTemplate(Struct, frozen=True):
     tables: list[TableSpec]
     queues: list[QueueSpec]
     """Dead-letter queues before the queues that use them."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
+
+from msgspec import Struct, field
 
 from tests.conformance.expect import (
     MISSING,
@@ -37,8 +38,7 @@ class Status(Enum):
     NOT_CHECKED = "NOT_CHECKED"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     status: Status
     reason: str = ""
 
@@ -58,8 +58,7 @@ class Unobservable(Exception):
     """Raised where the JSON lacks what a fact needs: the key becomes NOT_CHECKED."""
 
 
-@dataclass
-class CaseContext:
+class CaseContext(Struct):
     """What checks need beyond one execution: the main execution's id (None in a scenario without a `main`
     alias), other executions' logs, and the ids of the executions a scenario's steps started, by alias."""
 

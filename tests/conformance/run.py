@@ -19,9 +19,10 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from tests.conformance import checks
 from tests.conformance.backends import Backend, open_backend
@@ -43,8 +44,7 @@ def corpus_dir() -> Path:
     )
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     name: str
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     skipped: str | None = None

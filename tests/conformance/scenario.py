@@ -13,10 +13,11 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+
+from msgspec import Struct, field
 
 from engine.creation.uploads import Upload
 from engine.model.execution import Execution
@@ -81,8 +82,7 @@ def split_files(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Uploa
     return values, files
 
 
-@dataclass
-class Scenario:
+class Scenario(Struct):
     """`flows`: the case's deployed flows, `namespace.id` → (namespace, id)."""
 
     case: Json

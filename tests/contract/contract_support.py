@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from engine.model.execution import (
     Execution,
@@ -22,8 +23,7 @@ from engine.resources import Storage
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-@dataclass
-class Harness:
+class Harness(Struct):
     store: ExecutionStore
     flows: FlowRepository
     bus: MessageBus

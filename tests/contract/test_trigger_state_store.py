@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from msgspec.structs import replace
 
 from engine.memory.trigger_state_store import InMemoryTriggerStateStore
 from engine.ports import Backfill, ConcurrentModificationError, ScheduleState, TriggerStateStore

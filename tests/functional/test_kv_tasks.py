@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec import Struct
 
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
@@ -22,8 +22,7 @@ from infra.embedded.local import LocalKite
 KV_TYPES = [f"io.kestra.plugin.core.kv.{name}" for name in ("Set", "Get", "Delete", "GetKeys", "PurgeKV")]
 
 
-@dataclass
-class Ran:
+class Ran(Struct):
     execution: Execution
     logs: list[LogEntry]
 

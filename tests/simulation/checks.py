@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from engine.model.execution import Execution
 from tests.simulation.corpus import Case, examples, random_case
@@ -16,8 +17,7 @@ INLINE_BUDGETS = (0, 500)
 LEVEL = 0.3
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     seed: int
     case: str
     report: Report | None

@@ -9,10 +9,10 @@ one must agree on it.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from msgspec import Struct, field
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMESPACE = "sim"
@@ -102,8 +102,7 @@ triggers:
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Case:
+class Case(Struct, frozen=True):
     """One flow to run: its source, the flows it calls, and how to start it."""
 
     name: str

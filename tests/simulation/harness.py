@@ -20,9 +20,10 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec import Struct, field
 
 from engine.flow.schedule import SCHEDULE_TYPES
 from engine.memory.ids import RandomIds
@@ -47,8 +48,7 @@ class StuckError(AssertionError):
     """The execution did not end: nothing left to deliver, or too many deliveries."""
 
 
-@dataclass(frozen=True, slots=True)
-class Faults:
+class Faults(Struct, frozen=True):
     crash: float = 0.0  # per invocation: the function dies just before or just after one of its calls
     duplicate: float = 0.0  # per delivered batch: it is delivered twice
     late: float = 0.0  # per message sent to a standard queue: it arrives up to MAX_LATE_S late
@@ -64,8 +64,7 @@ class Faults:
         return Faults(crash=level, duplicate=level, late=level, race=level / 10)
 
 
-@dataclass(slots=True)
-class Report:
+class Report(Struct):
     seed: int
     execution: Execution
     injected: Counter[str] = field(default_factory=Counter)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from msgspec import Struct
 
 from engine.config import EngineConfig
 from engine.executor.advance import UnroutableEventError, advance
@@ -75,8 +75,7 @@ def test_files_of_other_executions_and_odd_names_are_refused() -> None:
 
 
 def test_an_event_advance_has_no_rule_for_is_an_error_not_dropped() -> None:
-    @dataclass(frozen=True)
-    class Stray:
+    class Stray(Struct, frozen=True):
         pass
 
     runner = InMemoryRunner()
