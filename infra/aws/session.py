@@ -50,7 +50,8 @@ class RequestStats:
         self._read_units = 0.0
         self._write_units = 0.0
         self._largest_item = self._largest_message = 0
-        self._paused = 0
+        # Per thread: an observer's thread pauses its own calls, never the pipeline's (`kite run --logs`).
+        self._observer = threading.local()
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._estimate)
@@ -69,11 +70,15 @@ class RequestStats:
     @contextmanager
     def paused(self) -> Iterator[None]:
         """Calls made inside are not counted: an observer's reads are not the pipeline's cost."""
-        self._paused += 1
+        self._observer.depth = self._depth() + 1
         try:
             yield
         finally:
-            self._paused -= 1
+            self._observer.depth -= 1
+
+    def _depth(self) -> int:
+        depth: int = getattr(self._observer, "depth", 0)
+        return depth
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
@@ -105,14 +110,14 @@ class RequestStats:
             self._largest_message = max(self._largest_message, largest)
 
     def _before_call(self, event_name: str, **_: Any) -> None:
-        if self._paused:
+        if self._depth():
             return
         service, operation = event_name.split(".", 2)[1:]
         with self._lock:
             self._calls[(service, operation)] += 1
 
     def _after_call(self, event_name: str, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        if self._paused:
+        if self._depth():
             return
         operation = event_name.rsplit(".", 1)[-1]
         if operation in _READ_OPERATIONS and event_name.startswith("after-call.dynamodb."):

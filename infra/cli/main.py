@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from engine.flow.loader import InvalidFlowError
 from engine.flow.schema import flow_json_schema
 from engine.model.execution import Execution
 from engine.model.labels import InvalidLabelError
-from engine.model.logs import LEVELS
+from engine.model.logs import LEVELS, LogEntry
 from engine.model.serde import execution_to_json, strict_json
 from engine.model.state import StateType
 from engine.resources import NotFoundError
@@ -37,6 +38,7 @@ from infra.cli.common import (
 from infra.cli.text import printable
 
 if TYPE_CHECKING:
+    from infra.cli.progress import Progress
     from infra.embedded.local import LocalKite
 
 
@@ -159,6 +161,7 @@ def _files(args: argparse.Namespace) -> dict[str, Upload]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from infra.cli.progress import Progress
     from infra.cli.report import print_stats, print_summary
 
     if not args.flow.is_file():
@@ -211,8 +214,10 @@ def _run(args: argparse.Namespace) -> int:
         except (InvalidLabelError, FlowDisabledError, ExecutionBlockedError, NotFoundError) as exc:
             print(f"kite: {printable(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
-        final = _watch(kite, execution.id, args.timeout)
-        print_summary(final, kite.services.executions.logs(final.id), sys.stderr, min_level=args.logs)
+        progress = Progress(sys.stderr)
+        with _log_tail(kite, execution.id, progress, args.logs):
+            final = _watch(kite, execution.id, args.timeout, progress)
+        print_summary(final, kite.services.executions.logs(final.id), sys.stderr)
         if args.stats:
             print_stats(kite.stack.stats.snapshot(), final, sys.stderr, kite.invocations)
     if args.json:
@@ -224,14 +229,30 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if final.state.current in (StateType.SUCCESS, StateType.WARNING) else EXIT_FAILED
 
 
-def _watch(kite: LocalKite, execution_id: str, timeout_s: float) -> Execution:
+def _log_tail(
+    kite: LocalKite, execution_id: str, progress: Progress, min_level: str | None
+) -> AbstractContextManager[object]:
+    """With `--logs`, the execution's lines as they come, above the progress."""
+    from infra.cli.log_tail import LogTail
+
+    if min_level is None:
+        return nullcontext()
+    stack = kite.stack
+    assert stack is not None
+
+    def read() -> list[LogEntry]:
+        with stack.stats.paused():  # what the tail reads is not the pipeline's cost (`--stats`)
+            return kite.services.executions.logs(execution_id)
+
+    return LogTail(read, progress.note, min_level)
+
+
+def _watch(kite: LocalKite, execution_id: str, timeout_s: float, progress: Progress) -> Execution:
     """Until the execution ends, or pauses with nothing to resume it: then, from a terminal, it may be
     resumed here and watched again. Past `timeout_s` (wall clock), it is left as it is, with a message."""
     from infra.cli import paused
-    from infra.cli.progress import Progress
     from infra.embedded.pump import PumpTimeoutError
 
-    progress = Progress(sys.stderr)
     deadline = time.monotonic() + timeout_s
     while True:
         try:

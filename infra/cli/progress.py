@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import datetime
 from typing import TextIO
 
@@ -59,16 +60,29 @@ def header_line(execution: Execution, now: datetime) -> str:
 
 
 class Progress:
-    """Redraws in place on a terminal; elsewhere prints each task run once it reaches a new state."""
+    """Redraws in place on a terminal; elsewhere prints each task run once it reaches a new state. Lines
+    noted from another thread (log lines as they come) go above the tree."""
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stderr
         self.live = self.out.isatty()
-        self._drawn = 0
+        self._drawn: list[str] = []
         self._seen: dict[str, StateType] = {}
         self._header: StateType | None = None
+        self._lock = threading.Lock()
+
+    def note(self, lines: list[str]) -> None:
+        with self._lock:
+            tree = self._drawn
+            self._redraw([])
+            self.out.write("".join(f"{line}\n" for line in lines))
+            self._redraw(tree)
 
     def update(self, execution: Execution, now: datetime) -> None:
+        with self._lock:
+            self._update(execution, now)
+
+    def _update(self, execution: Execution, now: datetime) -> None:
         if self.live:
             self._redraw([header_line(execution, now), *self._clip(task_lines(execution, now))])
             return
@@ -91,8 +105,12 @@ class Progress:
         return [*lines[: _MAX_LINES - 1], f"  … {len(lines) - _MAX_LINES + 1} more task runs"]
 
     def _redraw(self, lines: list[str]) -> None:
+        """On a terminal, replaces the tree drawn last (none: `lines` empty) by `lines`."""
+        if not self.live:
+            self.out.flush()
+            return
         if self._drawn:
-            self.out.write(f"\x1b[{self._drawn}F\x1b[J")
-        self.out.write("\n".join(lines) + "\n")
+            self.out.write(f"\x1b[{len(self._drawn)}F\x1b[J")
+        self.out.write("".join(f"{line}\n" for line in lines))
         self.out.flush()
-        self._drawn = len(lines)
+        self._drawn = lines

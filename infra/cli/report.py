@@ -6,24 +6,16 @@ import json
 from typing import TextIO
 
 from engine.model.execution import Execution
-from engine.model.logs import LogEntry, level_rank
+from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from infra.aws.cost import PER_MILLION, STEP_FUNCTIONS_TRANSITION, LambdaUsage, billed, cost_of
 from infra.aws.session import StatsSnapshot
+from infra.cli.log_tail import log_line
 from infra.cli.text import printable
 
 
-def print_summary(
-    execution: Execution, logs: list[LogEntry], out: TextIO, *, min_level: str | None = None
-) -> None:
-    """Outputs and the failed tasks' log lines; with `min_level`, every log line at that level or above
-    first (`kite run --logs`)."""
-    if min_level is not None:
-        shown = [entry for entry in logs if level_rank(entry.level) >= level_rank(min_level)]
-        if shown:
-            print("\nLogs:", file=out)
-            for entry in shown:
-                print(f"  [{entry.level}] {entry.task_id or '-'}: {printable(entry.message)}", file=out)
+def print_summary(execution: Execution, logs: list[LogEntry], out: TextIO) -> None:
+    """Outputs and the failed tasks' log lines (`kite run --logs` showed every line as it came)."""
     outputs = {
         r.task_id if r.value is None else f"{r.task_id}[{printable(r.value)}]": r.outputs
         for r in execution.task_runs
@@ -44,7 +36,7 @@ def print_summary(
     if failed_logs:
         print("\nLogs of failed tasks:", file=out)
         for entry in failed_logs:
-            print(f"  [{entry.level}] {entry.task_id or '-'}: {printable(entry.message)}", file=out)
+            print(log_line(entry), file=out)
     print(f"\n{execution.state.current.value}", file=out)
 
 

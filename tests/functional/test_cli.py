@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,32 @@ def test_a_task_cannot_drive_the_terminal_and_json_stays_strict(
     assert "\\x1b]0;pwned\\x07 \\u202eevil" in captured.err
     assert "[\\x1b[2Jclear]" in captured.err
     assert json.loads(captured.out)["inputs"] == {"ratio": "NaN"}  # strict JSON: no bare NaN
+
+
+def test_logs_show_a_scripts_lines_while_it_runs(tmp_path: Path) -> None:
+    """The script waits until the test has read its first line: a run that printed its lines at the end
+    would never let it see one."""
+    released = tmp_path / "released"
+    flow = tmp_path / "live.yaml"
+    flow.write_text(
+        "id: live\nnamespace: demo\ntasks:\n  - id: script\n"
+        "    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+        "      - echo first line\n"
+        f"      - for i in $(seq 100); do [ -f {released} ] && break; sleep 0.1; done\n"
+        f"      - if [ -f {released} ]; then echo released; else echo never released; fi\n"
+    )
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli.main", "run", str(flow), "--logs"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=EXAMPLES.parent,
+    )
+    assert cli.stderr is not None
+    lines: list[str] = []
+    for line in cli.stderr:
+        lines.append(line)
+        if "script: first line" in line:
+            released.touch()
+    assert cli.wait(timeout=60) == 0, "".join(lines)
+    shown = [line.strip() for line in lines if "] script:" in line]
+    assert shown == ["[INFO] script: first line", "[INFO] script: released"], "".join(lines)
