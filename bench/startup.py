@@ -7,7 +7,9 @@ import its handler,
 and for the dispatcher and the worker the time of their first invocation on the embedded stack after that
 import (one Log task sent to a worker; moto and the stack are set up outside the timing, and the flow is
 deployed first, which loads what validating a flow needs); then, apart, what reading each example flow
-costs a process that imported the dispatcher (the validators of the task types it names are built then).
+costs a process that imported the dispatcher (the validators of the task types it names are built then), and
+what creating the AWS clients a first step uses costs (botocore's, paid by any boto3 Lambda: the baseline
+does not show it).
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ from engine.flow.loader import parse_flow
 source = open({path!r}).read()
 started = time.perf_counter()
 parse_flow(source)
+print(time.perf_counter() - started)
+"""
+
+_CLIENTS = """
+import os, time
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+from infra.aws.session import AwsSession
+session = AwsSession()
+started = time.perf_counter()
+session.dynamodb, session.sqs, session.s3
 print(time.perf_counter() - started)
 """
 
@@ -106,6 +118,9 @@ def main() -> None:
         code = _FIRST_READ.format(dispatcher=functions["DispatcherFunction"], path=str(path))
         took = statistics.median(float(_python(code)) for _ in range(RUNS))
         print(f"  first read of {path!s:<29} {took * 1000:12.0f} ms  {took / baseline:4.1f}x boto3")
+    took = statistics.median(float(_python(_CLIENTS)) for _ in range(RUNS))
+    clients = "AWS clients of a first step (DynamoDB, SQS, S3)"
+    print(f"  {clients} {took * 1000:4.0f} ms  {took / baseline:4.1f}x boto3")
 
 
 if __name__ == "__main__":
