@@ -76,7 +76,7 @@ def launch(step: Step, run: TaskRun, task: BatchExecutableTask) -> None:
         except CHILD_REFUSED as exc:
             refused(step, run, exc)
             return
-        step.effects.append(StartExecution(child, child.schedule_date))
+        step.effects.append(StartExecution(child))  # a scheduleDate: it waits CREATED (see subflows)
     step.batch_starts += count
     batches = replace(batches, started=batches.started + count)
     run = step.put(

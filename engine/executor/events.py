@@ -26,6 +26,7 @@ class TimerKind(StrEnum):
     PAUSE = "PAUSE"  # a Pause's pauseDuration or timeout elapsed
     NEXT_ITERATION = "NEXT_ITERATION"  # a loop waited between iterations (LoopUntil)
     SLA = "SLA"  # a MAX_DURATION SLA's deadline
+    SCHEDULE_DATE = "SCHEDULE_DATE"  # a CREATED execution's scheduleDate came (Kestra's RESUME_FLOW delay)
 
 
 class Wake(Struct, frozen=True):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.creation.inputs import InputError, parse_input
@@ -11,13 +12,19 @@ from engine.executor.events import Admission, Poisoned
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
 from engine.expressions import ExpressionError
-from engine.model.execution import TaskRun
+from engine.model.execution import Execution, TaskRun
 from engine.model.serde import format_duration
 from engine.model.state import StateType
 from engine.model.values import nest
 from engine.task_api import FlowableTask, Input, PropertyRenderError
 
 S = StateType
+
+
+def waits_for_schedule_date(execution: Execution, now: datetime) -> bool:
+    """Created to start later (`scheduleDate`): nothing runs, not even the concurrency gate, until then."""
+    date = execution.schedule_date
+    return execution.state.current == S.CREATED and date is not None and date > now
 
 
 def admit(step: Step, event: Admission) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.executor import batches, dispatch, flowables, lifecycle, sla
+from engine.executor.events import StartTimer, TimerKind
 from engine.executor.flowables import Creation
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
@@ -15,6 +16,10 @@ MAX_PASSES = 10_000
 
 
 def run_passes(step: Step) -> None:
+    date = step.execution.schedule_date
+    if date is not None and lifecycle.waits_for_schedule_date(step.execution, step.now()):
+        step.effects.append(StartTimer(TimerKind.SCHEDULE_DATE, date))
+        return
     if step.created:
         sla.start_timers(step)
     for _ in range(MAX_PASSES):

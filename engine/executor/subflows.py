@@ -53,7 +53,8 @@ def start(step: Step, run: TaskRun, task: ExecutableTask) -> None:
     except CHILD_REFUSED as exc:
         refused(step, started, exc)
         return
-    step.effects.append(StartExecution(child, call.schedule_date))
+    # Created now, whatever its scheduleDate: it waits CREATED, where a kill or a look at it finds it.
+    step.effects.append(StartExecution(child))
     waiting = step.put(replace(started, outputs={"executionId": child.id}))
     if not task.wait:
         step.put(waiting.terminate(S.SUCCESS, step.now()))

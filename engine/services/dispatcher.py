@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from msgspec import Struct, field
 
-from engine.executor import batches
+from engine.executor import batches, lifecycle
 from engine.executor.advance import advance
 from engine.executor.context import EngineContext
 from engine.executor.events import (
@@ -192,7 +192,8 @@ class Dispatcher(Struct):
     ) -> None:
         execution = stored.execution
         graph = self._graph(execution)
-        admission = self.gate.admit(graph, execution) if passes else None
+        waits = lifecycle.waits_for_schedule_date(execution, self.engine.clock.now())
+        admission = self.gate.admit(graph, execution) if passes and not waits else None
         events = [*events, admission] if admission else events
         result = advance(graph, execution, events, self.engine, passes=passes)
         if not result.modified:

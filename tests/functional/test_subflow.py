@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.flow.loader import InvalidFlowError
@@ -277,6 +279,82 @@ def test_killing_the_parent_kills_the_child_on_the_embedded_stack() -> None:
     }
     assert child.state.current == "KILLED"
     assert child.task_runs.of_task("nap")[0].state.current == "KILLED"
+
+
+SCHEDULED_PARENT = """
+id: later
+namespace: demo
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: demo
+    flowId: child
+    inputs: {n: 1}
+    scheduleDate: "{{ execution.startDate | dateAdd(1, 'HOURS') }}"
+"""
+
+
+def _scheduled_child(kite: LocalKite, parent_id: str) -> Execution:
+    """The parent's child, once the parent's first steps are done: it exists at once, waiting CREATED."""
+    assert kite.pump is not None
+    executions = kite.services.executions
+    pump = kite.pump
+    pump.run_until(lambda: bool(_children(_all(kite), executions.get(parent_id))))
+    pump.run_until(lambda: not pump.ready())  # what is due now, without moving the clock to what comes later
+    (child,) = _children(_all(kite), executions.get(parent_id))
+    return child
+
+
+def test_a_child_with_a_schedule_date_exists_at_once_and_starts_at_that_date() -> None:
+    with LocalKite(fast_forward=True, tick=False) as kite:
+        kite.deploy(CHILD)
+        kite.deploy(SCHEDULED_PARENT)
+        started = kite.start_execution("demo", "later")
+        child = _scheduled_child(kite, started.id)
+        assert child.state.current == "CREATED" and not child.task_runs
+        assert child.schedule_date == started.state.start_date + timedelta(hours=1)
+        assert kite.services.executions.get(started.id).state.current == "RUNNING"
+        parent = kite.wait(started.id)
+        child = kite.services.executions.get(child.id)
+    assert parent.state.current == "SUCCESS"
+    assert child.state.current == "SUCCESS"
+    running = next(h for h in child.state.histories if h.state == "RUNNING")
+    assert child.schedule_date is not None and running.date >= child.schedule_date
+
+
+def test_killing_the_parent_kills_a_child_waiting_for_its_schedule_date() -> None:
+    """The child exists while it waits: the kill reaches it, and it never runs."""
+    with LocalKite(fast_forward=True, tick=False) as kite:
+        kite.deploy(CHILD)
+        kite.deploy(SCHEDULED_PARENT)
+        started = kite.start_execution("demo", "later")
+        child = _scheduled_child(kite, started.id)
+        kite.services.executions.kill(started.id)
+        parent = kite.wait(started.id)
+        assert kite.pump is not None
+        pump = kite.pump
+        pump.run_until(lambda: kite.services.executions.get(child.id).state.current.terminated)
+        pump.run_until(pump.idle)  # the clock passes the schedule date: its timer finds the child ended
+        child = kite.services.executions.get(child.id)
+    assert parent.state.current == "KILLED"
+    assert child.state.current == "KILLED" and not child.task_runs
+
+
+def test_a_child_waiting_for_its_schedule_date_holds_no_concurrency_slot() -> None:
+    limited = CHILD.replace("tasks:", "concurrency: {limit: 1, behavior: QUEUE}\ntasks:", 1)
+    with LocalKite(fast_forward=True, tick=False) as kite:
+        kite.deploy(limited)
+        kite.deploy(SCHEDULED_PARENT)
+        started = kite.start_execution("demo", "later")
+        waiting = _scheduled_child(kite, started.id)
+        direct = kite.start_execution("demo", "child", {"n": 2})
+        assert kite.pump is not None
+        kite.pump.run_until(lambda: kite.services.executions.get(direct.id).state.current.terminated)
+        assert kite.services.executions.get(waiting.id).state.current == "CREATED"
+        parent = kite.wait(started.id)
+        direct = kite.services.executions.get(direct.id)
+    assert [h.state.value for h in direct.state.histories] == ["CREATED", "RUNNING", "SUCCESS"]
+    assert parent.state.current == "SUCCESS"
 
 
 def test_a_kill_that_does_not_cascade_leaves_the_child_running_to_its_end() -> None:
