@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from msgspec import Struct
@@ -418,6 +419,20 @@ def _java_moment(kind: str, text: str) -> str:
     return text
 
 
+def _file_extension(spec: Input, uri: str) -> list[str]:
+    """Kestra 1.x: the extension after the path's last dot, lower-cased, must be one of
+    `allowedFileExtensions`. Kite also reads `csv` or `.CSV` as `.csv`, where Kestra would refuse every
+    file."""
+    allowed = spec.allowed_file_extensions
+    if not allowed:
+        return []
+    path = urlsplit(uri).path
+    extension = path[path.rfind(".") :].lower() if "." in path else ""
+    if extension in {"." + entry.lower().lstrip(".") for entry in allowed}:
+        return []
+    return [f"File type not allowed. Accepted extensions: {', '.join(allowed)}"]
+
+
 _CHECKS: dict[str, Callable[[Input, Any], list[str]]] = {
     "STRING": _pattern,
     "SECRET": _secret_pattern,
@@ -431,4 +446,5 @@ _CHECKS: dict[str, Callable[[Input, Any], list[str]]] = {
     "DATETIME": _moment_bounds,
     "DATE": _moment_bounds,
     "TIME": _moment_bounds,
+    "FILE": _file_extension,
 }

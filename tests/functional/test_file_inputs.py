@@ -70,6 +70,19 @@ def test_kite_run_refuses_a_missing_or_unreadable_file(
     assert "kite: cannot read --file data=" in capsys.readouterr().err
 
 
+def test_kite_run_refuses_a_file_of_another_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "files.yaml"
+    flow.write_text(FLOW.replace("type: FILE\n", "type: FILE\n    allowedFileExtensions: [.csv]\n", 1))
+    data = tmp_path / "orders.xlsx"
+    data.write_bytes(b"PK")
+    assert main(["run", str(flow), "--file", f"data={data}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "kite: Invalid value for input `data`. Cause: File type not allowed. Accepted extensions: .csv"
+    )
+    data = data.rename(tmp_path / "orders.csv")
+    assert main(["run", str(flow), "--fast-forward", "--file", f"data={data}"]) == 0
+
+
 def test_uploads_are_checked_and_stored_only_for_a_created_execution() -> None:
     with LocalKite() as kite:
         kite.deploy(FLOW)

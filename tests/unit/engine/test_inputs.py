@@ -53,12 +53,38 @@ def refusal(spec: Input, value: Any) -> str:
         ({"type": "EMAIL"}, "nobody", "The input must be a valid email"),
         # A SECRET's pattern violation names the input again, as Kestra's bean validation does.
         ({"type": "SECRET", "validator": "[0-9]+"}, "abc", "x: it must match the pattern `[0-9]+`"),
+        (
+            {"type": "FILE", "allowedFileExtensions": [".csv", ".txt"]},
+            "kestra:///demo/f/executions/e/inputs/x/report.pdf",
+            "File type not allowed. Accepted extensions: .csv, .txt",
+        ),
+        (
+            {"type": "FILE", "allowedFileExtensions": [".csv"]},
+            "kestra:///demo/f/executions/e/inputs/x/no-extension",
+            "File type not allowed. Accepted extensions: .csv",
+        ),
     ],
 )
 def test_a_refused_value_names_the_input_and_the_cause(
     fields: dict[str, Any], value: Any, cause: str
 ) -> None:
     assert refusal(declare(**fields), value) == f"Invalid value for input `x`. Cause: {cause}"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "uri"),
+    [
+        ([".csv", ".txt"], "kestra:///demo/f/executions/e/inputs/x/data.csv"),
+        ([".csv"], "nsfile:///reports/DATA.CSV"),
+        # Where Kestra would refuse every file: an entry without its dot, or in capitals.
+        (["csv"], "kestra:///demo/f/executions/e/inputs/x/data.csv"),
+        ([".CSV"], "kestra:///demo/f/executions/e/inputs/x/data.csv"),
+        (None, "kestra:///demo/f/executions/e/inputs/x/data.bin"),
+    ],
+)
+def test_a_file_with_an_allowed_extension_is_taken(allowed: list[str] | None, uri: str) -> None:
+    spec = declare(type="FILE", allowedFileExtensions=allowed)
+    assert resolve_declared([spec], {"x": uri}) == {"x": uri}
 
 
 def test_every_violation_of_an_input_is_reported_one_per_line() -> None:
