@@ -53,9 +53,14 @@ def created_ended(step: Step) -> bool:
 
 def kill(step: Step, *, cascade: bool = True) -> None:
     """The passes that follow kill what is left, then the execution (and the subflow executions it waits
-    for, with `cascade`)."""
+    for, with `cascade`). With `cascade`, the children it started and does not wait for are told at once,
+    even when it has ended: Kestra's kill reaches every execution the killed one started."""
     state = step.execution.state.current
-    if state.terminated or state == S.KILLING:
+    if state == S.KILLING:
+        return
+    if cascade:
+        subflows.kill_unwatched(step)
+    if state.terminated:
         return
     step.execution.kill_cascade = cascade
     step.set_execution_state(S.KILLING)

@@ -162,6 +162,18 @@ def kill_child(step: Step, run: TaskRun) -> None:
         step.effects.append(Notify(child, Kill(), f"kill-{child}"))
 
 
+def kill_unwatched(step: Step) -> None:
+    """The children of Subflow task runs that do not wait for them (`wait: false`), whose end the parent
+    never learns: each is told to stop (one that has ended ignores it). Those waited for are the kill pass's
+    (`kill_child`), and a child whose end came back needs nothing."""
+    for run in step.execution.task_runs:
+        child = run.outputs.get("executionId")
+        if not isinstance(child, str) or "state" in run.outputs or waiting_child(step, run) is not None:
+            continue
+        if isinstance(step.graph.task(run.task_id), ExecutableTask):
+            step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+
+
 def child_ended(step: Step, event: SubflowEnded) -> None:
     """The parent side: the child's final state onto the waiting task run (`ExecutableUtils.guessState`)."""
     run = step.execution.task_runs.find(event.task_run_id)

@@ -115,9 +115,10 @@ class ExecutionService(Struct):
 
     def kill(self, execution_id: str, *, cascade: bool = True) -> Execution:
         """Ask the dispatcher to kill the execution; it ends KILLED once what runs is stopped. Without
-        `cascade`, the subflow executions it waits for go on."""
+        `cascade`, the subflow executions it started go on. With it, an ended execution can be killed too, as
+        in Kestra: it stays as it ended, and what it started and left running is killed."""
         execution = self.get(execution_id)
-        if execution.state.current.terminated:
+        if execution.state.current.terminated and not cascade:
             raise ExecutionTerminatedError("Cannot kill execution: execution is already terminated.")
         self.bus.send([messages.kill(execution_id, cascade=cascade)])
         return execution

@@ -60,7 +60,9 @@ def test_kill_on_the_embedded_stack() -> None:
         kite.services.executions.kill(started.id)
         execution = kite.wait(started.id)
         with pytest.raises(ExecutionTerminatedError, match="already terminated"):
-            kite.services.executions.kill(started.id)
+            kite.services.executions.kill(started.id, cascade=False)
+        kite.services.executions.kill(started.id)  # Kestra's default: what it started is killed, if any
+        assert kite.wait(started.id).version == execution.version
     _check(execution)
 
 

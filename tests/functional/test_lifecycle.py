@@ -7,6 +7,7 @@ import pytest
 from engine.memory.runner import InMemoryRunner
 from engine.model.state import StateType
 from engine.ports import Commit
+from engine.services.executions import ExecutionTerminatedError
 
 S = StateType
 FLOW = """id: life
@@ -25,7 +26,8 @@ COMMANDS = ["kill", "pause", "resume", "restart", "replay", "set-task-run-state"
 R = "409"  # refused with Kestra's message
 # What each command ends in, from each state (the execution's final state, or the new one's for replay).
 TABLE: dict[str, dict[str, str]] = {
-    "kill": {**dict.fromkeys(ACTIVE, "KILLED"), **dict.fromkeys([*ENDED, "KILLED"], R)},
+    # An ended execution stays as it ended: the kill is for what it started (test_subflow.py).
+    "kill": {**dict.fromkeys(ACTIVE, "KILLED"), **{state: state for state in [*ENDED, "KILLED"]}},
     "pause": {**dict.fromkeys([*ACTIVE, *ENDED, "KILLED"], R), "RUNNING": "PAUSED"},
     "resume": {**dict.fromkeys([*ACTIVE, *ENDED, "KILLED"], R), "PAUSED": "SUCCESS"},
     "restart": {**dict.fromkeys([*ACTIVE, *ENDED, "KILLED"], R), "FAILED": "SUCCESS"},
@@ -82,6 +84,13 @@ def _apply(runner: InMemoryRunner, execution_id: str, command: str) -> str:
         return R
     runner.drain()
     return executions.get(result.id).state.current.value
+
+
+@pytest.mark.parametrize("state", [*ENDED, "KILLED"])
+def test_a_kill_that_does_not_cascade_is_refused_once_ended(state: str) -> None:
+    runner, execution_id = _in_state(state)
+    with pytest.raises(ExecutionTerminatedError, match="already terminated"):
+        runner.services.executions.kill(execution_id, cascade=False)
 
 
 @pytest.mark.parametrize("state", [*ACTIVE, *ENDED, "KILLED"])

@@ -357,6 +357,41 @@ def test_a_child_waiting_for_its_schedule_date_holds_no_concurrency_slot() -> No
     assert parent.state.current == "SUCCESS"
 
 
+FIRE_AND_FORGET = """
+id: forgets
+namespace: demo
+tasks:
+  - id: call
+    type: io.kestra.plugin.core.flow.Subflow
+    namespace: demo
+    flowId: slow
+    wait: false
+  - id: nap
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: "{{ inputs.nap }}"
+inputs:
+  - {id: nap, type: DURATION}
+"""
+
+
+@pytest.mark.parametrize("nap", ["PT0S", "PT30M"], ids=["parent-ended", "parent-running"])
+def test_a_kill_reaches_a_child_the_parent_does_not_wait_for(nap: str) -> None:
+    """Kestra's kill reaches every execution the killed one started, even once the killed one has ended."""
+    runner = _runner(SLOW_CHILD, FIRE_AND_FORGET)
+    started = runner.services.executions.create("demo", "forgets", {"nap": nap})
+    runner.drain_now()
+    parent = runner.services.executions.get(started.id)
+    (child,) = _children(_all(runner), parent)
+    assert parent.state.current == ("SUCCESS" if nap == "PT0S" else "RUNNING")
+    assert child.state.current == "RUNNING"
+    runner.services.executions.kill(started.id)
+    runner.drain_now()
+    parent = runner.services.executions.get(started.id)
+    child = runner.services.executions.get(child.id)
+    assert parent.state.current == ("SUCCESS" if nap == "PT0S" else "KILLED")
+    assert child.state.current == "KILLED"
+
+
 def test_a_kill_that_does_not_cascade_leaves_the_child_running_to_its_end() -> None:
     """Kestra's `isOnKillCascade=false`: the parent ends KILLED, its child goes on; the child's end
     revives nothing."""

@@ -231,7 +231,9 @@ def test_pause_resume_and_kill_answer_with_kestras_status_codes(client: Api) -> 
     assert client.call("POST", f"/executions/{started['id']}/pause")[0] == 409  # not running
     assert client.call("POST", f"/executions/{started['id']}/resume")[0] == 204
     assert client.kite.wait(started["id"]).state.current.value == "SUCCESS"
-    assert client.call("DELETE", f"/executions/{started['id']}/kill")[0] == 409  # already over
+    # Over: refused without the cascade; with it (the default) accepted, for what the execution started.
+    assert client.call("DELETE", f"/executions/{started['id']}/kill", query="isOnKillCascade=false")[0] == 409
+    assert client.call("DELETE", f"/executions/{started['id']}/kill")[0] == 202
 
 
 def test_with_users_configured_a_call_needs_their_credentials(

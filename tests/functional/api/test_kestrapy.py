@@ -132,7 +132,9 @@ def test_pause_resume_with_inputs_and_kill(client: KestraClient) -> None:
     client.executions.kill_execution(second.id, TENANT)
     assert _until(client, second.id, {"KILLED"}) == "KILLED"
     with pytest.raises(ConflictException):
-        client.executions.kill_execution(second.id, TENANT)
+        client.executions.kill_execution(second.id, TENANT, is_on_kill_cascade=False)
+    client.executions.kill_execution(second.id, TENANT)  # over, but what it started would be killed
+    assert _until(client, second.id, {"KILLED"}) == "KILLED"
 
 
 def test_restart_and_replay_a_failed_execution(client: KestraClient) -> None:
