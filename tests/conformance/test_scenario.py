@@ -120,14 +120,14 @@ def test_refusals_and_facts_not_checked_fail(tmp_path: Path) -> None:
         {"resume": "main", "inputs": {"asked": "yes"}, "expectRejected": {"messageContains": "x"}},
         {"awaitFlow": f"{NAMESPACE}.asking", "count": 1, "expect": {"stateCounts": {"SUCCESS": 1}}},
         {"sleep": 1, "expect": {"state": "SUCCESS"}},
-        {"kill": "main"},
+        {"restart": "main"},  # refused: it succeeded
     ]
     outcome = _play(tmp_path, steps)
     assert {key: v.status for key, v in outcome.verdicts.items()} == {
         "step 2 (resume main) expectRejected": Status.FAIL,
         "step 3 (awaitFlow io.kite.conformance.asking) stateCounts": Status.NOT_CHECKED,
         "step 4 (sleep 1) step": Status.NOT_CHECKED,
-        "step 5 (kill main) kill": Status.FAIL,
+        "step 5 (restart main) restart": Status.FAIL,
     }
 
 
