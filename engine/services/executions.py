@@ -101,8 +101,8 @@ class ExecutionService(Struct):
             schedule_date=schedule_date,
         )
         if verdict.behavior != "FAIL_EXECUTION":
-            later = schedule_date if schedule_date is not None and schedule_date > now else None
-            return self._start(execution, "created", later)
+            # With a `schedule_date` to come, its first step sets the timer that starts it (as a Subflow's).
+            return self._start(execution, "created")
         # Created FAILED, with its reason logged before anything may process it.
         execution.with_state(StateType.FAILED, now)
         wake = messages.wake(execution_id, "created")
@@ -298,8 +298,8 @@ class ExecutionService(Struct):
         new = replay(graph, source, new_id, self.clock.now(), from_task_run=task_run_id, inputs=typed)
         return self._start(new, "replayed")
 
-    def _start(self, execution: Execution, reason: str, at: datetime | None = None) -> Execution:
-        wake = messages.wake(execution.id, reason, at)
+    def _start(self, execution: Execution, reason: str) -> Execution:
+        wake = messages.wake(execution.id, reason)
         execution.version = self.store.create(execution, [OutboxEntry(wake, self.clock.now())])
         self.bus.send([wake])
         return execution

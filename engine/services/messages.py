@@ -57,9 +57,8 @@ def _for(
     )
 
 
-def wake(execution_id: str, reason: str, at: datetime | None = None) -> Message:
-    """`at`: not before then (an execution scheduled for later)."""
-    return _for(execution_id, "Wake", f"wake-{execution_id}-{reason}", None, at)
+def wake(execution_id: str, reason: str) -> Message:
+    return _for(execution_id, "Wake", f"wake-{execution_id}-{reason}")
 
 
 def release_slot(execution_id: str, attempt: int) -> Message:
