@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from collections.abc import Mapping
 from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -35,51 +33,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 ACCOUNT_ID: str = DEFAULT_ACCOUNT_ID
-# What moto puts in the environment while it mocks (fake credentials, so that nothing reaches AWS).
-_MOTO_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-
-
-class _SharedEnvironment:
-    """The variables the open stacks set: settings, region, moto's credentials. Stacks may close in any
-    order (test fixtures of different scopes), and moto's own restore of its credentials assumes they
-    nest: out of order, the first to close removed them under the other, and the last one put its fake
-    credentials back for good. Here the variables keep their values until the last stack closes, which
-    brings back what was there before the first one opened."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open = 0
-        self._before: dict[str, str | None] = {}
-        self._values: dict[str, str] = {}
-
-    def open(self) -> None:
-        with self._lock:
-            if self._open == 0:
-                self._before = {name: os.environ.get(name) for name in _MOTO_CREDENTIALS}
-            self._open += 1
-
-    def set(self, values: Mapping[str, str]) -> None:
-        with self._lock:
-            for name, value in values.items():
-                self._before.setdefault(name, os.environ.get(name))
-                self._values[name] = value
-            os.environ.update(values)
-
-    def close(self) -> None:
-        with self._lock:
-            self._open -= 1
-            if self._open:
-                os.environ.update(self._values)
-                return
-            for name, value in self._before.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-            self._before, self._values = {}, {}
-
-
-_ENVIRONMENT = _SharedEnvironment()
 
 
 @cache
@@ -111,6 +64,7 @@ class EmbeddedStack:
         self._resolved: dict[str, dict[str, str]] = {}
         self._settings: AwsSettings | None = None
         self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
 
     @property
     def settings(self) -> AwsSettings:
@@ -120,14 +74,12 @@ class EmbeddedStack:
 
     def __enter__(self) -> EmbeddedStack:
         # mock_aws sets fake credentials in the environment for its lifetime; the region is ours to set.
-        _ENVIRONMENT.open()
-        _ENVIRONMENT.set({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
+        self._set_env({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
         moto_dynamodb.install()
         moto_sqs.install()
         moto_threads.install()
         self._mock = mock_aws()
         self._mock.start()
-        _ENVIRONMENT.set({name: os.environ[name] for name in _MOTO_CREDENTIALS})
         try:
             self._create_resources()
             self._settings = AwsSettings.from_env(
@@ -137,7 +89,7 @@ class EmbeddedStack:
             self.__exit__(None, None, None)
             raise
         # Handlers called by the pump build their adapters from the environment, as in Lambda.
-        _ENVIRONMENT.set(self._settings.as_env())
+        self._set_env(self._settings.as_env())
         self.stats.reset()
         return self
 
@@ -147,7 +99,12 @@ class EmbeddedStack:
         self._mock.stop()
         self._mock = None
         self._settings = None
-        _ENVIRONMENT.close()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
 
     # Adapters
 
@@ -231,3 +188,8 @@ class EmbeddedStack:
             logical_id, attribute = value["Fn::GetAtt"]
             return self._resolved[logical_id][attribute]
         raise ValueError(f"cannot resolve {value!r} locally")
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value

@@ -120,23 +120,6 @@ def test_fake_credentials_and_settings_only_inside_the_stack() -> None:
     assert dict(os.environ) == before
 
 
-def test_stacks_closed_out_of_order_leave_the_environment_as_it_was() -> None:
-    """Fixtures of different scopes close their stacks in any order: the one still open keeps its
-    credentials and settings, and the last to close brings back what was there before."""
-    before = dict(os.environ)
-    first = EmbeddedStack("first", region="eu-west-3")
-    second = EmbeddedStack("second", region="eu-west-1")
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert os.environ["AWS_DEFAULT_REGION"] == "eu-west-1"
-    assert os.environ["KITE_BUCKET"] == second.settings.bucket
-    assert os.environ["AWS_ACCESS_KEY_ID"] != before.get("AWS_ACCESS_KEY_ID")
-    second.session.s3.list_buckets()
-    second.__exit__(None, None, None)
-    assert dict(os.environ) == before
-
-
 def test_a_stack_starts_well_under_a_second() -> None:
     with EmbeddedStack():
         pass

@@ -89,10 +89,12 @@ def test_against_a_stack_with_iam_auth_the_cli_signs_its_requests(
     with (
         LocalKite(fast_forward=False) as kite,
         LocalServer(kite, "127.0.0.1", 0, parameters={"ApiAuth": "AWS_IAM"}, signatures=check) as server,
+        # Undone before the stack closes: the stack's own credentials come back, then what was there before.
+        monkeypatch.context() as caller,
     ):
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-callers-secret")
-        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+        caller.setenv("AWS_ACCESS_KEY_ID", "AKIDCALLER")
+        caller.setenv("AWS_SECRET_ACCESS_KEY", "the-callers-secret")
+        caller.delenv("AWS_SESSION_TOKEN", raising=False)
         assert main(["flow", "push", str(tmp_path), "--server", server.url, "--aws-sigv4"]) == 0
         assert [r.id for r in kite.services.flows.repository.list("demo.remote")] == ["greet"]
         flow = str(tmp_path / "greet.yaml")
@@ -108,5 +110,5 @@ def test_against_a_stack_with_iam_auth_the_cli_signs_its_requests(
         webhook = f"{server.url}/api/v1/executions/webhook/demo.api/hook/k1"
         with urllib.request.urlopen(urllib.request.Request(webhook, method="POST")) as answered:
             assert answered.status == 200
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        caller.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
         assert main(["flow", "push", str(tmp_path), "--server", server.url, "--aws-sigv4"]) == 1
