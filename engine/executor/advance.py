@@ -84,7 +84,7 @@ def apply(step: Step, event: Event) -> None:
         case TimerFired():
             _timer(step, event)
         case Kill():
-            lifecycle.kill(step, cascade=event.cascade)
+            lifecycle.kill(step, event)
         case Resume():
             pauses.resume(step, event)
         case Pause():

@@ -16,7 +16,7 @@ from msgspec.structs import replace
 from engine.executor import attempts
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from engine.executor.step import Step
-from engine.executor.subflows import CHILD_REFUSED, batch_child_id, child_execution, refused
+from engine.executor.subflows import CHILD_REFUSED, PER_STEP, batch_child_id, child_execution, refused
 from engine.expressions.ion import ion_text
 from engine.model.batches import Batches
 from engine.model.execution import Execution, TaskRun
@@ -27,8 +27,6 @@ from engine.runtime.run_context import TaskRunContext
 from engine.task_api import BatchExecutableTask
 
 S = StateType
-# Children started (or kill notices sent) by one step: a StartExecution message carries its execution.
-PER_STEP = 20
 _NO_LIMIT = 1 << 62  # a child's outputs were bounded when they were rendered
 
 

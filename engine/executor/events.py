@@ -50,9 +50,12 @@ class AttemptLost(Struct, frozen=True):
 
 class Kill(Struct, frozen=True):
     """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs. Without
-    `cascade`, the subflow executions it waits for are left running (Kestra's `isOnKillCascade=false`)."""
+    `cascade`, the subflow executions it waits for are left running (Kestra's `isOnKillCascade=false`).
+    With `after`, it is a kill's own continuation: only its notices to the children it does not wait for,
+    from the task run after that `seq` on."""
 
     cascade: bool = True
+    after: int | None = None
 
 
 class Resume(Struct, frozen=True):

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.creation.inputs import InputError, parse_input
 from engine.executor import batches, subflows
-from engine.executor.events import Admission, Poisoned
+from engine.executor.events import Admission, Kill, Poisoned
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
 from engine.expressions import ExpressionError
@@ -51,18 +51,18 @@ def created_ended(step: Step) -> bool:
     return step.execution.state.current.terminated and not step.execution.task_runs
 
 
-def kill(step: Step, *, cascade: bool = True) -> None:
+def kill(step: Step, event: Kill) -> None:
     """The passes that follow kill what is left, then the execution (and the subflow executions it waits
-    for, with `cascade`). With `cascade`, the children it started and does not wait for are told at once,
-    even when it has ended: Kestra's kill reaches every execution the killed one started."""
+    for, with `cascade`). With `cascade`, the children it started and does not wait for are told too, even
+    when it has ended: Kestra's kill reaches every execution the killed one started."""
     state = step.execution.state.current
-    if state == S.KILLING:
+    if state == S.KILLING and event.after is None:
         return
-    if cascade:
-        subflows.kill_unwatched(step)
-    if state.terminated:
+    if event.cascade:
+        subflows.kill_unwatched(step, event.after)
+    if state.terminated or event.after is not None:
         return
-    step.execution.kill_cascade = cascade
+    step.execution.kill_cascade = event.cascade
     step.set_execution_state(S.KILLING)
 
 
@@ -118,7 +118,7 @@ def exit_with(step: Step, run: TaskRun, state: StateType) -> None:
     for target in (run, *step.execution.task_runs.ancestors(run)):
         step.put(target.terminate(state, now))
     if state == S.KILLED:
-        kill(step)
+        kill(step, Kill())
     else:
         step.set_execution_state(state)
 

@@ -34,6 +34,8 @@ from engine.task_api import (
 )
 
 S = StateType
+# Children started, or kill notices sent, by one step: a StartExecution message carries its execution.
+PER_STEP = 20
 # A child's state that reaches the parent task run when `transmitFailed` (else the run succeeds).
 _TRANSMITTED = (S.FAILED, S.KILLED, S.WARNING, S.PAUSED)
 
@@ -162,16 +164,28 @@ def kill_child(step: Step, run: TaskRun) -> None:
         step.effects.append(Notify(child, Kill(), f"kill-{child}"))
 
 
-def kill_unwatched(step: Step) -> None:
+def kill_unwatched(step: Step, after: int | None) -> None:
     """The children of Subflow task runs that do not wait for them (`wait: false`), whose end the parent
-    never learns: each is told to stop (one that has ended ignores it). Those waited for are the kill pass's
-    (`kill_child`), and a child whose end came back needs nothing."""
-    for run in step.execution.task_runs:
-        child = run.outputs.get("executionId")
-        if not isinstance(child, str) or "state" in run.outputs or waiting_child(step, run) is not None:
-            continue
-        if isinstance(step.graph.task(run.task_id), ExecutableTask):
-            step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+    never learns: each is told to stop (one that has ended ignores it), `PER_STEP` a step, in task-run
+    order from the run after `after`; the execution tells itself to go on from the last one told. Those
+    waited for are the kill pass's (`kill_child`), and a child whose end came back needs nothing."""
+    pending = [
+        (run.seq, child)
+        for run in sorted(step.execution.task_runs, key=lambda run: run.seq)
+        if (after is None or run.seq > after) and (child := _unwatched_child(step, run)) is not None
+    ]
+    for _, child in pending[:PER_STEP]:
+        step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+    if len(pending) > PER_STEP:
+        last, itself = pending[PER_STEP - 1][0], step.execution.id
+        step.effects.append(Notify(itself, Kill(after=last), f"kill-{itself}-after-{last}"))
+
+
+def _unwatched_child(step: Step, run: TaskRun) -> str | None:
+    child = run.outputs.get("executionId")
+    if not isinstance(child, str) or "state" in run.outputs or waiting_child(step, run) is not None:
+        return None
+    return child if isinstance(step.graph.task(run.task_id), ExecutableTask) else None
 
 
 def child_ended(step: Step, event: SubflowEnded) -> None:

@@ -65,7 +65,9 @@ def release_slot(execution_id: str, attempt: int) -> Message:
     return _for(execution_id, "ReleaseSlot", f"release-{execution_id}-{attempt}")
 
 
-def kill(execution_id: str, *, cascade: bool = True) -> Message:
+def kill(execution_id: str, *, cascade: bool = True, after: int | None = None) -> Message:
+    if after is not None:
+        return _for(execution_id, "Kill", f"kill-{execution_id}-after-{after}", {"after": after})
     if cascade:
         return _for(execution_id, "Kill", f"kill-{execution_id}")
     return _for(execution_id, "Kill", f"kill-{execution_id}-alone", {"cascade": False})
@@ -84,7 +86,7 @@ def notify(effect: Notify) -> Message:
     """An event for another execution: a child's end for its parent, a kill or a restart for a child."""
     event = effect.event
     if isinstance(event, Kill):
-        return kill(effect.execution_id)
+        return kill(effect.execution_id, after=event.after)
     if isinstance(event, Restart):
         return _for(effect.execution_id, "Restart", effect.key)
     fields = {
@@ -211,7 +213,10 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "Wake":
         return execution_id, Wake()
     if kind == "Kill":
-        return execution_id, Kill(cascade=bool(body.get("cascade", True)))
+        after = body.get("after")
+        return execution_id, Kill(
+            cascade=bool(body.get("cascade", True)), after=None if after is None else int(after)
+        )
     if kind == "ReleaseSlot":
         return execution_id, ReleaseSlot()
     if kind == "Resume":

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from engine.executor.events import Kill
 from engine.flow.loader import InvalidFlowError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
 from engine.ports import QueueName
+from engine.services.messages import decode_event
 from infra.embedded.local import LocalKite
 from tests.functional.faults import on_every_function, twice
 
@@ -390,6 +392,43 @@ def test_a_kill_reaches_a_child_the_parent_does_not_wait_for(nap: str) -> None:
     child = runner.services.executions.get(child.id)
     assert parent.state.current == ("SUCCESS" if nap == "PT0S" else "KILLED")
     assert child.state.current == "KILLED"
+
+
+FANS_OUT = """
+id: fans
+namespace: demo
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: "{{ range(1, 45) }}"
+    concurrencyLimit: 0
+    tasks:
+      - id: call
+        type: io.kestra.plugin.core.flow.Subflow
+        namespace: demo
+        flowId: slow
+        wait: false
+"""
+
+
+def test_a_kill_tells_the_children_it_does_not_wait_for_twenty_a_step() -> None:
+    runner = _runner(SLOW_CHILD, FANS_OUT)
+    started = runner.services.executions.create("demo", "fans")
+    runner.drain_now()
+    parent = runner.services.executions.get(started.id)
+    children = _children(_all(runner), parent)
+    assert parent.state.current == "SUCCESS"
+    assert len(children) == 45 and {c.state.current.value for c in children} == {"RUNNING"}
+    runner.services.dispatcher.handle(started.id, [Kill()])
+    sent = [decode_event(message.body) for message in runner.bus.sent[QueueName.DISPATCH]]
+    told = {execution_id for execution_id, event in sent if event == Kill()}
+    assert len(told) == 20 and told < {c.id for c in children}
+    # The rest in the next steps: the parent tells itself to go on after the last task run it told about.
+    assert [i for i, event in sent if isinstance(event, Kill) and event.after is not None] == [started.id]
+    runner.drain_now()
+    states = {runner.services.executions.get(c.id).state.current.value for c in children}
+    assert states == {"KILLED"}
+    assert runner.services.executions.get(started.id).state.current == "SUCCESS"
 
 
 def test_a_kill_that_does_not_cascade_leaves_the_child_running_to_its_end() -> None:
