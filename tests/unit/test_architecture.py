@@ -67,6 +67,14 @@ def test_engine_reads_no_clock_randomness_or_environment() -> None:
     assert offenders == []
 
 
+def test_values_are_structs_not_dataclasses() -> None:
+    """Decision 0023: a dataclass compiles its methods at import, which every Lambda cold start pays."""
+    graph = grimp.build_graph(*PACKAGES, include_external_packages=True, cache_dir=None)
+    ours = sorted(m for m in graph.modules if m.split(".")[0] in PACKAGES)
+    offenders = [m for m in ours if "dataclasses" in graph.find_modules_directly_imported_by(m)]
+    assert offenders == []
+
+
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}
