@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 
 from engine.model.logs import LogEntry, level_rank
 from infra.cli.text import printable
@@ -26,9 +27,14 @@ class LogTail:
     count are new."""
 
     def __init__(
-        self, read: Callable[[], list[LogEntry]], show: Callable[[list[str]], None], min_level: str
+        self,
+        read: Callable[[], list[LogEntry]],
+        show: Callable[[list[str]], None],
+        min_level: str,
+        interval_s: float = _INTERVAL_S,
     ) -> None:
         self._read = read
+        self._interval_s = interval_s
         self._show = show
         self._min_rank = level_rank(min_level)
         self._shown: Counter[tuple[str | None, int | None]] = Counter()
@@ -60,5 +66,8 @@ class LogTail:
                 self._show(fresh)
 
     def _run(self) -> None:
-        while not self._stop.wait(_INTERVAL_S):
-            self.poll()
+        while not self._stop.wait(self._interval_s):
+            # A read that fails (a server's blip) is tried again at the next poll; the last one, when the
+            # tail is left, raises.
+            with suppress(Exception):
+                self.poll()

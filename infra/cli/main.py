@@ -180,13 +180,21 @@ def _run(args: argparse.Namespace) -> int:
             or args.fast_forward
             or args.json
             or args.stats
-            or args.logs
             or args.function
         ):
-            raise UsageError("--server runs FLOW.yaml with --input, --inputs, --file and --label only")
+            raise UsageError(
+                "--server runs FLOW.yaml with --input, --inputs, --file, --label and --logs only"
+            )
         target = server_commands.server(args)
         return server_commands.run_remote(
-            target, flow, source, inputs=inputs, labels=labels, files=files, timeout_s=args.timeout
+            target,
+            flow,
+            source,
+            inputs=inputs,
+            labels=labels,
+            files=files,
+            timeout_s=args.timeout,
+            min_level=args.logs,
         )
     if args.namespace_files is not None and not args.namespace_files.is_dir():
         raise UsageError(f"--namespace-files needs a directory: {args.namespace_files}")

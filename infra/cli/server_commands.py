@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from engine.creation.uploads import Upload
 from engine.flow.loader import InvalidFlowError
 from engine.flow.model import Flow
+from engine.model.logs import LogEntry
+from engine.model.serde import log_from_json
 from engine.model.state import StateType
 from infra.cli.common import (
     EXIT_FAILED,
@@ -21,6 +24,7 @@ from infra.cli.common import (
     parse_source,
     read_source,
 )
+from infra.cli.log_tail import LogTail
 from infra.cli.progress import Progress
 from infra.cli.remote import RemoteError, Server, now, sigv4_signer
 from infra.cli.text import printable
@@ -73,13 +77,22 @@ def run_remote(
     labels: Sequence[tuple[str, str]],
     files: Mapping[str, Upload],
     timeout_s: float,
+    min_level: str | None = None,
 ) -> int:
-    """Push the flow, start it with these inputs, and follow it as a local run is followed."""
+    """Push the flow, start it with these inputs, and follow it as a local run is followed (with
+    `min_level`, its log lines too, as they come)."""
     try:
         target.push(flow.namespace, [source])
         execution = target.start(flow.namespace, flow.id, inputs, labels, files)
         progress = Progress(sys.stderr)
-        final = target.follow(execution.id, timeout_s, lambda e: progress.update(e, now()))
+
+        def read() -> list[LogEntry]:
+            return [log_from_json(entry) for entry in target.logs(execution.id)]
+
+        # Every 2 s, as a worker writes a running script's lines: each read is a request to the server.
+        tail = LogTail(read, progress.note, min_level, 2.0) if min_level is not None else nullcontext()
+        with tail:
+            final = target.follow(execution.id, timeout_s, lambda e: progress.update(e, now()))
     except RemoteError as error:
         return _refused(error)
     print(
