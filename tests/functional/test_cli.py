@@ -235,24 +235,21 @@ def test_a_task_cannot_drive_the_terminal_and_json_stays_strict(
     assert json.loads(captured.out)["inputs"] == {"ratio": "NaN"}  # strict JSON: no bare NaN
 
 
-def test_logs_show_a_scripts_lines_while_it_runs(tmp_path: Path) -> None:
-    """The script waits until the test has read its first line: a run that printed its lines at the end
-    would never let it see one."""
+def script_lines_as_they_come(tmp_path: Path, namespace: str, *options: str) -> list[str]:
+    """`kite run FLOW --logs *options` in a process, on a flow whose script waits until its first line has
+    been read here: a run that printed its lines at the end would never let it see one. The script's lines
+    as shown, once the run has succeeded."""
     released = tmp_path / "released"
     flow = tmp_path / "live.yaml"
     flow.write_text(
-        "id: live\nnamespace: demo\ntasks:\n  - id: script\n"
+        f"id: live\nnamespace: {namespace}\ntasks:\n  - id: script\n"
         "    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
         "      - echo first line\n"
-        f"      - for i in $(seq 100); do [ -f {released} ] && break; sleep 0.1; done\n"
+        f"      - for i in $(seq 150); do [ -f {released} ] && break; sleep 0.1; done\n"
         f"      - if [ -f {released} ]; then echo released; else echo never released; fi\n"
     )
-    cli = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli.main", "run", str(flow), "--logs"],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=EXAMPLES.parent,
-    )
+    command = [sys.executable, "-m", "infra.cli.main", "run", str(flow), "--logs", *options]
+    cli = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=EXAMPLES.parent)
     assert cli.stderr is not None
     lines: list[str] = []
     for line in cli.stderr:
@@ -260,5 +257,11 @@ def test_logs_show_a_scripts_lines_while_it_runs(tmp_path: Path) -> None:
         if "script: first line" in line:
             released.touch()
     assert cli.wait(timeout=60) == 0, "".join(lines)
-    shown = [line.strip() for line in lines if "] script:" in line]
-    assert shown == ["[INFO] script: first line", "[INFO] script: released"], "".join(lines)
+    return [line.strip() for line in lines if "] script:" in line]
+
+
+def test_logs_show_a_scripts_lines_while_it_runs(tmp_path: Path) -> None:
+    assert script_lines_as_they_come(tmp_path, "demo") == [
+        "[INFO] script: first line",
+        "[INFO] script: released",
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from infra.embedded.api_gateway import SignatureCheck
 from infra.embedded.local import LocalKite
 from infra.embedded.server import LocalServer
 from tests.functional.api.test_api_events import HOOK
+from tests.functional.test_cli import script_lines_as_they_come
 
 GREET = """id: greet
 namespace: demo.remote
@@ -83,29 +82,12 @@ def test_run_against_a_server_follows_the_execution(
 def test_run_against_a_server_prints_the_lines_as_they_come(
     served: tuple[LocalKite, str], tmp_path: Path
 ) -> None:
-    """`--logs` reads the server's `/logs` while the script runs: the script waits until the test has seen
-    its first line, which a run printing its lines at the end would never let it see."""
+    """`--logs` reads the server's `/logs` while the script runs."""
     _, url = served
-    released = tmp_path / "released"
-    flow = tmp_path / "live.yaml"
-    flow.write_text(
-        "id: live\nnamespace: demo.remote\ntasks:\n  - id: script\n"
-        "    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
-        "      - echo first line\n"
-        f"      - for i in $(seq 150); do [ -f {released} ] && break; sleep 0.1; done\n"
-        f"      - if [ -f {released} ]; then echo released; else echo never released; fi\n"
-    )
-    command = [sys.executable, "-m", "infra.cli.main", "run", str(flow), "--server", url, "--user", "ada:pw"]
-    cli = subprocess.Popen([*command, "--logs"], stderr=subprocess.PIPE, text=True)
-    assert cli.stderr is not None
-    lines: list[str] = []
-    for line in cli.stderr:
-        lines.append(line)
-        if "script: first line" in line:
-            released.touch()
-    assert cli.wait(timeout=60) == 0, "".join(lines)
-    shown = [line.strip() for line in lines if "] script:" in line]
-    assert shown == ["[INFO] script: first line", "[INFO] script: released"], "".join(lines)
+    assert script_lines_as_they_come(tmp_path, "demo.remote", "--server", url, "--user", "ada:pw") == [
+        "[INFO] script: first line",
+        "[INFO] script: released",
+    ]
 
 
 def test_against_a_stack_with_iam_auth_the_cli_signs_its_requests(
