@@ -21,10 +21,11 @@ from engine.task_api import FlowableTask, Input, PropertyRenderError
 S = StateType
 
 
-def waits_for_schedule_date(execution: Execution, now: datetime) -> bool:
-    """Created to start later (`scheduleDate`): nothing runs, not even the concurrency gate, until then."""
+def schedule_date_to_come(execution: Execution, now: datetime) -> datetime | None:
+    """The date a CREATED execution starts at, while it is still to come (`scheduleDate`): until then
+    nothing runs, not even the concurrency gate."""
     date = execution.schedule_date
-    return execution.state.current == S.CREATED and date is not None and date > now
+    return date if execution.state.current == S.CREATED and date is not None and date > now else None
 
 
 def admit(step: Step, event: Admission) -> None:

@@ -16,8 +16,8 @@ MAX_PASSES = 10_000
 
 
 def run_passes(step: Step) -> None:
-    date = step.execution.schedule_date
-    if date is not None and lifecycle.waits_for_schedule_date(step.execution, step.now()):
+    date = lifecycle.schedule_date_to_come(step.execution, step.now())
+    if date is not None:
         step.effects.append(StartTimer(TimerKind.SCHEDULE_DATE, date))
         return
     if step.created:

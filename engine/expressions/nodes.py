@@ -8,7 +8,7 @@ from msgspec import Struct, field
 
 
 class Node(Struct):
-    pass
+    """A node of a parsed expression; each kind below is one."""
 
 
 class Literal(Node):

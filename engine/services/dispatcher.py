@@ -192,7 +192,7 @@ class Dispatcher(Struct):
     ) -> None:
         execution = stored.execution
         graph = self._graph(execution)
-        waits = lifecycle.waits_for_schedule_date(execution, self.engine.clock.now())
+        waits = lifecycle.schedule_date_to_come(execution, self.engine.clock.now()) is not None
         admission = self.gate.admit(graph, execution) if passes and not waits else None
         events = [*events, admission] if admission else events
         result = advance(graph, execution, events, self.engine, passes=passes)
