@@ -376,19 +376,26 @@ inputs:
 """
 
 
+def _started_with_slow_children(
+    flow: str, flow_id: str, inputs: dict[str, str] | None = None
+) -> tuple[InMemoryRunner, Execution, list[Execution]]:
+    """A parent of `flow` run as far as it goes now, and the children it started (each sleeps an hour)."""
+    runner = _runner(SLOW_CHILD, flow)
+    started = runner.services.executions.create("demo", flow_id, inputs)
+    runner.drain_now()
+    parent = runner.services.executions.get(started.id)
+    return runner, parent, _children(_all(runner), parent)
+
+
 @pytest.mark.parametrize("nap", ["PT0S", "PT30M"], ids=["parent-ended", "parent-running"])
 def test_a_kill_reaches_a_child_the_parent_does_not_wait_for(nap: str) -> None:
     """Kestra's kill reaches every execution the killed one started, even once the killed one has ended."""
-    runner = _runner(SLOW_CHILD, FIRE_AND_FORGET)
-    started = runner.services.executions.create("demo", "forgets", {"nap": nap})
-    runner.drain_now()
-    parent = runner.services.executions.get(started.id)
-    (child,) = _children(_all(runner), parent)
+    runner, parent, (child,) = _started_with_slow_children(FIRE_AND_FORGET, "forgets", {"nap": nap})
     assert parent.state.current == ("SUCCESS" if nap == "PT0S" else "RUNNING")
     assert child.state.current == "RUNNING"
-    runner.services.executions.kill(started.id)
+    runner.services.executions.kill(parent.id)
     runner.drain_now()
-    parent = runner.services.executions.get(started.id)
+    parent = runner.services.executions.get(parent.id)
     child = runner.services.executions.get(child.id)
     assert parent.state.current == ("SUCCESS" if nap == "PT0S" else "KILLED")
     assert child.state.current == "KILLED"
@@ -412,23 +419,19 @@ tasks:
 
 
 def test_a_kill_tells_the_children_it_does_not_wait_for_twenty_a_step() -> None:
-    runner = _runner(SLOW_CHILD, FANS_OUT)
-    started = runner.services.executions.create("demo", "fans")
-    runner.drain_now()
-    parent = runner.services.executions.get(started.id)
-    children = _children(_all(runner), parent)
+    runner, parent, children = _started_with_slow_children(FANS_OUT, "fans")
     assert parent.state.current == "SUCCESS"
     assert len(children) == 45 and {c.state.current.value for c in children} == {"RUNNING"}
-    runner.services.dispatcher.handle(started.id, [Kill()])
+    runner.services.dispatcher.handle(parent.id, [Kill()])
     sent = [decode_event(message.body) for message in runner.bus.sent[QueueName.DISPATCH]]
     told = {execution_id for execution_id, event in sent if event == Kill()}
     assert len(told) == 20 and told < {c.id for c in children}
     # The rest in the next steps: the parent tells itself to go on after the last task run it told about.
-    assert [i for i, event in sent if isinstance(event, Kill) and event.after is not None] == [started.id]
+    assert [i for i, event in sent if isinstance(event, Kill) and event.after is not None] == [parent.id]
     runner.drain_now()
     states = {runner.services.executions.get(c.id).state.current.value for c in children}
     assert states == {"KILLED"}
-    assert runner.services.executions.get(started.id).state.current == "SUCCESS"
+    assert runner.services.executions.get(parent.id).state.current == "SUCCESS"
 
 
 def test_a_kill_that_does_not_cascade_leaves_the_child_running_to_its_end() -> None:

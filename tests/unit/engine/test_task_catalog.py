@@ -31,6 +31,12 @@ def test_the_catalog_lists_every_built_in_task_type() -> None:
     assert CATALOG.read_text() == _catalog_text(), "engine/tasks/catalog.py is stale: run `make task-catalog`"
 
 
+def _printed_by_a_new_process(code: str) -> str:
+    """Where no task type was imported yet."""
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 def test_reading_a_flow_imports_only_the_task_types_it_uses() -> None:
     code = (
         "import sys\n"
@@ -39,8 +45,7 @@ def test_reading_a_flow_imports_only_the_task_types_it_uses() -> None:
         "    message: hi\\n')\n"
         "print(sorted(m for m in sys.modules if m.startswith('engine.tasks.')))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert done.stdout.strip() == "['engine.tasks.catalog', 'engine.tasks.log']"
+    assert _printed_by_a_new_process(code) == "['engine.tasks.catalog', 'engine.tasks.log']"
 
 
 def test_threads_looking_up_a_type_first_all_find_it() -> None:
@@ -59,8 +64,7 @@ def test_threads_looking_up_a_type_first_all_find_it() -> None:
         "[t.join() for t in threads]\n"
         "print(sum(cls is not None for cls in found))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert done.stdout.strip() == "8"
+    assert _printed_by_a_new_process(code) == "8"
 
 
 if __name__ == "__main__":
