@@ -1,4 +1,4 @@
-"""The `Aws` port for AWS tasks: boto3 clients as the worker's role (the stack's session, which is moto
+"""The `Aws` port for AWS tasks: botocore clients as the worker's role (the stack's session, which is moto
 locally), or as the keys and endpoint a task gives. Their requests are counted apart from Kite's own."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from engine.resources import AwsConnection, AwsError
@@ -42,17 +41,18 @@ class BotoAws:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
+                keys: dict[str, str | None] = {}
                 if connection.access_key_id or connection.session_token:
-                    session = boto3.session.Session(
-                        aws_access_key_id=connection.access_key_id,
-                        aws_secret_access_key=connection.secret_key_id,
-                        aws_session_token=connection.session_token,
-                        region_name=connection.region or self._session.session.region_name,
-                    )
-                else:
-                    session = self._session.session
-                client = session.client(  # type: ignore[call-overload]
-                    service, region_name=connection.region or None, endpoint_url=connection.endpoint_override
+                    keys = {
+                        "aws_access_key_id": connection.access_key_id,
+                        "aws_secret_access_key": connection.secret_key_id,
+                        "aws_session_token": connection.session_token,
+                    }
+                client = self._session.session.create_client(
+                    service,
+                    region_name=connection.region or None,
+                    endpoint_url=connection.endpoint_override,
+                    **keys,  # type: ignore[arg-type]
                 )
                 self._clients[key] = client
         return client

@@ -1,6 +1,6 @@
 """The embedded stack: moto in-process, with the resources template.yaml declares (design §5).
 
-Resources are created with boto3 from the template's properties (moto's CloudFormation skips the
+Resources are created with botocore from the template's properties (moto's CloudFormation skips the
 Scheduler and would create event source mappings that swallow messages). Functions are not created:
 the pump calls the handlers in-process.
 """
@@ -13,7 +13,7 @@ from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
+import botocore.session
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
@@ -22,6 +22,7 @@ from infra.aws.blobs import S3Blobs
 from infra.aws.execution_store import DynamoExecutionStore
 from infra.aws.flow_repository import DynamoFlowRepository
 from infra.aws.message_bus import SqsMessageBus
+from infra.aws.model_loader import new_session
 from infra.aws.session import AwsSession, RequestStats
 from infra.aws.settings import AwsSettings
 from infra.aws.storage import S3Storage
@@ -36,11 +37,12 @@ ACCOUNT_ID: str = DEFAULT_ACCOUNT_ID
 
 
 @cache
-def _boto_session(region: str) -> boto3.session.Session:
+def _boto_session(region: str) -> botocore.session.Session:
     # Shared by every stack of the process: a new Session reloads botocore's service models (~100 ms).
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
-    )
+    session = new_session()
+    session.set_credentials("testing", "testing")
+    session.set_config_variable("region", region)
+    return session
 
 
 class EmbeddedStack:

@@ -101,14 +101,14 @@ def test_s3_sqs_sns_dynamodb_and_eventbridge_tasks_in_one_flow() -> None:
     with LocalKite(inline_budget=0, functions=functions) as kite:
         assert kite.stack is not None
         session = kite.stack.session.session
-        region = session.region_name
+        region = kite.stack.session.region
         location = (
             {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         )
-        session.client("s3").create_bucket(Bucket="kite-data", **location)
-        queue = session.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
-        topic = session.client("sns").create_topic(Name="orders")["TopicArn"]
-        session.client("dynamodb").create_table(
+        session.create_client("s3").create_bucket(Bucket="kite-data", **location)
+        queue = session.create_client("sqs").create_queue(QueueName="orders")["QueueUrl"]
+        topic = session.create_client("sns").create_topic(Name="orders")["TopicArn"]
+        session.create_client("dynamodb").create_table(
             TableName="orders",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -117,8 +117,10 @@ def test_s3_sqs_sns_dynamodb_and_eventbridge_tasks_in_one_flow() -> None:
         kite.deploy(FLOW)
         execution = kite.run("company.team", "aws", {"queue": queue, "topic": topic})
         logs = {e.task_id: e.message for e in kite.services.executions.logs(execution.id) if e.task_id}
-        received = session.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-        left = session.client("s3").list_objects(Bucket="kite-data").get("Contents", [])
+        received = session.create_client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)[
+            "Messages"
+        ]
+        left = session.create_client("s3").list_objects(Bucket="kite-data").get("Contents", [])
     runs = {run.task_id: run for run in execution.task_runs}
     assert execution.state.current.value == "SUCCESS", [
         (r.task_id, r.state.current.value) for r in execution.task_runs

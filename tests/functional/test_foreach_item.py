@@ -473,8 +473,8 @@ triggers:
 def test_kestras_s3_trigger_example_fans_each_new_file_out() -> None:
     with LocalKite(start=datetime(2026, 6, 1, 10, 0, 30, tzinfo=UTC)) as kite:
         assert kite.stack is not None
-        s3 = kite.stack.session.session.client("s3")
-        region = kite.stack.session.session.region_name
+        s3 = kite.stack.session.session.create_client("s3")
+        region = kite.stack.session.region
         location = (
             {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
         )

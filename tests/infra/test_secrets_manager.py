@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from engine.memory import ManualClock
+from infra.aws.model_loader import new_session
 from infra.aws.secrets_manager import SecretsManagerSecretStore, secret_names
 from infra.aws.session import AwsSession
 
@@ -20,11 +20,10 @@ PREFIX = "kite/"
 @pytest.fixture
 def session() -> Iterator[AwsSession]:
     with mock_aws():
-        yield AwsSession(
-            boto3.session.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-            )
-        )
+        botocore_session = new_session()
+        botocore_session.set_credentials("testing", "testing")
+        botocore_session.set_config_variable("region", "us-east-1")
+        yield AwsSession(botocore_session)
 
 
 @pytest.fixture

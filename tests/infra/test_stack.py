@@ -100,7 +100,7 @@ def test_bucket_and_schedule_group(declared: dict[str, Any], stack: EmbeddedStac
 
 
 def test_no_lambda_functions_or_event_source_mappings(stack: EmbeddedStack) -> None:
-    lambda_client = stack.session.session.client("lambda")
+    lambda_client = stack.session.session.create_client("lambda")
     assert lambda_client.list_functions()["Functions"] == []
     assert lambda_client.list_event_source_mappings()["EventSourceMappings"] == []
 

@@ -68,7 +68,7 @@ def _lambda_closure() -> set[str]:
 
 def test_the_lambda_artifact_has_neither_moto_nor_time_machine() -> None:
     closure = _lambda_closure()
-    assert {"boto3", "pydantic", "aws-lambda-powertools"} <= closure
+    assert {"botocore", "pydantic", "aws-lambda-powertools"} <= closure
     assert closure.isdisjoint(LOCAL_ONLY)
 
 
