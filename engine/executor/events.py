@@ -52,10 +52,10 @@ class Kill(Struct, frozen=True):
     """Stop the execution: nothing new starts, what runs is killed, afterExecution still runs. Without
     `cascade`, the subflow executions it waits for are left running (Kestra's `isOnKillCascade=false`).
     With `after`, it is a kill's own continuation: only its notices to the children it does not wait for,
-    from the task run after that `seq` on."""
+    from the one after that cursor (a task run's `seq`, and a batch's iteration or 0) on."""
 
     cascade: bool = True
-    after: int | None = None
+    after: tuple[int, int] | None = None
 
 
 class Resume(Struct, frozen=True):

@@ -164,28 +164,46 @@ def kill_child(step: Step, run: TaskRun) -> None:
         step.effects.append(Notify(child, Kill(), f"kill-{child}"))
 
 
-def kill_unwatched(step: Step, after: int | None) -> None:
-    """The children of Subflow task runs that do not wait for them (`wait: false`), whose end the parent
-    never learns: each is told to stop (one that has ended ignores it), `PER_STEP` a step, in task-run
-    order from the run after `after`; the execution tells itself to go on from the last one told. Those
-    waited for are the kill pass's (`kill_child`), and a child whose end came back needs nothing."""
+def kill_unwatched(step: Step, after: tuple[int, int] | None) -> None:
+    """The children the execution started and does not wait for (a Subflow's or a ForEachItem's with
+    `wait: false`), whose end it never learns: each is told to stop (one that has ended ignores it),
+    `PER_STEP` a step, in order from the one after the cursor `after`; the execution tells itself to go on
+    from the last one told. Those waited for are the kill pass's (`kill_child`, `kill_children`), and a
+    child whose end came back needs nothing."""
     pending = [
-        (run.seq, child)
+        (cursor, child)
         for run in sorted(step.execution.task_runs, key=lambda run: run.seq)
-        if (after is None or run.seq > after) and (child := _unwatched_child(step, run)) is not None
+        for cursor, child in _unwatched_children(step, run)
+        if after is None or cursor > after
     ]
     for _, child in pending[:PER_STEP]:
         step.effects.append(Notify(child, Kill(), f"kill-{child}"))
     if len(pending) > PER_STEP:
-        last, itself = pending[PER_STEP - 1][0], step.execution.id
-        step.effects.append(Notify(itself, Kill(after=last), f"kill-{itself}-after-{last}"))
+        (seq, iteration), itself = pending[PER_STEP - 1][0], step.execution.id
+        key = f"kill-{itself}-after-{seq}-{iteration}"
+        step.effects.append(Notify(itself, Kill(after=(seq, iteration)), key))
 
 
-def _unwatched_child(step: Step, run: TaskRun) -> str | None:
-    child = run.outputs.get("executionId")
-    if not isinstance(child, str) or "state" in run.outputs or waiting_child(step, run) is not None:
-        return None
-    return child if isinstance(step.graph.task(run.task_id), ExecutableTask) else None
+def _unwatched_children(step: Step, run: TaskRun) -> list[tuple[tuple[int, int], str]]:
+    """(cursor, child id) of each child of `run` that nobody waits for and that may not have ended."""
+    task = step.graph.task(run.task_id)
+    if isinstance(task, BatchExecutableTask):
+        batches = run.batches
+        ended_launching = (
+            run.state.current.terminated and run.state.current != S.KILLED
+        )  # else kill_children's
+        if task.wait or batches is None or not ended_launching:
+            return []
+        return [
+            ((run.seq, iteration), batch_child_id(step.execution.id, run, iteration))
+            for iteration in range(1, batches.started + 1)
+            if not batches.has_ended(iteration)
+        ]
+    if isinstance(task, ExecutableTask):
+        child = run.outputs.get("executionId")
+        unwatched = "state" not in run.outputs and waiting_child(step, run) is None
+        return [((run.seq, 0), child)] if isinstance(child, str) and unwatched else []
+    return []
 
 
 def child_ended(step: Step, event: SubflowEnded) -> None:

@@ -65,9 +65,11 @@ def release_slot(execution_id: str, attempt: int) -> Message:
     return _for(execution_id, "ReleaseSlot", f"release-{execution_id}-{attempt}")
 
 
-def kill(execution_id: str, *, cascade: bool = True, after: int | None = None) -> Message:
+def kill(execution_id: str, *, cascade: bool = True, after: tuple[int, int] | None = None) -> Message:
     if after is not None:
-        return _for(execution_id, "Kill", f"kill-{execution_id}-after-{after}", {"after": after})
+        seq, iteration = after
+        key = f"kill-{execution_id}-after-{seq}-{iteration}"
+        return _for(execution_id, "Kill", key, {"after": [seq, iteration]})
     if cascade:
         return _for(execution_id, "Kill", f"kill-{execution_id}")
     return _for(execution_id, "Kill", f"kill-{execution_id}-alone", {"cascade": False})
@@ -206,6 +208,17 @@ def timer(execution_id: str, event: TimerFired, deliver_at: datetime) -> Message
     return _for(execution_id, "TimerFired", dedup_id, fields, deliver_at)
 
 
+def _cursor(value: Any) -> tuple[int, int] | None:
+    """A kill's continuation cursor; a bare number is a task run's `seq`, as a deployment before batches
+    had cursors sent it (such a message may still be in flight after an update)."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value, 0
+    seq, iteration = value
+    return int(seq), int(iteration)
+
+
 def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     """A dispatch or timer message → (execution id, event)."""
     kind = body.get("kind")
@@ -213,10 +226,7 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "Wake":
         return execution_id, Wake()
     if kind == "Kill":
-        after = body.get("after")
-        return execution_id, Kill(
-            cascade=bool(body.get("cascade", True)), after=None if after is None else int(after)
-        )
+        return execution_id, Kill(cascade=bool(body.get("cascade", True)), after=_cursor(body.get("after")))
     if kind == "ReleaseSlot":
         return execution_id, ReleaseSlot()
     if kind == "Resume":

@@ -4,6 +4,7 @@ Kestra's ForEachItemCaseTest."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from engine.creation.uploads import Upload
@@ -301,6 +302,24 @@ def test_a_kill_cascades_to_the_running_batches() -> None:
 
         kite.pump.run_until(all_killed)
     assert execution.state.current.value == "KILLED"
+
+
+def test_a_kill_reaches_the_batches_started_without_waiting() -> None:
+    """Kestra's kill reaches every execution the killed one started: here 26 children, more than one step
+    tells, of a parent that ended once it had started them."""
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(SLOW_CHILD)
+        parent = _run_each(kite, _each("forgets", "slow", "    wait: false\n"), "forgets")
+        assert kite.pump is not None
+        assert parent.state.current.value == "SUCCESS"
+
+        def all(state: str) -> Callable[[], bool]:
+            return lambda: [c.state.current.value for c in _children(kite, "slow")] == [state] * 26
+
+        kite.pump.run_until(all("RUNNING"))  # asleep for a minute
+        kite.services.executions.kill(parent.id)
+        kite.pump.run_until(all("KILLED"))
+        assert kite.services.executions.get(parent.id).state.current.value == "SUCCESS"
 
 
 FLAKY_CHILD = """id: flaky
