@@ -13,14 +13,8 @@ from engine.services.executions import ExecutionService, ExecutionStateError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import (
-    filter_value,
-    json_body,
-    query,
-    query_instant,
-    query_int,
-    query_pairs,
-)
+from functions.api.query_filters import Filters, Resource
+from functions.api.requests import json_body, query, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -33,40 +27,40 @@ def search_executions() -> dict[str, Any]:
 
 
 def _searched() -> list[Execution]:
-    """The executions the query's filters name (namespace, flowId, state, labels), newest first."""
-    event = router.current_event
-    states = [s for value in _all_filters(event, "state") for s in value.split(",") if s]
-    found = app.current().services.store.search(
-        filter_value(event, "namespace"), filter_value(event, "flowId")
+    """The executions the query's filters name (functions/api/query_filters.py), newest first."""
+    filters = Filters.of(router.current_event, Resource.EXECUTION)
+    services = app.current().services
+    namespace, flow_id = filters.equal("namespace"), filters.equal("flowId")
+    # The store looks a flow's executions up by its index; anything else is a scan, filtered here.
+    found = services.store.search(namespace if flow_id else None, flow_id)
+    since = filters.since(services.clock.now())
+    return [
+        execution
+        for execution in found
+        if _kept(filters, execution) and (since is None or execution.state.start_date >= since)
+    ]
+
+
+def _kept(filters: Filters, execution: Execution) -> bool:
+    trigger = execution.trigger or {}
+    parent = (trigger.get("variables") or {}).get("executionId")
+    parent = parent if isinstance(parent, str) else None
+    labels = execution.label_map()
+    return (
+        filters.text("namespace", execution.namespace)
+        and filters.text("flowId", execution.flow_id)
+        and filters.text("state", execution.state.current.value)
+        and filters.labels(labels)
+        and filters.instant("startDate", execution.state.start_date)
+        and filters.instant("endDate", execution.state.end_date)
+        and filters.text("triggerExecutionId", parent)
+        and filters.text("childFilter", "MAIN" if parent is None else "CHILD")
+        and filters.text("kind", "NORMAL")  # Kite has no test or playground executions
+        and filters.scope(execution.namespace)
+        and filters.query(
+            execution.id, execution.namespace, execution.flow_id, *(f"{k}:{v}" for k, v in labels.items())
+        )
     )
-    if states:
-        found = [e for e in found if e.state.current.value in states]
-    labels = [value for value in _all_filters(event, "labels") if ":" in value]
-    for label in labels:
-        key, _, value = label.partition(":")
-        found = [e for e in found if e.label_map().get(key) == value]
-    start, end = query_instant(event, "startDate"), query_instant(event, "endDate")
-    if start is not None:
-        found = [e for e in found if e.state.start_date >= start]
-    if end is not None:
-        found = [e for e in found if e.state.start_date <= end]
-    return found
-
-
-def _all_filters(event: Any, field: str) -> list[str]:
-    """Every value of a filter on `field`; a map filter (`filters[labels][EQUALS][env]=prod`) as
-    `key:value`."""
-    values = []
-    prefix = f"filters[{field}]["
-    for key, value in query_pairs(event):
-        if key == field:
-            values.append(value)
-        elif key.startswith(prefix):
-            operation, _, rest = key[len(prefix) :].partition("]")
-            if operation in ("EQUALS", "IN"):
-                inner = rest.removeprefix("[").removesuffix("]")
-                values.append(f"{inner}:{value}" if inner else value)
-    return values
 
 
 @router.get("/executions")

@@ -11,22 +11,16 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.flow.loader import InvalidFlowError, decode_source, parse_flow
+from engine.flow.model import Flow
 from engine.flow.source_edits import with_disabled
 from engine.flow.topology import flow_graph
 from engine.ports import FlowRecord
+from engine.services.app import Services
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import (
-    body_bytes,
-    filter_value,
-    form,
-    json_body,
-    query,
-    query_bool,
-    query_int,
-    within,
-)
+from functions.api.query_filters import Filters, Resource
+from functions.api.requests import body_bytes, form, json_body, query, query_bool, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -58,15 +52,7 @@ def validate_flows() -> list[dict[str, Any]]:
 @router.get("/flows/search")
 def search_flows() -> dict[str, Any]:
     event = router.current_event
-    namespace = filter_value(event, "namespace")
-    text = (query(event, "q") or filter_value(event, "q") or "").lower()
-    records = [
-        record
-        for record in app.current().services.flows.repository.list()
-        if within(record.namespace, namespace)
-        if not text or text in record.id.lower() or text in record.namespace.lower()
-    ]
-    records.sort(key=lambda r: (r.namespace, r.id))
+    records = sorted(_queried(), key=lambda r: (r.namespace, r.id))
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged([shapes.flow(r, source=False) for r in records], page, size)
 
@@ -276,9 +262,23 @@ def _set_disabled(ids: list[tuple[str, str]], *, disabled: bool) -> dict[str, An
 
 
 def _queried() -> list[FlowRecord]:
-    """The flows a `filters[namespace]` query names (all of them without one)."""
-    namespace = filter_value(router.current_event, "namespace")
-    return [r for r in app.current().services.flows.repository.list() if within(r.namespace, namespace)]
+    """The flows the query's filters name (functions/api/query_filters.py), all of them without any."""
+    filters = Filters.of(router.current_event, Resource.FLOW)
+    services = app.current().services
+    return [
+        record
+        for record in services.flows.repository.list()
+        if filters.text("namespace", record.namespace)
+        and filters.text("flowId", record.id)
+        and filters.scope(record.namespace)
+        and filters.query(record.id, record.namespace)
+        # Labels are in the source: a flow is read only when a filter asks for them.
+        and (not filters.on("labels") or filters.labels(dict(_flow(services, record).label_pairs())))
+    ]
+
+
+def _flow(services: Services, record: FlowRecord) -> Flow:
+    return services.catalog.graph(record.namespace, record.id, record.revision).flow
 
 
 def _by_query() -> list[tuple[str, str]]:

@@ -15,7 +15,8 @@ from engine.resources import KVEntry, NotFoundError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import body_bytes, filter_value, header, json_body, query_int
+from functions.api.query_filters import Filters, Resource
+from functions.api.requests import body_bytes, header, json_body, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -111,16 +112,24 @@ def list_keys(namespace: str) -> list[dict[str, Any]]:
 
 @router.get("/kv")
 def list_all_keys() -> dict[str, Any]:
-    """Every key of a namespace filter (`filters[namespace][EQUALS]`), else of every namespace that has
-    flows (the store is keyed by namespace)."""
+    """The keys the query's filters name (namespace, `q` in the key, updated), across the namespaces that
+    have flows (the store is keyed by namespace) or the one a filter names exactly."""
     event = router.current_event
-    namespace = filter_value(event, "namespace")
+    filters = Filters.of(event, Resource.KV_METADATA)
+    namespace = filters.equal("namespace")
     namespaces = (
         [namespace]
         if namespace
         else sorted({record.namespace for record in app.current().services.flows.repository.list()})
     )
-    entries = [entry for name in namespaces for entry in list_keys(name)]
+    entries = []
+    for name in filter(lambda name: filters.text("namespace", name), namespaces):
+        kv = _kv(name)
+        entries += [
+            _entry(name, key, entry)
+            for key, entry in kv.entries()
+            if not kv.expired(entry) and filters.query(key) and filters.instant("updated", entry.updated)
+        ]
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged(entries, page, size)
 

@@ -12,11 +12,8 @@ from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
 from functions.api.executions import event_stream, wait_until_terminated
-from functions.api.requests import (
-    filter_value,
-    query,
-    query_int,
-)
+from functions.api.query_filters import Filters, Op, Resource
+from functions.api.requests import query, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -37,22 +34,34 @@ def follow_logs(execution_id: str) -> Response[str]:
 
 @router.get("/logs/search")
 def search_logs() -> dict[str, Any]:
-    """Log lines of the executions a filter names (namespace, flowId, executionId), at or above `minLevel`
-    (or `filters[level][EQUALS]`), containing `q`; newest executions first."""
+    """Log lines of the executions the filters name (namespace, flowId, executionId), at or above the
+    level (`filters[level][EQUALS]`, or `minLevel`), containing `q`, within the dates; newest executions
+    first."""
     event = router.current_event
+    filters = Filters.of(event, Resource.LOG)
     services = app.current().services
-    execution_id = filter_value(event, "executionId")
+    execution_id = filters.equal("executionId")
     if execution_id is not None:
         executions = [services.executions.get(execution_id)]
     else:
-        executions = services.store.search(filter_value(event, "namespace"), filter_value(event, "flowId"))
-    minimum = _level(filter_value(event, "level") or query(event, "minLevel"))
-    text = (query(event, "q") or filter_value(event, "q") or "").lower()
+        flow_id = filters.equal("flowId")
+        executions = services.store.search(filters.equal("namespace") if flow_id else None, flow_id)
+    levels = [(item.op, _level(item.value)) for item in filters.on("level")]
+    since = filters.since(services.clock.now())
     lines = [
         shapes.log(entry, execution.namespace, execution.flow_id)
         for execution in executions
+        if filters.text("namespace", execution.namespace)
+        and filters.text("flowId", execution.flow_id)
+        and filters.text("executionId", execution.id)
+        and filters.scope(execution.namespace)
         for entry in services.executions.logs(execution.id)
-        if level_rank(entry.level) >= minimum and text in entry.message.lower()
+        if all((level_rank(entry.level) >= minimum) == (op == Op.EQUALS) for op, minimum in levels)
+        and filters.query(entry.message)
+        and filters.instant("startDate", entry.timestamp)
+        and filters.instant("endDate", entry.timestamp)
+        and (since is None or entry.timestamp >= since)
+        and filters.text("triggerId", None)  # the lines of executions, none of a trigger's evaluation
     ]
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged(lines, page, size)

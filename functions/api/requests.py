@@ -33,16 +33,6 @@ def query_all(event: APIGatewayProxyEventV2, name: str) -> list[str]:
     return [value for key, value in query_pairs(event) if key == name]
 
 
-def filter_value(event: APIGatewayProxyEventV2, field: str) -> str | None:
-    """Kestra 1.x's `filters[field][OPERATION]=value` (EQUALS and PREFIX are read alike), or the older
-    plain `field=value`."""
-    for operation in ("EQUALS", "PREFIX", "CONTAINS", "IN"):
-        values = query_all(event, f"filters[{field}][{operation}]")
-        if values:
-            return values[-1]
-    return query(event, field)
-
-
 def query(event: APIGatewayProxyEventV2, name: str, default: str | None = None) -> str | None:
     values = query_all(event, name)
     return values[-1] if values else default
@@ -115,11 +105,6 @@ def form(event: APIGatewayProxyEventV2) -> Form:
         else:
             fields[name] = content.decode(part.get_content_charset() or "utf-8")
     return Form(fields, files)
-
-
-def within(namespace: str, wanted: str | None) -> bool:
-    """`namespace` is `wanted` or one of its children (Kestra's namespace filter); anything without one."""
-    return wanted is None or namespace == wanted or namespace.startswith(wanted + ".")
 
 
 def query_instant(event: APIGatewayProxyEventV2, name: str) -> datetime | None:

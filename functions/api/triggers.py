@@ -19,7 +19,8 @@ from engine.resources import NotFoundError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
-from functions.api.requests import filter_value, json_body, query, query_int, within
+from functions.api.query_filters import Filters, Resource
+from functions.api.requests import json_body, query, query_int
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -80,16 +81,27 @@ def _triggers(namespace: str | None, flow_id: str | None) -> list[dict[str, Any]
 @router.get("/triggers/search")
 def search_triggers() -> dict[str, Any]:
     event = router.current_event
-    namespace = filter_value(event, "namespace")
-    found = [
-        entry
-        for entry in _triggers(None, filter_value(event, "flowId"))
-        if within(entry["triggerContext"]["namespace"], namespace)
-    ]
-    text = (query(event, "q") or "").lower()
-    found = [e for e in found if text in e["triggerContext"]["triggerId"].lower()]
+    found = _searched()
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged(found, page, size)
+
+
+def _searched() -> list[dict[str, Any]]:
+    """The triggers the query's filters name (functions/api/query_filters.py)."""
+    filters = Filters.of(router.current_event, Resource.TRIGGER)
+    found = []
+    for entry in _triggers(None, filters.equal("flowId")):
+        context = entry["triggerContext"]
+        namespace, flow_id, trigger_id = context["namespace"], context["flowId"], context["triggerId"]
+        if (
+            filters.text("namespace", namespace)
+            and filters.text("flowId", flow_id)
+            and filters.text("triggerId", trigger_id)
+            and filters.scope(namespace)
+            and filters.query(trigger_id, flow_id, namespace)
+        ):
+            found.append(entry)
+    return found
 
 
 @router.get("/triggers/<namespace>/<flow_id>")
@@ -118,12 +130,7 @@ def set_disabled_by_query() -> dict[str, Any]:
     disabled = query(event, "disabled")
     if disabled not in ("true", "false"):
         raise ApiError(422, "Invalid entity: disabled must be true or false")
-    namespace = filter_value(event, "namespace")
-    found = [
-        entry["triggerContext"]
-        for entry in _triggers(None, filter_value(event, "flowId"))
-        if within(entry["triggerContext"]["namespace"], namespace)
-    ]
+    found = [entry["triggerContext"] for entry in _searched()]
     keys = [(c["namespace"], c["flowId"], c["triggerId"]) for c in found]
     return _set_disabled(keys, disabled=disabled == "true")
 
@@ -197,12 +204,10 @@ def backfill_by_triggers(action: str) -> dict[str, Any]:
 @router.post("/triggers/backfill/<action>/by-query")
 def backfill_by_query(action: str) -> dict[str, Any]:
     """The backfills of the triggers the filters find (namespace, flowId)."""
-    event = router.current_event
-    namespace = filter_value(event, "namespace")
     count = 0
-    for entry in _triggers(None, filter_value(event, "flowId")):
+    for entry in _searched():
         context = entry["triggerContext"]
-        if not within(context["namespace"], namespace) or context.get("backfill") is None:
+        if context.get("backfill") is None:
             continue
         _backfill_change(context, action)
         count += 1
