@@ -73,6 +73,12 @@ def _not_found(_: Exception) -> Response[str]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    http = event.get("requestContext", {}).get("http", {})
+    if http.get("method") == "HEAD" and "/executions/webhook/" not in str(http.get("path")):
+        # A HEAD is the GET without its body (RFC 9110 §9.3.2), as Kestra's server answers it. Not for a
+        # webhook: a GET there starts an execution, and a HEAD must change nothing.
+        as_get = {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}
+        return {**resolver.resolve(as_get, context), "body": "", "isBase64Encoded": False}
     return resolver.resolve(event, context)
 
 

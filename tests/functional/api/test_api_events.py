@@ -342,6 +342,19 @@ triggers:
 """
 
 
+def test_a_head_is_the_get_without_its_body_and_starts_no_webhook(client: Api) -> None:
+    client.create_flow(HOOK)
+    got = api.handler(http_event("GET", "/api/v1/main/flows/demo.api/hook"), None)
+    head = api.handler(http_event("HEAD", "/api/v1/main/flows/demo.api/hook"), None)
+    assert (head["statusCode"], head["body"]) == (200, "")
+    assert head["headers"]["Content-Type"] == got["headers"]["Content-Type"]
+    missing = api.handler(http_event("HEAD", "/api/v1/main/flows/demo.api/none"), None)
+    assert (missing["statusCode"], missing["body"]) == (404, "")
+    hook = api.handler(http_event("HEAD", "/api/v1/main/executions/webhook/demo.api/hook/k1"), None)
+    assert hook["statusCode"] == 404
+    assert client.call("GET", "/executions/search")[1]["total"] == 0
+
+
 def test_with_iam_auth_only_a_request_api_gateway_authorized_by_iam_passes(
     client: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
