@@ -291,7 +291,12 @@ class ExecutionStore(Protocol):
         ...
 
     def search(
-        self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
+        self,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        state: str | None = None,
+        started_by: str | None = None,
     ) -> list[Execution]:
-        """Executions' headers (no task runs; `version` and `nextSeq` are not kept), newest first."""
+        """Executions' headers (no task runs; `version` and `nextSeq` are not kept), newest first;
+        `started_by`: those whose `trigger_execution_id()` it is."""
         ...

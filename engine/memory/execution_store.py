@@ -117,7 +117,11 @@ class InMemoryExecutionStore:
         return Claim.HELD if now < held_until else Claim.LAPSED
 
     def search(
-        self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
+        self,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        state: str | None = None,
+        started_by: str | None = None,
     ) -> list[Execution]:
         found = []
         for row in self._rows.values():
@@ -126,6 +130,7 @@ class InMemoryExecutionStore:
                 (namespace is None or execution.namespace == namespace)
                 and (flow_id is None or execution.flow_id == flow_id)
                 and (state is None or execution.state.current.value == state)
+                and (started_by is None or execution.trigger_execution_id() == started_by)
             ):
                 found.append(execution)
         found.sort(key=lambda e: (e.state.start_date, e.id), reverse=True)

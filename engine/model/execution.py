@@ -293,3 +293,9 @@ class Execution(Struct):
 
     def label_map(self) -> dict[str, str]:
         return {label.key: label.value for label in self.labels}
+
+    def trigger_execution_id(self) -> str | None:
+        """The execution that started this one (a Subflow's or a ForEachItem's parent, a Flow trigger's
+        upstream): Kestra's `triggerExecutionId`."""
+        started_by = ((self.trigger or {}).get("variables") or {}).get("executionId")
+        return started_by if isinstance(started_by, str) else None

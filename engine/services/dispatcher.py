@@ -24,6 +24,7 @@ from engine.executor.events import (
     Continue,
     Event,
     ExecutionEnded,
+    Kill,
     Notify,
     Poisoned,
     ReleaseSlot,
@@ -32,6 +33,7 @@ from engine.executor.events import (
     StartTimer,
     TimerFired,
 )
+from engine.flow.conditions import FLOW_TRIGGER_TYPES
 from engine.flow.graph import FlowGraph
 from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES
 from engine.model.execution import Execution
@@ -181,6 +183,19 @@ class Dispatcher(Struct):
     def _graph(self, execution: Execution) -> FlowGraph:
         return self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
 
+    def _flow_started_to_kill(self, execution: Execution, events: Sequence[Event]) -> list[Message]:
+        """A kill with its cascade reaches what a Flow trigger started from this execution and has not ended:
+        Kestra's kill finds every execution by its triggerExecutionId (spec part 2 §13.3). The children of
+        Subflows and ForEachItems are the step's own (`subflows`, `batches`)."""
+        if not any(isinstance(event, Kill) and event.cascade and event.after is None for event in events):
+            return []
+        return [
+            messages.kill(started.id)
+            for started in self.store.search(started_by=execution.id)
+            if (started.trigger or {}).get("type") in FLOW_TRIGGER_TYPES
+            and not started.state.current.terminated
+        ]
+
     def _step(
         self,
         stored: StoredExecution,
@@ -196,9 +211,13 @@ class Dispatcher(Struct):
         admission = self.gate.admit(graph, execution) if passes and not waits else None
         events = [*events, admission] if admission else events
         result = advance(graph, execution, events, self.engine, passes=passes)
+        flow_started = self._flow_started_to_kill(execution, events)
         if not result.modified:
+            # Nothing to commit (an ended execution keeps its state): the notices alone, which a
+            # redelivery sends again and a receiver takes once.
+            self.bus.send(flow_started)
             return
-        outbox: list[Message] = []
+        outbox: list[Message] = list(flow_started)
         for effect in result.effects:
             if isinstance(effect, RunTask):
                 outbox.append(run_task_message(graph, result.execution, effect, alone=_alone(result)))

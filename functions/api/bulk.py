@@ -32,7 +32,9 @@ def _searched() -> list[Execution]:
     services = app.current().services
     namespace, flow_id = filters.equal("namespace"), filters.equal("flowId")
     # The store looks a flow's executions up by its index; anything else is a scan, filtered here.
-    found = services.store.search(namespace if flow_id else None, flow_id)
+    found = services.store.search(
+        namespace if flow_id else None, flow_id, started_by=filters.equal("triggerExecutionId")
+    )
     since = filters.since(services.clock.now())
     return [
         execution
@@ -42,9 +44,7 @@ def _searched() -> list[Execution]:
 
 
 def _kept(filters: Filters, execution: Execution) -> bool:
-    trigger = execution.trigger or {}
-    parent = (trigger.get("variables") or {}).get("executionId")
-    parent = parent if isinstance(parent, str) else None
+    parent = execution.trigger_execution_id()
     labels = execution.label_map()
     return (
         filters.text("namespace", execution.namespace)

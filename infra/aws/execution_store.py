@@ -7,7 +7,9 @@ Items of execution X:
   key: two writers that read the same version race for the same key and one loses. Every
   `SNAPSHOT_EVERY`th entry (and the first) is full: the whole execution. Loading reads back from the newest
   entry to a full one, or to the version a reader already holds, and folds them in order.
-- `pk=EXEC#X, sk=H`: the header alone, with the `gsi1` keys that list a flow's executions newest first.
+- `pk=EXEC#X, sk=H`: the header alone, with the `gsi1` keys that list a flow's executions newest first,
+  and for an execution another one started (a Subflow's child, a Flow trigger's), the `gsi2` keys that list
+  what that one started.
   It is for listing: written (in one transaction with the entry) only by the steps that change the header,
   a few per execution.
 - `pk=EXEC#X#CLAIMS, sk=<task run id>#<attempt>`: a worker's claim on an attempt, with its lease.
@@ -253,8 +255,27 @@ class DynamoExecutionStore:
         return Claim.CLAIMED
 
     def search(
-        self, namespace: str | None = None, flow_id: str | None = None, state: str | None = None
+        self,
+        namespace: str | None = None,
+        flow_id: str | None = None,
+        state: str | None = None,
+        started_by: str | None = None,
     ) -> list[Execution]:
+        if started_by is not None:
+            started: QueryInputTypeDef = {
+                "TableName": self._table,
+                "IndexName": "gsi2",
+                "KeyConditionExpression": "gsi2pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": _gsi2pk(started_by)}},
+                "ScanIndexForward": False,
+            }
+            return [
+                execution
+                for execution in map(self._listed, self._query(started))
+                if namespace in (None, execution.namespace)
+                and flow_id in (None, execution.flow_id)
+                and state in (None, execution.state.current.value)
+            ]
         values: dict[str, AttributeValueTypeDef] = {}
         filters: list[str] = []
         if state is not None:
@@ -327,6 +348,9 @@ class DynamoExecutionStore:
                 "gsi1pk": {"S": _gsi1pk(execution.namespace, execution.flow_id)},
                 "gsi1sk": {"S": f"{serde.format_instant(execution.state.start_date)}#{execution.id}"},
             }
+            started_by = execution.trigger_execution_id()
+            if started_by is not None:  # a sparse index: only the executions another one started
+                listing |= {"gsi2pk": {"S": _gsi2pk(started_by)}, "gsi2sk": listing["gsi1sk"]}
             listing |= self._doc(execution.id, json.dumps(serde.header_to_json(execution)))
             ops: list[TransactWriteItemTypeDef] = [
                 {"Put": {"TableName": self._table, "Item": entry, "ConditionExpression": condition}},
@@ -455,3 +479,7 @@ def _pk(execution_id: str) -> str:
 
 def _gsi1pk(namespace: str, flow_id: str) -> str:
     return f"FLOW#{namespace}#{flow_id}"
+
+
+def _gsi2pk(started_by: str) -> str:
+    return f"STARTED_BY#{started_by}"

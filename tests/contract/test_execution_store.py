@@ -293,6 +293,21 @@ def test_search_lists_headers_newest_first(harness: Harness) -> None:
     assert serde.header_to_json(found) == serde.header_to_json(older)
 
 
+def test_search_lists_what_an_execution_started(harness: Harness) -> None:
+    """Kestra's triggerExecutionId: a Subflow's children, a Flow trigger's executions."""
+    for number, parent in enumerate(["parent", "parent", "other", None]):
+        execution = make_execution(f"child-{number}", at=START + timedelta(minutes=number))
+        if parent is not None:
+            execution.trigger = {"id": "call", "type": "io.kestra.plugin.core.flow.Subflow", "variables": {
+                "executionId": parent, "namespace": "company.team", "flowId": "parent"
+            }}  # fmt: skip
+        harness.store.create(execution)
+    assert [e.id for e in harness.store.search(started_by="parent")] == ["child-1", "child-0"]
+    assert [e.id for e in harness.store.search(started_by="parent", state="SUCCESS")] == []
+    assert [e.id for e in harness.store.search(started_by="nobody")] == []
+    assert harness.store.search(started_by="other")[0].trigger_execution_id() == "other"
+
+
 def test_an_attempt_is_claimed_once_held_during_its_lease_then_lapsed(harness: Harness) -> None:
     lease = timedelta(minutes=15)
     now = harness.now()

@@ -167,3 +167,30 @@ def test_preconditions_on_three_flows_fire_only_when_all_succeed_inside_the_slid
         kite.pump.run_until(kite.pump.idle)
         (fired,) = _of(kite, "all_three")
         assert kite.wait(fired).task_runs.of_task("done")[0].outputs == {"value": "load"}
+
+
+def test_a_kill_of_the_upstream_reaches_what_its_flow_trigger_started() -> None:
+    """Kestra's kill finds every execution by its triggerExecutionId, a Flow trigger's too, even once the
+    upstream has ended."""
+    slow_listener = LISTENER.replace(
+        "  - id: show\n    type: io.kestra.plugin.core.debug.Return\n",
+        "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n"
+        "  - id: show\n    type: io.kestra.plugin.core.debug.Return\n",
+    )
+    with LocalKite(inline_budget=0) as kite:
+        kite.deploy(UPSTREAM)
+        kite.deploy(slow_listener)
+        upstream = kite.run("demo", "etl")
+        assert kite.pump is not None
+
+        def listener_is(state: str) -> bool:
+            found = kite.services.store.search("demo", "report")
+            return [e.state.current.value for e in found] == [state]
+
+        kite.pump.run_until(lambda: listener_is("RUNNING"))
+        assert upstream.state.current.value == "SUCCESS"
+        kite.services.executions.kill(upstream.id)
+        kite.pump.run_until(lambda: listener_is("KILLED"))
+        assert kite.services.executions.get(upstream.id).state.current.value == "SUCCESS"
+        (listener,) = kite.services.store.search("demo", "report")
+        assert kite.services.store.search(started_by=upstream.id)[0].id == listener.id
