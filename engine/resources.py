@@ -75,6 +75,10 @@ class KVStore(Protocol):
         """Remove; False when there was nothing to remove."""
         ...
 
+    def namespaces(self) -> list[str]:
+        """The namespaces that have a key, sorted (the API's listing of every key; not for a step)."""
+        ...
+
     def list(self, namespace: str) -> list[tuple[str, KVEntry]]:
         """Every key of the namespace with its entry, sorted by key."""
         ...

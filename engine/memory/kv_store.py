@@ -21,6 +21,9 @@ class InMemoryKVStore:
     def delete(self, namespace: str, key: str) -> bool:
         return self._entries.pop((namespace, key), None) is not None
 
+    def namespaces(self) -> list[str]:
+        return sorted({namespace for namespace, _ in self._entries})
+
     def list(self, namespace: str) -> list[tuple[str, KVEntry]]:
         entries = [(key, entry) for (ns, key), entry in self._entries.items() if ns == namespace]
         return sorted(entries, key=lambda item: item[0])

@@ -112,18 +112,15 @@ def list_keys(namespace: str) -> list[dict[str, Any]]:
 
 @router.get("/kv")
 def list_all_keys() -> dict[str, Any]:
-    """The keys the query's filters name (namespace, `q` in the key, updated), across the namespaces that
-    have flows (the store is keyed by namespace) or the one a filter names exactly."""
+    """The keys the query's filters name (namespace, `q` in the key, updated), in every namespace."""
     event = router.current_event
     filters = Filters.of(event, Resource.KV_METADATA)
     namespace = filters.equal("namespace")
-    namespaces = (
-        [namespace]
-        if namespace
-        else sorted({record.namespace for record in app.current().services.flows.repository.list()})
-    )
+    namespaces = [namespace] if namespace else app.current().services.resources.kv.namespaces()
     entries = []
-    for name in filter(lambda name: filters.text("namespace", name), namespaces):
+    for name in namespaces:
+        if not filters.text("namespace", name):
+            continue
         kv = _kv(name)
         entries += [
             _entry(name, key, entry)

@@ -13,7 +13,12 @@ from engine.resources import KVEntry
 from infra.aws.session import AwsSession
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutItemInputTypeDef, QueryInputTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        PutItemInputTypeDef,
+        QueryInputTypeDef,
+        ScanInputTypeDef,
+    )
 
     Item = dict[str, AttributeValueTypeDef]
 
@@ -61,6 +66,24 @@ class DynamoKVStore:
             ReturnConsumedCapacity="TOTAL",
         )
         return "Attributes" in old
+
+    def namespaces(self) -> list[str]:
+        # A scan of the keys alone: the table has no index of namespaces, and only the API's listing of
+        # every key asks.
+        scan: ScanInputTypeDef = {
+            "TableName": self._table,
+            "FilterExpression": "begins_with(pk, :kv)",
+            "ExpressionAttributeValues": {":kv": {"S": _pk("")}},
+            "ProjectionExpression": "pk",
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        found: set[str] = set()
+        while True:
+            page = self._session.dynamodb.scan(**scan)
+            found.update(item["pk"]["S"].removeprefix(_pk("")) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(found)
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list(self, namespace: str) -> list[tuple[str, KVEntry]]:
         query: QueryInputTypeDef = {

@@ -70,6 +70,15 @@ def test_list_is_one_namespace_sorted_by_key(store: KVStore) -> None:
     assert store.list("empty") == []
 
 
+def test_namespaces_are_those_with_a_key(store: KVStore) -> None:
+    assert store.namespaces() == []
+    for namespace in ["company.team", "company", "company.team", "other"]:
+        store.put(namespace, "k", entry())
+    store.put("gone", "k", entry())
+    store.delete("gone", "k")
+    assert store.namespaces() == ["company", "company.team", "other"]
+
+
 def test_an_expired_entry_is_kept_with_its_expiration(store: KVStore) -> None:
     expired = entry(expires=START - timedelta(seconds=1))
     store.put(NS, "old", expired)

@@ -179,6 +179,11 @@ def test_kv_through_kestrapy(client: KestraClient) -> None:
         TENANT, filters=[{"field": "NAMESPACE", "operation": "EQUALS", "value": "demo.client"}]
     )
     assert page.total == 5
+    prefix = {"field": "NAMESPACE", "operation": "PREFIX", "value": "demo"}
+    assert kv.list_all_keys(TENANT, filters=[prefix]).total == 6  # demo's own key, and demo.client's
+    assert kv.list_all_keys(TENANT).total == 6
+    text = {"field": "QUERY", "operation": "EQUALS", "value": "EVER"}
+    assert [entry.key for entry in kv.list_all_keys(TENANT, filters=[prefix, text]).results] == ["every"]
     assert kv.delete_key_value("demo.client", "count", TENANT) is True
     with pytest.raises(NotFoundException):
         kv.key_value("demo.client", "count", TENANT)
