@@ -295,20 +295,17 @@ class DynamoExecutionStore:
                 query |= {"FilterExpression": filters[0], "ExpressionAttributeNames": names}
             items = list(self._query(query))
         else:
-            # Without a flow there is no key to query by: scan the headers (fine for the local stack and
-            # small deployments; a namespace index is the way to grow).
-            filters.append("sk = :h")
-            values[":h"] = {"S": _HEADER}
+            # Without a flow there is no key to query by: scan the listing index, which holds the headers
+            # alone. A scan bills every item it reads, and the table's journal entries (one per step) far
+            # outnumber the headers. A namespace index is the way to grow.
             for attribute, value in (("namespace", namespace), ("flowId", flow_id)):
                 if value is not None:
                     filters.append(f"#{attribute} = :{attribute}")
                     names[f"#{attribute}"] = attribute
                     values[f":{attribute}"] = {"S": value}
-            scan: ScanInputTypeDef = {
-                "TableName": self._table,
-                "FilterExpression": " AND ".join(filters),
-                "ExpressionAttributeValues": values,
-            }
+            scan: ScanInputTypeDef = {"TableName": self._table, "IndexName": "gsi1"}
+            if filters:
+                scan |= {"FilterExpression": " AND ".join(filters), "ExpressionAttributeValues": values}
             if names:
                 scan["ExpressionAttributeNames"] = names
             items = sorted(self._scan(scan), key=lambda item: item["gsi1sk"]["S"], reverse=True)

@@ -172,3 +172,20 @@ def test_a_cold_load_reads_back_to_the_latest_snapshot_only(stack: EmbeddedStack
     assert stored is not None and stored.execution.version == 3 * SNAPSHOT_EVERY + 6
     assert stack.stats.snapshot().calls == {("dynamodb", "Query"): 1}
     assert stack.stats.snapshot().read_units <= 2
+
+
+def test_a_search_without_a_flow_reads_the_headers_alone(stack: EmbeddedStack) -> None:
+    """A scan bills every item it reads: it reads the listing index, not the steps' journal entries."""
+    store = stack.execution_store()
+    for number in range(3):
+        execution = make_execution(f"exec{number}", runs=2, at=START + timedelta(minutes=number))
+        store.create(execution)
+        execution.version = 1
+        for _ in range(5):
+            execution.version = store.commit(Commit(execution, frozenset({"run00001"}), header_changed=False))
+    scanned: list[int] = []
+    stack.session.dynamodb.meta.events.register(
+        "after-call.dynamodb.Scan", lambda parsed, **_: scanned.append(parsed["ScannedCount"])
+    )
+    assert [e.id for e in store.search(namespace="company.team")] == ["exec2", "exec1", "exec0"]
+    assert sum(scanned) == 3

@@ -99,10 +99,12 @@ export function valueTree(value, fileLink) {
 }
 
 // Re-runs `callback` every `ms` while the element is in the page.
+// Polls while the element is shown and the tab is visible: each poll is a Lambda invocation and reads in
+// the deployed stack, and a tab left open in the background should not bill for them.
 export function every(element, ms, callback) {
   const timer = setInterval(() => {
     if (!element.isConnected) clearInterval(timer);
-    else callback();
+    else if (!document.hidden) callback();
   }, ms);
   return () => clearInterval(timer);
 }

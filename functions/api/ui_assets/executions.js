@@ -45,7 +45,8 @@ export async function executionsPage() {
   };
   await load();
   const section = h("section", {}, h("h1", {}, "Executions"), filters, table);
-  every(section, 2000, () => load().catch(() => {}));
+  // Every 10 s, as Kestra's list refreshes: a search without a flow scans every execution's header.
+  every(section, 10_000, () => load().catch(() => {}));
   return section;
 }
 
