@@ -37,6 +37,13 @@ _SCHEDULE_NAME = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 _REF = "$ref"
 
 
+# Where a body too large for its queue or schedule goes. A queued message lives at most 14 days (SQS's
+# retention, its dead-letter queue's included), so the bucket expires its body after 15 (template.yaml); a
+# re-sent one writes it again, which starts its days over. A scheduled one may wait for any date: kept.
+QUEUED_BODIES = "_internal/messages/queued"
+SCHEDULED_BODIES = "_internal/messages/scheduled"
+
+
 class MessageSendError(RuntimeError):
     """SQS refused some entries of a batch; the outbox must be sent again."""
 
@@ -86,7 +93,7 @@ class SqsMessageBus:
     def _entry(self, message: Message, url: str) -> SendMessageBatchRequestEntryTypeDef:
         entry: SendMessageBatchRequestEntryTypeDef = {
             "Id": "",
-            "MessageBody": self._encode(message, _SQS_BODY_BYTES),
+            "MessageBody": self._encode(message, _SQS_BODY_BYTES, QUEUED_BODIES),
         }
         if url == self._settings.dispatch_queue_url:
             if message.group_id is None:
@@ -95,11 +102,11 @@ class SqsMessageBus:
             entry["MessageDeduplicationId"] = _fifo_dedup_id(message.dedup_id)
         return entry
 
-    def _encode(self, message: Message, limit: int) -> str:
+    def _encode(self, message: Message, limit: int, folder: str) -> str:
         text = json.dumps(message.body)
         if len(text.encode()) <= limit:
             return text
-        key = self._blobs.put_addressed("_internal/messages", text)
+        key = self._blobs.put_addressed(folder, text)
         return json.dumps({_REF: f"s3://{self._blobs.bucket}/{key}"})
 
     def _send_batch(self, url: str, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
@@ -128,7 +135,7 @@ class SqsMessageBus:
                 Target={
                     "Arn": self._settings.timer_queue_arn,
                     "RoleArn": self._settings.scheduler_role_arn,
-                    "Input": self._encode(message, _SCHEDULE_INPUT_BYTES),
+                    "Input": self._encode(message, _SCHEDULE_INPUT_BYTES, SCHEDULED_BODIES),
                 },
             )
 

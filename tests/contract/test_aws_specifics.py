@@ -14,6 +14,7 @@ from contract_support import START, make_execution, make_task_run
 
 from engine.ports import Commit, FlowRecord, Message, QueueName
 from infra.aws.execution_store import SNAPSHOT_EVERY, SPILL_BYTES
+from infra.aws.message_bus import QUEUED_BODIES, SCHEDULED_BODIES
 from infra.embedded.clock import VirtualClock
 from infra.embedded.stack import EmbeddedStack
 
@@ -189,3 +190,18 @@ def test_a_search_without_a_flow_reads_the_headers_alone(stack: EmbeddedStack) -
     )
     assert [e.id for e in store.search(namespace="company.team")] == ["exec2", "exec1", "exec0"]
     assert sum(scanned) == 3
+
+
+def test_a_large_body_is_kept_as_long_as_its_message_may_live(stack: EmbeddedStack) -> None:
+    """The bucket expires the bodies of queued messages (14 days at most in SQS), not a scheduled one's."""
+    stack.message_bus().send(
+        [
+            Message(QueueName.WORKER, {"blob": "q" * 300_000}, "big-queued"),
+            Message(
+                QueueName.TIMER, {"blob": "s" * 20_000}, "big-later", deliver_at=START + timedelta(days=30)
+            ),
+        ]
+    )
+    listed = stack.session.s3.list_objects_v2(Bucket=stack.settings.bucket, Prefix="_internal/messages/")
+    folders = sorted(item["Key"].rpartition("/")[0] for item in listed.get("Contents", []))
+    assert folders == [QUEUED_BODIES, SCHEDULED_BODIES]
