@@ -15,6 +15,7 @@ from functions.api import shapes
 from functions.api.errors import ApiError
 from functions.api.query_filters import Filters, Resource
 from functions.api.requests import json_body, query, query_int
+from functions.api.sorting import sorted_by
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -23,7 +24,20 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 def search_executions() -> dict[str, Any]:
     event = router.current_event
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
-    return shapes.paged([shapes.execution(e) for e in _searched()], page, size)
+    found = sorted_by(event, _searched(), SORTS)
+    return shapes.paged([shapes.execution(e) for e in found], page, size)
+
+
+# Kestra's sortable fields of an execution.
+SORTS: dict[str, Callable[[Execution], Any]] = {
+    "id": lambda e: e.id,
+    "namespace": lambda e: e.namespace,
+    "flowId": lambda e: e.flow_id,
+    "state.current": lambda e: e.state.current.value,
+    "state.startDate": lambda e: e.state.start_date,
+    "state.endDate": lambda e: e.state.end_date,
+    "state.duration": lambda e: e.state.end_date - e.state.start_date if e.state.end_date else None,
+}
 
 
 def _searched() -> list[Execution]:
@@ -70,7 +84,7 @@ def executions_of_flow() -> dict[str, Any]:
     namespace, flow_id = query(event, "namespace"), query(event, "flowId")
     if not namespace or not flow_id:
         raise ApiError(422, "Invalid entity: namespace and flowId are required")
-    found = app.current().services.store.search(namespace, flow_id)
+    found = sorted_by(event, app.current().services.store.search(namespace, flow_id), SORTS)
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged([shapes.execution(e) for e in found], page, size)
 

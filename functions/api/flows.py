@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -21,6 +22,7 @@ from functions.api import shapes
 from functions.api.errors import ApiError
 from functions.api.query_filters import Filters, Resource
 from functions.api.requests import body_bytes, form, json_body, query, query_bool, query_int
+from functions.api.sorting import sorted_by
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -52,7 +54,7 @@ def validate_flows() -> list[dict[str, Any]]:
 @router.get("/flows/search")
 def search_flows() -> dict[str, Any]:
     event = router.current_event
-    records = sorted(_queried(), key=lambda r: (r.namespace, r.id))
+    records = sorted_by(event, sorted(_queried(), key=lambda r: (r.namespace, r.id)), _SORTS)
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged([shapes.flow(r, source=False) for r in records], page, size)
 
@@ -259,6 +261,9 @@ def _set_disabled(ids: list[tuple[str, str]], *, disabled: bool) -> dict[str, An
         if services.flows.deploy(edited, "flow")[0].revision != record.revision:
             count += 1
     return {"count": count}
+
+
+_SORTS: dict[str, Callable[[FlowRecord], str]] = {"id": lambda r: r.id, "namespace": lambda r: r.namespace}
 
 
 def _queried() -> list[FlowRecord]:

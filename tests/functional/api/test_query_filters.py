@@ -208,3 +208,22 @@ def test_logs_are_searched_by_their_filters(searched: tuple[Api, dict[str, str]]
 )
 def test_each_operation_on_a_text(op: Op, value: str, actual: str | None, kept: bool) -> None:
     assert Filters([Filter("namespace", op, value)]).text("namespace", actual) is kept
+
+
+def test_a_search_is_sorted_as_asked(searched: tuple[Api, dict[str, str]]) -> None:
+    client, _ = searched
+
+    def ordered(query: str) -> list[str]:
+        status, page = client.call("GET", "/executions/search", query=query)
+        assert status == 200, page
+        return [execution["flowId"] for execution in page["results"]]
+
+    assert ordered("sort=flowId:asc") == ["child", "child", "one", "other", "parent"]
+    assert ordered("sort=namespace:desc&sort=flowId:asc&filters[flowId][IN]=one,other,parent") == [
+        "other", "one", "parent"
+    ]  # fmt: skip
+    assert ordered("sort=state.startDate:asc")[0] == "one"  # the first one run
+    status, body = client.call("GET", "/executions/search", query="sort=inputs:asc")
+    assert (status, body["message"]) == (422, "Invalid sort parameter")
+    status, page = client.call("GET", "/flows/search", query="sort=id:desc")
+    assert [flow["id"] for flow in page["results"]] == ["parent", "other", "one", "child"]
