@@ -143,6 +143,9 @@ class TaskRunContext(Struct):
     def kv(self, namespace: str) -> NamespaceKV:
         return self.services.namespace_kv(namespace)
 
+    def kv_namespaces(self) -> list[str]:
+        return self.services.resources.kv.namespaces()
+
     def secret(self, key: str) -> str:
         try:
             return self.services.secret(key)

@@ -73,6 +73,10 @@ class RunContext(Protocol):
         """The KV pairs of `namespace`."""
         ...
 
+    def kv_namespaces(self) -> list[str]:
+        """The namespaces that have KV pairs, sorted."""
+        ...
+
     def secret(self, key: str) -> str:
         """The secret visible from the flow's namespace; masked in every later log line."""
         ...

@@ -1,9 +1,9 @@
 """io.kestra.plugin.core.kv.PurgeKV (Kestra 1.x): delete the keys of namespaces, expired ones by default.
 
-Kestra purges the namespaces its flows live in, picked by `namespaces` (and their children) or by
-`namespacePattern`. The KVStore port reads one namespace at a time and cannot list them, so Kite purges
-the namespaces named in `namespaces`: a pattern, or no namespaces at all (every namespace), fail the task,
-and child namespaces are left alone with a warning.
+The namespaces are those `namespaces` names (with their children unless `includeChildNamespaces` is false),
+those `namespacePattern` matches (a wildcard), or every one. Kestra picks among the namespaces that have
+flows; Kite among those that have keys, which are the ones a purge can change. A child is a namespace
+under a named one (`company.team` of `company`), where Kestra's prefix test also took `company2`.
 """
 
 from __future__ import annotations
@@ -66,17 +66,16 @@ class PurgeKV(KVTask):
                 "Properties `namespaces` and `namespacePattern` can't be used at the same time "
                 "— use one or the other."
             )
+        existing = ctx.kv_namespaces()
+        if pattern.strip():
+            matches = _wildcard(pattern)
+            return [namespace for namespace in existing if matches.fullmatch(namespace)]
         if not names:
-            raise TaskFailedError(
-                "PurgeKV needs `namespaces` in Kite: it cannot list namespaces, so `namespacePattern` "
-                "and purging every namespace are not supported"
-            )
-        if render_bool(ctx, self.include_child_namespaces, "includeChildNamespaces"):
-            ctx.log(
-                "WARN",
-                f"Child namespaces of {', '.join(names)} are not purged: Kite cannot list namespaces",
-            )
-        return names
+            return existing
+        if not render_bool(ctx, self.include_child_namespaces, "includeChildNamespaces"):
+            return names
+        children = [n for n in existing if n not in names and any(n.startswith(f"{p}.") for p in names)]
+        return [*names, *children]
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:

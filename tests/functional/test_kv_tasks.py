@@ -364,42 +364,69 @@ def test_purge_kv_deletes_expired_or_matching_pairs(run_flow: RunFlow) -> None:
     assert ran.outputs("after_pattern") == {"keys": ["other"]}
 
 
-@pytest.mark.parametrize(
-    ("properties", "message"),
-    [
-        (
-            "namespaces: [company]\n    namespacePattern: 'company*'",
-            "Properties `namespaces` and `namespacePattern` can't be used at the same time",
-        ),
-        ("namespacePattern: 'company*'", "PurgeKV needs `namespaces` in Kite"),
-        ("expiredOnly: false", "PurgeKV needs `namespaces` in Kite"),
-    ],
-)
-def test_purge_kv_says_what_it_cannot_do(run_flow: RunFlow, properties: str, message: str) -> None:
-    ran = run_flow(f"""
-id: purge_all
-namespace: company.team
-tasks:
-  - id: purge
-    type: io.kestra.plugin.core.kv.PurgeKV
-    {properties}
-""")
-
-    assert ran.state == "FAILED"
-    assert any(message in line for line in ran.errors("purge")), ran.errors()
-
-
-def test_purge_kv_warns_that_child_namespaces_are_left(run_flow: RunFlow) -> None:
+def test_purge_kv_refuses_both_namespaces_and_a_pattern(run_flow: RunFlow) -> None:
     ran = run_flow("""
-id: purge_children
+id: purge_both
 namespace: company.team
 tasks:
   - id: purge
     type: io.kestra.plugin.core.kv.PurgeKV
     namespaces: [company]
+    namespacePattern: 'company*'
 """)
 
-    assert ran.outputs("purge") == {"size": 0}
-    assert any(
-        e.level == "WARN" and "Child namespaces of company are not purged" in e.message for e in ran.logs
-    )
+    assert ran.state == "FAILED"
+    message = "Properties `namespaces` and `namespacePattern` can't be used at the same time"
+    assert any(message in line for line in ran.errors("purge")), ran.errors()
+
+
+SEEDS = """
+id: seeds
+namespace: {namespace}
+tasks:
+  - id: set
+    type: io.kestra.plugin.core.kv.Set
+    key: k
+    value: v
+"""
+
+
+@pytest.mark.parametrize(
+    ("properties", "purged"),
+    [
+        ("namespaces: [company]", ["company", "company.team", "company.team.data"]),
+        ("namespaces: [company.team]", ["company.team", "company.team.data"]),
+        ("namespaces: [company]\n    includeChildNamespaces: false", ["company"]),
+        ("namespacePattern: 'company.*'", ["company.team", "company.team.data"]),
+        ("namespacePattern: '*'", ["company", "company.team", "company.team.data", "company2", "other"]),
+        ("expiredOnly: false", ["company", "company.team", "company.team.data", "company2", "other"]),
+    ],
+)
+def test_purge_kv_picks_its_namespaces(run_flow: RunFlow, properties: str, purged: list[str]) -> None:
+    """Named ones and their children (not `company2`: a child is under a dot), a wildcard, or every one."""
+    everywhere = ["company", "company.team", "company.team.data", "company2", "other"]
+    for namespace in everywhere:
+        assert run_flow(SEEDS.format(namespace=namespace)).state == "SUCCESS"
+    ran = run_flow(f"""
+id: purge_some
+namespace: company.team
+tasks:
+  - id: purge
+    type: io.kestra.plugin.core.kv.PurgeKV
+    behavior: {{type: key, expiredOnly: false}}
+    {properties}
+""")
+
+    assert ran.state == "SUCCESS", ran.errors()
+    assert ran.outputs("purge") == {"size": len(purged)}
+    kept = [n for n in everywhere if run_flow(GET_KEYS.format(namespace=n)).outputs("keys")["keys"]]
+    assert kept == [n for n in everywhere if n not in purged]
+
+
+GET_KEYS = """
+id: keys
+namespace: {namespace}
+tasks:
+  - id: keys
+    type: io.kestra.plugin.core.kv.GetKeys
+"""
