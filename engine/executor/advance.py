@@ -90,7 +90,7 @@ def apply(step: Step, event: Event) -> None:
         case Pause():
             pauses.pause_by_hand(step)
         case Restart():
-            restarts.restart(step)
+            restarts.restart(step, event)
         case SetTaskRunState():
             restarts.set_task_run_state(step, event)
         case SubflowEnded(iteration=None):

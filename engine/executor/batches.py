@@ -13,7 +13,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from engine.executor import attempts
+from engine.executor import attempts, subflows
 from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
 from engine.executor.step import Step
 from engine.executor.subflows import CHILD_REFUSED, PER_STEP, batch_child_id, child_execution, refused
@@ -108,6 +108,8 @@ def child_ended(step: Step, event: SubflowEnded) -> None:
     iteration = event.iteration
     if run is None or run.batches is None or iteration is None or run.state.current != S.RUNNING:
         return
+    if subflows.stale(run, event):
+        return  # the end of a batch from before the run restarted it in place
     batches = run.batches
     if not 1 <= iteration <= batches.started or batches.has_ended(iteration):
         return  # a duplicate notice
@@ -146,7 +148,8 @@ def _restart_failed(step: Step, run: TaskRun, task: BatchExecutableTask) -> None
     moved = 0
     while step.batch_starts < PER_STEP and (iteration := batches.first_failed()) is not None:
         child = batch_child_id(step.execution.id, run, iteration)
-        step.effects.append(Notify(child, Restart(), f"restart-{child}-{run.id}-{run.attempt_number}"))
+        restart = Restart(waited_by=run.attempt_number)
+        step.effects.append(Notify(child, restart, f"restart-{child}-{run.id}-{run.attempt_number}"))
         batches = batches.restarted(iteration)
         step.batch_starts += 1
         moved += 1

@@ -79,7 +79,12 @@ class StartExecution(Struct, frozen=True):
 
 
 class Restart(Struct, frozen=True):
-    """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1)."""
+    """Run a FAILED (or PAUSED) execution again from its failed task runs (spec part 2 §14.1).
+
+    `waited_by`: sent by the parent that restarts its child in place, the attempt of its task run that now
+    waits; the child's end notice carries it back, so that a notice of an earlier end is told apart."""
+
+    waited_by: int | None = None
 
 
 class SetTaskRunState(Struct, frozen=True):
@@ -102,6 +107,9 @@ class SubflowEnded(Struct, frozen=True):
     error: str | None = None
     # The batch of a child started per batch (ForEachItem): which of the task run's children ended.
     iteration: int | None = None
+    # The attempt of the parent's task run that waited for this end (None from a child made before it
+    # was recorded): a notice of an end from before a restart in place carries an older one.
+    task_run_attempt: int | None = None
 
 
 class Poisoned(Struct, frozen=True):

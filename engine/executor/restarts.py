@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from engine.executor.events import SetTaskRunState
+from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.step import Step
 from engine.model.execution import Label
 from engine.model.state import StateType
@@ -14,11 +14,14 @@ from engine.task_api import FlowableTask
 S = StateType
 
 
-def restart(step: Step) -> None:
-    """Failed and paused runs and their ancestors start again, attempts kept."""
+def restart(step: Step, event: Restart) -> None:
+    """Failed and paused runs and their ancestors start again, attempts kept. A parent restarting its child
+    in place says which attempt of its task run waits now: the child's end notice will carry it."""
     ex = step.execution
     if ex.state.current not in (S.FAILED, S.PAUSED):
         return
+    if event.waited_by is not None:
+        ex.waited_by = event.waited_by
     _run_again(step, {r.id: None for r in ex.task_runs if r.state.current in (S.FAILED, S.PAUSED)})
 
 

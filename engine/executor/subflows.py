@@ -79,7 +79,8 @@ def _restart_child(step: Step, run: TaskRun, child_id: str) -> None:
     if run.outputs.get("state") != S.FAILED.value:
         step.put(run.terminate(S.SUCCESS, step.now()))
         return
-    step.effects.append(Notify(child_id, Restart(), f"restart-{child_id}-{run.id}-{run.attempt_number}"))
+    restart = Restart(waited_by=run.attempt_number)
+    step.effects.append(Notify(child_id, restart, f"restart-{child_id}-{run.id}-{run.attempt_number}"))
 
 
 def child_execution(
@@ -136,6 +137,7 @@ def child_execution(
         trigger={"id": task.id, "type": task.type, "variables": variables},
         schedule_date=call.schedule_date,
     )
+    child.waited_by = run.attempt_number
     if verdict.behavior == "FAIL_EXECUTION":
         # The child exists, FAILED, as one created through the API; the reason goes to the parent's task
         # run, where its failure shows (a child's log lines are written by the child's own steps).
@@ -209,8 +211,8 @@ def _unwatched_children(step: Step, run: TaskRun) -> list[tuple[tuple[int, int],
 def child_ended(step: Step, event: SubflowEnded) -> None:
     """The parent side: the child's final state onto the waiting task run (`ExecutableUtils.guessState`)."""
     run = step.execution.task_runs.find(event.task_run_id)
-    if run is None or waiting_child(step, run) != event.child_id:
-        return  # a duplicate notice, or the run was killed meanwhile
+    if run is None or waiting_child(step, run) != event.child_id or stale(run, event):
+        return  # a duplicate notice, one from before a restart in place, or the run was killed meanwhile
     task = step.graph.task(run.task_id)
     assert isinstance(task, ExecutableTask)
     outputs: dict[str, Any] = {"executionId": event.child_id, "state": event.state.value}
@@ -259,13 +261,18 @@ def ended_notice(step: Step) -> Notify | None:
         except ExpressionError as exc:
             outputs, error = None, f"Failed to extract outputs with the error: '{exc}'"
     state = execution.state.current
+    waited = execution.waited_by
     batch = variables.get("batchIteration")
     if isinstance(batch, int):  # a batch's outputs go to a file of their own (batches.outputs_file)
-        return Notify(
-            parent_id, SubflowEnded(run_id, execution.id, state, None, error, batch), _ended_key(execution)
-        )
-    notice = SubflowEnded(run_id, execution.id, state, outputs, error)
+        notice = SubflowEnded(run_id, execution.id, state, None, error, batch, waited)
+    else:
+        notice = SubflowEnded(run_id, execution.id, state, outputs, error, task_run_attempt=waited)
     return Notify(parent_id, notice, _ended_key(execution))
+
+
+def stale(run: TaskRun, event: SubflowEnded) -> bool:
+    """A notice of an end the parent already took, come back after it restarted the child in place."""
+    return event.task_run_attempt is not None and event.task_run_attempt != run.attempt_number
 
 
 def _ended_key(execution: Execution) -> str:

@@ -282,6 +282,8 @@ class Execution(Struct):
     version: int = 0
     next_seq: int = 0
     kill_cascade: bool = True  # a kill in progress stops the subflow executions too
+    # A child's: the attempt of the parent's task run that waits for its end (subflows.stale).
+    waited_by: int | None = None
 
     def copy(self) -> Execution:
         clone = copy.copy(self)

@@ -149,7 +149,19 @@ def header_to_json(execution: Execution, *, internal: bool = False) -> dict[str,
         data["nextSeq"] = execution.next_seq
         if not execution.kill_cascade:
             data["killCascade"] = False
+        if execution.waited_by is not None:
+            data["waitedBy"] = execution.waited_by
     return data
+
+
+def header_changed(before: Execution, after: Execution) -> bool:
+    """Whether a step changed what the stored header holds (the version and the task runs aside)."""
+
+    def stored(execution: Execution) -> dict[str, Any]:
+        data = header_to_json(execution, internal=True)
+        return {key: value for key, value in data.items() if key not in ("version", "nextSeq")}
+
+    return stored(before) != stored(after)
 
 
 def execution_to_json(execution: Execution, *, internal: bool = False) -> dict[str, Any]:
@@ -200,6 +212,7 @@ def execution_from_json(data: dict[str, Any], task_runs: list[TaskRun] | None = 
         version=int(data.get("version", 0)),
         next_seq=int(data.get("nextSeq", len(runs))),
         kill_cascade=bool(data.get("killCascade", True)),
+        waited_by=data.get("waitedBy"),
     )
 
 

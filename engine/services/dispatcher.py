@@ -37,7 +37,7 @@ from engine.flow.conditions import FLOW_TRIGGER_TYPES
 from engine.flow.graph import FlowGraph
 from engine.flow.schedule import ON_DATES_TYPES, SCHEDULE_TYPES
 from engine.model.execution import Execution
-from engine.model.serde import header_to_json, task_run_to_json
+from engine.model.serde import header_changed, task_run_to_json
 from engine.model.state import StateType
 from engine.model.values import to_json_value
 from engine.ports import (
@@ -260,7 +260,7 @@ class Dispatcher(Struct):
                 result.removed,
                 (*carried, *written),
                 tuple(logs),
-                header_changed=header_to_json(new) != header_to_json(execution),
+                header_changed=header_changed(execution, new),
             )
         )
         new.version = report.version

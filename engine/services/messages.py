@@ -90,7 +90,7 @@ def notify(effect: Notify) -> Message:
     if isinstance(event, Kill):
         return kill(effect.execution_id, after=event.after)
     if isinstance(event, Restart):
-        return _for(effect.execution_id, "Restart", effect.key)
+        return _for(effect.execution_id, "Restart", effect.key, {"waitedBy": event.waited_by})
     fields = {
         "taskRunId": event.task_run_id,
         "childId": event.child_id,
@@ -98,6 +98,7 @@ def notify(effect: Notify) -> Message:
         "outputs": to_json_value(event.outputs),
         "error": event.error,
         "iteration": event.iteration,
+        "taskRunAttempt": event.task_run_attempt,
     }
     return _for(effect.execution_id, "SubflowEnded", effect.key, fields)
 
@@ -234,7 +235,7 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
     if kind == "Pause":
         return execution_id, Pause()
     if kind == "Restart":
-        return execution_id, Restart()
+        return execution_id, Restart(body.get("waitedBy"))
     if kind == "SubflowEnded":
         outputs = from_json_value(body.get("outputs"))
         ended = SubflowEnded(
@@ -244,6 +245,7 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
             outputs,
             body.get("error"),
             body.get("iteration"),
+            body.get("taskRunAttempt"),
         )
         return execution_id, ended
     if kind == "StartExecution":

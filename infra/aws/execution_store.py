@@ -82,7 +82,7 @@ class DynamoExecutionStore:
 
     def create(self, execution: Execution, outbox: Sequence[OutboxEntry] = ()) -> int:
         delta = {
-            "header": serde.header_to_json(execution),
+            "header": serde.header_to_json(execution, internal=True),
             "nextSeq": execution.next_seq,
             "runs": [serde.task_run_to_json(run, internal=True) for run in execution.task_runs],
             "outbox": [entry_to_json(m) for m in outbox],
@@ -113,7 +113,7 @@ class DynamoExecutionStore:
         elif commit.removed:
             delta["removed"] = sorted(commit.removed)
         if commit.header_changed or full:
-            delta["header"] = serde.header_to_json(execution)
+            delta["header"] = serde.header_to_json(execution, internal=True)
         if commit.logs:
             delta["logs"] = [log_to_json(entry) for entry in commit.logs]
         self._write(execution, version, delta, header=commit.header_changed)

@@ -418,3 +418,20 @@ def test_live_lines_show_until_their_attempt_is_committed_then_its_lines_replace
     harness.store.append_live_logs(execution.id, "run00000", 3, 1, [line("kept", 2)])
     assert harness.store.delete(execution.id) is True
     assert harness.store.logs(execution.id) == []
+
+
+def test_what_only_the_engine_reads_survives_a_cold_load(harness: Harness) -> None:
+    """A kill that does not cascade, and the parent attempt a child's end answers: a step in another
+    process reads them back (before, the DynamoDB store wrote the header without them)."""
+    execution = make_execution()
+    execution.waited_by = 2
+    harness.store.create(execution)
+    stored = harness.store.load("exec1")
+    assert stored is not None and stored.execution.waited_by == 2
+    changed = stored.execution
+    changed.kill_cascade = False
+    changed.with_state(StateType.KILLING, START + timedelta(seconds=1))
+    harness.store.commit(Commit(changed, frozenset(), header_changed=True))
+    again = harness.store.load("exec1")
+    assert again is not None
+    assert (again.execution.kill_cascade, again.execution.waited_by) == (False, 2)

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from engine.executor.events import Kill
+from engine.executor.events import Kill, SubflowEnded
 from engine.flow.loader import InvalidFlowError
 from engine.memory.runner import InMemoryRunner
 from engine.model.execution import Execution
+from engine.model.state import StateType
 from engine.ports import QueueName
 from engine.services.messages import decode_event
 from infra.embedded.local import LocalKite
@@ -487,3 +488,32 @@ def test_restarting_the_parent_restarts_the_child(behavior: str) -> None:
         assert [c.state.current.value for c in children] == ["FAILED", "SUCCESS"]
         child = children[1]
     assert call.outputs == {"executionId": child.id, "state": "SUCCESS", "outputs": {"doubled": 42}}
+
+
+def test_a_notice_of_the_end_before_a_restart_in_place_is_not_taken_for_the_new_one() -> None:
+    """At least once: the failed child's end notice, delivered again after the parent restarted that child
+    in place (RETRY_FAILED), must not end the task run that now waits for its new end."""
+    runner = _runner(
+        CHILD, PARENT.replace("    labels: {caller", "    restartBehavior: RETRY_FAILED\n    labels: {caller")
+    )
+    first = runner.run("demo", "parent", {"fail": True})
+    assert first.state.current == "FAILED"
+    call = first.task_runs.of_task("call")[0]
+    (child,) = _children(_all(runner), first)
+    stale = SubflowEnded(
+        call.id, child.id, StateType.FAILED, None, None, task_run_attempt=call.attempt_number
+    )
+    runner.services.executions.restart(first.id)
+    for message in runner.bus.drain(QueueName.DISPATCH):  # the parent's restart alone: the child's waits
+        execution_id, event = decode_event(message.body)
+        runner.services.dispatcher.handle(execution_id, [event])
+    runner.services.dispatcher.handle(first.id, [stale])
+    waiting = runner.services.executions.get(first.id).task_runs.of_task("call")[0]
+    assert waiting.state.current == "RUNNING"
+    runner.drain()
+    parent = runner.services.executions.get(first.id)
+    assert parent.state.current == "SUCCESS"
+    assert [a.state.current.value for a in parent.task_runs.of_task("call")[0].attempts] == [
+        "FAILED",
+        "SUCCESS",
+    ]
