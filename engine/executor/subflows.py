@@ -191,9 +191,8 @@ def _unwatched_children(step: Step, run: TaskRun) -> list[tuple[tuple[int, int],
     task = step.graph.task(run.task_id)
     if isinstance(task, BatchExecutableTask):
         batches = run.batches
-        ended_launching = (
-            run.state.current.terminated and run.state.current != S.KILLED
-        )  # else kill_children's
+        # A KILLED one's children are told by `kill_children`, a running one's by the kill pass.
+        ended_launching = run.state.current.terminated and run.state.current != S.KILLED
         if task.wait or batches is None or not ended_launching:
             return []
         return [
