@@ -142,8 +142,8 @@ class Filters:
         for name, value in pairs:
             if name.startswith("filters["):
                 parsed = _bracketed(name, value)
-                if parsed is None:
-                    errors.append(f"Malformed filter parameter {name}")
+                if isinstance(parsed, str):
+                    errors.append(parsed)
                     continue
                 found.append(parsed)
             elif value and name in LEGACY and resource.accepts(_LEGACY_NAMES.get(name, name)):
@@ -221,14 +221,14 @@ def _legacy(name: str, value: str, *, flow_given: bool) -> Filter:
     return Filter(field, LEGACY[name], value)
 
 
-def _bracketed(name: str, value: str) -> Filter | None:
-    """`filters[field][OP]` or `filters[field][OP][key]`."""
+def _bracketed(name: str, value: str) -> Filter | str:
+    """`filters[field][OP]` or `filters[field][OP][key]`; what is wrong with it otherwise."""
     parts = name.removeprefix("filters[").removesuffix("]").split("][")
     if len(parts) not in (2, 3):
-        return None
+        return f"Malformed filter parameter {name}"
     field, op = parts[0], parts[1]
     if op not in Op.__members__:
-        return Filter(field, Op.EQUALS, value, f"\0{op}")  # reported as an unknown operation
+        return f"Unknown operation {op} for field {field}"
     key = parts[2] if len(parts) == 3 else None
     if field == "labels" and key is None and ":" in value and op != Op.CONTAINS:
         key, _, value = value.partition(":")
@@ -236,8 +236,6 @@ def _bracketed(name: str, value: str) -> Filter | None:
 
 
 def _problems(item: Filter, resource: Resource) -> list[str]:
-    if item.key is not None and item.key.startswith("\0"):
-        return [f"Unknown operation {item.key[1:]} for field {item.field}"]
     known = FIELDS.get(item.field)
     if known is None:
         return [f"Unknown field {item.field}"]
