@@ -35,8 +35,16 @@ class EngineConfig(Struct, frozen=True):
     plugin_defaults: ConfiguredDefaults = field(default_factory=ConfiguredDefaults)
     # The AES key of SECRET inputs (Kestra's `kestra.encryption.secret-key`); without it they are refused.
     encryption_key: bytes | None = None
+    # Keys replaced by `encryption_key`, still tried to read what they encrypted (a key rotation).
+    previous_encryption_keys: tuple[bytes, ...] = ()
     # Task types run by Lambda functions (task functions): type → function name or ARN.
     task_functions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def decryption_keys(self) -> tuple[bytes, ...]:
+        """The current key first, then the ones it replaced."""
+        current = (self.encryption_key,) if self.encryption_key is not None else ()
+        return (*current, *self.previous_encryption_keys)
 
     def variables(self) -> dict[str, Any]:
         kestra = {k: v for k, v in (("environment", self.environment), ("url", self.url)) if v is not None}
@@ -51,7 +59,8 @@ class EngineConfig(Struct, frozen=True):
         credentials among it). ``KITE_GLOBALS`` holds the globals as a JSON or YAML mapping,
         ``KITE_PLUGIN_DEFAULTS`` the global plugin defaults as a JSON or YAML list, and
         ``KITE_NAMESPACE_PLUGIN_DEFAULTS`` a mapping of namespace to such a list, ``KITE_ENCRYPTION_KEY``
-        the base64 AES key (16, 24 or 32 bytes) of SECRET inputs."""
+        the base64 AES key (16, 24 or 32 bytes) of SECRET inputs, ``KITE_PREVIOUS_ENCRYPTION_KEYS`` the
+        comma-separated keys it replaced, which still decrypt what they encrypted."""
         prefix = environ.get("KITE_ENV_VARS_PREFIX", DEFAULT_ENV_PREFIX)
         if not prefix:
             raise ConfigError("KITE_ENV_VARS_PREFIX must not be empty: it would expose the whole environment")
@@ -64,6 +73,11 @@ class EngineConfig(Struct, frozen=True):
             environment=environ.get("KITE_ENVIRONMENT") or None,
             url=environ.get("KITE_URL") or None,
             encryption_key=_encryption_key(environ.get("KITE_ENCRYPTION_KEY")),
+            previous_encryption_keys=tuple(
+                key
+                for text in (environ.get("KITE_PREVIOUS_ENCRYPTION_KEYS") or "").split(",")
+                if (key := _encryption_key(text, "KITE_PREVIOUS_ENCRYPTION_KEYS")) is not None
+            ),
             task_functions=_task_functions(environ.get("KITE_TASK_FUNCTIONS")),
             plugin_defaults=ConfiguredDefaults(
                 _plugin_defaults("KITE_PLUGIN_DEFAULTS", environ.get("KITE_PLUGIN_DEFAULTS")),
@@ -135,13 +149,13 @@ def _plugin_defaults(name: str, value: Any) -> tuple[PluginDefault, ...]:
         raise ConfigError(f"{name} must be a list of plugin defaults: {problems}") from None
 
 
-def _encryption_key(text: str | None) -> bytes | None:
-    if not text:
+def _encryption_key(text: str | None, name: str = "KITE_ENCRYPTION_KEY") -> bytes | None:
+    if not text or not text.strip():
         return None
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except binascii.Error:
-        raise ConfigError("KITE_ENCRYPTION_KEY must be base64") from None
+        raise ConfigError(f"{name} must be base64") from None
     if len(key) not in KEY_LENGTHS:
-        raise ConfigError(f"KITE_ENCRYPTION_KEY must decode to 16, 24 or 32 bytes, not {len(key)}")
+        raise ConfigError(f"{name} must decode to 16, 24 or 32 bytes, not {len(key)}")
     return key

@@ -19,13 +19,19 @@ from engine.task_api import Input
 NOT_CONFIGURED = "Unable to use a `SECRET` input/output as encryption is not configured"
 
 
-def decrypt(key: bytes, text: str) -> str:
+def decrypt(keys: Sequence[bytes], text: str) -> str:
+    """With the first of `keys` that opens it: the current key, then the ones it replaced."""
+    failure: ValueError | None = None
     try:
-        return open_sealed(key, base64.b64decode(text, validate=True)).decode("utf-8")
-    except (binascii.Error, DecryptionError) as exc:
-        raise DecryptionError(
-            f"Unable to decrypt a SECRET input (wrong key or altered value): {exc}"
-        ) from exc
+        sealed = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        failure, keys = exc, ()
+    for key in keys:
+        try:
+            return open_sealed(key, sealed).decode("utf-8")
+        except DecryptionError as exc:
+            failure = exc
+    raise DecryptionError(f"Unable to decrypt a SECRET input (wrong key or altered value): {failure}")
 
 
 def seal_secrets(
@@ -47,13 +53,14 @@ def seal_secrets(
 
 
 def reveal_secrets(
-    declared: Sequence[Input] | None, inputs: Mapping[str, Any], key: bytes | None
+    declared: Sequence[Input] | None, inputs: Mapping[str, Any], keys: Sequence[bytes]
 ) -> dict[str, Any]:
-    """Stored inputs with each SECRET value decrypted (what expressions see)."""
+    """Stored inputs with each SECRET value decrypted (what expressions see), by the first of `keys` that
+    opens it (EngineConfig.decryption_keys)."""
     secret_ids = [spec.id for spec in declared or () if spec.type == "SECRET"]
-    if key is None or not secret_ids:
+    if not keys or not secret_ids:
         return dict(inputs)
-    return _replace(inputs, secret_ids, lambda text: decrypt(key, text) if text else text)
+    return _replace(inputs, secret_ids, lambda text: decrypt(keys, text) if text else text)
 
 
 def value_at(inputs: Mapping[str, Any], dotted: str) -> Any:

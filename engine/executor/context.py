@@ -68,5 +68,5 @@ class EngineContext(Struct, frozen=True):
         """The flow's `checks` on the typed inputs of an execution about to be created."""
         scope = Scope.of(flow.namespace, flow.id, execution_id, None)
         services = self.port_services(scope)
-        revealed = reveal_secrets(flow.inputs, inputs, self.config.encryption_key)
+        revealed = reveal_secrets(flow.inputs, inputs, self.config.decryption_keys)
         return checks.evaluate(flow, revision, revealed, self.renderer, services)

@@ -68,7 +68,7 @@ class Step:
         self.execution = execution.copy()
         self.ctx = ctx
         # What expressions see: the SECRET inputs decrypted.
-        self.inputs = reveal_secrets(graph.flow.inputs, execution.inputs or {}, ctx.config.encryption_key)
+        self.inputs = reveal_secrets(graph.flow.inputs, execution.inputs or {}, ctx.config.decryption_keys)
         self.services = PortServices(
             ctx.clock,
             ctx.ids,

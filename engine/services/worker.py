@@ -70,7 +70,7 @@ class Worker(Struct):
         if "inputs" in variables:
             # The message carries SECRET inputs encrypted, as stored.
             variables["inputs"] = reveal_secrets(
-                graph.flow.inputs, variables["inputs"], self.config.encryption_key
+                graph.flow.inputs, variables["inputs"], self.config.decryption_keys
             )
         services = PortServices(
             self.clock,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from engine.creation.inputs import InvalidInputsError
 from engine.creation.secret_inputs import NOT_CONFIGURED, decrypt, encrypt, reveal_secrets, seal_secrets
 from engine.memory.resources import in_memory_resources
 from engine.memory.runner import TEST_KEY, InMemoryRunner
+from engine.model.aes import DecryptionError
 from engine.model.serde import execution_to_json
 from engine.runtime.port_services import PortServices
 from engine.task_api import Input
@@ -58,7 +60,7 @@ def test_secret_inputs_are_masked_in_task_logs_but_clear_when_rendered(runner: I
     # At rest, and in every message, the execution's inputs are ciphertext.
     stored = json.dumps(execution_to_json(runner.services.executions.get(execution.id))["inputs"])
     assert "t0k3n" not in stored and "hunter2" not in stored
-    assert decrypt(TEST_KEY, execution.inputs["token"]) == "t0k3n"
+    assert decrypt([TEST_KEY], execution.inputs["token"]) == "t0k3n"
     assert execution.inputs["user"] == "ada"
 
 
@@ -82,7 +84,7 @@ def test_a_secret_passed_to_a_subflow_is_encrypted_in_the_child_too() -> None:
     (child,) = [e for e in runner.store.search() if e.id != parent.id]
     child = runner.services.executions.get(child.id)
     assert "s3cr3t" not in json.dumps(execution_to_json(child)["inputs"])
-    assert decrypt(TEST_KEY, child.inputs["token"]) == "s3cr3t"
+    assert decrypt([TEST_KEY], child.inputs["token"]) == "s3cr3t"
     assert child.task_runs.of_task("echo")[0].outputs == {"value": "******"}
 
 
@@ -92,7 +94,7 @@ def test_seal_and_reveal_round_trip_on_dotted_ids_only() -> None:
     sealed = seal_secrets(declared, inputs, TEST_KEY, bytes)
     assert sealed["a"]["b"] == encrypt(TEST_KEY, "x", bytes(12)) and sealed["a"]["other"] == "y"
     assert sealed["c"] == "z" and inputs["a"]["b"] == "x"
-    assert reveal_secrets(declared, sealed, TEST_KEY) == inputs
+    assert reveal_secrets(declared, sealed, [TEST_KEY]) == inputs
 
 
 @pytest.mark.parametrize(
@@ -101,6 +103,25 @@ def test_seal_and_reveal_round_trip_on_dotted_ids_only() -> None:
 def test_a_bad_encryption_key_is_refused(key: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         EngineConfig.from_environ({"KITE_ENCRYPTION_KEY": key})
+
+
+def test_a_rotated_key_still_reads_what_it_encrypted() -> None:
+    """KITE_PREVIOUS_ENCRYPTION_KEYS: the executions started under the old key go on after a rotation."""
+    old, new = base64.b64encode(b"o" * 32).decode(), base64.b64encode(b"n" * 16).decode()
+    declared = [Input.model_validate({"id": "token", "type": "SECRET"})]
+    before = EngineConfig.from_environ({"KITE_ENCRYPTION_KEY": old})
+    sealed = seal_secrets(declared, {"token": "s3cr3t"}, before.encryption_key, bytes)
+    rotated = EngineConfig.from_environ(
+        {"KITE_ENCRYPTION_KEY": new, "KITE_PREVIOUS_ENCRYPTION_KEYS": f" {old} ,"}
+    )
+    assert rotated.decryption_keys == (b"n" * 16, b"o" * 32)
+    assert reveal_secrets(declared, sealed, rotated.decryption_keys) == {"token": "s3cr3t"}
+    with pytest.raises(DecryptionError, match="wrong key or altered value"):
+        reveal_secrets(
+            declared, sealed, EngineConfig.from_environ({"KITE_ENCRYPTION_KEY": new}).decryption_keys
+        )
+    with pytest.raises(ConfigError, match="KITE_PREVIOUS_ENCRYPTION_KEYS must decode to 16, 24 or 32 bytes"):
+        EngineConfig.from_environ({"KITE_PREVIOUS_ENCRYPTION_KEYS": "YWJj"})
 
 
 def test_secret_input_values_follow_dotted_ids_and_skip_what_cannot_be_masked() -> None:
