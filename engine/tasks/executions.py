@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from engine.model.execution import Execution
 from engine.model.logs import LogPurge
+from engine.model.namespaces import in_namespace
 from engine.resources import NotFoundError
 from engine.task_api import Model, RunContext, RunnableTask, TaskFailedError, task_type
 
@@ -111,7 +112,7 @@ class _Purge(RunnableTask):
             for e in ctx.executions().search(None, flow_id)
             if e.id != me
             and e.state.current.terminated
-            and (namespace is None or e.namespace == namespace or e.namespace.startswith(namespace + "."))
+            and (namespace is None or in_namespace(e.namespace, namespace))
             and (states is None or e.state.current.value in states)
             and _within(e, start, end)
         ]

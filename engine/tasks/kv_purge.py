@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from engine.model.namespaces import in_namespace
 from engine.task_api import Model, RunContext, TaskFailedError, task_type
 from engine.tasks.kv_base import KVTask
 from engine.tasks.properties import render_bool
@@ -74,7 +75,7 @@ class PurgeKV(KVTask):
             return existing
         if not render_bool(ctx, self.include_child_namespaces, "includeChildNamespaces"):
             return names
-        children = [n for n in existing if n not in names and any(n.startswith(f"{p}.") for p in names)]
+        children = [n for n in existing if n not in names and any(in_namespace(n, p) for p in names)]
         return [*names, *children]
 
 

@@ -17,6 +17,7 @@ from msgspec import Struct
 from engine.expressions.errors import EvalError
 from engine.expressions.patterns import pattern
 from engine.model.durations import parse_duration
+from engine.model.namespaces import in_namespace
 from engine.model.serde import parse_instant
 from functions.api.errors import ApiError
 from functions.api.requests import query_pairs
@@ -274,7 +275,7 @@ def _text(item: Filter, actual: str | None) -> bool:
         case Op.ENDS_WITH:
             return actual.lower().endswith(value.lower())
         case Op.PREFIX:
-            return actual == value or actual.startswith(value + ".")
+            return in_namespace(actual, value)
         case Op.REGEX:
             try:
                 return pattern(value).search(actual) is not None
