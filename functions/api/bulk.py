@@ -44,15 +44,10 @@ def _searched() -> list[Execution]:
     """The executions the query's filters name (functions/api/query_filters.py), newest first."""
     filters = Filters.of(router.current_event, Resource.EXECUTION)
     services = app.current().services
-    namespace, flow_id = filters.equal("namespace"), filters.equal("flowId")
-    # The store looks a flow's executions up by its index; anything else is a scan, filtered here.
-    found = services.store.search(
-        namespace if flow_id else None, flow_id, started_by=filters.equal("triggerExecutionId")
-    )
     since = filters.since(services.clock.now())
     return [
         execution
-        for execution in found
+        for execution in filters.executions(services.store)
         if _kept(filters, execution) and (since is None or execution.state.start_date >= since)
     ]
 
@@ -61,8 +56,7 @@ def _kept(filters: Filters, execution: Execution) -> bool:
     parent = execution.trigger_execution_id()
     labels = execution.label_map()
     return (
-        filters.text("namespace", execution.namespace)
-        and filters.text("flowId", execution.flow_id)
+        filters.flow(execution.namespace, execution.flow_id)
         and filters.text("state", execution.state.current.value)
         and filters.labels(labels)
         and filters.instant("startDate", execution.state.start_date)
@@ -70,7 +64,6 @@ def _kept(filters: Filters, execution: Execution) -> bool:
         and filters.text("triggerExecutionId", parent)
         and filters.text("childFilter", "MAIN" if parent is None else "CHILD")
         and filters.text("kind", "NORMAL")  # Kite has no test or playground executions
-        and filters.scope(execution.namespace)
         and filters.query(
             execution.id, execution.namespace, execution.flow_id, *(f"{k}:{v}" for k, v in labels.items())
         )

@@ -273,9 +273,7 @@ def _queried() -> list[FlowRecord]:
     return [
         record
         for record in services.flows.repository.list()
-        if filters.text("namespace", record.namespace)
-        and filters.text("flowId", record.id)
-        and filters.scope(record.namespace)
+        if filters.flow(record.namespace, record.id)
         and filters.query(record.id, record.namespace)
         # Labels are in the source: a flow is read only when a filter asks for them.
         and (not filters.on("labels") or filters.labels(dict(_flow(services, record).label_pairs())))

@@ -44,17 +44,13 @@ def search_logs() -> dict[str, Any]:
     if execution_id is not None:
         executions = [services.executions.get(execution_id)]
     else:
-        flow_id = filters.equal("flowId")
-        executions = services.store.search(filters.equal("namespace") if flow_id else None, flow_id)
+        executions = filters.executions(services.store)
     levels = [(item.op, _level(item.value)) for item in filters.on("level")]
     since = filters.since(services.clock.now())
     lines = [
         shapes.log(entry, execution.namespace, execution.flow_id)
         for execution in executions
-        if filters.text("namespace", execution.namespace)
-        and filters.text("flowId", execution.flow_id)
-        and filters.text("executionId", execution.id)
-        and filters.scope(execution.namespace)
+        if filters.flow(execution.namespace, execution.flow_id) and filters.text("executionId", execution.id)
         for entry in services.executions.logs(execution.id)
         if all((level_rank(entry.level) >= minimum) == (op == Op.EQUALS) for op, minimum in levels)
         and filters.query(entry.message)

@@ -17,8 +17,10 @@ from msgspec import Struct
 from engine.expressions.errors import EvalError
 from engine.expressions.patterns import pattern
 from engine.model.durations import parse_duration
+from engine.model.execution import Execution
 from engine.model.namespaces import in_namespace
 from engine.model.serde import parse_instant
+from engine.ports import ExecutionStore
 from functions.api.errors import ApiError
 from functions.api.requests import query_pairs
 
@@ -188,6 +190,17 @@ class Filters:
             if found != (item.op == Op.EQUALS):
                 return False
         return True
+
+    def flow(self, namespace: str, flow_id: str) -> bool:
+        """The namespace, flowId and scope filters, on what belongs to a flow."""
+        return self.text("namespace", namespace) and self.text("flowId", flow_id) and self.scope(namespace)
+
+    def executions(self, store: ExecutionStore) -> list[Execution]:
+        """The store's executions by what it can look up (a flow, what an execution started), for the caller
+        to apply every filter to."""
+        return store.search(
+            self.equal("namespace"), self.equal("flowId"), started_by=self.equal("triggerExecutionId")
+        )
 
     def scope(self, namespace: str) -> bool:
         """USER: not a system flow's; SYSTEM: a system flow's."""

@@ -94,10 +94,8 @@ def _searched() -> list[dict[str, Any]]:
         context = entry["triggerContext"]
         namespace, flow_id, trigger_id = context["namespace"], context["flowId"], context["triggerId"]
         if (
-            filters.text("namespace", namespace)
-            and filters.text("flowId", flow_id)
+            filters.flow(namespace, flow_id)
             and filters.text("triggerId", trigger_id)
-            and filters.scope(namespace)
             and filters.query(trigger_id, flow_id, namespace)
         ):
             found.append(entry)
