@@ -41,18 +41,15 @@ class BotoAws:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                keys: dict[str, str | None] = {}
-                if connection.access_key_id or connection.session_token:
-                    keys = {
-                        "aws_access_key_id": connection.access_key_id,
-                        "aws_secret_access_key": connection.secret_key_id,
-                        "aws_session_token": connection.session_token,
-                    }
+                # Keys of the task's own, else the worker's (None: the session's credentials).
+                own = bool(connection.access_key_id or connection.session_token)
                 client = self._session.session.create_client(
                     service,
                     region_name=connection.region or None,
                     endpoint_url=connection.endpoint_override,
-                    **keys,  # type: ignore[arg-type]
+                    aws_access_key_id=connection.access_key_id if own else None,
+                    aws_secret_access_key=connection.secret_key_id if own else None,
+                    aws_session_token=connection.session_token if own else None,
                 )
                 self._clients[key] = client
         return client
