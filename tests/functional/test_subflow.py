@@ -57,9 +57,7 @@ tasks:
 
 
 def _children(executions: list[Execution], parent: Execution) -> list[Execution]:
-    children = [
-        e for e in executions if (e.trigger or {}).get("variables", {}).get("executionId") == parent.id
-    ]
+    children = [e for e in executions if e.trigger_execution_id() == parent.id]
     return sorted(children, key=lambda e: e.state.start_date)
 
 
