@@ -14,7 +14,7 @@ from typing import Any
 from msgspec.structs import replace
 
 from engine.executor import attempts, subflows
-from engine.executor.events import Kill, Notify, Restart, StartExecution, SubflowEnded
+from engine.executor.events import Notify, Restart, StartExecution, SubflowEnded
 from engine.executor.step import Step
 from engine.executor.subflows import CHILD_REFUSED, PER_STEP, batch_child_id, child_execution, refused
 from engine.expressions.ion import ion_text
@@ -193,7 +193,7 @@ def kill_children(step: Step, run: TaskRun) -> TaskRun:
         iteration += 1
         if not batches.has_ended(iteration):
             child = batch_child_id(step.execution.id, run, iteration)
-            step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+            step.effects.append(subflows.kill_notice(child))
             sent += 1
     if iteration < batches.started:
         step.defer()

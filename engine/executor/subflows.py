@@ -163,7 +163,12 @@ def kill_child(step: Step, run: TaskRun) -> None:
     otherwise."""
     child = waiting_child(step, run)
     if child is not None and step.execution.kill_cascade:
-        step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+        step.effects.append(kill_notice(child))
+
+
+def kill_notice(child_id: str) -> Notify:
+    """A child told to stop, one key for every sender: the queue takes it once."""
+    return Notify(child_id, Kill(), f"kill-{child_id}")
 
 
 def kill_unwatched(step: Step, after: tuple[int, int] | None) -> None:
@@ -179,7 +184,7 @@ def kill_unwatched(step: Step, after: tuple[int, int] | None) -> None:
         if after is None or cursor > after
     ]
     for _, child in pending[:PER_STEP]:
-        step.effects.append(Notify(child, Kill(), f"kill-{child}"))
+        step.effects.append(kill_notice(child))
     if len(pending) > PER_STEP:
         (seq, iteration), itself = pending[PER_STEP - 1][0], step.execution.id
         key = f"kill-{itself}-after-{seq}-{iteration}"
