@@ -66,6 +66,8 @@ FIELDS: dict[str, tuple[str, tuple[Op, ...]]] = {
     "updated": ("UPDATED", _DATE),
 }
 
+_DATE_FIELDS = frozenset(name for name, (_, ops) in FIELDS.items() if ops == _DATE)
+
 
 class Resource(StrEnum):
     """What is searched, with the fields Kestra lets a search of it use."""
@@ -133,6 +135,8 @@ class Filters:
 
     def __init__(self, filters: Iterable[Filter]) -> None:
         self.all = tuple(filters)
+        # Parsed once, not once per execution a search looks at; a bad one is refused at once.
+        self._dates = {item: _date(item) for item in self.all if item.field in _DATE_FIELDS}
 
     @staticmethod
     def of(event: APIGatewayProxyEventV2, resource: Resource) -> Filters:
@@ -178,7 +182,7 @@ class Filters:
         return all(_text(item, actual) for item in self.on(field))
 
     def instant(self, field: str, actual: datetime | None) -> bool:
-        return all(_instant(item, actual) for item in self.on(field))
+        return all(_instant(item.op, self._dates[item], actual) for item in self.on(field))
 
     def labels(self, actual: Mapping[str, str]) -> bool:
         return all(_labels(item, actual) for item in self.on("labels"))
@@ -219,8 +223,10 @@ class Filters:
         return None
 
     def _check_dates(self) -> None:
-        starts = [_date(i) for i in self.on("startDate") if i.op in (Op.EQUALS, Op.GREATER_THAN_OR_EQUAL_TO)]
-        ends = [_date(i) for i in self.on("endDate") if i.op in (Op.EQUALS, Op.LESS_THAN_OR_EQUAL_TO)]
+        starts = [
+            self._dates[i] for i in self.on("startDate") if i.op in (Op.EQUALS, Op.GREATER_THAN_OR_EQUAL_TO)
+        ]
+        ends = [self._dates[i] for i in self.on("endDate") if i.op in (Op.EQUALS, Op.LESS_THAN_OR_EQUAL_TO)]
         if any(start > end for start in starts for end in ends):
             raise ApiError(422, "Illegal argument: Start date must be before End Date")
 
@@ -306,9 +312,8 @@ def _date(item: Filter) -> datetime:
         ) from None
 
 
-def _instant(item: Filter, actual: datetime | None) -> bool:
-    wanted = _date(item)
-    if item.op == Op.NOT_EQUALS:
+def _instant(op: Op, wanted: datetime, actual: datetime | None) -> bool:
+    if op == Op.NOT_EQUALS:
         return actual != wanted
     if actual is None:
         return False
@@ -319,7 +324,7 @@ def _instant(item: Filter, actual: datetime | None) -> bool:
         Op.GREATER_THAN_OR_EQUAL_TO: actual >= wanted,
         Op.LESS_THAN_OR_EQUAL_TO: actual <= wanted,
     }
-    return compare[item.op]
+    return compare[op]
 
 
 def _labels(item: Filter, actual: Mapping[str, str]) -> bool:
