@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-import yaml
 from msgspec import Struct, field
 from pydantic import TypeAdapter, ValidationError
 
 from engine.flow.model import PluginDefault
 from engine.flow.plugin_defaults import ConfiguredDefaults
 from engine.model.aes import KEY_LENGTHS
+from engine.model.yaml_text import YamlError, load_yaml_text
 
 DEFAULT_ENV_PREFIX = "ENV_"
 
@@ -105,8 +105,8 @@ def _parsed(name: str, text: str) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        return load_yaml_text(text)
+    except YamlError as exc:
         raise ConfigError(f"{name} is not valid JSON or YAML: {exc}") from None
 
 

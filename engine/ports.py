@@ -31,11 +31,14 @@ class FlowRecord(Struct, frozen=True):
     revision: int
     source: str
     deleted: bool = False
+    # The source's parsed document (engine/flow/document.py), when it has an exact stored form.
+    document: bytes | None = None
 
 
 class FlowRepository(Protocol):
-    def save(self, namespace: str, flow_id: str, source: str) -> FlowRecord:
-        """Store `source` as revision n+1, or return the latest revision unchanged if identical."""
+    def save(self, namespace: str, flow_id: str, source: str, document: bytes | None = None) -> FlowRecord:
+        """Store `source` (and its document) as revision n+1, or return the latest revision unchanged if
+        its source is identical."""
         ...
 
     def get(self, namespace: str, flow_id: str, revision: int | None = None) -> FlowRecord | None:

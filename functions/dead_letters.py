@@ -3,13 +3,16 @@ execution FAILED with the reason in its logs, so that nothing waits forever on i
 
 from __future__ import annotations
 
-from typing import Any
+from functions import startup
 
-from aws_lambda_powertools import Logger
+with startup.imports():
+    from typing import Any
 
-from functions import app
-from functions.logs import log_handler
-from functions.sqs import Record, each_record
+    from aws_lambda_powertools import Logger
+
+    from functions import app
+    from functions.logs import log_handler
+    from functions.sqs import Record, each_record
 
 logger = Logger(service="kite-dead-letters", logger_handler=log_handler())
 

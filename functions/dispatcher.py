@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functions import startup
 
-from aws_lambda_powertools import Logger
+with startup.imports():
+    from typing import Any
 
-from engine.executor.events import Event
-from engine.services import messages
-from engine.services.dispatcher import Delivery
-from functions import app
-from functions.logs import log_handler
-from functions.sqs import Record, batch_response, receive_count
+    from aws_lambda_powertools import Logger
+
+    from engine.executor.events import Event
+    from engine.services import messages
+    from engine.services.dispatcher import Delivery
+    from functions import app
+    from functions.logs import log_handler
+    from functions.sqs import Record, batch_response, receive_count
 
 logger = Logger(service="kite-dispatcher", logger_handler=log_handler())
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functions import startup
 
-from aws_lambda_powertools import Logger
+with startup.imports():
+    from typing import Any
 
-from engine.ports import Message
-from engine.services.dispatcher import Delivery
-from functions import app
-from functions.logs import log_handler
-from functions.sqs import Record, each_record, receive_count
+    from aws_lambda_powertools import Logger
+
+    from engine.ports import Message
+    from engine.services.dispatcher import Delivery
+    from functions import app
+    from functions.logs import log_handler
+    from functions.sqs import Record, each_record, receive_count
 
 logger = Logger(service="kite-worker", logger_handler=log_handler())
 

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from msgspec import Struct
 
 from engine.expressions.patterns import pattern
@@ -24,6 +23,7 @@ from engine.flow.model import Flow
 from engine.model.durations import parse_duration
 from engine.model.serde import format_duration, parse_instant
 from engine.model.values import nest
+from engine.model.yaml_text import YamlError, load_yaml_text
 from engine.task_api import Input
 
 URI_PATTERN = re.compile(
@@ -278,8 +278,8 @@ def _yaml(spec: Input, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return yaml.safe_load(value)
-    except yaml.YAMLError as exc:
+        return load_yaml_text(value)
+    except YamlError as exc:
         raise ValueError(f"Expected `YAML` but received `{value}` with errors: {exc}") from None
 
 

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-import yaml
-
 from engine.expressions.errors import EvalError
 from engine.expressions.values import Entry, iso_instant, java_double, raise_undefined
+from engine.model.yaml_text import YamlError, load_yaml_text
 
 _SPECIAL = "#0,."
 
@@ -84,8 +83,8 @@ def _needs_quotes(text: str) -> bool:
     if ": " in text or " #" in text or text.endswith(":"):
         return True
     try:
-        resolved = yaml.safe_load(text)
-    except yaml.YAMLError:
+        resolved = load_yaml_text(text)
+    except YamlError:
         return True
     return not isinstance(resolved, str) or re.fullmatch(r"[-+]?[0-9][0-9_.eE+-]*", text) is not None
 

@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-import yaml
-
 from engine.expressions import date_format, dates
 from engine.expressions.calendar_functions import (
     fn_day_of_month,
@@ -30,6 +28,7 @@ from engine.expressions.ion import fn_from_ion
 from engine.expressions.operators import compare, make_range
 from engine.expressions.state import RenderState, service_hook
 from engine.expressions.values import JavaLong, is_number, java_string
+from engine.model.yaml_text import YamlError, load_yaml_text
 
 Function = Callable[..., Any]
 
@@ -73,8 +72,8 @@ def fn_yaml(state: RenderState, yaml_text: Any = None) -> Any:
     if not isinstance(yaml_text, str):
         raise EvalError("Function [yaml] expects a string")
     try:
-        return yaml.safe_load(yaml_text)
-    except (yaml.YAMLError, RecursionError) as exc:
+        return load_yaml_text(yaml_text)
+    except (YamlError, RecursionError) as exc:
         raise EvalError(f"Function [yaml]: invalid YAML: {exc}") from exc
 
 

@@ -20,13 +20,13 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import yaml
 from msgspec import Struct
 
 from engine.expressions.errors import EvalError
 from engine.expressions.formatting import to_yaml
 from engine.expressions.state import RenderState, service_hook
 from engine.expressions.values import java_string, to_json
+from engine.model.yaml_text import YamlError, load_yaml_text
 from engine.resources import HttpResponse
 
 DEFAULT_MEDIA_TYPE = "application/json"
@@ -200,8 +200,8 @@ def _decode(response: HttpResponse) -> Any:
         text = response.body.decode("utf-8", errors="replace")
     if kind in _YAML_TYPES:
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            return load_yaml_text(text)
+        except YamlError as exc:
             raise EvalError(f"Function [http]: the response is not valid YAML: {exc}") from exc
     try:
         return json.loads(text)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from engine.flow.document import decode_document
 from engine.flow.model import Flow
 from engine.flow.plugin_defaults import ConfiguredDefaults, inject
-from engine.flow.yaml_source import Path, Position, YamlSource, load_yaml
 from engine.task_api.registry import task_errors
+
+if TYPE_CHECKING:
+    from engine.flow.yaml_source import Path, Position, YamlSource
 
 
 class FlowProblem(Struct, frozen=True):
@@ -63,9 +66,30 @@ MAX_SOURCE_BYTES = 300 * 1024
 
 
 def parse_flow(
-    text: str, filename: str = "<flow>", plugin_defaults: ConfiguredDefaults | None = None
+    text: str,
+    filename: str = "<flow>",
+    plugin_defaults: ConfiguredDefaults | None = None,
+    document: bytes | None = None,
 ) -> Flow:
-    """The flow with its plugin defaults, then `plugin_defaults` (the configured ones), applied."""
+    """The flow with its plugin defaults, then `plugin_defaults` (the configured ones), applied.
+
+    `document` is the source's stored document (engine/flow/document.py), which spares parsing the YAML.
+    """
+    if document is not None:
+        try:
+            return Flow.model_validate(inject(decode_document(document), plugin_defaults))
+        except ValidationError:
+            pass  # read again from the source, which knows where each problem is
+    return read_flow(text, filename, plugin_defaults)[0]
+
+
+def read_flow(
+    text: str, filename: str = "<flow>", plugin_defaults: ConfiguredDefaults | None = None
+) -> tuple[Flow, Any]:
+    """The flow, as parse_flow gives it, and the document its source holds (no defaults applied)."""
+    # PyYAML loads with the first flow a process reads from its source: a step reads a stored document.
+    from engine.flow.yaml_source import load_yaml
+
     size = len(text.encode())
     if size > MAX_SOURCE_BYTES:
         message = f"the flow is {size // 1024} KB: a flow holds at most {MAX_SOURCE_BYTES // 1024} KB"
@@ -81,7 +105,7 @@ def parse_flow(
         raise InvalidFlowError(problems)
     data = inject(source.data, plugin_defaults)
     try:
-        return Flow.model_validate(data)
+        return Flow.model_validate(data), source.data
     except ValidationError as exc:
         raise InvalidFlowError(_problems(exc, data, source, filename)) from None
 

@@ -13,12 +13,12 @@ class InMemoryFlowRepository:
         self._revisions: dict[tuple[str, str], list[FlowRecord]] = {}
         self._generation = 0
 
-    def save(self, namespace: str, flow_id: str, source: str) -> FlowRecord:
+    def save(self, namespace: str, flow_id: str, source: str, document: bytes | None = None) -> FlowRecord:
         revisions = self._revisions.setdefault((namespace, flow_id), [])
         latest = revisions[-1] if revisions else None
         if latest is not None and not latest.deleted and latest.source == source:
             return latest
-        record = FlowRecord(namespace, flow_id, len(revisions) + 1, source)
+        record = FlowRecord(namespace, flow_id, len(revisions) + 1, source, document=document)
         revisions.append(record)
         self._generation += 1
         return record
@@ -35,7 +35,7 @@ class InMemoryFlowRepository:
         if latest is None:
             raise NotFoundError(f"flow {namespace}.{flow_id}")
         self._revisions[(namespace, flow_id)].append(
-            replace(latest, revision=latest.revision + 1, deleted=True)
+            replace(latest, revision=latest.revision + 1, deleted=True, document=None)
         )
         self._generation += 1
 

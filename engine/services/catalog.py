@@ -39,7 +39,8 @@ class FlowCatalog:
         if graph is None:
             record = self.record(namespace, flow_id, revision)
             name = f"{namespace}.{flow_id}@{revision}"
-            graph = FlowGraph.of(parse_flow(record.source, name, self.plugin_defaults), revision)
+            flow = parse_flow(record.source, name, self.plugin_defaults, record.document)
+            graph = FlowGraph.of(flow, revision)
             self._graphs[key] = graph
             if len(self._graphs) > self._max_size:
                 self._graphs.popitem(last=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from msgspec import Struct
 
-from engine.flow.loader import parse_flow
+from engine.flow.document import encode_document
+from engine.flow.loader import read_flow
 from engine.flow.model import Flow
 from engine.flow.plugin_defaults import ConfiguredDefaults
 from engine.ports import FlowRecord, FlowRepository
@@ -18,8 +19,8 @@ class FlowService(Struct, frozen=True):
 
     def deploy(self, source: str, filename: str = "<flow>") -> tuple[FlowRecord, Flow]:
         """Raises InvalidFlowError with every problem of the source, its configured defaults applied."""
-        flow = parse_flow(source, filename, self.plugin_defaults)
-        record = self.repository.save(flow.namespace, flow.id, source)
+        flow, document = read_flow(source, filename, self.plugin_defaults)
+        record = self.repository.save(flow.namespace, flow.id, source, encode_document(document, source))
         if self.schedules is not None:
             self.schedules.flow_saved(flow)
         return record, flow

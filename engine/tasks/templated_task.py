@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import yaml
 from pydantic import ValidationError
 
+from engine.model.yaml_text import YamlError, load_yaml_text
 from engine.task_api import RunContext, RunnableTask, TaskFailedError, task_type
 from engine.task_api.registry import canonical_type, task_class
 
@@ -24,8 +24,8 @@ class TemplatedTask(RunnableTask):
     def run(self, ctx: RunContext) -> Mapping[str, Any] | None:
         text = ctx.render(self.spec, "spec")
         try:
-            declared = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            declared = load_yaml_text(text)
+        except YamlError as exc:
             raise TaskFailedError(f"The templated task specification is not YAML: {exc}") from None
         if not isinstance(declared, dict) or not isinstance(declared.get("type"), str):
             raise TaskFailedError("The templated task specification must be a map with a type")

@@ -3,30 +3,33 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from functions import startup
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.shared.json_encoder import Encoder
+with startup.imports():
+    import json
+    from typing import Any
 
-from engine.model.serde import strict_json
-from functions.api import (
-    auth,
-    bulk,
-    executions,
-    flows,
-    kv,
-    logs,
-    meta,
-    namespace_files,
-    triggers,
-    ui,
-    webhooks,
-)
-from functions.api.errors import classify, error_response
-from functions.api.requests import header
-from functions.logs import log_handler
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+    from aws_lambda_powertools.shared.json_encoder import Encoder
+
+    from engine.model.serde import strict_json
+    from functions.api import (
+        auth,
+        bulk,
+        executions,
+        flows,
+        kv,
+        logs,
+        meta,
+        namespace_files,
+        triggers,
+        ui,
+        webhooks,
+    )
+    from functions.api.errors import classify, error_response
+    from functions.api.requests import header
+    from functions.logs import log_handler
 
 logger = Logger(service="kite-api", logger_handler=log_handler())
 

@@ -7,7 +7,6 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -15,6 +14,7 @@ from engine.flow.loader import InvalidFlowError, decode_source, parse_flow
 from engine.flow.model import Flow
 from engine.flow.source_edits import with_disabled
 from engine.flow.topology import flow_graph
+from engine.model.yaml_text import YamlError, load_yaml_text
 from engine.ports import FlowRecord
 from engine.services.app import Services
 from functions import app
@@ -313,8 +313,8 @@ def _zip(records: list[FlowRecord]) -> Response[bytes]:
 def _identity(source: str) -> tuple[str | None, str | None]:
     """The namespace and id an invalid flow's source declares, when it says."""
     try:
-        document = yaml.safe_load(source)
-    except yaml.YAMLError:
+        document = load_yaml_text(source)
+    except YamlError:
         return None, None
     if not isinstance(document, dict):
         return None, None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from engine.flow.document import read_document
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.serde import execution_to_json, header_to_json, log_to_json
@@ -16,7 +16,7 @@ from engine.ports import FlowRecord
 
 def flow(record: FlowRecord, *, source: bool = True) -> dict[str, Any]:
     """A flow as authored, with its revision: Kestra's FlowWithSource."""
-    document = yaml.safe_load(record.source)
+    document = read_document(record.source, record.document)
     data: dict[str, Any] = dict(document) if isinstance(document, dict) else {}
     labels = data.get("labels")
     if isinstance(labels, dict):

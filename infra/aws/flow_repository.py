@@ -31,12 +31,13 @@ class DynamoFlowRepository:
         self._session = session
         self._table = table
 
-    def save(self, namespace: str, flow_id: str, source: str) -> FlowRecord:
+    def save(self, namespace: str, flow_id: str, source: str, document: bytes | None = None) -> FlowRecord:
         for _ in range(_ATTEMPTS):
             latest = self._latest(namespace, flow_id)
             if latest is not None and not latest.deleted and latest.source == source:
                 return latest
-            record = FlowRecord(namespace, flow_id, latest.revision + 1 if latest else 1, source)
+            revision = latest.revision + 1 if latest else 1
+            record = FlowRecord(namespace, flow_id, revision, source, document=document)
             if self._append(record):
                 return record
         raise ConcurrentModificationError(f"flow {namespace}.{flow_id}: too many concurrent saves")
@@ -108,6 +109,8 @@ class DynamoFlowRepository:
             "source": {"S": record.source},
             "deleted": {"BOOL": record.deleted},
         }
+        if record.document is not None:
+            item["document"] = {"B": record.document}
         latest: PutTypeDef = {"TableName": self._table, "Item": item | {"sk": {"S": _LATEST}}}
         if record.revision == 1:
             latest["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -147,4 +150,5 @@ def _record(item: Item) -> FlowRecord:
         revision=int(item["revision"]["N"]),
         source=item["source"]["S"],
         deleted=item["deleted"]["BOOL"],
+        document=item["document"]["B"] if "document" in item else None,
     )

@@ -77,3 +77,19 @@ def test_the_generation_grows_with_every_save_and_delete_only(harness: Harness) 
     flows.delete("demo", "b")
     assert flows.generation() == after_saves + 1
     assert [r.id for r in flows.list()] == ["a"]
+
+
+def test_a_revision_keeps_its_document(harness: Harness) -> None:
+    document = b"\x83\xa2id\xa5hello"
+    saved = harness.flows.save("company.team", "hello", SOURCE, document)
+    harness.flows.save("company.team", "other", SOURCE)
+
+    assert saved.document == document
+    assert harness.flows.get("company.team", "hello") == saved
+    assert harness.flows.get("company.team", "hello", 1) == saved
+    assert [f.document for f in harness.flows.list()] == [document, None]
+    assert harness.flows.get("company.team", "other") == FlowRecord("company.team", "other", 1, SOURCE)
+
+    harness.flows.delete("company.team", "hello")
+    tombstone = harness.flows.get("company.team", "hello", 2)
+    assert tombstone is not None and tombstone.document is None

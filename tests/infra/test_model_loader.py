@@ -55,12 +55,13 @@ def test_the_data_path_setting_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     assert loader.search_paths[0] == "/somewhere/models"
 
 
-def test_no_lambda_handler_imports_boto3() -> None:
+def test_no_lambda_handler_imports_boto3_or_yaml() -> None:
+    # PyYAML too: a step reads its flow's stored document (engine/flow/document.py), not its source.
     modules = sorted({f.handler.rpartition(".")[0] for f in load_template().functions})
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "print(sorted(m for m in ('boto3', 's3transfer') if m in sys.modules))\n"
+        "print(sorted(m for m in ('boto3', 's3transfer', 'yaml') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert done.stdout.strip() == "[]"
