@@ -29,6 +29,7 @@ from engine.executor.events import (
     SubflowEnded,
     TimerFired,
     TimerKind,
+    Unqueue,
     Wake,
 )
 from engine.executor.passes import run_passes
@@ -89,6 +90,8 @@ def apply(step: Step, event: Event) -> None:
             pauses.resume(step, event)
         case Pause():
             pauses.pause_by_hand(step)
+        case Unqueue():
+            lifecycle.unqueue(step, event)
         case Restart():
             restarts.restart(step, event)
         case SetTaskRunState():

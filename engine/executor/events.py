@@ -70,6 +70,15 @@ class Pause(Struct, frozen=True):
     """Pause a running execution by hand: nothing new starts until it is resumed."""
 
 
+class Unqueue(Struct, frozen=True):
+    """Take a QUEUED execution out of its flow's concurrency queue by hand (spec part 2 §4.2): RUNNING
+    starts it without a slot, CANCELLED or FAILED ends it. `force` (Kestra's force-run) also starts a
+    CREATED execution at once: unadmitted, or before its scheduleDate."""
+
+    state: StateType = StateType.RUNNING
+    force: bool = False
+
+
 class StartExecution(Struct, frozen=True):
     """As an event: store this new execution unless it exists, then run it. As an effect: send that event,
     at `at` (a retry with CREATE_NEW_EXECUTION) or at once (a subflow)."""
@@ -143,6 +152,7 @@ Event = (
     | Kill
     | Resume
     | Pause
+    | Unqueue
     | Restart
     | SetTaskRunState
     | StartExecution

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.creation.inputs import InputError, parse_input
 from engine.executor import batches, subflows
-from engine.executor.events import Admission, Kill, Poisoned
+from engine.executor.events import Admission, Kill, Poisoned, Unqueue
 from engine.executor.scope import StepScope
 from engine.executor.step import Step
 from engine.expressions import ExpressionError
@@ -45,6 +45,23 @@ def admit(step: Step, event: Admission) -> None:
     else:
         step.set_execution_state(S.FAILED)
         step.log("ERROR", "Execution is FAILED due to concurrency limit exceeded")
+
+
+def unqueues(execution: Execution, event: Unqueue) -> bool:
+    """Whether `event` takes the execution out of the queue: QUEUED, or CREATED when forced. Any other state
+    means it left already (admitted, killed), and the event is late."""
+    state = execution.state.current
+    return state == S.QUEUED or (event.force and state == S.CREATED)
+
+
+def unqueue(step: Step, event: Unqueue) -> None:
+    """Out of the queue by hand, without a slot (the dispatcher removed its queue entry, and does not ask
+    the gate in this step): RUNNING goes on with the passes, CANCELLED or FAILED ends it there."""
+    if not unqueues(step.execution, event):
+        return
+    step.set_execution_state(event.state)
+    how = "forced to run" if event.force else f"unqueued to {event.state.value}"
+    step.log("INFO", f"Execution {how} by hand, outside the concurrency limit")
 
 
 def created_ended(step: Step) -> bool:

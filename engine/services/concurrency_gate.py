@@ -47,6 +47,11 @@ class ConcurrencyGate(Struct):
             self.slots.dequeue(flow, execution.id, queued_at)
         return Admission(granted, limit.behavior, running)
 
+    def leave_queue(self, graph: FlowGraph, execution: Execution) -> None:
+        """Out of the queue without a slot (unqueued or forced to run); leaving twice changes nothing."""
+        if graph.flow.concurrency is not None:
+            self.slots.dequeue(flow_key(execution), execution.id, execution.state.start_date)
+
     def release(self, graph: FlowGraph, execution: Execution) -> None:
         limit = graph.flow.concurrency
         if limit is None:

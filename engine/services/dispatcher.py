@@ -32,6 +32,7 @@ from engine.executor.events import (
     StartExecution,
     StartTimer,
     TimerFired,
+    Unqueue,
 )
 from engine.flow.conditions import FLOW_TRIGGER_TYPES
 from engine.flow.graph import FlowGraph
@@ -208,7 +209,10 @@ class Dispatcher(Struct):
         execution = stored.execution
         graph = self._graph(execution)
         waits = lifecycle.schedule_date_to_come(execution, self.engine.clock.now()) is not None
-        admission = self.gate.admit(graph, execution) if passes and not waits else None
+        unqueued = any(isinstance(e, Unqueue) and lifecycle.unqueues(execution, e) for e in events)
+        if unqueued:  # before the commit: a step run again leaves the queue again, which changes nothing
+            self.gate.leave_queue(graph, execution)
+        admission = self.gate.admit(graph, execution) if passes and not waits and not unqueued else None
         events = [*events, admission] if admission else events
         result = advance(graph, execution, events, self.engine, passes=passes)
         flow_started = self._flow_started_to_kill(execution, events)

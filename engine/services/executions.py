@@ -44,6 +44,10 @@ class ExecutionStateError(Exception):
     """The execution is not in a state that allows the command (the API's 409)."""
 
 
+# Where an execution may be unqueued to (Kestra's `unqueue?state=`).
+UNQUEUE_STATES = (StateType.RUNNING, StateType.CANCELLED, StateType.FAILED)
+
+
 class ExecutionTerminatedError(ExecutionStateError):
     """The execution has already ended: there is nothing to kill."""
 
@@ -209,8 +213,11 @@ class ExecutionService(Struct):
         variables = {**engine.config.variables(), **task_run_variables(graph, execution, run)}
         return engine.renderer.render(expression, variables, services)
 
-    def set_labels(self, execution_id: str, labels: Sequence[tuple[str, str]]) -> Execution:
-        """Replace the labels of an ended execution; its system labels stay and none can be set."""
+    def set_labels(
+        self, execution_id: str, labels: Sequence[tuple[str, str]], *, keep_others: bool = False
+    ) -> Execution:
+        """Replace the labels of an ended execution, or with `keep_others` add or update these (Kestra's
+        bulk labels); its system labels stay and none can be set."""
         for key, value in labels:
             if key.startswith(SYSTEM_PREFIX):
                 raise InvalidLabelError(
@@ -218,7 +225,11 @@ class ExecutionService(Struct):
                 )
         stored = self._ended(execution_id)
         execution = stored.execution
-        kept = [(label.key, label.value) for label in execution.labels if label.key.startswith(SYSTEM_PREFIX)]
+        kept = [
+            (label.key, label.value)
+            for label in execution.labels
+            if keep_others or label.key.startswith(SYSTEM_PREFIX)
+        ]
         execution.labels = merge_labels(kept, labels)
         execution.version = self._commit_header(stored)
         return execution
@@ -310,6 +321,35 @@ class ExecutionService(Struct):
         if execution.state.current != StateType.RUNNING:
             raise ExecutionStateError("Cannot pause execution: the execution is not running.")
         self.bus.send([messages.pause(execution_id, execution.version)])
+        return execution
+
+    def unqueue(self, execution_id: str, state: StateType = StateType.RUNNING) -> Execution:
+        """Take a QUEUED execution out of its flow's concurrency queue (spec part 2 §4.2): RUNNING starts it
+        without taking a slot, CANCELLED or FAILED ends it."""
+        if state not in UNQUEUE_STATES:
+            raise ExecutionStateError(
+                f"Cannot unqueue execution to '{state.value}': only RUNNING, CANCELLED or FAILED is allowed."
+            )
+        execution = self.get(execution_id)
+        if execution.state.current != StateType.QUEUED:
+            raise ExecutionStateError("Cannot unqueue execution: the execution is not queued.")
+        self.bus.send([messages.unqueue(execution_id, execution.version, state)])
+        return execution
+
+    def force_run(self, execution_id: str) -> Execution:
+        """Kestra's force-run of an execution that has not ended: a CREATED one starts now (admitted or not,
+        its scheduleDate come or not), a QUEUED one leaves the queue to run, a PAUSED one is resumed; any
+        other is looked at again."""
+        execution = self.get(execution_id)
+        state = execution.state.current
+        if state.terminated:
+            raise ExecutionStateError("Cannot force run execution: the execution is terminated.")
+        if state == StateType.PAUSED:
+            return self.resume(execution_id)
+        if state in (StateType.CREATED, StateType.QUEUED):
+            self.bus.send([messages.unqueue(execution_id, execution.version, StateType.RUNNING, force=True)])
+        else:
+            self.bus.send([messages.wake(execution_id, f"force-run-{execution.version}")])
         return execution
 
     def get(self, execution_id: str) -> Execution:

@@ -22,6 +22,7 @@ from engine.executor.events import (
     SubflowEnded,
     TimerFired,
     TimerKind,
+    Unqueue,
     Wake,
 )
 from engine.model.serde import (
@@ -82,6 +83,11 @@ def resume(execution_id: str, task_run_id: str | None, inputs: dict[str, Any]) -
 
 def pause(execution_id: str, version: int) -> Message:
     return _for(execution_id, "Pause", f"pause-{execution_id}-{version}")
+
+
+def unqueue(execution_id: str, version: int, state: StateType, *, force: bool = False) -> Message:
+    fields = {"state": state.value, "force": force}
+    return _for(execution_id, "Unqueue", f"unqueue-{execution_id}-{version}", fields)
 
 
 def notify(effect: Notify) -> Message:
@@ -234,6 +240,8 @@ def decode_event(body: dict[str, Any]) -> tuple[str, Event]:
         return execution_id, Resume(body.get("taskRunId"), from_json_value(body.get("inputs") or {}))
     if kind == "Pause":
         return execution_id, Pause()
+    if kind == "Unqueue":
+        return execution_id, Unqueue(StateType(body["state"]), bool(body.get("force", False)))
     if kind == "Restart":
         return execution_id, Restart(body.get("waitedBy"))
     if kind == "SubflowEnded":

@@ -8,13 +8,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.model.execution import Execution
+from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionService, ExecutionStateError
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
+from functions.api.executions import labels_of, unqueue_state
 from functions.api.query_filters import Filters, Resource
-from functions.api.requests import json_body, query, query_int
+from functions.api.requests import json_body, query, query_bool, query_int, state_of
 from functions.api.sorting import sorted_by
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -132,6 +134,86 @@ def resume_by_query() -> dict[str, Any]:
     return _bulk(ExecutionService.resume, _query_ids())
 
 
+@router.post("/executions/unqueue/by-ids")
+def unqueue_by_ids() -> dict[str, Any]:
+    state = unqueue_state(router.current_event)
+    return _bulk(lambda service, execution_id: service.unqueue(execution_id, state))
+
+
+@router.post("/executions/unqueue/by-query")
+def unqueue_by_query() -> dict[str, Any]:
+    state = unqueue_state(router.current_event)
+    return _bulk(lambda service, execution_id: service.unqueue(execution_id, state), _query_ids())
+
+
+@router.post("/executions/force-run/by-ids")
+def force_run_by_ids() -> dict[str, Any]:
+    return _bulk(ExecutionService.force_run)
+
+
+@router.post("/executions/force-run/by-query")
+def force_run_by_query() -> dict[str, Any]:
+    return _bulk(ExecutionService.force_run, _query_ids())
+
+
+@router.post("/executions/change-status/by-ids")
+def change_status_by_ids() -> dict[str, Any]:
+    status = _terminal_status()
+    return _bulk(lambda service, execution_id: service.change_status(execution_id, status))
+
+
+@router.post("/executions/change-status/by-query")
+def change_status_by_query() -> dict[str, Any]:
+    status = _terminal_status()
+    return _bulk(lambda service, execution_id: service.change_status(execution_id, status), _query_ids())
+
+
+def _terminal_status() -> StateType:
+    status = state_of(query(router.current_event, "newStatus") or "")
+    if not status.terminated:
+        raise ApiError(422, f"Invalid entity: newStatus: '{status.value}' is not a terminal state")
+    return status
+
+
+@router.post("/executions/replay/by-ids")
+def replay_by_ids() -> dict[str, Any]:
+    return _bulk(_replay)
+
+
+@router.post("/executions/replay/by-query")
+def replay_by_query() -> dict[str, Any]:
+    return _bulk(_replay, _query_ids())
+
+
+def _replay(service: ExecutionService, execution_id: str) -> Execution:
+    """A new execution of the same flow revision, or of the latest with `latestRevision`."""
+    revision = None
+    if query_bool(router.current_event, "latestRevision"):
+        execution = service.get(execution_id)
+        revision = service.catalog.record(execution.namespace, execution.flow_id).revision
+    return service.replay(execution_id, revision=revision)
+
+
+@router.post("/executions/labels/by-ids")
+def labels_by_ids() -> dict[str, Any]:
+    """Kestra's SetLabelsByIdsRequest: `executionsId`, and `executionLabels` added to (or updating) theirs."""
+    body = json_body(router.current_event, {})
+    if not isinstance(body, dict):
+        raise ApiError(422, "Invalid entity: the body must be {executionsId, executionLabels}")
+    return _add_labels(labels_of(body.get("executionLabels")), _ids(body.get("executionsId")))
+
+
+@router.post("/executions/labels/by-query")
+def labels_by_query() -> dict[str, Any]:
+    return _add_labels(labels_of(json_body(router.current_event, [])), _query_ids())
+
+
+def _add_labels(labels: list[tuple[str, str]], ids: list[str]) -> dict[str, Any]:
+    return _bulk(
+        lambda service, execution_id: service.set_labels(execution_id, labels, keep_others=True), ids
+    )
+
+
 def _query_ids() -> list[str]:
     return [execution.id for execution in _searched()]
 
@@ -155,7 +237,10 @@ def _bulk(
 
 
 def _ids_body() -> list[str]:
-    ids = json_body(router.current_event, [])
+    return _ids(json_body(router.current_event, []))
+
+
+def _ids(ids: Any) -> list[str]:
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ApiError(422, "Invalid entity: the body must be a list of execution ids")
     return ids

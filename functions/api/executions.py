@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from engine.creation.inputs import input_states
 from engine.expressions import ExpressionError
@@ -29,6 +30,7 @@ from functions.api.requests import (
     query_bool,
     query_instant,
     query_int,
+    state_of,
 )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -128,14 +130,14 @@ def change_task_run_state(execution_id: str) -> dict[str, Any]:
     task_run_id, state = request.get("taskRunId"), request.get("state")
     if not isinstance(task_run_id, str) or not isinstance(state, str):
         raise ApiError(422, "Invalid entity: the body needs a taskRunId and a state")
-    changed = app.current().services.executions.set_task_run_state(execution_id, task_run_id, _state(state))
+    changed = app.current().services.executions.set_task_run_state(execution_id, task_run_id, state_of(state))
     return shapes.execution(changed)
 
 
 @router.post("/executions/<execution_id>/change-status")
 def change_status(execution_id: str) -> dict[str, Any]:
     status = query(router.current_event, "status") or ""
-    return shapes.execution(app.current().services.executions.change_status(execution_id, _state(status)))
+    return shapes.execution(app.current().services.executions.change_status(execution_id, state_of(status)))
 
 
 @router.get("/executions/<execution_id>/follow")
@@ -179,13 +181,6 @@ def _label(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _state(text: str) -> StateType:
-    try:
-        return StateType(text.upper())
-    except ValueError:
-        raise ApiError(422, f"Invalid entity: unknown state '{text}'") from None
-
-
 def _json_body() -> dict[str, Any]:
     value = json_body(router.current_event, {})
     if not isinstance(value, dict):
@@ -196,13 +191,17 @@ def _json_body() -> dict[str, Any]:
 @router.post("/executions/<execution_id>/labels")
 def set_labels(execution_id: str) -> dict[str, Any]:
     """Replace the labels of an ended execution: a JSON list of `{key, value}`."""
-    body = json_body(router.current_event, [])
+    labels = labels_of(json_body(router.current_event, []))
+    return shapes.execution(app.current().services.executions.set_labels(execution_id, labels))
+
+
+def labels_of(body: Any) -> list[tuple[str, str]]:
+    """Kestra's labels in a JSON body: a list of `{key, value}`."""
     if not isinstance(body, list) or not all(
         isinstance(i, dict) and "key" in i and "value" in i for i in body
     ):
         raise ApiError(422, "Invalid entity: the body must be a list of {key, value} labels")
-    labels = [(str(item["key"]), str(item["value"])) for item in body]
-    return shapes.execution(app.current().services.executions.set_labels(execution_id, labels))
+    return [(str(item["key"]), str(item["value"])) for item in body]
 
 
 @router.post("/executions/<execution_id>/eval/<task_run_id>")
@@ -248,6 +247,22 @@ def _execution_file(execution_id: str) -> str:
 def delete_execution(execution_id: str) -> Response[str]:
     app.current().services.executions.delete(execution_id)
     return shapes.no_content()
+
+
+@router.post("/executions/<execution_id>/unqueue")
+def unqueue_execution(execution_id: str) -> dict[str, Any]:
+    state = unqueue_state(router.current_event)
+    return shapes.execution(app.current().services.executions.unqueue(execution_id, state))
+
+
+def unqueue_state(event: APIGatewayProxyEventV2) -> StateType:
+    """Where unqueued executions go: `state` (`newState` in Kestra's by-query route), RUNNING by default."""
+    return state_of(query(event, "state") or query(event, "newState") or StateType.RUNNING.value)
+
+
+@router.post("/executions/<execution_id>/force-run")
+def force_run_execution(execution_id: str) -> dict[str, Any]:
+    return shapes.execution(app.current().services.executions.force_run(execution_id))
 
 
 # After the routes of one execution's actions, which the same pattern would match.

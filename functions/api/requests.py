@@ -16,6 +16,7 @@ from msgspec import Struct
 
 from engine.creation.uploads import Upload
 from engine.model.serde import parse_instant
+from engine.model.state import StateType
 from functions.api.errors import ApiError
 
 
@@ -116,3 +117,10 @@ def query_instant(event: APIGatewayProxyEventV2, name: str) -> datetime | None:
         return parse_instant(text)
     except ValueError:
         raise ApiError(422, f"Invalid entity: {name}: '{text}' is not an ISO-8601 date-time") from None
+
+
+def state_of(text: str) -> StateType:
+    try:
+        return StateType(text.upper())
+    except ValueError:
+        raise ApiError(422, f"Invalid entity: unknown state '{text}'") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -113,3 +114,72 @@ def _holds(executions: Any, execution: Execution) -> bool:
 
 def _admitted(execution: Execution) -> bool:
     return StateType.RUNNING in [h.state for h in execution.state.histories]
+
+
+HELD = """
+id: held
+namespace: demo
+concurrency:
+  limit: 1
+  behavior: QUEUE
+inputs:
+  - id: hold
+    type: BOOLEAN
+    defaults: false
+tasks:
+  - id: maybe
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ inputs.hold }}"
+    then:
+      - id: wait
+        type: io.kestra.plugin.core.flow.Pause
+  - id: done
+    type: io.kestra.plugin.core.debug.Return
+    format: ok
+"""
+
+
+@pytest.mark.parametrize("duplicated", [False, True], ids=["once", "every-message-twice"])
+def test_unqueued_and_forced_executions_run_outside_the_limit_and_leave_nothing_behind(
+    duplicated: bool,
+) -> None:
+    wrap = twice if duplicated else (lambda handler: handler)
+    with LocalKite(wrap=on_every_function(wrap)) as kite:
+        kite.deploy(HELD)
+        executions = kite.services.executions
+        assert kite.pump is not None
+
+        S = StateType
+
+        def state(execution_id: str) -> StateType:
+            return executions.get(execution_id).state.current
+
+        holder = executions.create("demo", "held", {"hold": True})
+        kite.wait(holder.id, until_paused=True)
+        queued = executions.create("demo", "held", {"hold": True})
+        kite.pump.run_until(lambda: state(queued.id) == StateType.QUEUED)
+        later = kite.services.clock.now() + timedelta(days=1)
+        scheduled = executions.create("demo", "held", schedule_date=later)
+
+        executions.unqueue(queued.id)
+        executions.force_run(scheduled.id)  # before its date, and without a slot
+        forced = kite.wait(scheduled.id)
+        assert forced.state.current == StateType.SUCCESS
+        assert forced.state.histories[1].date < later
+        paused = kite.wait(queued.id, until_paused=True)  # running, without a slot, up to its pause
+        assert [h.state for h in paused.state.histories][:3] == [S.CREATED, S.QUEUED, S.RUNNING]
+        assert any("unqueued to RUNNING by hand" in entry.message for entry in executions.logs(queued.id))
+        behind = executions.create("demo", "held")
+        kite.pump.run_until(lambda: state(behind.id) == StateType.QUEUED)  # the slot is still the holder's
+
+        # The holder's end hands its slot to the next in the queue, which the unqueued one is no longer.
+        executions.resume(holder.id)
+        assert kite.wait(holder.id).state.current == StateType.SUCCESS
+        assert kite.wait(behind.id).state.current == StateType.SUCCESS
+        executions.resume(queued.id)
+        assert kite.wait(queued.id).state.current == StateType.SUCCESS
+        kite.pump.run_until(lambda: not kite.pump.ready())  # type: ignore[union-attr]  # the release
+        slots = DynamoConcurrencyStore(kite.stack.session, kite.stack.settings.state_table)  # type: ignore[union-attr]
+        flow = flow_key(paused)
+        assert slots.acquire(flow, "probe", 1) == (True, 1)  # every slot given back
+        assert slots.queued(flow, 10) == []  # and no queue entry left for the unqueued one

@@ -22,7 +22,17 @@ tasks:
 """
 ACTIVE = ["CREATED", "QUEUED", "RUNNING", "PAUSED", "RETRYING", "KILLING", "RESTARTED"]
 ENDED = ["SUCCESS", "WARNING", "FAILED", "CANCELLED", "RETRIED"]
-COMMANDS = ["kill", "pause", "resume", "restart", "replay", "set-task-run-state", "change-status"]
+COMMANDS = [
+    "kill",
+    "pause",
+    "resume",
+    "restart",
+    "replay",
+    "set-task-run-state",
+    "change-status",
+    "unqueue",
+    "force-run",
+]
 R = "409"  # refused with Kestra's message
 # What each command ends in, from each state (the execution's final state, or the new one's for replay).
 TABLE: dict[str, dict[str, str]] = {
@@ -34,6 +44,14 @@ TABLE: dict[str, dict[str, str]] = {
     "replay": dict.fromkeys([*ACTIVE, *ENDED, "KILLED"], "SUCCESS"),
     "set-task-run-state": {**dict.fromkeys([*ACTIVE, "KILLED"], R), **dict.fromkeys(ENDED, "SUCCESS")},
     "change-status": {**dict.fromkeys([*ACTIVE, "KILLED"], R), **dict.fromkeys(ENDED, "WARNING")},
+    "unqueue": {**dict.fromkeys([*ACTIVE, *ENDED, "KILLED"], R), "QUEUED": "SUCCESS"},
+    # Started (CREATED, QUEUED), resumed (PAUSED), or looked at again: a retry still waits, a kill goes on.
+    "force-run": {
+        **dict.fromkeys(ACTIVE, "SUCCESS"),
+        **dict.fromkeys([*ENDED, "KILLED"], R),
+        "RETRYING": "RETRYING",
+        "KILLING": "KILLED",
+    },
 }
 
 
@@ -77,6 +95,10 @@ def _apply(runner: InMemoryRunner, execution_id: str, command: str) -> str:
             result = executions.replay(execution_id)
         elif command == "set-task-run-state":
             result = executions.set_task_run_state(execution_id, nap.id if nap else "none yet", S.SUCCESS)
+        elif command == "unqueue":
+            result = executions.unqueue(execution_id)
+        elif command == "force-run":
+            result = executions.force_run(execution_id)
         else:
             result = executions.change_status(execution_id, S.WARNING)
     except Exception as refused:

@@ -485,3 +485,120 @@ def test_an_execution_s_topology_carries_its_task_runs(client: KestraClient) -> 
         node["uid"]: node["taskRun"]["state"]["current"] for node in graph["nodes"] if "taskRun" in node
     }
     assert states == {"root.hello": "SUCCESS", "root.size": "SUCCESS"}
+
+
+HELD = """id: held
+namespace: demo.queue
+concurrency:
+  limit: 1
+  behavior: QUEUE
+inputs:
+  - id: hold
+    type: BOOLEAN
+    defaults: false
+tasks:
+  - id: maybe
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ inputs.hold }}"
+    then:
+      - id: wait
+        type: io.kestra.plugin.core.flow.Pause
+  - id: done
+    type: io.kestra.plugin.core.debug.Return
+    format: ok
+"""
+
+
+def test_queued_executions_are_unqueued_and_forced_to_run(client: KestraClient) -> None:
+    from kestrapy.models import StateType
+
+    client.flows.create_flow(TENANT, HELD)
+
+    def start(hold: bool) -> str:
+        return str(client.executions.create_execution(TENANT, "demo.queue", "held", inputs={"hold": hold}).id)
+
+    holder = start(True)
+    _until(client, holder, {"PAUSED"})  # a paused execution holds its slot
+    unqueued, cancelled, forced = start(False), start(False), start(False)
+    for queued in (unqueued, cancelled, forced):
+        _until(client, queued, {"QUEUED"})
+
+    ran = client.executions.unqueue_execution(unqueued, TENANT)
+    assert ran.id == unqueued
+    assert _until(client, unqueued, {"SUCCESS"}) == "SUCCESS"  # the slot is still the holder's
+    assert client.executions.unqueue_executions_by_ids(TENANT, StateType.CANCELLED, [cancelled]) == {
+        "count": 1
+    }
+    assert _until(client, cancelled, {"CANCELLED"}) == "CANCELLED"
+    assert not client.executions.execution(cancelled, TENANT).task_run_list
+    assert client.executions.force_run_by_ids(TENANT, [forced]) == {"count": 1}
+    assert _until(client, forced, {"SUCCESS"}) == "SUCCESS"
+    with pytest.raises(ConflictException):
+        client.executions.unqueue_execution(holder, TENANT)  # not queued
+    with pytest.raises(UnprocessableEntityException):
+        client.executions.unqueue_executions_by_ids(TENANT, StateType.SUCCESS, [holder])
+
+    client.executions.force_run_execution(holder, TENANT)  # a paused one is resumed
+    assert _until(client, holder, {"SUCCESS"}) == "SUCCESS"
+    # Nothing was left in the queue, and the limit still holds: the next holder pauses with the slot, and
+    # the one after it queues again.
+    again = start(True)
+    _until(client, again, {"PAUSED"})
+    behind = start(False)
+    _until(client, behind, {"QUEUED"})
+    client.executions.kill_execution(again, TENANT)
+    assert _until(client, behind, {"SUCCESS"}) == "SUCCESS"  # the slot passed on when the holder ended
+    with pytest.raises(ConflictException):
+        client.executions.force_run_execution(behind, TENANT)  # terminated
+
+
+def test_bulk_status_labels_and_replay(client: KestraClient) -> None:
+    from kestrapy.models import ExecutionControllerSetLabelsByIdsRequest, Label, StateType
+
+    client.flows.create_flow(TENANT, FAILS.replace("namespace: demo.client", "namespace: demo.bulkops"))
+    ids = [
+        str(
+            client.executions.create_execution(
+                TENANT, "demo.bulkops", "fails", wait=True, labels=["team:a"]
+            ).id
+        )
+        for _ in range(2)
+    ]
+    assert client.executions.update_executions_status_by_ids(TENANT, StateType.WARNING, ids) == {"count": 2}
+    assert all(_until(client, i, {"WARNING"}) == "WARNING" for i in ids)
+    with pytest.raises(UnprocessableEntityException):
+        client.executions.update_executions_status_by_ids(TENANT, StateType.RUNNING, ids)
+
+    request = ExecutionControllerSetLabelsByIdsRequest(
+        executionsId=ids, executionLabels=[Label(key="env", value="prod")]
+    )
+    assert client.executions.set_labels_on_terminated_executions_by_ids(TENANT, request) == {"count": 2}
+    by_flow = [{"field": "FLOW_ID", "operation": "EQUALS", "value": "fails"}]
+    filters = [{"field": "NAMESPACE", "operation": "EQUALS", "value": "demo.bulkops"}, *by_flow]
+    owner = [Label(key="owner", value="ops")]
+    assert client.executions.set_labels_on_terminated_executions_by_query(TENANT, owner, filters) == {
+        "count": 2
+    }
+    for execution_id in ids:
+        labels = {
+            label.key: label.value for label in client.executions.execution(execution_id, TENANT).labels or []
+        }
+        assert {k: labels.get(k) for k in ("team", "env", "owner")} == {
+            "team": "a",
+            "env": "prod",
+            "owner": "ops",
+        }
+
+    assert client.executions.update_executions_status_by_query(TENANT, StateType.FAILED, filters) == {
+        "count": 2
+    }
+    assert all(_until(client, i, {"FAILED"}) == "FAILED" for i in ids)
+
+    # A new revision: replayed by query on each execution's own, by ids on the latest.
+    second = FAILS.replace("namespace: demo.client", "namespace: demo.bulkops") + "description: second\n"
+    client.flows.update_flow("demo.bulkops", "fails", TENANT, second)
+    assert client.executions.replay_executions_by_query(TENANT, filters) == {"count": 2}
+    assert client.executions.replay_executions_by_ids(TENANT, ids[:1], latest_revision=True) == {"count": 1}
+    replays = client.executions.search_executions(TENANT, filters=filters, size=100)["results"]
+    revisions = sorted(e["flowRevision"] for e in replays if e["id"] not in ids)
+    assert revisions == [1, 1, 2]
