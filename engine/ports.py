@@ -299,7 +299,9 @@ class ExecutionStore(Protocol):
         flow_id: str | None = None,
         state: str | None = None,
         started_by: str | None = None,
+        limit: int | None = None,
     ) -> list[Execution]:
         """Executions' headers (no task runs; `version` and `nextSeq` are not kept), newest first;
-        `started_by`: those whose `trigger_execution_id()` it is."""
+        `started_by`: those whose `trigger_execution_id()` it is; `limit`: the newest that many only (a
+        flow's reads no more)."""
         ...

@@ -122,6 +122,7 @@ class InMemoryExecutionStore:
         flow_id: str | None = None,
         state: str | None = None,
         started_by: str | None = None,
+        limit: int | None = None,
     ) -> list[Execution]:
         found = []
         for row in self._rows.values():
@@ -134,7 +135,7 @@ class InMemoryExecutionStore:
             ):
                 found.append(execution)
         found.sort(key=lambda e: (e.state.start_date, e.id), reverse=True)
-        return found
+        return found[:limit]
 
 
 def _header(execution: Execution, version: int) -> str:

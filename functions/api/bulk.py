@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from engine.model.execution import Execution
+from engine.model.serde import format_instant
 from engine.model.state import StateType
 from engine.resources import NotFoundError
 from engine.services.executions import ExecutionService, ExecutionStateError
@@ -82,6 +83,31 @@ def executions_of_flow() -> dict[str, Any]:
     found = sorted_by(event, app.current().services.store.search(namespace, flow_id), SORTS)
     page, size = query_int(event, "page", 1) or 1, query_int(event, "size", 25) or 25
     return shapes.paged([shapes.execution(e) for e in found], page, size)
+
+
+@router.post("/executions/latest")
+def latest_executions() -> list[dict[str, Any]]:
+    """Kestra's last execution of each flow the body names (`[{namespace, id}]`): one item read a flow."""
+    body = json_body(router.current_event, [])
+    if not isinstance(body, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("namespace"), str) and isinstance(f.get("id"), str)
+        for f in body
+    ):
+        raise ApiError(422, "Invalid entity: the body must be a list of {namespace, id} flows")
+    store = app.current().services.store
+    latest = []
+    for flow in body:
+        for execution in store.search(flow["namespace"], flow["id"], limit=1):
+            latest.append(
+                {
+                    "id": execution.id,
+                    "flowId": execution.flow_id,
+                    "namespace": execution.namespace,
+                    "startDate": format_instant(execution.state.start_date),
+                    "status": execution.state.current.value,
+                }
+            )
+    return latest
 
 
 @router.post("/executions/pause/by-ids")

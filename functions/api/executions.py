@@ -75,6 +75,24 @@ def execution_topology(execution_id: str) -> dict[str, Any]:
     return flow_graph(graph.flow, latest)
 
 
+@router.get("/executions/<execution_id>/flow")
+def flow_of_execution(execution_id: str) -> dict[str, Any]:
+    """Kestra's FlowForExecution of the revision the execution runs."""
+    services = app.current().services
+    execution = services.executions.get(execution_id)
+    revision = execution.flow_revision
+    graph = services.catalog.graph(execution.namespace, execution.flow_id, revision)
+    return shapes.flow_for_execution(graph.flow, revision)
+
+
+@router.get("/executions/flows/<namespace>/<flow_id>")
+def flow_for_execution(namespace: str, flow_id: str) -> dict[str, Any]:
+    """Kestra's FlowForExecution of a revision (the latest without `revision`)."""
+    catalog = app.current().services.catalog
+    record = catalog.record(namespace, flow_id, query_int(router.current_event, "revision"))
+    return shapes.flow_for_execution(catalog.graph(namespace, flow_id, record.revision).flow, record.revision)
+
+
 @router.delete("/executions/<execution_id>/kill")
 def kill_execution(execution_id: str) -> Response[str]:
     cascade = (query(router.current_event, "isOnKillCascade") or "true").lower() != "false"

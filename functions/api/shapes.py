@@ -8,10 +8,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from engine.flow.document import read_document
+from engine.flow.model import Flow
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.serde import execution_to_json, header_to_json, log_to_json
 from engine.ports import FlowRecord
+from engine.task_api import ExecutableTask, TaskBase
 
 
 def flow(record: FlowRecord, *, source: bool = True) -> dict[str, Any]:
@@ -30,6 +32,35 @@ def flow(record: FlowRecord, *, source: bool = True) -> dict[str, Any]:
     )
     if source:
         data["source"] = record.source
+    return data
+
+
+def flow_for_execution(value: Flow, revision: int) -> dict[str, Any]:
+    """Kestra's FlowForExecution: what an execution's page needs of its flow, each task as its id, its type,
+    its children (a flowable's), its `onResume` inputs (a Pause) and the flow it calls (a subflow)."""
+    data = value.model_dump(
+        mode="json",
+        by_alias=True,
+        exclude_none=True,
+        include={"id", "namespace", "description", "inputs", "outputs", "disabled"},
+    )
+    for name, tasks in value.root_lists():
+        data[name] = [_task_for_execution(task) for task in tasks]
+    data["triggers"] = [{"id": trigger.id, "type": trigger.type} for trigger in value.triggers or ()]
+    return {**data, "revision": revision, "deleted": False}
+
+
+def _task_for_execution(task: TaskBase) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": task.id, "type": task.type}
+    children = [child for _, tasks in task.child_lists() for child in tasks]
+    if children:
+        data["tasks"] = [_task_for_execution(child) for child in children]
+    inputs = task.resume_inputs()
+    if inputs:
+        data["inputs"] = [i.model_dump(mode="json", by_alias=True, exclude_none=True) for i in inputs]
+    target = task.target() if isinstance(task, ExecutableTask) else None
+    if target is not None:
+        data["subflowId"] = {"namespace": target[0], "flowId": target[1]}
     return data
 
 

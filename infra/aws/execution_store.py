@@ -30,6 +30,7 @@ import json
 import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from engine.model import serde
@@ -260,6 +261,7 @@ class DynamoExecutionStore:
         flow_id: str | None = None,
         state: str | None = None,
         started_by: str | None = None,
+        limit: int | None = None,
     ) -> list[Execution]:
         if started_by is not None:
             started: QueryInputTypeDef = {
@@ -269,13 +271,14 @@ class DynamoExecutionStore:
                 "ExpressionAttributeValues": {":pk": {"S": _gsi2pk(started_by)}},
                 "ScanIndexForward": False,
             }
-            return [
+            matching = (
                 execution
                 for execution in map(self._listed, self._query(started))
                 if namespace in (None, execution.namespace)
                 and flow_id in (None, execution.flow_id)
                 and state in (None, execution.state.current.value)
-            ]
+            )
+            return list(islice(matching, limit))
         values: dict[str, AttributeValueTypeDef] = {}
         filters: list[str] = []
         if state is not None:
@@ -293,7 +296,10 @@ class DynamoExecutionStore:
             }
             if filters:
                 query |= {"FilterExpression": filters[0], "ExpressionAttributeNames": names}
-            items = list(self._query(query))
+            elif limit is not None:
+                query["Limit"] = limit  # pages of that many: the query stops at the first
+            # Pages are read as the items are taken, so a `limit` stops the reads.
+            items = list(islice(self._query(query), limit))
         else:
             # Without a flow there is no key to query by: scan the listing index, which holds the headers
             # alone. A scan bills every item it reads, and the table's journal entries (one per step) far
@@ -308,7 +314,7 @@ class DynamoExecutionStore:
                 scan |= {"FilterExpression": " AND ".join(filters), "ExpressionAttributeValues": values}
             if names:
                 scan["ExpressionAttributeNames"] = names
-            items = sorted(self._scan(scan), key=lambda item: item["gsi1sk"]["S"], reverse=True)
+            items = sorted(self._scan(scan), key=lambda item: item["gsi1sk"]["S"], reverse=True)[:limit]
         return [self._listed(item) for item in items]
 
     # Writing

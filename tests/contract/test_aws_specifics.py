@@ -192,6 +192,16 @@ def test_a_search_without_a_flow_reads_the_headers_alone(stack: EmbeddedStack) -
     assert sum(scanned) == 3
 
 
+def test_the_newest_execution_of_a_flow_is_one_item_read(stack: EmbeddedStack) -> None:
+    store = stack.execution_store()
+    for number in range(30):
+        store.create(make_execution(f"exec{number:02d}", at=START + timedelta(minutes=number)))
+    stack.stats.reset()
+    assert [e.id for e in store.search("company.team", "hello", limit=1)] == ["exec29"]
+    assert stack.stats.snapshot().calls == {("dynamodb", "Query"): 1}
+    assert stack.stats.snapshot().read_units <= 1
+
+
 def test_a_large_body_is_kept_as_long_as_its_message_may_live(stack: EmbeddedStack) -> None:
     """The bucket expires the bodies of queued messages (14 days at most in SQS), not a scheduled one's."""
     stack.message_bus().send(

@@ -293,6 +293,28 @@ def test_search_lists_headers_newest_first(harness: Harness) -> None:
     assert serde.header_to_json(found) == serde.header_to_json(older)
 
 
+def test_a_search_takes_the_newest_up_to_its_limit(harness: Harness) -> None:
+    for number in range(4):
+        execution = make_execution(f"exec-{number}", at=START + timedelta(minutes=number))
+        if number % 2:
+            execution.trigger = {"id": "t", "type": "x", "variables": {"executionId": "parent"}}
+        harness.store.create(execution)
+
+    def ids(found: list[Execution]) -> list[str]:
+        return [e.id for e in found]
+
+    assert ids(harness.store.search("company.team", "hello", limit=1)) == ["exec-3"]
+    assert ids(harness.store.search("company.team", "hello", "RUNNING", limit=2)) == ["exec-3", "exec-2"]
+    assert ids(harness.store.search(limit=3)) == ["exec-3", "exec-2", "exec-1"]
+    assert ids(harness.store.search(started_by="parent", limit=1)) == ["exec-3"]
+    assert ids(harness.store.search("company.team", "hello", limit=10)) == [
+        "exec-3",
+        "exec-2",
+        "exec-1",
+        "exec-0",
+    ]
+
+
 def test_search_lists_what_an_execution_started(harness: Harness) -> None:
     """Kestra's triggerExecutionId: a Subflow's children, a Flow trigger's executions."""
     for number, parent in enumerate(["parent", "parent", "other", None]):

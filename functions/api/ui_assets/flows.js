@@ -14,8 +14,10 @@ export async function flowsPage() {
   const table = h("tbody");
   const result = await api.get("/flows/search", { namespace: chosen, size: 500 });
   replace(table, result.results.length ? [] : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No flow yet: create one.")));
+  const lastCells = new Map();
   for (const flow of result.results) {
     const last = h("td", { class: "muted" }, "…");
+    lastCells.set(`${flow.namespace}/${flow.id}`, last);
     table.append(
       h(
         "tr",
@@ -27,10 +29,17 @@ export async function flowsPage() {
         last,
       ),
     );
-    api.get("/executions/search", { namespace: flow.namespace, flowId: flow.id, size: 1 }).then((found) => {
-      const execution = found.results[0];
-      replace(last, execution ? h("a", { href: `#/executions/${encodeURIComponent(execution.id)}` }, stateBadge(execution.state.current), " ", date(execution.state.startDate)) : "never run");
-    }).catch(() => replace(last, "—"));
+  }
+  // One request for every flow's last execution, each one item read (not a search per flow).
+  if (result.results.length) {
+    api.post("/executions/latest", { json: result.results.map((f) => ({ namespace: f.namespace, id: f.id })) }).then((found) => {
+      for (const execution of found) {
+        const cell = lastCells.get(`${execution.namespace}/${execution.flowId}`);
+        replace(cell, h("a", { href: `#/executions/${encodeURIComponent(execution.id)}` }, stateBadge(execution.status), " ", date(execution.startDate)));
+        lastCells.delete(`${execution.namespace}/${execution.flowId}`);
+      }
+      for (const cell of lastCells.values()) replace(cell, "never run");
+    }).catch(() => lastCells.forEach((cell) => replace(cell, "—")));
   }
   return h(
     "section",

@@ -602,3 +602,32 @@ def test_bulk_status_labels_and_replay(client: KestraClient) -> None:
     replays = client.executions.search_executions(TENANT, filters=filters, size=100)["results"]
     revisions = sorted(e["flowRevision"] for e in replays if e["id"] not in ids)
     assert revisions == [1, 1, 2]
+
+
+def test_the_latest_execution_of_each_flow_and_the_flow_an_execution_runs(client: KestraClient) -> None:
+    from kestrapy.models import ExecutionRepositoryInterfaceFlowFilter as FlowFilter
+
+    gate = GATE.replace("namespace: demo.client", "namespace: demo.latest")
+    client.flows.create_flow(TENANT, gate)
+    client.flows.create_flow(TENANT, FAILS.replace("namespace: demo.client", "namespace: demo.latest"))
+    first = client.executions.create_execution(TENANT, "demo.latest", "gate")
+    second = client.executions.create_execution(TENANT, "demo.latest", "gate")
+    _until(client, second.id, {"PAUSED"})
+    latest = client.executions.latest_executions(
+        TENANT,
+        [FlowFilter(namespace="demo.latest", id="gate"), FlowFilter(namespace="demo.latest", id="fails")],
+    )
+    assert [(e.id, e.flow_id, str(getattr(e.status, "value", e.status))) for e in latest] == [
+        (second.id, "gate", "PAUSED")
+    ]  # the flow never run has none
+
+    shown = client.executions.flow_from_execution_by_id(first.id, TENANT)
+    assert (shown.id, shown.namespace, shown.revision) == ("gate", "demo.latest", 1)
+    wait = shown.tasks[0]
+    assert (wait.id, wait.type) == ("wait", "io.kestra.plugin.core.flow.Pause")
+    assert [i.id for i in wait.inputs or []] == ["approved"]  # its onResume inputs
+    client.flows.update_flow("demo.latest", "gate", TENANT, gate + "description: second\n")
+    assert client.executions.flow_from_execution(TENANT, "demo.latest", "gate").revision == 2
+    assert client.executions.flow_from_execution(TENANT, "demo.latest", "gate", revision=1).revision == 1
+    for execution in (first, second):
+        client.executions.kill_execution(execution.id, TENANT)

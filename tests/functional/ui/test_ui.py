@@ -203,6 +203,10 @@ def test_deploy_from_the_editor_run_with_a_file_and_watch_it_succeed(
     page.get_by_role("button", name="Preview").click()
     expect(page.locator(".file pre")).to_contain_text("2,7")
 
+    page.get_by_role("link", name="Flows").click()  # each flow's last execution, in one request
+    expect(
+        page.get_by_role("table", name="Flows").get_by_role("row").filter(has_text="orders")
+    ).to_contain_text("SUCCESS")
     page.get_by_role("link", name="Executions").click()
     expect(page.get_by_role("table", name="Executions")).to_contain_text("orders")
     _shot(page, "executions")
