@@ -6,6 +6,7 @@ from __future__ import annotations
 from functions import startup
 
 with startup.imports():
+    import base64
     import json
     from typing import Any
 
@@ -81,7 +82,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # A HEAD is the GET without its body (RFC 9110 §9.3.2), as Kestra's server answers it. Not for a
         # webhook: a GET there starts an execution, and a HEAD must change nothing.
         as_get = {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}
-        return {**resolver.resolve(as_get, context), "body": "", "isBase64Encoded": False}
+        got = resolver.resolve(as_get, context)
+        body = got.get("body") or ""
+        length = len(base64.b64decode(body) if got.get("isBase64Encoded") else str(body).encode())
+        headers = {**(got.get("headers") or {}), "Content-Length": str(length)}  # the GET's, as RFC 9110 lets
+        return {**got, "headers": headers, "body": "", "isBase64Encoded": False}
     return resolver.resolve(event, context)
 
 

@@ -199,7 +199,9 @@ def _request_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             for cookie in response.get("cookies") or []:
                 self.send_header("set-cookie", cookie)
-            self.send_header("content-length", str(len(body)))
+            # A HEAD's length is the GET's, which the function says (its body is empty).
+            length = headers.get("content-length") if self.command == "HEAD" else None
+            self.send_header("content-length", length or str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)

@@ -348,6 +348,7 @@ def test_a_head_is_the_get_without_its_body_and_starts_no_webhook(client: Api) -
     head = api.handler(http_event("HEAD", "/api/v1/main/flows/demo.api/hook"), None)
     assert (head["statusCode"], head["body"]) == (200, "")
     assert head["headers"]["Content-Type"] == got["headers"]["Content-Type"]
+    assert head["headers"]["Content-Length"] == str(len(got["body"].encode()))
     missing = api.handler(http_event("HEAD", "/api/v1/main/flows/demo.api/none"), None)
     assert (missing["statusCode"], missing["body"]) == (404, "")
     hook = api.handler(http_event("HEAD", "/api/v1/main/executions/webhook/demo.api/hook/k1"), None)

@@ -51,7 +51,11 @@ def test_serve_deploys_a_folder_answers_with_credentials_and_stops_on_ctrl_c(tmp
             assert refused.code == 401
         request.add_header("Authorization", "Basic " + base64.b64encode(b"ada:pw").decode())
         with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.load(response)["id"] == "hi"
+            got = response.read()
+            assert json.loads(got)["id"] == "hi"
+        request.method = "HEAD"
+        with urllib.request.urlopen(request, timeout=10) as response:  # the GET's length, no body
+            assert (response.headers["Content-Length"], response.read()) == (str(len(got)), b"")
         # The UI's pages need no credentials (they ask for them); `/` leads there.
         with urllib.request.urlopen(f"{url}/", timeout=10) as page:
             assert page.url == f"{url}/ui/"
