@@ -17,7 +17,8 @@ from engine.executor.context import EngineContext
 from engine.executor.events import Restart, SetTaskRunState
 from engine.executor.replay import remapped, replay
 from engine.executor.step import fully_terminated
-from engine.model.execution import Execution, TaskRuns
+from engine.flow.model import Flow
+from engine.model.execution import Execution, TaskRun, TaskRuns
 from engine.model.files import execution_prefix
 from engine.model.labels import SYSTEM_PREFIX, InvalidLabelError, merge_labels
 from engine.model.logs import LogEntry
@@ -30,6 +31,7 @@ from engine.runtime.variables import task_run_variables
 from engine.services import messages
 from engine.services.catalog import FlowCatalog
 from engine.services.dispatcher import Delivery, still_pending
+from engine.task_api import Input
 
 
 class FlowDisabledError(Exception):
@@ -135,16 +137,10 @@ class ExecutionService(Struct):
     ) -> Execution:
         """Resume the first paused task run with its `onResume` inputs, validated like flow inputs;
         `files` are the uploads of its FILE inputs."""
-        execution = self.get(execution_id)
-        if execution.state.current != StateType.PAUSED:
-            raise ExecutionStateError("Cannot resume execution: the execution is not paused.")
-        paused = execution.task_runs.in_state(StateType.PAUSED)
-        if not paused:
+        execution, run, declared = self._paused(execution_id)
+        if run is None:
             self.bus.send([messages.resume(execution_id, None, {})])
             return execution
-        run = paused[0]
-        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
-        declared = graph.task(run.task_id).resume_inputs()
         uploads = place(files or {}, execution.namespace, execution.flow_id, execution_id)
         supplied = {**(inputs or {}), **uploads.uris}
         missing = [i.id for i in declared if i.required and i.defaults is None and supplied.get(i.id) is None]
@@ -154,6 +150,25 @@ class ExecutionService(Struct):
         uploads.store(self.engine.resources.storage)
         self.bus.send([messages.resume(execution_id, run.id, to_json_value(typed))])
         return execution
+
+    def resume_inputs(self, execution_id: str) -> tuple[Flow, list[Input]]:
+        """The flow of a paused execution, and the `onResume` inputs its resume takes (none when paused by
+        hand)."""
+        execution, _, declared = self._paused(execution_id)
+        return self.catalog.graph(
+            execution.namespace, execution.flow_id, execution.flow_revision
+        ).flow, declared
+
+    def _paused(self, execution_id: str) -> tuple[Execution, TaskRun | None, list[Input]]:
+        """A paused execution, the task run a resume ends (the first PAUSED) and its `onResume` inputs."""
+        execution = self.get(execution_id)
+        if execution.state.current != StateType.PAUSED:
+            raise ExecutionStateError("Cannot resume execution: the execution is not paused.")
+        paused = execution.task_runs.in_state(StateType.PAUSED)
+        if not paused:
+            return execution, None, []
+        graph = self.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+        return execution, paused[0], graph.task(paused[0].task_id).resume_inputs()
 
     def restart(self, execution_id: str, revision: int | None = None) -> Execution:
         """Run a failed (or paused) execution again from its failed task runs: in place, or with

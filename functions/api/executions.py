@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -12,11 +13,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from engine.creation.inputs import input_states
 from engine.expressions import ExpressionError
+from engine.flow.model import Flow
 from engine.flow.topology import flow_graph
 from engine.model.execution import Execution
 from engine.model.files import belongs_to, execution_prefix
 from engine.model.serde import task_run_to_json
 from engine.model.state import StateType
+from engine.task_api import Input
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
@@ -305,19 +308,34 @@ def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     return shapes.execution(execution)
 
 
+@router.post("/executions/<execution_id>/resume/validate")
+def validate_resume_inputs(execution_id: str) -> dict[str, Any]:
+    """The check of a paused execution's resume form (its paused task run's `onResume` inputs). Before the
+    check of a flow's run form, whose pattern it would match: the more literal path wins, as in Kestra."""
+    flow, declared = app.current().services.executions.resume_inputs(execution_id)
+    return _validation(flow, declared)
+
+
 @router.post("/executions/<namespace>/<flow_id>/validate")
 def validate_inputs(namespace: str, flow_id: str) -> dict[str, Any]:
     """Kestra's check of a run form before it is sent: each input enabled or not (`dependsOn`), its value
     or default, and its errors. Files are not stored: a file sent counts as a value."""
-    services = app.current().services
-    flow = services.catalog.graph(namespace, flow_id, query_int(router.current_event, "revision")).flow
+    flow = (
+        app.current()
+        .services.catalog.graph(namespace, flow_id, query_int(router.current_event, "revision"))
+        .flow
+    )
+    return _validation(flow, flow.inputs or ())
+
+
+def _validation(flow: Flow, declared: Sequence[Input]) -> dict[str, Any]:
+    """Kestra's ApiValidateExecutionInputsResponse of the request's form against `declared`."""
     submitted = form(router.current_event)
     supplied: dict[str, Any] = dict(submitted.fields)
     for input_id, upload in submitted.files.items():
         supplied[input_id] = f"kestra:///validation/inputs/{input_id}/{upload.name or input_id}"
-    states = input_states(
-        flow.inputs or (), supplied, condition=services.executions.engine.input_condition(flow)
-    )
+    condition = app.current().services.executions.engine.input_condition(flow)
+    states = input_states(declared, supplied, condition=condition)
     return {
         "id": flow.id,
         "namespace": flow.namespace,

@@ -216,6 +216,29 @@ def test_a_run_form_is_checked_before_it_is_sent(client: Api) -> None:
     assert client.kite.services.store.search("demo.api", "hello") == []
 
 
+def test_resume_inputs_are_validated_without_resuming(client: Api) -> None:
+    """Kestra's `POST /executions/{id}/resume/validate`: the paused task run's `onResume` inputs."""
+    on_resume = "    onResume:\n      - id: approved\n        type: BOOLEAN\n"
+    pause = "type: io.kestra.plugin.core.flow.Pause\n"
+    approving = PAUSING.replace("id: waits", "id: approves").replace(pause, pause + on_resume)
+    client.create_flow(approving)
+    _, started = client.start("demo.api", "approves", {})
+    executions = client.kite.services.executions
+    assert client.kite.pump is not None
+    client.kite.pump.run_until(lambda: executions.get(started["id"]).state.current.value == "PAUSED")
+    validate = f"/executions/{started['id']}/resume/validate"
+    status, body = client.post_form(validate, {})
+    assert status == 200, body
+    assert (body["id"], body["namespace"]) == ("approves", "demo.api")
+    assert body["inputs"][0]["errors"] == [{"message": "Missing required input:approved"}]
+    _, body = client.post_form(validate, {"approved": "true"})
+    assert (body["inputs"][0]["value"], body["inputs"][0]["errors"]) == (True, [])
+    assert executions.get(started["id"]).state.current.value == "PAUSED"  # nothing resumed
+    client.kite.services.executions.resume(started["id"], {"approved": True})
+    assert client.kite.wait(started["id"]).state.current.value == "SUCCESS"
+    assert client.post_form(validate, {})[0] == 409  # not paused any more
+
+
 def test_unknown_things_are_404s(client: Api) -> None:
     assert client.call("GET", "/executions/none")[0] == 404
     assert client.start("demo.api", "none", {})[0] == 404
