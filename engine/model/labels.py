@@ -22,10 +22,11 @@ def merge_labels(*groups: Iterable[tuple[str, str]]) -> tuple[Label, ...]:
     return tuple(Label(k, v) for k, v in merged.items() if k != "" and v != "")
 
 
-def check_user_labels(labels: Iterable[tuple[str, str]]) -> None:
-    """Only Kestra sets `system.*` labels; the first offending one is named."""
+def check_user_labels(labels: Iterable[tuple[str, str]], allowed: Iterable[str] = ()) -> None:
+    """Only Kestra sets `system.*` labels (but those `allowed`); the first offending one is named."""
+    exceptions = frozenset(allowed)
     for key, value in labels:
-        if key.startswith(SYSTEM_PREFIX):
+        if key.startswith(SYSTEM_PREFIX) and key not in exceptions:
             raise InvalidLabelError(
                 f"System labels can only be set by Kestra itself, offending label: {key}={value}"
             )

@@ -10,7 +10,7 @@ from msgspec import Struct
 
 from engine.creation import checks
 from engine.creation.inputs import InputError, InvalidInputsError, resolve_declared
-from engine.creation.new_execution import new_execution
+from engine.creation.new_execution import CORRELATION_ID, new_execution
 from engine.creation.uploads import Upload, place
 from engine.executor.advance import advance
 from engine.executor.context import EngineContext
@@ -20,7 +20,7 @@ from engine.executor.step import fully_terminated
 from engine.flow.model import Flow
 from engine.model.execution import Execution, TaskRun, TaskRuns
 from engine.model.files import execution_prefix
-from engine.model.labels import SYSTEM_PREFIX, InvalidLabelError, merge_labels
+from engine.model.labels import check_user_labels, merge_labels
 from engine.model.logs import LogEntry
 from engine.model.state import StateType
 from engine.model.values import to_json_value
@@ -83,11 +83,7 @@ class ExecutionService(Struct):
         flow = self.catalog.graph(namespace, flow_id, record.revision).flow
         if flow.disabled:
             raise FlowDisabledError(f"Cannot execute a disabled flow '{namespace}.{flow_id}'")
-        for key, value in labels:
-            if key.startswith("system.") and key not in ("system.correlationId", "system.from"):
-                raise InvalidLabelError(
-                    f"System labels can only be set by Kestra itself, offending label: {key}={value}"
-                )
+        check_user_labels(labels, allowed=(CORRELATION_ID, "system.from"))
         execution_id = execution_id or self.ids.new_id()
         uploads = place(files or {}, namespace, flow_id, execution_id)
         typed = self.engine.typed_inputs(flow, {**(inputs or {}), **uploads.uris})
@@ -228,24 +224,13 @@ class ExecutionService(Struct):
         variables = {**engine.config.variables(), **task_run_variables(graph, execution, run)}
         return engine.renderer.render(expression, variables, services)
 
-    def set_labels(
-        self, execution_id: str, labels: Sequence[tuple[str, str]], *, keep_others: bool = False
-    ) -> Execution:
-        """Replace the labels of an ended execution, or with `keep_others` add or update these (Kestra's
-        bulk labels); its system labels stay and none can be set."""
-        for key, value in labels:
-            if key.startswith(SYSTEM_PREFIX):
-                raise InvalidLabelError(
-                    f"System labels can only be set by Kestra itself, offending label: {key}={value}"
-                )
+    def set_labels(self, execution_id: str, labels: Sequence[tuple[str, str]]) -> Execution:
+        """Add or update labels of an ended execution, as Kestra's API does: the others stay, an empty value
+        drops its key, and no system label can be set."""
+        check_user_labels(labels)
         stored = self._ended(execution_id)
         execution = stored.execution
-        kept = [
-            (label.key, label.value)
-            for label in execution.labels
-            if keep_others or label.key.startswith(SYSTEM_PREFIX)
-        ]
-        execution.labels = merge_labels(kept, labels)
+        execution.labels = merge_labels(((label.key, label.value) for label in execution.labels), labels)
         execution.version = self._commit_header(stored)
         return execution
 

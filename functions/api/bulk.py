@@ -235,9 +235,7 @@ def labels_by_query() -> dict[str, Any]:
 
 
 def _add_labels(labels: list[tuple[str, str]], ids: list[str]) -> dict[str, Any]:
-    return _bulk(
-        lambda service, execution_id: service.set_labels(execution_id, labels, keep_others=True), ids
-    )
+    return _bulk(lambda service, execution_id: service.set_labels(execution_id, labels), ids)
 
 
 def _query_ids() -> list[str]:

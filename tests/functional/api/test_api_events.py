@@ -307,6 +307,19 @@ def test_labels_eval_files_and_log_download_of_an_ended_execution(client: Api) -
     assert status == 200
     assert {"key": "env", "value": "prod"} in labelled["labels"]
     assert any(label["key"] == "system.correlationId" for label in labelled["labels"])
+    # Added or updated, as Kestra's "Add or update labels of a terminated execution": the others stay.
+    more = b'[{"key": "team", "value": "data"}, {"key": "env", "value": "dev"}]'
+    _, labelled = client.call("POST", f"/executions/{execution_id}/labels", body=more)
+    user = {
+        label["key"]: label["value"] for label in labelled["labels"] if not label["key"].startswith("system.")
+    }
+    assert user == {"env": "dev", "team": "data"}
+    _, labelled = client.call(
+        "POST", f"/executions/{execution_id}/labels", body=b'[{"key": "env", "value": ""}]'
+    )
+    assert [label["key"] for label in labelled["labels"] if not label["key"].startswith("system.")] == [
+        "team"
+    ]
     refused = client.call(
         "POST", f"/executions/{execution_id}/labels", body=b'[{"key": "system.x", "value": "1"}]'
     )
