@@ -34,6 +34,10 @@ outputs:
     value: "{{{{ outputs.child_echo.value }}}}"
 """
 
+# The same child one at a time: the subflows that call it queue for their flow's only slot (the
+# concurrency gate: slots taken, queued, released and handed on under the faults).
+CHILD_ONE_AT_A_TIME = CHILD.replace("inputs:\n", "concurrency:\n  limit: 1\n  behavior: QUEUE\ninputs:\n", 1)
+
 # A batch of a ForEachItem: one KV write per child execution, refused a second time.
 BATCH_CHILD = f"""id: batch_child
 namespace: {NAMESPACE}
@@ -137,8 +141,9 @@ def random_case(seed: int) -> Case:
     if generator.rng.random() < 0.3:
         flow["finally"] = [generator.leaf()]
     source = yaml.safe_dump(flow, sort_keys=False)
+    child = CHILD_ONE_AT_A_TIME if generator.rng.random() < 0.5 else CHILD
     others = (
-        ((CHILD,) if generator.calls_child else ())
+        ((child,) if generator.calls_child else ())
         + ((BATCH_CHILD,) if with_items else ())
         + ((LISTENER,) if generator.rng.random() < 0.3 else ())
         + ((CLOCK,) if generator.rng.random() < 0.3 else ())
