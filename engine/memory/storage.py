@@ -17,9 +17,9 @@ class InMemoryStorage:
         self._objects[kestra_path(uri)] = bytes(data)
         return uri
 
-    def get(self, uri: str) -> bytes:
+    def get(self, uri: str, limit: int | None = None) -> bytes:
         try:
-            return self._objects[kestra_path(uri)]
+            return self._objects[kestra_path(uri)][:limit]
         except KeyError:
             raise NotFoundError(uri) from None
 

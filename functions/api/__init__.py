@@ -76,7 +76,37 @@ def _not_found(_: Exception) -> Response[str]:
     return error_response(404, "Not Found", path, [f"Page Not Found: {path}"])
 
 
+# What a Lambda function may answer API Gateway with: 6 MB of JSON, this dict as a whole (a base64 body is
+# a third larger than the bytes it holds). Past it Lambda fails the call and the caller gets a bare 500.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = _answer(event, context)
+    size = len(json.dumps(response, separators=(",", ":")))
+    if size <= MAX_RESPONSE_BYTES:
+        return response
+    path = str(event.get("rawPath", ""))
+    message = (
+        f"The response is {size / 1024 / 1024:.1f} MB: a Lambda function answers API Gateway with at most"
+        f" {MAX_RESPONSE_BYTES // 1024 // 1024} MB. Ask for less (a page, a file's preview), or read it from"
+        " the stack's bucket"
+    )
+    logger.warning("response too large", extra={"path": path, "bytes": size})
+    return _event_response(error_response(500, message, path, [message]))
+
+
+def _event_response(response: Response[str]) -> dict[str, Any]:
+    """A response built outside the resolver, in the shape the resolver returns."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {**(response.headers or {}), "Content-Type": response.content_type or "application/json"},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     http = event.get("requestContext", {}).get("http", {})
     if http.get("method") == "HEAD" and "/executions/webhook/" not in str(http.get("path")):
         # A HEAD is the GET without its body (RFC 9110 §9.3.2), as Kestra's server answers it. Not for a

@@ -23,6 +23,7 @@ from engine.task_api import Input
 from functions import app
 from functions.api import shapes
 from functions.api.errors import ApiError
+from functions.api.file_preview import file_render
 from functions.api.requests import (
     body_bytes,
     form,
@@ -247,6 +248,15 @@ def download_file(execution_id: str) -> Response[bytes]:
         content,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/executions/<execution_id>/file/preview")
+def preview_file(execution_id: str) -> dict[str, Any]:
+    """Kestra's preview of a file of this execution: what a page shows of it, never the whole of a text."""
+    event = router.current_event
+    uri = _execution_file(execution_id)
+    storage = app.current().services.resources.storage
+    return file_render(storage, uri, query_int(event, "maxRows"), query(event, "encoding") or "UTF-8")
 
 
 @router.get("/executions/<execution_id>/file/metas")

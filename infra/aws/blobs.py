@@ -71,12 +71,23 @@ class S3Blobs:
         self.put(key, data)
         return key
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        """The object, or its first `limit` bytes (one ranged GET: the rest is never read)."""
         s3 = self._session.s3
+        if limit is not None and limit <= 0:
+            if self.size(key) is None:
+                raise NotFoundError(f"s3://{self.bucket}/{key}")
+            return b""
         try:
-            return s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            if limit is None:
+                return s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{limit - 1}")["Body"].read()
         except s3.exceptions.NoSuchKey:
             raise NotFoundError(f"s3://{self.bucket}/{key}") from None
+        except s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InvalidRange":
+                raise
+            return b""  # a range of an empty object
 
     def size(self, key: str) -> int | None:
         """The object's size, or None when there is no such object."""

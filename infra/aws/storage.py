@@ -20,8 +20,8 @@ class S3Storage:
         self._blobs.put(_PREFIX + kestra_path(uri), data)
         return uri
 
-    def get(self, uri: str) -> bytes:
-        return self._blobs.get(_PREFIX + kestra_path(uri))
+    def get(self, uri: str, limit: int | None = None) -> bytes:
+        return self._blobs.get(_PREFIX + kestra_path(uri), limit)
 
     def exists(self, uri: str) -> bool:
         return self._blobs.exists(_PREFIX + kestra_path(uri))

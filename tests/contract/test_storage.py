@@ -20,6 +20,18 @@ def test_put_get_exists(harness: Harness) -> None:
     assert harness.storage.get(uri) == b"again"
 
 
+def test_the_start_of_an_object(harness: Harness) -> None:
+    uri = harness.storage.put("company/team/hello/executions/exec1/rows.txt", b"one\ntwo\nthree\n")
+    empty = harness.storage.put("company/team/hello/executions/exec1/empty.txt", b"")
+
+    assert harness.storage.get(uri, 5) == b"one\nt"
+    assert harness.storage.get(uri, 1000) == b"one\ntwo\nthree\n"
+    assert harness.storage.get(uri, 0) == b""
+    assert harness.storage.get(empty, 10) == b""
+    with pytest.raises(NotFoundError):
+        harness.storage.get("kestra:///absent.txt", 10)
+
+
 def test_missing_object(harness: Harness) -> None:
     assert not harness.storage.exists("kestra:///absent.txt")
     with pytest.raises(NotFoundError):

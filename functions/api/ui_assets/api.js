@@ -77,11 +77,4 @@ export const api = {
     url.searchParams.set("path", uri);
     return url;
   },
-  async download(executionId, uri) {
-    const response = await request("GET", `/executions/${encodeURIComponent(executionId)}/file`, {
-      query: { path: uri },
-      raw: true,
-    });
-    return response.blob();
-  },
 };

@@ -164,8 +164,19 @@ function fileLinkOf(executionId, uri) {
             preview.hidden = true;
             return;
           }
-          const blob = await api.download(executionId, uri);
-          preview.textContent = (await blob.slice(0, 64 * 1024).text()) + (blob.size > 64 * 1024 ? "\n…" : "");
+          // The server's preview (its first lines, never the whole of a large file).
+          const render = await api.get(`/executions/${encodeURIComponent(executionId)}/file/preview`, { path: uri });
+          const more = render.truncated ? "\n…" : "";
+          if (render.type === "IMAGE") {
+            const type = render.extension.toLowerCase() === "svg" ? "svg+xml" : render.extension.toLowerCase();
+            replace(preview, h("img", { src: `data:image/${type};base64,${render.content}`, alt: name }));
+          } else if (render.type === "LIST") {
+            preview.textContent = render.content.map((row) => JSON.stringify(row)).join("\n") + more;
+          } else if (render.type === "PDF") {
+            preview.textContent = "A PDF: download it to read it.";
+          } else {
+            preview.textContent = render.content + more;
+          }
           preview.hidden = false;
         },
       },

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from engine.model.files import execution_prefix
 from functions import api
 from functions.api import auth
 from infra.embedded.lambda_shapes import http_event
@@ -214,6 +215,39 @@ def test_a_run_form_is_checked_before_it_is_sent(client: Api) -> None:
     states = {item["input"]["id"]: item for item in body["inputs"]}
     assert states["times"]["isDefault"] is True and states["shout"]["enabled"] is False
     assert client.kite.services.store.search("demo.api", "hello") == []
+
+
+def test_a_file_is_previewed_and_one_past_lambda_s_answer_limit_is_refused_clearly(client: Api) -> None:
+    client.create_flow(FILES)
+    body, content_type = _multipart_file("doc", "notes.txt", b"hello")
+    _, started = client.call("POST", "/executions/demo.api/files", body=body, content_type=content_type)
+    final = client.kite.wait(started["id"])
+    storage = client.kite.services.resources.storage
+    folder = execution_prefix("demo.api", "files", final.id).removeprefix("kestra:///")
+    rows = "".join(f"row {n},{'x' * 60}\r\n" for n in range(120_000)).encode()  # 7.6 MB
+    big = storage.put(folder + "big.csv", rows)
+    image = storage.put(folder + "dot.PNG", b"\x89PNG\r\n")
+    ion = storage.put(folder + "rows.ion", b'{a:1,b:"x"}\n{a:2,b:"y"}\n')
+
+    def preview(uri: str, query: str = "") -> tuple[int, Any]:
+        return client.call("GET", f"/executions/{final.id}/file/preview", query=f"path={uri}{query}")
+
+    status, render = preview(big)
+    assert status == 200
+    assert [render[k] for k in ("type", "extension", "maxLine", "truncated")] == ["TEXT", "csv", 100, True]
+    assert render["content"].split("\n")[:2] == [f"row 0,{'x' * 60}", f"row 1,{'x' * 60}"]
+    assert len(render["content"].split("\n")) == 100
+    assert len(preview(big, "&maxRows=99999")[1]["content"].split("\n")) == 5000  # Kestra's most
+    assert preview(image)[1] == {
+        "extension": "PNG", "type": "IMAGE", "content": "iVBORw0K", "maxLine": 100, "truncated": False
+    }  # fmt: skip
+    assert preview(ion)[1]["content"] == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert preview(big, "&encoding=no-such-charset")[0] == 422
+    assert preview("kestra:///elsewhere/big.csv")[0] == 422  # not this execution's
+
+    status, refused = client.call("GET", f"/executions/{final.id}/file", query=f"path={big}")
+    assert status == 500
+    assert "a Lambda function answers API Gateway with at most 6 MB" in refused["message"]
 
 
 def test_resume_inputs_are_validated_without_resuming(client: Api) -> None:
