@@ -7,6 +7,7 @@ from functions import startup
 
 with startup.imports():
     import base64
+    import gzip
     import json
     from typing import Any
 
@@ -79,10 +80,13 @@ def _not_found(_: Exception) -> Response[str]:
 # What a Lambda function may answer API Gateway with: 6 MB of JSON, this dict as a whole (a base64 body is
 # a third larger than the bytes it holds). Past it Lambda fails the call and the caller gets a bare 500.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+# A body past this is gzipped for a client that accepts it (Kestra's clients and browsers do): the JSON of
+# task runs and logs shrinks about tenfold, and the limit above counts what is sent.
+COMPRESS_FROM_BYTES = 8 * 1024
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    response = _answer(event, context)
+    response = _compressed(event, _answer(event, context))
     size = len(json.dumps(response, separators=(",", ":")))
     if size <= MAX_RESPONSE_BYTES:
         return response
@@ -94,6 +98,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     logger.warning("response too large", extra={"path": path, "bytes": size})
     return _event_response(error_response(500, message, path, [message]))
+
+
+def _compressed(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    asked = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    headers = response.get("headers") or {}
+    body = response.get("body") or ""
+    if "gzip" not in str(asked.get("accept-encoding", "")) or not body:
+        return response
+    if any(name.lower() == "content-encoding" for name in headers):
+        return response
+    raw = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode()
+    if len(raw) < COMPRESS_FROM_BYTES:
+        return response
+    packed = gzip.compress(raw, compresslevel=6)
+    if len(packed) >= len(raw):  # already compressed (an image, a zip)
+        return response
+    sent = {**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return {**response, "headers": sent, "body": base64.b64encode(packed).decode(), "isBase64Encoded": True}
 
 
 def _event_response(response: Response[str]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -248,6 +249,15 @@ def test_a_file_is_previewed_and_one_past_lambda_s_answer_limit_is_refused_clear
     status, refused = client.call("GET", f"/executions/{final.id}/file", query=f"path={big}")
     assert status == 500
     assert "a Lambda function answers API Gateway with at most 6 MB" in refused["message"]
+    # A client that takes gzip (Kestra's, a browser) gets it: 7.6 MB of rows fit in what Lambda may answer.
+    path = f"{client.prefix}/executions/{final.id}/file"
+    gzipped = api.handler(
+        http_event("GET", path, query=f"path={big}", headers={"Accept-Encoding": "gzip"}), None
+    )
+    assert (gzipped["statusCode"], gzipped["headers"]["Content-Encoding"]) == (200, "gzip")
+    assert gzip.decompress(base64.b64decode(gzipped["body"])) == rows
+    small = client.call("GET", f"/executions/{final.id}/file/preview", query=f"path={image}")
+    assert small[0] == 200  # under COMPRESS_FROM_BYTES: sent as it is
 
 
 def test_resume_inputs_are_validated_without_resuming(client: Api) -> None:

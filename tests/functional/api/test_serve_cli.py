@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import signal
@@ -56,6 +57,11 @@ def test_serve_deploys_a_folder_answers_with_credentials_and_stops_on_ctrl_c(tmp
         request.method = "HEAD"
         with urllib.request.urlopen(request, timeout=10) as response:  # the GET's length, no body
             assert (response.headers["Content-Length"], response.read()) == (str(len(got)), b"")
+        schema = urllib.request.Request(f"{url}/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"})
+        schema.add_header("Authorization", "Basic " + base64.b64encode(b"ada:pw").decode())
+        with urllib.request.urlopen(schema, timeout=10) as response:  # large: gzipped for who takes it
+            assert response.headers["Content-Encoding"] == "gzip"
+            assert "paths" in json.loads(gzip.decompress(response.read()))
         # The UI's pages need no credentials (they ask for them); `/` leads there.
         with urllib.request.urlopen(f"{url}/", timeout=10) as page:
             assert page.url == f"{url}/ui/"
