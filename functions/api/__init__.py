@@ -31,6 +31,7 @@ with startup.imports():
     )
     from functions.api.errors import classify, error_response
     from functions.api.requests import header
+    from functions.limits import LAMBDA_PAYLOAD_BYTES
     from functions.logs import log_handler
 
 logger = Logger(service="kite-api", logger_handler=log_handler())
@@ -77,9 +78,6 @@ def _not_found(_: Exception) -> Response[str]:
     return error_response(404, "Not Found", path, [f"Page Not Found: {path}"])
 
 
-# What a Lambda function may answer API Gateway with: 6 MB of JSON, this dict as a whole (a base64 body is
-# a third larger than the bytes it holds). Past it Lambda fails the call and the caller gets a bare 500.
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 # A body past this is gzipped for a client that accepts it (Kestra's clients and browsers do): the JSON of
 # task runs and logs shrinks about tenfold, and the limit above counts what is sent.
 COMPRESS_FROM_BYTES = 8 * 1024
@@ -88,13 +86,13 @@ COMPRESS_FROM_BYTES = 8 * 1024
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = _compressed(event, _answer(event, context))
     size = len(json.dumps(response, separators=(",", ":")))
-    if size <= MAX_RESPONSE_BYTES:
+    if size <= LAMBDA_PAYLOAD_BYTES:
         return response
     path = str(event.get("rawPath", ""))
     message = (
-        f"The response is {size / 1024 / 1024:.1f} MB: a Lambda function answers API Gateway with at most"
-        f" {MAX_RESPONSE_BYTES // 1024 // 1024} MB. Ask for less (a page, a file's preview), or read it from"
-        " the stack's bucket"
+        f"The response is {size / 1024 / 1024:.1f} MB: a Lambda function answers API Gateway with at"
+        f" most {LAMBDA_PAYLOAD_BYTES // 1024 // 1024} MB. Ask for less (a page, a file's preview), or read"
+        " it from the stack's bucket"
     )
     logger.warning("response too large", extra={"path": path, "bytes": size})
     return _event_response(error_response(500, message, path, [message]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from functions.limits import LAMBDA_PAYLOAD_BYTES
 from infra.embedded.api_gateway import AWS_IAM, Route, SignatureCheck, route_for
 from infra.embedded.clock import VirtualClock
 from infra.embedded.lambda_shapes import LambdaContext, http_event
@@ -168,6 +170,12 @@ def _request_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 source_ip=self.client_address[0],
             )
+            if len(json.dumps(event, separators=(",", ":"))) > LAMBDA_PAYLOAD_BYTES:
+                # What Lambda refuses to take from API Gateway in the cloud: refused here too, not served.
+                size = f"{length / 1024 / 1024:.1f} MB"
+                message = f"The request body ({size}) makes an event past Lambda's 6 MB: send less at once"
+                self._reply({"statusCode": 413, "body": json.dumps({"message": message})})
+                return
             event["routeKey"] = event["requestContext"]["routeKey"] = route.key
             if route.authorization == AWS_IAM:
                 caller = self._signed_by(body)

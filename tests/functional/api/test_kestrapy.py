@@ -12,7 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 from kestrapy import KestraClient
-from kestrapy.exceptions import ConflictException, NotFoundException, UnprocessableEntityException
+from kestrapy.exceptions import (
+    ApiException,
+    ConflictException,
+    NotFoundException,
+    UnprocessableEntityException,
+)
 
 from functions.api import auth
 from infra.embedded.local import LocalKite
@@ -115,6 +120,20 @@ def test_an_execution_with_typed_and_file_inputs_waits_and_is_found(client: Kest
     assert str(execution.inputs["doc"]).startswith("kestra:///demo/client/greet2/executions/")
     logs = client.logs.list_logs_from_execution(response.id, TENANT)
     assert logs
+
+
+def test_an_upload_past_what_lambda_takes_is_refused_as_in_the_cloud(client: KestraClient) -> None:
+    client.flows.create_flow(TENANT, GREET.replace("id: greet\n", "id: greet5\n", 1))
+    big = ("big.bin", b"\x00" * (5 * 1024 * 1024))  # 5 MB: a 6.7 MB event once in base64
+    with pytest.raises(ApiException) as refused:
+        client.executions.create_execution(TENANT, "demo.client", "greet5", inputs={"name": "A", "doc": big})
+    assert refused.value.status == 413
+    assert "Lambda's 6 MB" in str(refused.value.body)
+    small = ("small.bin", b"\x00" * (4 * 1024 * 1024))
+    started = client.executions.create_execution(
+        TENANT, "demo.client", "greet5", inputs={"name": "A", "doc": small}
+    )
+    assert _until(client, str(started.id), {"SUCCESS"}) == "SUCCESS"
 
 
 def test_pause_resume_with_inputs_and_kill(client: KestraClient) -> None:
