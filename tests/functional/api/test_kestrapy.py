@@ -22,6 +22,7 @@ from kestrapy.exceptions import (
 from functions.api import auth
 from infra.embedded.local import LocalKite
 from infra.embedded.server import LocalServer
+from tests.functional.test_concurrency import HELD as CONCURRENCY_HELD
 
 TENANT = "main"
 
@@ -506,26 +507,8 @@ def test_an_execution_s_topology_carries_its_task_runs(client: KestraClient) -> 
     assert states == {"root.hello": "SUCCESS", "root.size": "SUCCESS"}
 
 
-HELD = """id: held
-namespace: demo.queue
-concurrency:
-  limit: 1
-  behavior: QUEUE
-inputs:
-  - id: hold
-    type: BOOLEAN
-    defaults: false
-tasks:
-  - id: maybe
-    type: io.kestra.plugin.core.flow.If
-    condition: "{{ inputs.hold }}"
-    then:
-      - id: wait
-        type: io.kestra.plugin.core.flow.Pause
-  - id: done
-    type: io.kestra.plugin.core.debug.Return
-    format: ok
-"""
+# The concurrency tests' flow, in a namespace of its own.
+HELD = CONCURRENCY_HELD.replace("namespace: demo\n", "namespace: demo.queue\n", 1)
 
 
 def test_queued_executions_are_unqueued_and_forced_to_run(client: KestraClient) -> None:
