@@ -46,6 +46,28 @@ WAIT_SECONDS = 25.0
 _POLL_SECONDS = 0.05
 
 
+# Before an execution's own routes, whose pattern would match them.
+@router.get("/executions/namespaces")
+def executable_namespaces() -> list[str]:
+    """Kestra's namespaces that have a flow one can execute (not disabled)."""
+    return sorted({flow.namespace for flow, _ in _executable()})
+
+
+@router.get("/executions/namespaces/<namespace>/flows")
+def executable_flows(namespace: str) -> list[dict[str, Any]]:
+    """Kestra's flows of a namespace one can execute, as FlowForExecution."""
+    return [shapes.flow_for_execution(flow, revision) for flow, revision in _executable(namespace)]
+
+
+def _executable(namespace: str | None = None) -> list[tuple[Flow, int]]:
+    catalog = app.current().services.catalog
+    graphs = [
+        catalog.graph(record.namespace, record.id, record.revision)
+        for record in catalog.repository.list(namespace)
+    ]
+    return [(graph.flow, graph.revision) for graph in graphs if not graph.flow.disabled]
+
+
 @router.get("/executions/<execution_id>")
 def get_execution(execution_id: str) -> Response[Any]:
     """With an `ETag` (the stored version): a client that polls (a browser revalidates by itself) gets a
@@ -298,6 +320,7 @@ def force_run_execution(execution_id: str) -> dict[str, Any]:
 
 # After the routes of one execution's actions, which the same pattern would match.
 @router.post("/executions/<namespace>/<flow_id>")
+@router.post("/executions/trigger/<namespace>/<flow_id>")  # Kestra's older path, deprecated there
 def create_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     event = router.current_event
     schedule_date = query_instant(event, "scheduleDate")

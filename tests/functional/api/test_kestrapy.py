@@ -633,3 +633,19 @@ def test_the_latest_execution_of_each_flow_and_the_flow_an_execution_runs(client
     assert client.executions.flow_from_execution(TENANT, "demo.latest", "gate", revision=1).revision == 1
     for execution in (first, second):
         client.executions.kill_execution(execution.id, TENANT)
+
+
+def test_executable_namespaces_and_flows_and_the_older_create_path(client: KestraClient) -> None:
+    fails = FAILS.replace("namespace: demo.client", "namespace: demo.executable")
+    off = fails.replace("id: fails", "id: off") + "disabled: true\n"
+    for source in (fails, off, off.replace("demo.executable", "demo.executable.none")):
+        client.flows.create_flow(TENANT, source)
+    # kestrapy has no call for these routes: its own request helper, with its host and credentials.
+    request = client.executions._raw_json_request
+    base = client.executions._tenant_path(TENANT, "executions")
+    listed = request("GET", f"{base}/namespaces")
+    assert "demo.executable" in listed and "demo.executable.none" not in listed  # only a disabled flow
+    flows = request("GET", f"{base}/namespaces/demo.executable/flows")
+    assert [(f["id"], f["revision"], f["tasks"][0]["id"]) for f in flows] == [("fails", 1, "boom")]
+    started = request("POST", f"{base}/trigger/demo.executable/fails")
+    assert started["flowId"] == "fails" and _until(client, started["id"], {"FAILED"}) == "FAILED"
