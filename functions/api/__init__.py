@@ -1,5 +1,6 @@
 """Lambda entry point of the REST API (API Gateway HTTP API v2): Kestra 1.3's open-source routes under
-`/api/v1/main/…` (tenant `main`, as Kestra 1.x clients send) and `/api/v1/…`, design §6."""
+`/api/v1/main/…` (tenant `main`, as Kestra 1.x clients send), also answered without the tenant
+(`/api/v1/…`), design §6."""
 
 from __future__ import annotations
 
@@ -36,29 +37,47 @@ with startup.imports():
 
 logger = Logger(service="kite-api", logger_handler=log_handler())
 
-PREFIXES = ("/api/v1/main", "/api/v1")
+# The routes are registered once, under the tenant; a path without it is read as the tenant's. Registering
+# them under both prefixes cost every cold start ~11 ms of route patterns.
+TENANT_PREFIX = "/api/v1/main"
+_API = "/api/v1"
+OPENAPI_PATH = "/api/v1/openapi.json"
 
 resolver = APIGatewayHttpResolver(
     serializer=lambda value: json.dumps(strict_json(value), separators=(",", ":"), cls=Encoder)
 )
-for _prefix in PREFIXES:
-    for _router in (
-        webhooks.router,
-        flows.router,
-        # Before executions: its literal paths (`/executions/search`) would match an execution's id.
-        bulk.router,
-        logs.router,
-        executions.router,
-        kv.router,
-        namespace_files.router,
-        triggers.router,
-        meta.router,
-    ):
-        resolver.include_router(_router, prefix=_prefix)
+for _router in (
+    webhooks.router,
+    flows.router,
+    # Before executions: its literal paths (`/executions/search`) would match an execution's id.
+    bulk.router,
+    logs.router,
+    executions.router,
+    kv.router,
+    namespace_files.router,
+    triggers.router,
+    meta.router,
+):
+    resolver.include_router(_router, prefix=TENANT_PREFIX)
 resolver.include_router(ui.router)
 
 
-@resolver.get("/api/v1/openapi.json")
+def _with_tenant(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its path under the tenant (`/api/v1/flows/…` → `/api/v1/main/flows/…`). Only the
+    routed `rawPath` changes: `requestContext.http.path` stays the path asked, which errors quote."""
+    path = str(event.get("rawPath", ""))
+    if not path.startswith(_API + "/") or path == OPENAPI_PATH:
+        return event
+    if path == TENANT_PREFIX or path.startswith(TENANT_PREFIX + "/"):
+        return event
+    return {**event, "rawPath": TENANT_PREFIX + path.removeprefix(_API)}
+
+
+def _asked_path() -> str:
+    return str(resolver.current_event.request_context.http.path)
+
+
+@resolver.get(OPENAPI_PATH)
 def _openapi() -> Response[str]:
     """The routes above, as an OpenAPI document generated from them."""
     return meta.openapi_response(resolver.get_openapi_json_schema(title="Kite", version="1.3"))
@@ -69,12 +88,12 @@ def _error(error: Exception) -> Response[str]:
     refused = classify(error)
     if refused.status >= 500:
         logger.exception("request failed")
-    return error_response(refused.status, refused.message, resolver.current_event.path, refused.details)
+    return error_response(refused.status, refused.message, _asked_path(), refused.details)
 
 
 @resolver.not_found
 def _not_found(_: Exception) -> Response[str]:
-    path = resolver.current_event.path
+    path = _asked_path()
     return error_response(404, "Not Found", path, [f"Page Not Found: {path}"])
 
 
@@ -84,11 +103,11 @@ COMPRESS_FROM_BYTES = 8 * 1024
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    response = _compressed(event, _answer(event, context))
+    response = _compressed(event, _answer(_with_tenant(event), context))
     size = len(json.dumps(response, separators=(",", ":")))
     if size <= LAMBDA_PAYLOAD_BYTES:
         return response
-    path = str(event.get("rawPath", ""))
+    path = str(event.get("requestContext", {}).get("http", {}).get("path", ""))
     message = (
         f"The response is {size / 1024 / 1024:.1f} MB: a Lambda function answers API Gateway with at"
         f" most {LAMBDA_PAYLOAD_BYTES // 1024 // 1024} MB. Ask for less (a page, a file's preview), or read"
@@ -146,7 +165,7 @@ def _authenticate(app: APIGatewayHttpResolver, next_middleware: Any) -> Response
     which would open the browser's own dialog."""
     path = app.current_event.path
     if "/executions/webhook/" not in path and not ui.is_asset(path) and not _allowed(app):
-        response = error_response(401, "Unauthorized", path)
+        response = error_response(401, "Unauthorized", _asked_path())
         if header(app.current_event, "x-kite-ui") is None and not auth.by_iam():
             response.headers["WWW-Authenticate"] = 'Basic realm="kite"'
         return response
