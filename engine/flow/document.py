@@ -2,8 +2,8 @@
 
 A cold function that reads a flow would otherwise import PyYAML (~15 ms) and run its pure-Python parser
 (~3 ms a flow) before its first step; MessagePack decodes the same document in microseconds. Only a
-document MessagePack gives back exactly is stored: YAML's dates, timestamps, binaries and sets have no
-exact MessagePack form, and such a flow is read from its source as before.
+document MessagePack gives back exactly is stored: YAML's dates, timestamps and binaries have no exact
+MessagePack form, and such a flow is read from its source as before.
 """
 
 from __future__ import annotations

@@ -292,12 +292,16 @@ class ExecutionService(Struct):
         revision: int | None = None,
         inputs: Mapping[str, Any] | None = None,
         files: Mapping[str, Upload] | None = None,
+        *,
+        latest_revision: bool = False,
     ) -> Execution:
         """A new execution from this one (spec part 2 §14.2), in any state: from the start, or from
         `task_run_id` with what ran before it kept; `inputs` (with the uploads of FILE inputs in `files`)
-        replaces the inputs, validated again."""
+        replaces the inputs, validated again. It runs `revision`, else the flow's latest with
+        `latest_revision`, else the one this execution ran."""
         source = self.get(execution_id)
-        graph = self.catalog.graph(source.namespace, source.flow_id, revision or source.flow_revision)
+        which = None if latest_revision and revision is None else (revision or source.flow_revision)
+        graph = self.catalog.graph(source.namespace, source.flow_id, which)
         if graph.flow.disabled:
             raise FlowDisabledError(f"Cannot execute a disabled flow '{source.namespace}.{source.flow_id}'")
         new_id = self.ids.new_id()

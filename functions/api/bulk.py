@@ -213,11 +213,7 @@ def replay_by_query() -> dict[str, Any]:
 
 def _replay(service: ExecutionService, execution_id: str) -> Execution:
     """A new execution of the same flow revision, or of the latest with `latestRevision`."""
-    revision = None
-    if query_bool(router.current_event, "latestRevision"):
-        execution = service.get(execution_id)
-        revision = service.catalog.record(execution.namespace, execution.flow_id).revision
-    return service.replay(execution_id, revision=revision)
+    return service.replay(execution_id, latest_revision=query_bool(router.current_event, "latestRevision"))
 
 
 @router.post("/executions/labels/by-ids")

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from engine.creation.inputs import input_states
 from engine.expressions import ExpressionError
+from engine.flow.graph import FlowGraph
 from engine.flow.model import Flow
 from engine.flow.topology import flow_graph
 from engine.model.execution import Execution
@@ -50,22 +51,22 @@ _POLL_SECONDS = 0.05
 @router.get("/executions/namespaces")
 def executable_namespaces() -> list[str]:
     """Kestra's namespaces that have a flow one can execute (not disabled)."""
-    return sorted({flow.namespace for flow, _ in _executable()})
+    return sorted({graph.flow.namespace for graph in _executable()})
 
 
 @router.get("/executions/namespaces/<namespace>/flows")
 def executable_flows(namespace: str) -> list[dict[str, Any]]:
     """Kestra's flows of a namespace one can execute, as FlowForExecution."""
-    return [shapes.flow_for_execution(flow, revision) for flow, revision in _executable(namespace)]
+    return [shapes.flow_for_execution(graph) for graph in _executable(namespace)]
 
 
-def _executable(namespace: str | None = None) -> list[tuple[Flow, int]]:
+def _executable(namespace: str | None = None) -> list[FlowGraph]:
     catalog = app.current().services.catalog
     graphs = [
         catalog.graph(record.namespace, record.id, record.revision)
         for record in catalog.repository.list(namespace)
     ]
-    return [(graph.flow, graph.revision) for graph in graphs if not graph.flow.disabled]
+    return [graph for graph in graphs if not graph.flow.disabled]
 
 
 @router.get("/executions/<execution_id>")
@@ -106,17 +107,15 @@ def flow_of_execution(execution_id: str) -> dict[str, Any]:
     """Kestra's FlowForExecution of the revision the execution runs."""
     services = app.current().services
     execution = services.executions.get(execution_id)
-    revision = execution.flow_revision
-    graph = services.catalog.graph(execution.namespace, execution.flow_id, revision)
-    return shapes.flow_for_execution(graph.flow, revision)
+    graph = services.catalog.graph(execution.namespace, execution.flow_id, execution.flow_revision)
+    return shapes.flow_for_execution(graph)
 
 
 @router.get("/executions/flows/<namespace>/<flow_id>")
 def flow_for_execution(namespace: str, flow_id: str) -> dict[str, Any]:
     """Kestra's FlowForExecution of a revision (the latest without `revision`)."""
-    catalog = app.current().services.catalog
-    record = catalog.record(namespace, flow_id, query_int(router.current_event, "revision"))
-    return shapes.flow_for_execution(catalog.graph(namespace, flow_id, record.revision).flow, record.revision)
+    revision = query_int(router.current_event, "revision")
+    return shapes.flow_for_execution(app.current().services.catalog.graph(namespace, flow_id, revision))
 
 
 @router.delete("/executions/<execution_id>/kill")
@@ -234,7 +233,7 @@ def _json_body() -> dict[str, Any]:
 
 @router.post("/executions/<execution_id>/labels")
 def set_labels(execution_id: str) -> dict[str, Any]:
-    """Replace the labels of an ended execution: a JSON list of `{key, value}`."""
+    """Add or update labels of an ended execution: a JSON list of `{key, value}`."""
     labels = labels_of(json_body(router.current_event, []))
     return shapes.execution(app.current().services.executions.set_labels(execution_id, labels))
 
@@ -353,11 +352,8 @@ def validate_resume_inputs(execution_id: str) -> dict[str, Any]:
 def validate_inputs(namespace: str, flow_id: str) -> dict[str, Any]:
     """Kestra's check of a run form before it is sent: each input enabled or not (`dependsOn`), its value
     or default, and its errors. Files are not stored: a file sent counts as a value."""
-    flow = (
-        app.current()
-        .services.catalog.graph(namespace, flow_id, query_int(router.current_event, "revision"))
-        .flow
-    )
+    revision = query_int(router.current_event, "revision")
+    flow = app.current().services.catalog.graph(namespace, flow_id, revision).flow
     return _validation(flow, flow.inputs or ())
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from engine.flow.document import read_document
-from engine.flow.model import Flow
+from engine.flow.graph import FlowGraph
 from engine.model.execution import Execution
 from engine.model.logs import LogEntry
 from engine.model.serde import execution_to_json, header_to_json, log_to_json
@@ -35,9 +35,10 @@ def flow(record: FlowRecord, *, source: bool = True) -> dict[str, Any]:
     return data
 
 
-def flow_for_execution(value: Flow, revision: int) -> dict[str, Any]:
+def flow_for_execution(graph: FlowGraph) -> dict[str, Any]:
     """Kestra's FlowForExecution: what an execution's page needs of its flow, each task as its id, its type,
     its children (a flowable's), its `onResume` inputs (a Pause) and the flow it calls (a subflow)."""
+    value = graph.flow
     data = value.model_dump(
         mode="json",
         by_alias=True,
@@ -47,7 +48,7 @@ def flow_for_execution(value: Flow, revision: int) -> dict[str, Any]:
     for name, tasks in value.root_lists():
         data[name] = [_task_for_execution(task) for task in tasks]
     data["triggers"] = [{"id": trigger.id, "type": trigger.type} for trigger in value.triggers or ()]
-    return {**data, "revision": revision, "deleted": False}
+    return {**data, "revision": graph.revision, "deleted": False}
 
 
 def _task_for_execution(task: TaskBase) -> dict[str, Any]:
